@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BootwrightError, type ErrorCode } from '../errors.js';
+import { Authenticator, DIRECT_USER } from './authenticator.js';
+import { TokenIssuer } from './tokens.js';
+import { setUserPassword } from './users-file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bootwright-authenticator-'));
+const usersFile = join(dir, 'users');
+const sharedSecret = 'f'.repeat(64);
+after(() => rmSync(dir, { recursive: true, force: true }));
+before(async () => {
+  await setUserPassword(usersFile, 'alice', 'alice-pw');
+  await setUserPassword(usersFile, 'viewer', 'viewer-pw', 'readonly');
+});
+
+function setup(options: { maxFailuresPerMinute?: number; sharedSecret?: string } = {}) {
+  const clock = { time: 1_000_000, now: () => clock.time };
+  const tokens = new TokenIssuer({ ttlSeconds: 3600, now: clock.now });
+  const auth = new Authenticator({ usersFile, sharedSecret, tokens, now: clock.now, ...options });
+  return { clock, auth };
+}
+
+function isError(code: ErrorCode, message: string) {
+  return (error: unknown) =>
+    error instanceof BootwrightError && error.code === code && error.message === message;
+}
+
+const loginFailed = (user: string) =>
+  isError('E_UNAUTHORIZED', `Login failed for user "${user}": wrong user name or password.`);
+
+describe('Authenticator', () => {
+  it('logs in a user from the users file as admin', async () => {
+    const { auth } = setup();
+    const token = await auth.login('alice', 'alice-pw', '10.0.0.1');
+    assert.deepEqual(auth.requireToken(token, 'write'), { user: 'alice', role: 'admin' });
+  });
+
+  it('refuses a wrong password, an unknown user and an empty password alike', async () => {
+    const { auth } = setup();
+    await assert.rejects(auth.login('alice', 'nope'), loginFailed('alice'));
+    await assert.rejects(auth.login('mallory', 'alice-pw'), loginFailed('mallory'));
+    await assert.rejects(auth.login('alice', ''), loginFailed('alice'));
+  });
+
+  it('sees users added after it started', async () => {
+    const { auth } = setup();
+    await assert.rejects(auth.login('carol', 'carol-pw'), loginFailed('carol'));
+    await setUserPassword(usersFile, 'carol', 'carol-pw');
+    assert.equal(auth.requireToken(await auth.login('carol', 'carol-pw'), 'write').user, 'carol');
+  });
+
+  it('gives an admin token for "<DIRECT>" to an empty user name with the shared secret', async () => {
+    const { auth } = setup();
+    const token = await auth.login('', sharedSecret);
+    assert.deepEqual(auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
+    assert.equal(DIRECT_USER, '<DIRECT>');
+    await assert.rejects(auth.login('', 'e'.repeat(64)), loginFailed(''));
+    await assert.rejects(auth.login('', ''), loginFailed(''));
+  });
+
+  it('refuses the empty user name when no shared secret is set, even an empty one', async () => {
+    for (const secret of [undefined, '']) {
+      const { auth } = setup({ sharedSecret: secret });
+      await assert.rejects(auth.login('', ''), loginFailed(''));
+      await assert.rejects(auth.login('', sharedSecret), loginFailed(''));
+    }
+  });
+
+  it('lets a read-only user read but not write', async () => {
+    const { auth } = setup();
+    const token = await auth.login('viewer', 'viewer-pw');
+    assert.deepEqual(auth.requireToken(token, 'read'), { user: 'viewer', role: 'readonly' });
+    assert.throws(
+      () => auth.requireToken(token, 'write'),
+      isError('E_FORBIDDEN', 'User "viewer" may only read; log in as an admin user to make changes.'),
+    );
+  });
+
+  it('asks for a login when the token is missing, unknown or expired', async () => {
+    const { auth, clock } = setup();
+    const needsLogin = isError(
+      'E_UNAUTHORIZED',
+      'This request needs a valid login token; log in with "bootwright login" or pass a token.',
+    );
+    assert.throws(() => auth.requireToken(undefined, 'read'), needsLogin);
+    assert.throws(() => auth.requireToken('', 'read'), needsLogin);
+    assert.throws(() => auth.requireToken('not-a-token', 'read'), needsLogin);
+    const token = await auth.login('alice', 'alice-pw');
+    clock.time += 3600_000;
+    assert.throws(() => auth.requireToken(token, 'read'), needsLogin);
+  });
+
+  it('blocks a source at its 11th failure within a minute, even with the right password, until 60 s pass', async () => {
+    const { auth, clock } = setup();
+    const tooMany = isError(
+      'E_UNAUTHORIZED',
+      'Too many failed logins from "1.2.3.4"; wait a minute and try again.',
+    );
+    for (let i = 0; i < 10; i++) {
+      clock.time += 1000;
+      await assert.rejects(auth.login('alice', `guess${i}`, '1.2.3.4'), loginFailed('alice'));
+    }
+    await assert.rejects(auth.login('alice', 'guess10', '1.2.3.4'), tooMany);
+    await assert.rejects(auth.login('alice', 'alice-pw', '1.2.3.4'), tooMany);
+    // Other sources are not affected.
+    assert.ok(await auth.login('alice', 'alice-pw', '5.6.7.8'));
+    // The window slides: 60 s after the first failure one attempt is free again, and then blocked again.
+    clock.time += 51_000;
+    await assert.rejects(auth.login('alice', 'guess11', '1.2.3.4'), loginFailed('alice'));
+    await assert.rejects(auth.login('alice', 'alice-pw', '1.2.3.4'), tooMany);
+    // 60 s after the last failure, all is forgotten.
+    clock.time += 60_000;
+    assert.ok(await auth.login('alice', 'alice-pw', '1.2.3.4'));
+    for (let i = 0; i < 10; i++)
+      await assert.rejects(auth.login('alice', 'x', '1.2.3.4'), loginFailed('alice'));
+    await assert.rejects(auth.login('alice', 'x', '1.2.3.4'), tooMany);
+  });
+
+  it('holds parallel guesses to the limit too', async () => {
+    const { auth } = setup();
+    const results = await Promise.allSettled(
+      Array.from({ length: 15 }, (_, i) => auth.login('alice', `guess${i}`, '9.9.9.9')),
+    );
+    const messages = results.map((result) => (result.status === 'rejected' ? result.reason.message : 'ok'));
+    assert.equal(messages.filter((message) => message.startsWith('Login failed')).length, 10);
+    assert.equal(messages.filter((message) => message.startsWith('Too many')).length, 5);
+  });
+
+  it('does not count a successful login as a failure', async () => {
+    const { auth } = setup({ maxFailuresPerMinute: 1 });
+    for (let i = 0; i < 3; i++) assert.ok(await auth.login('alice', 'alice-pw', '7.7.7.7'));
+    await assert.rejects(auth.login('alice', 'x', '7.7.7.7'), loginFailed('alice'));
+    await assert.rejects(auth.login('alice', 'alice-pw', '7.7.7.7'), { message: /^Too many/ });
+  });
+
+  it('counts failures per user when the source is unknown, honouring a custom limit', async () => {
+    const { auth, clock } = setup({ maxFailuresPerMinute: 2 });
+    await assert.rejects(auth.login('alice', 'x'), loginFailed('alice'));
+    await assert.rejects(auth.login('alice', 'y'), loginFailed('alice'));
+    await assert.rejects(
+      auth.login('alice', 'alice-pw'),
+      isError('E_UNAUTHORIZED', 'Too many failed logins for user "alice"; wait a minute and try again.'),
+    );
+    assert.ok(await auth.login('viewer', 'viewer-pw'));
+    clock.time += 60_000;
+    assert.ok(await auth.login('alice', 'alice-pw'));
+  });
+
+  it('refuses a failure limit that is not a positive whole number', () => {
+    for (const maxFailuresPerMinute of [0, 1.5, -3]) {
+      assert.throws(() => setup({ maxFailuresPerMinute }), { code: 'E_INVALID' });
+    }
+  });
+});

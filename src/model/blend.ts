@@ -1,0 +1,135 @@
+// The one resolver. It stacks settings, distro, profiles (root first) and system, the way Cobbler's blender
+// does, and yields the blended view that templates, koan, the puppet classifier and the APIs all read.
+//   - `<<inherit>>` is skipped, so the nearest ancestor that says something wins, and the settings last;
+//   - dictionaries merge key by key with the child winning, and `!key` removes what the parents gave;
+//   - lists concatenate without repeats (profile DNS 192.0.2.1 + system 192.0.2.2 gives both);
+//   - anything else: the child wins.
+
+import { type FieldDef, fieldsByKind, interfaceFields } from './fields.js';
+import { INHERIT, type InventoryObject, type KvDict, type NetworkInterface } from './kinds.js';
+import { mergeKvDicts } from './kv.js';
+import { type Settings, settingFields } from './settings.js';
+
+/** The chain an object inherits through, nearest first: a system, its profile and parent profiles, the distro. */
+export interface Lineage {
+  system?: InventoryObject;
+  profiles: InventoryObject[];
+  distro?: InventoryObject;
+  repos: InventoryObject[];
+}
+
+export type BlendedView = Record<string, unknown>;
+
+type Layer = { values: Record<string, unknown>; fields: readonly FieldDef[] };
+
+/** Settings as a layer: a field that falls back to `default_virt_ram` finds it under `virt_ram`. */
+function settingsLayer(settings: Settings): Layer {
+  const values: Record<string, unknown> = { ...settings };
+  const fields: FieldDef[] = [...settingFields];
+  for (const kindFields of Object.values(fieldsByKind)) {
+    for (const field of kindFields) {
+      if (
+        field.setting &&
+        field.setting !== field.name &&
+        field.setting in settings &&
+        !(field.name in values)
+      ) {
+        values[field.name] = settings[field.setting];
+        fields.push(field);
+      }
+    }
+  }
+  return { values, fields };
+}
+
+function objectLayer(object: InventoryObject): Layer {
+  return {
+    values: { ...object.fields, name: object.name, uid: object.uid },
+    fields: fieldsByKind[object.kind],
+  };
+}
+
+function mergeValue(field: FieldDef | undefined, below: unknown, value: unknown): unknown {
+  if (value === INHERIT) return below;
+  switch (field?.type) {
+    case 'dict':
+      return mergeKvDicts((below ?? {}) as KvDict, (value ?? {}) as KvDict);
+    case 'params':
+      return { ...((below ?? {}) as object), ...((value ?? {}) as object) };
+    case 'list':
+      return [...new Set([...((below ?? []) as string[]), ...((value ?? []) as string[])])];
+    case 'ref':
+      // A sub-profile names no distro; its parent's distro must survive the stacking.
+      return value === '' || value === undefined ? below : value;
+    default:
+      return value;
+  }
+}
+
+function stack(layers: Layer[]): Record<string, unknown> {
+  const blended: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      const field = layer.fields.find((candidate) => candidate.name === key);
+      blended[key] = mergeValue(field, blended[key], value);
+    }
+  }
+  return blended;
+}
+
+/** Interfaces with inherited bridges resolved, so `<<inherit>>` never reaches koan (Cobbler 3.3 leaks it). */
+function resolveInterfaces(
+  interfaces: Record<string, NetworkInterface>,
+  bridge: unknown,
+): Record<string, NetworkInterface> {
+  const resolved: Record<string, NetworkInterface> = {};
+  for (const [name, iface] of Object.entries(interfaces)) {
+    const virtBridge =
+      iface.virt_bridge === INHERIT || iface.virt_bridge === '' ? String(bridge ?? '') : iface.virt_bridge;
+    resolved[name] = { ...iface, virt_bridge: virtBridge };
+  }
+  return resolved;
+}
+
+export function httpServer(server: unknown, port: unknown): string {
+  const host = String(server ?? '127.0.0.1');
+  return Number(port) === 80 || port === undefined ? host : `${host}:${port}`;
+}
+
+export function blend(lineage: Lineage, settings: Settings): BlendedView {
+  const layers: Layer[] = [settingsLayer(settings)];
+  if (lineage.distro) layers.push(objectLayer(lineage.distro));
+  for (const profile of [...lineage.profiles].reverse()) layers.push(objectLayer(profile));
+  if (lineage.system) layers.push(objectLayer(lineage.system));
+  const view = stack(layers);
+
+  const profile = lineage.profiles[0];
+  view.distro_name = lineage.distro?.name ?? '';
+  view.profile_name = profile?.name ?? '';
+  view.system_name = lineage.system?.name ?? '';
+  if (lineage.distro) view.distro = lineage.distro.name;
+  if (profile && lineage.system) view.profile = profile.name;
+  view.http_server = httpServer(view.server, view.http_port);
+
+  if (lineage.system) {
+    const interfaces = resolveInterfaces(lineage.system.interfaces ?? {}, view.virt_bridge);
+    view.interfaces = interfaces;
+    for (const [ifname, iface] of Object.entries(interfaces)) {
+      for (const field of interfaceFields)
+        view[`${field.name}_${ifname}`] = iface[field.name as keyof NetworkInterface];
+    }
+  }
+
+  // Configuration management sees the install variables too (Cobbler: mgmt_parameters ∪ autoinstall_meta).
+  view.mgmt_parameters = {
+    ...((view.mgmt_parameters ?? {}) as object),
+    ...((view.autoinstall_meta ?? {}) as object),
+  };
+  view.repo_data = [...lineage.repos]
+    .sort((a, b) => Number(a.fields.priority ?? 99) - Number(b.fields.priority ?? 99))
+    .map((repo) => ({ ...repo.fields, name: repo.name }));
+  // Names that Cobbler 2.x templates and koan still use.
+  view.kickstart = view.autoinstall;
+  view.ks_meta = view.autoinstall_meta;
+  return view;
+}

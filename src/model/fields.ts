@@ -1,0 +1,296 @@
+// The field tables: one place that says, for every kind, which fields exist, how their text is parsed, what a
+// new object starts with, and where an inherited value comes from. Validation, the CLI's flags, `report`, the
+// REST schema and the resolver are all derived from these tables, as Cobbler derives its CLI from its FIELDS.
+
+import { INHERIT, type ObjectKind } from './kinds.js';
+
+export type FieldType =
+  | 'string'
+  | 'text' // free text such as comments: anything but control characters
+  | 'ref' // the name of another object
+  | 'bool'
+  | 'int'
+  | 'disk-sizes'
+  | 'dict' // "k=v k2 !k3": kernel options and friends
+  | 'params' // structured parameters (YAML/JSON in Cobbler): mgmt_parameters
+  | 'list'
+  | 'enum'
+  | 'mac'
+  | 'ipv4'
+  | 'ipv6'
+  | 'netmask'
+  | 'hostname';
+
+export interface FieldDef {
+  name: string;
+  type: FieldType;
+  /** What a new object holds when the field is not given; INHERIT means "ask the parent, then the settings". */
+  default: unknown;
+  help: string;
+  /** The setting that an inherited value finally falls back to, when it differs from the field's own name. */
+  setting?: string;
+  refKind?: ObjectKind;
+  choices?: readonly string[];
+  /** Extra CLI spellings from Cobbler 2.x and Koan habits. */
+  aliases?: readonly string[];
+  required?: boolean;
+  /** Shown in `report` but never written by users. */
+  readOnly?: boolean;
+}
+
+export const archs = [
+  'i386',
+  'x86_64',
+  'ia64',
+  'ppc',
+  'ppc64',
+  'ppc64le',
+  'ppc64el',
+  's390',
+  's390x',
+  'arm',
+  'aarch64',
+];
+export const breeds = [
+  'redhat',
+  'debian',
+  'ubuntu',
+  'suse',
+  'vmware',
+  'freebsd',
+  'xen',
+  'unix',
+  'windows',
+  'generic',
+];
+export const virtTypes = ['xenpv', 'xenfv', 'qemu', 'kvm', 'vmware', 'vmwarew', 'openvz', 'auto'];
+export const diskDrivers = ['raw', 'qcow', 'qcow2', 'aio', 'vmdk', 'qed', 'vdi'];
+export const bootLoaders = ['pxe', 'ipxe', 'grub'];
+export const systemStatuses = ['', 'development', 'testing', 'acceptance', 'production'];
+export const interfaceTypes = [
+  'na',
+  'bond',
+  'bond_slave',
+  'bridge',
+  'bridge_slave',
+  'bonded_bridge_slave',
+  'bmc',
+  'infiniband',
+];
+
+const f = (
+  name: string,
+  type: FieldType,
+  defaultValue: unknown,
+  help: string,
+  extra: Partial<FieldDef> = {},
+): FieldDef => ({
+  name,
+  type,
+  default: defaultValue,
+  help,
+  ...extra,
+});
+
+const commonFields: FieldDef[] = [
+  f('comment', 'text', '', 'Free-form comment'),
+  f('owners', 'list', INHERIT, 'Users who may edit this object', { setting: 'default_ownership' }),
+  f('kernel_options', 'dict', {}, 'Kernel options for the installer, e.g. "console=ttyS0 !quiet"', {
+    aliases: ['kopts'],
+  }),
+  f('kernel_options_post', 'dict', {}, 'Kernel options for the installed system', {
+    aliases: ['kopts-post'],
+  }),
+  f('autoinstall_meta', 'dict', {}, 'Template variables, e.g. "tree=http://..."', { aliases: ['ksmeta'] }),
+  f('mgmt_classes', 'list', [], 'Configuration-management classes (puppet roles)'),
+  f('mgmt_parameters', 'params', {}, 'Configuration-management parameters (JSON object or key=value text)'),
+  f('template_files', 'dict', {}, 'Templates to render for the machine: "source=destination ..."'),
+  f('boot_files', 'dict', {}, 'Files to offer over TFTP: "destination=source ..."'),
+  f('fetchable_files', 'dict', {}, 'Files to offer over HTTP/TFTP: "destination=source ..."'),
+];
+
+const virtBridgeField = f('virt_bridge', 'string', INHERIT, 'Bridge for virtual NICs', {
+  setting: 'default_virt_bridge',
+});
+
+// A system's bridge is per interface (below), so systems take these without virt_bridge.
+const virtFields: FieldDef[] = [
+  f('virt_type', 'enum', INHERIT, 'Virtualization type for koan', {
+    choices: virtTypes,
+    setting: 'default_virt_type',
+  }),
+  f('virt_ram', 'int', INHERIT, 'Virtual machine RAM in MB', { setting: 'default_virt_ram' }),
+  f('virt_cpus', 'int', INHERIT, 'Virtual CPU count', { setting: 'default_virt_cpus' }),
+  f('virt_file_size', 'disk-sizes', INHERIT, 'Disk sizes in GB, comma-separated per disk', {
+    setting: 'default_virt_file_size',
+  }),
+  f('virt_path', 'string', INHERIT, 'Disk location: directory, file, /dev device or volume group', {
+    setting: 'default_virt_path',
+  }),
+  f('virt_disk_driver', 'enum', INHERIT, 'Disk image format', {
+    choices: diskDrivers,
+    setting: 'default_virt_disk_driver',
+  }),
+  f('virt_auto_boot', 'bool', INHERIT, 'Start the VM when the host boots', { setting: 'virt_auto_boot' }),
+];
+
+const bootFields: FieldDef[] = [
+  f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
+  f('enable_ipxe', 'bool', INHERIT, 'Boot through iPXE', { setting: 'enable_ipxe' }),
+  f('server', 'string', INHERIT, 'Server address installers use (overrides the setting)', {
+    setting: 'server',
+  }),
+  f('next_server', 'string', INHERIT, 'TFTP server for network boot', { setting: 'next_server' }),
+  f('filename', 'string', '', 'DHCP boot file name override'),
+  f('proxy', 'string', INHERIT, 'HTTP proxy for the installer', { setting: 'proxy_url_int' }),
+];
+
+export const distroFields: FieldDef[] = [
+  f('name', 'string', '', 'Distro name', { required: true }),
+  f('kernel', 'string', '', 'Kernel: absolute path on the server or http(s) URL', { required: true }),
+  f('initrd', 'string', '', 'Initrd: absolute path on the server or http(s) URL', { required: true }),
+  f('arch', 'enum', 'x86_64', 'Architecture', { choices: archs }),
+  f('breed', 'enum', 'redhat', 'Distribution family', { choices: breeds }),
+  f('os_version', 'string', '', 'OS version, e.g. rhel5, rhel9, bookworm, jammy'),
+  f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
+  f('remote_boot_kernel', 'string', '', 'Kernel URL fetched by the boot loader directly'),
+  f('remote_boot_initrd', 'string', '', 'Initrd URL fetched by the boot loader directly'),
+  f('redhat_management_key', 'string', '', 'Registration key'),
+  ...commonFields,
+];
+
+export const profileFields: FieldDef[] = [
+  f('name', 'string', '', 'Profile name', { required: true }),
+  f('distro', 'ref', '', 'Distro (for a top-level profile)', { refKind: 'distro' }),
+  f('parent', 'ref', '', 'Parent profile (for a sub-profile)', { refKind: 'profile' }),
+  f('autoinstall', 'string', INHERIT, 'Autoinstall template (kickstart, preseed, ...)', {
+    aliases: ['kickstart'],
+    setting: 'autoinstall',
+  }),
+  f('name_servers', 'list', [], 'DNS servers', { setting: 'default_name_servers' }),
+  f('name_servers_search', 'list', [], 'DNS search domains', { setting: 'default_name_servers_search' }),
+  f('repos', 'list', [], 'Repos to use during installation', { refKind: 'repo' }),
+  f('enable_menu', 'bool', INHERIT, 'Show in PXE menus', { setting: 'enable_menu' }),
+  f('dhcp_tag', 'string', '', 'DHCP tag'),
+  ...virtFields,
+  virtBridgeField,
+  ...bootFields,
+  ...commonFields,
+];
+
+export const systemFields: FieldDef[] = [
+  f('name', 'string', '', 'System name', { required: true }),
+  f('profile', 'ref', '', 'Profile', { refKind: 'profile', required: true }),
+  f('hostname', 'hostname', '', 'Host name written to the installed system'),
+  f('gateway', 'ipv4', '', 'Default gateway'),
+  f('name_servers', 'list', [], 'DNS servers'),
+  f('name_servers_search', 'list', [], 'DNS search domains'),
+  f('netboot_enabled', 'bool', true, 'Install over the network at next boot', { aliases: ['netboot'] }),
+  f('status', 'enum', '', 'Lifecycle (also the puppet environment)', { choices: systemStatuses }),
+  f('autoinstall', 'string', INHERIT, 'Autoinstall template override', {
+    aliases: ['kickstart'],
+    setting: 'autoinstall',
+  }),
+  ...virtFields,
+  f('virt_pxe_boot', 'bool', false, 'Install the VM by PXE instead of a kernel boot'),
+  f('power_type', 'string', INHERIT, 'Power management agent, e.g. ipmilanplus', {
+    setting: 'power_management_default_type',
+  }),
+  f('power_address', 'string', '', 'Power management address'),
+  f('power_user', 'string', '', 'Power management user'),
+  f('power_pass', 'string', '', 'Power management password'),
+  f('power_id', 'string', '', 'Power management port or plug'),
+  f('power_options', 'string', '', 'Extra power agent options'),
+  f('power_identity_file', 'string', '', 'SSH identity file for the power agent'),
+  f('serial_device', 'string', '', 'Serial console device number, e.g. 0 for ttyS0'),
+  f('serial_baud_rate', 'string', '', 'Serial console speed, e.g. 115200'),
+  f('ipv6_default_device', 'string', '', 'IPv6 default device'),
+  f('ipv6_autoconfiguration', 'bool', false, 'IPv6 autoconfiguration'),
+  f('repos_enabled', 'bool', false, 'Keep the install repos enabled after install'),
+  ...bootFields,
+  ...commonFields,
+];
+
+export const repoFields: FieldDef[] = [
+  f('name', 'string', '', 'Repo name', { required: true }),
+  f('mirror', 'string', '', 'Mirror URL', { required: true }),
+  f('mirror_type', 'enum', 'baseurl', 'Kind of mirror URL', {
+    choices: ['baseurl', 'mirrorlist', 'metalink'],
+  }),
+  f('breed', 'enum', 'yum', 'Mirror method', { choices: ['rsync', 'rhn', 'yum', 'apt', 'wget'] }),
+  f('arch', 'enum', '', 'Architecture', { choices: ['', ...archs, 'noarch', 'src'] }),
+  f('os_version', 'string', '', 'OS version'),
+  f('keep_updated', 'bool', true, 'Update when repos are synced'),
+  f('mirror_locally', 'bool', true, 'Copy the repo to this server'),
+  f('priority', 'int', 99, 'Yum priority'),
+  f('rpm_list', 'list', [], 'Mirror only these packages'),
+  f('createrepo_flags', 'string', '', 'Flags for createrepo'),
+  f('yumopts', 'dict', {}, 'Extra yum options'),
+  f('environment', 'dict', {}, 'Environment for the mirror command'),
+  f('apt_components', 'list', [], 'APT components'),
+  f('apt_dists', 'list', [], 'APT dists'),
+  f('proxy', 'string', '', 'Proxy for mirroring'),
+  f('comment', 'text', '', 'Free-form comment'),
+  f('owners', 'list', INHERIT, 'Users who may edit this object', { setting: 'default_ownership' }),
+];
+
+export const interfaceFields: FieldDef[] = [
+  f('mac_address', 'mac', '', 'MAC address, or "random"', { aliases: ['mac'] }),
+  f('ip_address', 'ipv4', '', 'IPv4 address', { aliases: ['ip'] }),
+  f('netmask', 'netmask', '', 'Netmask or prefix length'),
+  f('if_gateway', 'ipv4', '', 'Gateway for this interface'),
+  f('dns_name', 'hostname', '', 'Fully qualified DNS name'),
+  f('cnames', 'list', [], 'DNS aliases'),
+  f('static', 'bool', false, 'Configure the address statically'),
+  f('static_routes', 'list', [], 'Static routes "net/mask:gateway"'),
+  f('virt_bridge', 'string', INHERIT, 'Bridge for this NIC when virtual'),
+  f('mtu', 'string', '', 'MTU'),
+  f('interface_type', 'enum', 'na', 'Interface type', { choices: interfaceTypes }),
+  f('interface_master', 'string', '', 'Bond or bridge this interface belongs to'),
+  f('bonding_opts', 'string', '', 'Bonding options'),
+  f('bridge_opts', 'string', '', 'Bridge options'),
+  f('management', 'bool', false, 'Management interface'),
+  f('dhcp_tag', 'string', '', 'DHCP tag'),
+  f('ipv6_address', 'ipv6', '', 'IPv6 address'),
+  f('ipv6_prefix', 'string', '', 'IPv6 prefix length'),
+  f('ipv6_default_gateway', 'ipv6', '', 'IPv6 gateway'),
+  f('ipv6_mtu', 'string', '', 'IPv6 MTU'),
+  f('ipv6_secondaries', 'list', [], 'Secondary IPv6 addresses'),
+  f('ipv6_static_routes', 'list', [], 'IPv6 static routes'),
+];
+
+export const fieldsByKind: Record<ObjectKind, FieldDef[]> = {
+  distro: distroFields,
+  profile: profileFields,
+  system: systemFields,
+  repo: repoFields,
+};
+
+/** Finds a field by its name, CLI spelling (`kernel-options`) or alias (`kopts`). */
+export function findField(fields: readonly FieldDef[], key: string): FieldDef | undefined {
+  const name = key.replaceAll('-', '_');
+  return fields.find(
+    (field) => field.name === name || field.aliases?.some((alias) => alias.replaceAll('-', '_') === name),
+  );
+}
+
+/** Cobbler 2.x and XML-RPC `modify_interface` spell interface fields without underscores. */
+export const legacyInterfaceFieldNames: Record<string, string> = {
+  macaddress: 'mac_address',
+  ipaddress: 'ip_address',
+  dnsname: 'dns_name',
+  subnet: 'netmask',
+  gateway: 'if_gateway',
+  virtbridge: 'virt_bridge',
+  staticroutes: 'static_routes',
+  bondingopts: 'bonding_opts',
+  bridgeopts: 'bridge_opts',
+  interfacetype: 'interface_type',
+  interfacemaster: 'interface_master',
+  ipv6address: 'ipv6_address',
+  ipv6prefix: 'ipv6_prefix',
+  ipv6secondaries: 'ipv6_secondaries',
+  ipv6mtu: 'ipv6_mtu',
+  ipv6staticroutes: 'ipv6_static_routes',
+  ipv6defaultgateway: 'ipv6_default_gateway',
+};

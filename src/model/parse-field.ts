@@ -1,0 +1,119 @@
+// Turns what a person typed (CLI text) or a client sent (JSON, XML-RPC) into the canonical stored value of a
+// field. One function for every edge, so that `--virt-ram=512` and `{"virt_ram": 512}` are the same thing.
+
+import { invalid, quote } from '../errors.js';
+import type { FieldDef } from './fields.js';
+import { type FieldValue, INHERIT } from './kinds.js';
+import { toKvDict } from './kv.js';
+import {
+  parseBool,
+  parseDiskSizes,
+  parseHostname,
+  parseInteger,
+  parseIpv4,
+  parseIpv6,
+  parseList,
+  parseMac,
+  parseName,
+  parseNetmask,
+} from './values.js';
+
+/** Control characters would end up in boot configs and shell lines of kickstarts; free text may hold newlines. */
+function hasControlCharacters(text: string, allowNewlines: boolean): boolean {
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (allowNewlines && (char === '\n' || char === '\t')) continue;
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function label(field: FieldDef): string {
+  return `--${field.name.replaceAll('_', '-')}`;
+}
+
+/** Structured parameters: a JSON object, or "k=v" text like the other dictionaries. */
+function parseParams(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || value === undefined || value === '') return {};
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (text.startsWith('{')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw invalid(`${what} ${quote(text)} is not valid JSON.`);
+      }
+      return parseParams(parsed, what);
+    }
+    return toKvDict(text, what);
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(
+      `${what} must be an object or "key=value ..." text, received ${quote(JSON.stringify(value))}.`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parseFieldValue(field: FieldDef, value: unknown, what = label(field)): FieldValue {
+  if (value === INHERIT) {
+    if (field.default === INHERIT) return INHERIT;
+    if (field.type === 'dict' || field.type === 'params') return {};
+    if (field.type === 'list') return [];
+    throw invalid(`${what} cannot be "${INHERIT}": it has no parent to inherit from.`);
+  }
+  switch (field.type) {
+    case 'string':
+    case 'text': {
+      if (value !== null && typeof value === 'object') {
+        throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);
+      }
+      const text = value === null || value === undefined ? '' : String(value);
+      if (hasControlCharacters(text, field.type === 'text')) {
+        throw invalid(`${what} ${quote(text)} contains control characters; remove them.`);
+      }
+      return text;
+    }
+    case 'ref':
+      return value === null || value === undefined || value === '' ? '' : parseName(value, what);
+    case 'bool':
+      return parseBool(value, what);
+    case 'int':
+      return parseInteger(value, what);
+    case 'disk-sizes':
+      return parseDiskSizes(value, what);
+    case 'dict':
+      return toKvDict(value, what);
+    case 'params':
+      return parseParams(value, what) as FieldValue;
+    case 'list': {
+      const items = parseList(value);
+      if (field.choices) {
+        const bad = items.find((item) => !field.choices?.includes(item));
+        if (bad !== undefined)
+          throw invalid(`${what} ${quote(bad)} is not one of: ${field.choices.join(', ')}.`);
+      }
+      if (field.refKind) for (const item of items) parseName(item, what);
+      return [...new Set(items)];
+    }
+    case 'enum': {
+      const text = value === null || value === undefined ? '' : String(value).trim();
+      if (!field.choices?.includes(text)) {
+        const shown = field.choices?.filter((choice) => choice !== '').join(', ');
+        throw invalid(`${what} ${quote(text)} is not one of: ${shown}.`);
+      }
+      return text;
+    }
+    case 'mac':
+      return parseMac(value, what);
+    case 'ipv4':
+      return parseIpv4(value, what);
+    case 'ipv6':
+      return parseIpv6(value, what);
+    case 'netmask':
+      return parseNetmask(value, what);
+    case 'hostname':
+      return parseHostname(value, what);
+  }
+}

@@ -1,0 +1,110 @@
+// Server-wide settings: the bottom of every inheritance chain. The embedded defaults below make a fresh
+// `bootwright serve` work; operators change them with `bootwright setting edit --name=N --value=V`.
+
+import { BootwrightError, invalid, quote } from '../errors.js';
+import type { FieldDef, FieldType } from './fields.js';
+import { diskDrivers, virtTypes } from './fields.js';
+import type { FieldValue } from './kinds.js';
+import { parseFieldValue } from './parse-field.js';
+
+const s = (
+  name: string,
+  type: FieldType,
+  defaultValue: unknown,
+  help: string,
+  extra: Partial<FieldDef> = {},
+): FieldDef => ({
+  name,
+  type,
+  default: defaultValue,
+  help,
+  ...extra,
+});
+
+export const settingFields: FieldDef[] = [
+  s('server', 'string', '127.0.0.1', 'Address installers and koan use to reach this server'),
+  s('next_server', 'string', '127.0.0.1', 'TFTP server address handed out for network boot'),
+  s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees'),
+  s('autoinstall', 'string', 'default.ks', 'Autoinstall template for profiles that name none'),
+  s('default_virt_type', 'enum', 'xenpv', 'Virtualization type when a profile names none', {
+    choices: virtTypes,
+  }),
+  s('default_virt_bridge', 'string', 'xenbr0', 'Bridge for virtual NICs'),
+  s('default_virt_ram', 'int', 512, 'VM RAM in MB'),
+  s('default_virt_cpus', 'int', 1, 'VM CPU count'),
+  s('default_virt_file_size', 'disk-sizes', '5', 'VM disk size in GB'),
+  s('default_virt_path', 'string', '', 'VM disk location ("" lets koan choose)'),
+  s('default_virt_disk_driver', 'enum', 'raw', 'VM disk format', { choices: diskDrivers }),
+  s('virt_auto_boot', 'bool', true, 'Start VMs when their host boots'),
+  s('default_name_servers', 'list', [], 'DNS servers for every system'),
+  s('default_name_servers_search', 'list', [], 'DNS search domains for every system'),
+  s('default_ownership', 'list', ['admin'], 'Owners of new objects'),
+  s(
+    'default_password_crypted',
+    'string',
+    '$1$mF86/UHC$WvcIcX2t6crBz2onWxyac.',
+    'Root password hash for templates',
+  ),
+  s('kernel_options', 'dict', {}, 'Kernel options for every install'),
+  s('kernel_options_post', 'dict', {}, 'Kernel options for every installed system'),
+  s('autoinstall_meta', 'dict', {}, 'Template variables for every install'),
+  s('mgmt_classes', 'list', [], 'Configuration-management classes for every system'),
+  s(
+    'mgmt_parameters',
+    'params',
+    { from_cobbler: true },
+    'Configuration-management parameters for every system',
+  ),
+  s('enable_ipxe', 'bool', false, 'Boot through iPXE by default'),
+  s('enable_menu', 'bool', true, 'Show profiles in PXE menus by default'),
+  s('boot_loaders', 'list', ['pxe', 'ipxe', 'grub'], 'Boot loaders offered by default'),
+  s('proxy_url_int', 'string', '', 'HTTP proxy for installers'),
+  s('power_management_default_type', 'string', 'ipmilanplus', 'Power agent for new systems'),
+  s('pxe_just_once', 'bool', true, 'Turn netboot off when an install finishes'),
+  s('nopxe_with_triggers', 'bool', true, 'Run change triggers when netboot is turned off'),
+  s('run_install_triggers', 'bool', true, 'Let installers report start and finish'),
+  s('allow_duplicate_macs', 'bool', false, 'Allow two systems with the same MAC'),
+  s('allow_duplicate_ips', 'bool', false, 'Allow two systems with the same IP address'),
+  s('allow_duplicate_hostnames', 'bool', false, 'Allow two systems with the same hostname or DNS name'),
+  s('auth_token_expiration', 'int', 3600, 'Seconds a login token stays valid without use'),
+  s('puppet_auto_setup', 'bool', false, 'Install and register puppet during installs'),
+  s('puppet_server', 'string', '', 'Puppet server name'),
+  s('puppet_version', 'int', 2, 'Puppet major version'),
+  s('register_new_installs', 'bool', false, 'Let installs of a profile register themselves as systems'),
+  s('anamon_enabled', 'bool', false, 'Stream installer logs to the server'),
+];
+
+export type Settings = Record<string, FieldValue>;
+
+export function findSetting(name: string): FieldDef {
+  const field = settingFields.find((candidate) => candidate.name === name.replaceAll('-', '_'));
+  if (!field) {
+    throw new BootwrightError(
+      'E_NOT_FOUND',
+      `Setting ${quote(name)} does not exist; "bootwright setting report" lists the settings.`,
+    );
+  }
+  return field;
+}
+
+export function defaultSettings(): Settings {
+  return Object.fromEntries(
+    settingFields.map((field) => [field.name, structuredClone(field.default) as FieldValue]),
+  );
+}
+
+/** Stored overrides over the embedded defaults; an override of a setting that no longer exists is ignored. */
+export function applySettingOverrides(overrides: Record<string, unknown>): Settings {
+  const settings = defaultSettings();
+  for (const [name, value] of Object.entries(overrides)) {
+    if (name in settings) settings[name] = value as FieldValue;
+  }
+  return settings;
+}
+
+export function parseSettingValue(name: string, value: unknown): FieldValue {
+  const field = findSetting(name);
+  if (value === '<<inherit>>')
+    throw invalid(`Setting ${quote(name)} cannot be "<<inherit>>": settings are the bottom.`);
+  return parseFieldValue(field, value, `Setting ${quote(name)}`);
+}

@@ -1,0 +1,134 @@
+// Parsers for the single values people type: names, MACs, addresses, booleans, numbers and lists.
+// Each returns the canonical form that is stored, or throws one sentence that quotes the bad value.
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { invalid, quote } from '../errors.js';
+
+const namePattern = /^[A-Za-z0-9_.:-]+$/;
+
+export function parseName(value: unknown, what = 'Name'): string {
+  const name = String(value ?? '');
+  if (name === '') throw invalid(`${what} is missing; pass --name=NAME.`);
+  if (!namePattern.test(name) || name.length > 255) {
+    throw invalid(`${what} ${quote(name)} is not valid: use letters, digits and _ . : - only.`);
+  }
+  return name;
+}
+
+/** Canonical MACs are lower-case and colon-separated; dashes (Windows) and dots (Cisco) are accepted on input. */
+export function parseMac(value: unknown, what = 'MAC address'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  const hex = text.replaceAll(/[:\-.]/g, '').toLowerCase();
+  const separatorsOk =
+    /^([0-9a-f]{1,2}[:-]){5}[0-9a-f]{1,2}$/i.test(text) || /^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(text);
+  if (!separatorsOk || !/^[0-9a-f]+$/.test(hex)) {
+    throw invalid(
+      `${what} ${quote(text)} is not valid: expected six hex bytes such as 52:54:00:12:34:56, or "random".`,
+    );
+  }
+  const bytes = text.includes('.')
+    ? (hex.match(/../g) ?? [])
+    : text.split(/[:-]/).map((b) => b.padStart(2, '0'));
+  return bytes.join(':').toLowerCase();
+}
+
+export function parseIpv4(value: unknown, what = 'IP address'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  if (!isIPv4(text)) throw invalid(`${what} ${quote(text)} is not a valid IPv4 address such as 192.0.2.9.`);
+  return text;
+}
+
+export function parseIpv6(value: unknown, what = 'IPv6 address'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  if (!isIPv6(text)) throw invalid(`${what} ${quote(text)} is not a valid IPv6 address such as 2001:db8::9.`);
+  return text;
+}
+
+/** Netmasks are stored dotted; a prefix length such as 24 or /24 is converted. */
+export function parseNetmask(value: unknown, what = 'Netmask'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  const prefix = /^\/?(\d{1,2})$/.exec(text);
+  if (prefix) {
+    const bits = Number(prefix[1]);
+    if (bits <= 32) {
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      return [24, 16, 8, 0].map((shift) => (mask >>> shift) & 0xff).join('.');
+    }
+  }
+  if (isIPv4(text)) {
+    const mask = text.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
+    const inverted = ~mask >>> 0;
+    if ((inverted & (inverted + 1)) === 0) return text;
+  }
+  throw invalid(
+    `${what} ${quote(text)} is not valid: expected a mask such as 255.255.255.0 or a prefix length such as 24.`,
+  );
+}
+
+const labelPattern = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** Host and DNS names per RFC 1123; they end up in shell lines of kickstarts, so nothing else is let through. */
+export function parseHostname(value: unknown, what = 'Hostname'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  if (name.length > 253 || !name.split('.').every((label) => labelPattern.test(label))) {
+    throw invalid(`${what} ${quote(text)} is not valid: use letters, digits and - in dot-separated labels.`);
+  }
+  return name;
+}
+
+const trueWords = new Set(['true', 'yes', 'y', 'on', '1']);
+const falseWords = new Set(['false', 'no', 'n', 'off', '0', '']);
+
+export function parseBool(value: unknown, what = 'Value'): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
+  const text = String(value ?? '')
+    .trim()
+    .toLowerCase();
+  if (trueWords.has(text)) return true;
+  if (falseWords.has(text)) return false;
+  throw invalid(`${what} ${quote(value)} is not a yes/no value: use true or false.`);
+}
+
+export function parseInteger(value: unknown, what = 'Value', min = 0): number {
+  const text = String(value ?? '').trim();
+  const number = Number(text);
+  if (text === '' || !Number.isInteger(number) || number < min) {
+    throw invalid(`${what} ${quote(value)} is not valid: expected a whole number of at least ${min}.`);
+  }
+  return number;
+}
+
+/**
+ * Disk sizes in whole gigabytes, one per disk: `5` or `5,10`. Cobbler stores floats such as 5.0, which Koan
+ * silently turns into a 1 GB disk, so values are kept as integers from the start; `5.0` is accepted as 5.
+ */
+export function parseDiskSizes(value: unknown, what = 'Disk size'): string {
+  const text = String(value ?? '').trim();
+  const parts = text.split(',').map((part) => part.trim());
+  const sizes = parts.map((part) => {
+    const number = Number(part);
+    if (part === '' || !Number.isInteger(number) || number < 0) {
+      throw invalid(
+        `${what} ${quote(text)} is not valid: expected whole gigabytes per disk, such as 5 or 5,10.`,
+      );
+    }
+    return String(number);
+  });
+  return sizes.join(',');
+}
+
+/** Lists arrive as arrays (JSON) or as text separated by spaces or commas (CLI, Cobbler habit). */
+export function parseList(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  if (Array.isArray(value)) return value.map((item) => String(item).trim()).filter((item) => item !== '');
+  return String(value)
+    .split(/[\s,]+/)
+    .filter((item) => item !== '');
+}

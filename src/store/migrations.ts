@@ -1,0 +1,30 @@
+// Schema migrations, applied in order at open; each runs once, in its own transaction. Append, never edit.
+
+export const migrations: string[] = [
+  `CREATE TABLE objects (
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     uid TEXT NOT NULL UNIQUE,
+     ctime REAL NOT NULL,
+     mtime REAL NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE TABLE object_refs (
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     ref_kind TEXT NOT NULL,
+     ref_name TEXT NOT NULL,
+     PRIMARY KEY (kind, name, ref_kind, ref_name)
+   );
+   CREATE INDEX object_refs_target ON object_refs (ref_kind, ref_name);
+   CREATE TABLE unique_keys (
+     key_type TEXT NOT NULL,
+     value TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     PRIMARY KEY (key_type, value, kind, name)
+   );
+   CREATE INDEX unique_keys_owner ON unique_keys (kind, name);
+   CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];

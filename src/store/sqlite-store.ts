@@ -1,0 +1,196 @@
+// The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL, so a write that was
+// acknowledged survives a crash or a power cut. Writes go through one connection and are serialized by an
+// in-process queue (`BEGIN IMMEDIATE` also locks out other processes, such as a local CLI beside the server);
+// reads use a second connection, which in WAL mode sees only committed data.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BootwrightError, quote } from '../errors.js';
+import type { InventoryObject, ObjectKind } from '../model/kinds.js';
+import { migrations } from './migrations.js';
+import { referencesOf, uniqueKeysOf } from './object-index.js';
+import type { ListOptions, ObjectRef, Store, StoreReader, StoreTransaction, UniqueKeyType } from './store.js';
+
+type Row = { kind: string; name: string; uid: string; ctime: number; mtime: number; data: string };
+
+function rowToObject(row: Row): InventoryObject {
+  const data = JSON.parse(row.data) as Pick<InventoryObject, 'fields' | 'interfaces'>;
+  const object: InventoryObject = {
+    kind: row.kind as ObjectKind,
+    name: row.name,
+    uid: row.uid,
+    ctime: row.ctime,
+    mtime: row.mtime,
+    fields: data.fields,
+  };
+  if (data.interfaces) object.interfaces = data.interfaces;
+  return object;
+}
+
+function open(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  try {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Another process (the CLI beside a running server) may hold the write lock for a moment.
+    db.pragma('busy_timeout = 10000');
+    return db;
+  } catch (error) {
+    throw new BootwrightError(
+      'E_UNAVAILABLE',
+      `Cannot open the store at ${quote(path)}: ${(error as Error).message}.`,
+    );
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (row) => row.version,
+    ),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = migrations.length;
+  if (newest > known) {
+    throw new BootwrightError(
+      'E_UNAVAILABLE',
+      `The store was written by a newer bootwright (schema ${newest}, this one knows ${known}); upgrade bootwright.`,
+    );
+  }
+  migrations.forEach((sql, index) => {
+    const version = index + 1;
+    if (applied.has(version)) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        version,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  });
+}
+
+class SqliteReader implements StoreReader {
+  constructor(protected readonly db: Database.Database) {}
+
+  async get(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
+    const row = this.db.prepare('SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
+      | Row
+      | undefined;
+    return row ? rowToObject(row) : undefined;
+  }
+
+  async list(kind: ObjectKind, options: ListOptions = {}): Promise<InventoryObject[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM objects WHERE kind = ? ORDER BY name LIMIT ? OFFSET ?')
+      .all(kind, options.limit ?? -1, options.offset ?? 0) as Row[];
+    return rows.map(rowToObject);
+  }
+
+  async count(kind: ObjectKind): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM objects WHERE kind = ?').get(kind) as { n: number }).n;
+  }
+
+  async findByKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]> {
+    return this.db
+      .prepare('SELECT DISTINCT kind, name FROM unique_keys WHERE key_type = ? AND value = ? ORDER BY name')
+      .all(type, value.toLowerCase()) as ObjectRef[];
+  }
+
+  async dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]> {
+    return this.db
+      .prepare('SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name')
+      .all(kind, name) as ObjectRef[];
+  }
+
+  async settingOverrides(): Promise<Record<string, unknown>> {
+    const rows = this.db.prepare('SELECT name, value FROM settings').all() as {
+      name: string;
+      value: string;
+    }[];
+    return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value)]));
+  }
+}
+
+class SqliteTransaction extends SqliteReader implements StoreTransaction {
+  async put(object: InventoryObject): Promise<void> {
+    const data = JSON.stringify({ fields: object.fields, interfaces: object.interfaces });
+    this.db
+      .prepare(
+        `INSERT INTO objects (kind, name, uid, ctime, mtime, data) VALUES (@kind, @name, @uid, @ctime, @mtime, @data)
+         ON CONFLICT (kind, name) DO UPDATE SET uid = @uid, mtime = @mtime, data = @data`,
+      )
+      .run({ ...object, data });
+    this.db.prepare('DELETE FROM object_refs WHERE kind = ? AND name = ?').run(object.kind, object.name);
+    this.db.prepare('DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(object.kind, object.name);
+    const insertRef = this.db.prepare('INSERT OR IGNORE INTO object_refs VALUES (?, ?, ?, ?)');
+    for (const ref of referencesOf(object)) insertRef.run(object.kind, object.name, ref.kind, ref.name);
+    const insertKey = this.db.prepare('INSERT OR IGNORE INTO unique_keys VALUES (?, ?, ?, ?)');
+    for (const key of uniqueKeysOf(object))
+      insertKey.run(key.type, key.value.toLowerCase(), object.kind, object.name);
+  }
+
+  async delete(kind: ObjectKind, name: string): Promise<boolean> {
+    this.db.prepare('DELETE FROM object_refs WHERE kind = ? AND name = ?').run(kind, name);
+    this.db.prepare('DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(kind, name);
+    return this.db.prepare('DELETE FROM objects WHERE kind = ? AND name = ?').run(kind, name).changes > 0;
+  }
+
+  async setSetting(name: string, value: unknown): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      )
+      .run(name, JSON.stringify(value));
+  }
+
+  async deleteSetting(name: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM settings WHERE name = ?').run(name).changes > 0;
+  }
+}
+
+export class SqliteStore extends SqliteReader implements Store {
+  private readonly writer: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(reader: Database.Database, writer: Database.Database) {
+    super(reader);
+    this.writer = writer;
+  }
+
+  static open(path: string): SqliteStore {
+    const writer = open(path);
+    migrate(writer);
+    const reader = path === ':memory:' ? writer : open(path);
+    return new SqliteStore(reader, writer);
+  }
+
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(new SqliteTransaction(this.writer));
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.db !== this.writer) this.db.close();
+    this.writer.close();
+  }
+}
