@@ -84,7 +84,7 @@ describe('Authenticator', () => {
     const { auth, clock } = setup();
     const needsLogin = isError(
       'E_UNAUTHORIZED',
-      'This request needs a valid login token; log in with "bootwright login" or pass a token.',
+      'This change needs a valid login token; log in first (REST POST /api/v1/login or XML-RPC login) and send the token.',
     );
     assert.throws(() => auth.requireToken(undefined, 'read'), needsLogin);
     assert.throws(() => auth.requireToken('', 'read'), needsLogin);

@@ -91,13 +91,18 @@ export class Authenticator {
     return this.#tokens.issue(owner.user, owner.role);
   }
 
+  /** Forgets a token; true when it was live. */
+  logout(token: string): boolean {
+    return this.#tokens.revoke(token);
+  }
+
   /** The owner of `token` if it grants `needed`; E_UNAUTHORIZED without a live token, E_FORBIDDEN without rights. */
   requireToken(token: string | undefined, needed: Access): TokenOwner {
     const owner = token ? this.#tokens.check(token) : undefined;
     if (!owner) {
       throw new BootwrightError(
         'E_UNAUTHORIZED',
-        'This request needs a valid login token; log in with "bootwright login" or pass a token.',
+        'This change needs a valid login token; log in first (REST POST /api/v1/login or XML-RPC login) and send the token.',
       );
     }
     if (needed === 'write' && owner.role !== 'admin') {

@@ -1,0 +1,217 @@
+// The inventory of a running server, reached over the REST API: what the CLI uses with --server. Writes log in
+// with the token given, or with the shared secret from the server's data directory when the CLI runs beside it.
+
+import { readSharedSecret } from '../auth/shared-secret.js';
+import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
+import type { InventoryBackend } from '../inventory/backend.js';
+import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
+import type { BlendedView } from '../model/blend.js';
+import type { InventoryObject, ObjectKind } from '../model/kinds.js';
+import type { Settings } from '../model/settings.js';
+import type { ObjectRef } from '../store/store.js';
+
+export interface RemoteInventoryOptions {
+  baseUrl: string;
+  token?: string;
+  /** Where the server keeps its shared secret, for a CLI on the same host. */
+  sharedSecretPath?: string;
+}
+
+const metaKeys = new Set(['name', 'uid', 'ctime', 'mtime', 'interfaces']);
+
+function jsonToObject(kind: ObjectKind, json: Record<string, unknown>): InventoryObject {
+  const fields = Object.fromEntries(Object.entries(json).filter(([key]) => !metaKeys.has(key)));
+  const object: InventoryObject = {
+    kind,
+    name: String(json.name),
+    uid: String(json.uid),
+    ctime: Number(json.ctime),
+    mtime: Number(json.mtime),
+    fields: fields as InventoryObject['fields'],
+  };
+  if (kind === 'system') object.interfaces = (json.interfaces ?? {}) as InventoryObject['interfaces'];
+  return object;
+}
+
+function optionsQuery(options: EditOptions = {}): string {
+  const params = new URLSearchParams();
+  if (options.inPlace) params.set('in_place', 'true');
+  if (options.interface) params.set('interface', options.interface);
+  if (options.deleteInterface) params.set('delete_interface', 'true');
+  if (options.renameInterface) params.set('rename_interface', options.renameInterface);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export class RemoteInventory implements InventoryBackend {
+  private readonly baseUrl: string;
+  private token: string | undefined;
+
+  constructor(private readonly options: RemoteInventoryOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl.includes('://') ? options.baseUrl : `http://${options.baseUrl}`);
+    } catch {
+      throw new BootwrightError(
+        'E_USAGE',
+        `Server ${quote(options.baseUrl)} is not a URL such as http://192.0.2.1:8080.`,
+      );
+    }
+    this.baseUrl = url.origin;
+    this.token = options.token;
+  }
+
+  private async request(method: string, path: string, body?: unknown, write = false): Promise<unknown> {
+    if (write && !this.token) await this.login();
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(write && this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new BootwrightError(
+        'E_UNAVAILABLE',
+        `Cannot reach the server at ${this.baseUrl} (${reason}); is "bootwright serve" running?`,
+      );
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new BootwrightError(
+        'E_UNAVAILABLE',
+        `The server at ${this.baseUrl} did not answer with JSON (HTTP ${response.status}).`,
+      );
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } }).error;
+      const code = error?.code && error.code in errorCodes ? (error.code as ErrorCode) : 'E_INTERNAL';
+      throw new BootwrightError(code, error?.message ?? `The server answered HTTP ${response.status}.`);
+    }
+    return json;
+  }
+
+  private async login(): Promise<void> {
+    const secret = this.options.sharedSecretPath
+      ? readSharedSecret(this.options.sharedSecretPath)
+      : undefined;
+    if (secret === undefined) {
+      throw new BootwrightError(
+        'E_UNAUTHORIZED',
+        `Changes on ${this.baseUrl} need a login token; pass --token or set BOOTWRIGHT_TOKEN.`,
+      );
+    }
+    const { token } = (await this.request('POST', '/login', { username: '', password: secret })) as {
+      token: string;
+    };
+    this.token = token;
+  }
+
+  private path(kind: ObjectKind, name?: string): string {
+    return name === undefined ? `/${kind}s` : `/${kind}s/${encodeURIComponent(name)}`;
+  }
+
+  async list(kind: ObjectKind, query: ListQuery = {}): Promise<InventoryObject[]> {
+    const params = new URLSearchParams(query.criteria ?? {});
+    params.set('offset', String(query.offset ?? 0));
+    params.set('limit', String(query.limit ?? 1_000_000));
+    const page = (await this.request('GET', `${this.path(kind)}?${params}`)) as {
+      items: Record<string, unknown>[];
+    };
+    return page.items.map((item) => jsonToObject(kind, item));
+  }
+
+  async get(kind: ObjectKind, name: string): Promise<InventoryObject> {
+    return jsonToObject(kind, (await this.request('GET', this.path(kind, name))) as Record<string, unknown>);
+  }
+
+  async add(kind: ObjectKind, changes: Changes, options?: EditOptions): Promise<InventoryObject> {
+    const json = await this.request('POST', `${this.path(kind)}${optionsQuery(options)}`, changes, true);
+    return jsonToObject(kind, json as Record<string, unknown>);
+  }
+
+  async edit(
+    kind: ObjectKind,
+    name: string,
+    changes: Changes,
+    options?: EditOptions,
+  ): Promise<InventoryObject> {
+    const json = await this.request(
+      'PATCH',
+      `${this.path(kind, name)}${optionsQuery(options)}`,
+      changes,
+      true,
+    );
+    return jsonToObject(kind, json as Record<string, unknown>);
+  }
+
+  async copy(
+    kind: ObjectKind,
+    name: string,
+    newName: string,
+    changes: Changes = {},
+  ): Promise<InventoryObject> {
+    const json = await this.request(
+      'POST',
+      `${this.path(kind, name)}/copy`,
+      { ...changes, new_name: newName },
+      true,
+    );
+    return jsonToObject(kind, json as Record<string, unknown>);
+  }
+
+  async rename(kind: ObjectKind, name: string, newName: string): Promise<InventoryObject> {
+    const json = await this.request('POST', `${this.path(kind, name)}/rename`, { new_name: newName }, true);
+    return jsonToObject(kind, json as Record<string, unknown>);
+  }
+
+  async remove(kind: ObjectKind, name: string, options: { recursive?: boolean } = {}): Promise<ObjectRef[]> {
+    const query = options.recursive ? '?recursive=true' : '';
+    const { removed } = (await this.request(
+      'DELETE',
+      `${this.path(kind, name)}${query}`,
+      undefined,
+      true,
+    )) as {
+      removed: ObjectRef[];
+    };
+    return removed;
+  }
+
+  async blended(kind: ObjectKind, name: string): Promise<BlendedView> {
+    return (await this.request('GET', `${this.path(kind, name)}/blended`)) as BlendedView;
+  }
+
+  async rendered(kind: ObjectKind, name: string): Promise<Record<string, unknown>> {
+    return (await this.request('GET', `${this.path(kind, name)}/rendered`)) as Record<string, unknown>;
+  }
+
+  async settings(): Promise<Settings> {
+    return (await this.request('GET', '/settings')) as Settings;
+  }
+
+  async setSetting(name: string, value: unknown): Promise<Settings> {
+    return (await this.request('PUT', `/settings/${encodeURIComponent(name)}`, { value }, true)) as Settings;
+  }
+
+  async resetSetting(name: string): Promise<Settings> {
+    return (await this.request(
+      'DELETE',
+      `/settings/${encodeURIComponent(name)}`,
+      undefined,
+      true,
+    )) as Settings;
+  }
+
+  async randomMac(virtType?: string): Promise<string> {
+    const query = virtType ? `?virt_type=${encodeURIComponent(virtType)}` : '';
+    return ((await this.request('GET', `/random-mac${query}`)) as { mac_address: string }).mac_address;
+  }
+}

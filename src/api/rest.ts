@@ -1,0 +1,165 @@
+// The REST API under /api/v1: list (with glob filters and paging), get, create, patch and delete for every object
+// kind, their blended and koan-rendered views, settings, login and random MACs. Reads are open, as installers
+// need them; writes need `Authorization: Bearer <token>` from POST /api/v1/login.
+
+import { type Context, Hono } from 'hono';
+import type { Access } from '../auth/authenticator.js';
+import { type BootwrightError, invalid, notFound, quote } from '../errors.js';
+import { readJsonObject, remoteAddress } from '../http/request-body.js';
+import type { EditOptions } from '../inventory/inventory.js';
+import { isObjectKind, type ObjectKind } from '../model/kinds.js';
+import { parseBool, parseInteger } from '../model/values.js';
+import { changesFromJson, objectToJson } from './object-json.js';
+import { openApiDocument } from './openapi.js';
+import type { ApiServices } from './services.js';
+
+const pagingKeys = new Set(['offset', 'limit']);
+const defaultLimit = 1000;
+
+/** `/api/v1/systems` names the kind in the plural, as REST APIs usually do. */
+function kindOf(context: Context): ObjectKind {
+  const plural = context.req.param('kinds') ?? '';
+  const kind = plural.endsWith('s') ? plural.slice(0, -1) : plural;
+  if (!isObjectKind(kind))
+    throw notFound(`No such collection ${quote(plural)}; use distros, profiles, systems or repos.`);
+  return kind;
+}
+
+export function bearerToken(context: Context): string | undefined {
+  const header = context.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+function editOptions(context: Context): EditOptions {
+  const query = context.req.query();
+  const options: EditOptions = {};
+  if (query.in_place !== undefined) options.inPlace = parseBool(query.in_place, 'in_place');
+  if (query.interface) options.interface = query.interface;
+  if (query.delete_interface !== undefined)
+    options.deleteInterface = parseBool(query.delete_interface, 'delete_interface');
+  if (query.rename_interface) options.renameInterface = query.rename_interface;
+  return options;
+}
+
+export function createRestApi(services: ApiServices): Hono {
+  const { inventory, auth } = services;
+  const api = new Hono();
+  const allow = (context: Context, access: Access) => auth.requireToken(bearerToken(context), access);
+
+  api.get('/openapi.json', (context) => context.json(openApiDocument(services.version)));
+  api.get('/version', (context) => context.json({ name: 'bootwright', version: services.version }));
+
+  api.post('/login', async (context) => {
+    const body = await readJsonObject(context);
+    const source = remoteAddress(context);
+    const token = await auth.login(String(body.username ?? ''), String(body.password ?? ''), source);
+    return context.json({ token });
+  });
+  api.post('/logout', (context) => {
+    const token = bearerToken(context);
+    return context.json({ revoked: token ? auth.logout(token) : false });
+  });
+
+  api.get('/settings', async (context) => context.json(await inventory.settings()));
+  api.put('/settings/:name', async (context) => {
+    allow(context, 'write');
+    const body = await readJsonObject(context);
+    if (!('value' in body)) throw invalid('Request body must be {"value": ...}.');
+    const settings = await inventory.setSetting(context.req.param('name'), body.value);
+    return context.json(settings);
+  });
+  api.delete('/settings/:name', async (context) => {
+    allow(context, 'write');
+    return context.json(await inventory.resetSetting(context.req.param('name')));
+  });
+
+  api.get('/random-mac', async (context) => {
+    return context.json({ mac_address: await inventory.randomMac(context.req.query('virt_type')) });
+  });
+
+  api.get('/:kinds', async (context) => {
+    const kind = kindOf(context);
+    const query = context.req.query();
+    const offset = query.offset === undefined ? 0 : parseInteger(query.offset, 'offset');
+    const limit = query.limit === undefined ? defaultLimit : parseInteger(query.limit, 'limit', 1);
+    const criteria = Object.fromEntries(Object.entries(query).filter(([key]) => !pagingKeys.has(key)));
+    if (Object.keys(criteria).length === 0) {
+      const [items, total] = await Promise.all([
+        inventory.list(kind, { offset, limit }),
+        inventory.count(kind),
+      ]);
+      return context.json({ items: items.map(objectToJson), total, offset, limit });
+    }
+    const matching = await inventory.list(kind, { criteria });
+    const items = matching.slice(offset, offset + limit).map(objectToJson);
+    return context.json({ items, total: matching.length, offset, limit });
+  });
+
+  api.post('/:kinds', async (context) => {
+    allow(context, 'write');
+    const kind = kindOf(context);
+    const created = await inventory.add(
+      kind,
+      changesFromJson(await readJsonObject(context)),
+      editOptions(context),
+    );
+    return context.json(objectToJson(created), 201);
+  });
+
+  api.get('/:kinds/:name', async (context) => {
+    return context.json(objectToJson(await inventory.get(kindOf(context), context.req.param('name'))));
+  });
+
+  api.patch('/:kinds/:name', async (context) => {
+    allow(context, 'write');
+    const kind = kindOf(context);
+    const changes = changesFromJson(await readJsonObject(context));
+    const edited = await inventory.edit(kind, context.req.param('name'), changes, editOptions(context));
+    return context.json(objectToJson(edited));
+  });
+
+  api.delete('/:kinds/:name', async (context) => {
+    allow(context, 'write');
+    const recursive = parseBool(context.req.query('recursive') ?? false, 'recursive');
+    const removed = await inventory.remove(kindOf(context), context.req.param('name'), { recursive });
+    return context.json({ removed });
+  });
+
+  api.post('/:kinds/:name/copy', async (context) => {
+    allow(context, 'write');
+    const { new_name: newName, ...changes } = await readJsonObject(context);
+    if (typeof newName !== 'string') throw invalid('Request body must name the copy: {"new_name": "..."}.');
+    const copy = await inventory.copy(
+      kindOf(context),
+      context.req.param('name'),
+      newName,
+      changesFromJson(changes),
+    );
+    return context.json(objectToJson(copy), 201);
+  });
+
+  api.post('/:kinds/:name/rename', async (context) => {
+    allow(context, 'write');
+    const { new_name: newName } = await readJsonObject(context);
+    if (typeof newName !== 'string')
+      throw invalid('Request body must give the new name: {"new_name": "..."}.');
+    return context.json(
+      objectToJson(await inventory.rename(kindOf(context), context.req.param('name'), newName)),
+    );
+  });
+
+  api.get('/:kinds/:name/blended', async (context) => {
+    return context.json(await inventory.blended(kindOf(context), context.req.param('name')));
+  });
+
+  api.get('/:kinds/:name/rendered', async (context) => {
+    return context.json(await inventory.rendered(kindOf(context), context.req.param('name')));
+  });
+
+  return api;
+}
+
+export function errorBody(error: BootwrightError): { error: { code: string; message: string } } {
+  return { error: { code: error.code, message: error.message } };
+}

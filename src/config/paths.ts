@@ -1,0 +1,29 @@
+// Where bootwright keeps its state. Only the wiring (CLI and serve) calls this; everything below it is given
+// explicit paths.
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface DataPaths {
+  dataDir: string;
+  store: string;
+  usersFile: string;
+  sharedSecret: string;
+}
+
+/** `--data-dir`, else $BOOTWRIGHT_DATA_DIR, else the user's state directory (XDG), as the issue asks. */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return flag;
+  if (env.BOOTWRIGHT_DATA_DIR) return env.BOOTWRIGHT_DATA_DIR;
+  const stateHome = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(stateHome, 'bootwright');
+}
+
+export function dataPaths(dataDir: string): DataPaths {
+  return {
+    dataDir,
+    store: join(dataDir, 'store.sqlite'),
+    usersFile: join(dataDir, 'users'),
+    sharedSecret: join(dataDir, 'shared-secret'),
+  };
+}

@@ -1,0 +1,55 @@
+// The node:http edge of the HTTP app. Koan probes `https://server:port/` before falling back to http, so a TLS
+// ClientHello (first byte 0x16) arrives on this plain-HTTP port: it gets a 400 and a closed socket, and the
+// server carries on (koan-wire.md, "The HTTP port must survive a TLS handshake").
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { BootwrightError } from '../errors.js';
+
+export interface HttpListener {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function listenHttp(app: Hono, options: { host?: string; port: number }): Promise<HttpListener> {
+  const server = createServer({ keepAliveTimeout: 5000 }, getRequestListener(app.fetch));
+  server.on('clientError', (_error, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${options.host ?? '0.0.0.0'}:${options.port}`;
+      if (error.code === 'EACCES') {
+        reject(
+          new BootwrightError(
+            'E_UNAVAILABLE',
+            `Cannot listen on ${where}: permission denied; run as root or pass --port=8080.`,
+          ),
+        );
+      } else if (error.code === 'EADDRINUSE') {
+        reject(
+          new BootwrightError(
+            'E_UNAVAILABLE',
+            `Cannot listen on ${where}: another program uses it; stop it or pass --port.`,
+          ),
+        );
+      } else reject(new BootwrightError('E_UNAVAILABLE', `Cannot listen on ${where}: ${error.message}.`));
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
