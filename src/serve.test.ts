@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { connect } from 'node:tls';
+import { readSharedSecret } from './auth/shared-secret.js';
+import { dataPaths } from './config/paths.js';
+import { parseServeArgs, startServer } from './serve.js';
+import { tempDir } from './testing/temp-dir.js';
+
+async function login(base: string, secret: string): Promise<string> {
+  const response = await fetch(`${base}/api/v1/login`, {
+    method: 'POST',
+    body: JSON.stringify({ username: '', password: secret }),
+  });
+  return ((await response.json()) as { token: string }).token;
+}
+
+describe('bootwright serve', () => {
+  it('keeps every object across a restart', async (t: TestContext) => {
+    const dataDir = tempDir(t);
+    const first = await startServer({ dataDir, host: '127.0.0.1', port: 0 });
+    let base = `http://127.0.0.1:${first.port}`;
+    const token = await login(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
+    const created = await fetch(`${base}/api/v1/distros`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        name: 'debian-12',
+        kernel: '/srv/linux',
+        initrd: '/srv/initrd.gz',
+        breed: 'debian',
+      }),
+    });
+    assert.equal(created.status, 201);
+    await first.stop();
+
+    const second = await startServer({ dataDir, host: '127.0.0.1', port: 0 });
+    t.after(() => second.stop());
+    base = `http://127.0.0.1:${second.port}`;
+    const fetched = await fetch(`${base}/api/v1/distros/debian-12`);
+    assert.equal(fetched.status, 200);
+    assert.equal(((await fetched.json()) as { breed: string }).breed, 'debian');
+  });
+
+  it('survives a TLS ClientHello on its HTTP port, as koan sends first', async (t: TestContext) => {
+    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0 });
+    t.after(() => running.stop());
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: running.port, rejectUnauthorized: false });
+      socket.on('secureConnect', () => resolve('handshake completed'));
+      socket.on('error', (error) => resolve(`refused: ${error.message}`));
+      socket.on('close', () => resolve('closed'));
+    });
+    assert.match(outcome, /refused|closed/);
+    const ping = await fetch(`http://127.0.0.1:${running.port}/cobbler_api`, {
+      method: 'POST',
+      body: "<?xml version='1.0'?><methodCall><methodName>ping</methodName><params></params></methodCall>",
+    });
+    assert.equal(ping.status, 200);
+    assert.match(await ping.text(), /<boolean>1<\/boolean>/);
+  });
+
+  it('explains a port it cannot use', async (t: TestContext) => {
+    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0 });
+    t.after(() => running.stop());
+    await assert.rejects(startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: running.port }), {
+      code: 'E_UNAVAILABLE',
+      message: new RegExp(`Cannot listen on 127.0.0.1:${running.port}: another program uses it`),
+    });
+  });
+
+  it('rejects unknown options in one sentence', () => {
+    assert.throws(() => parseServeArgs(['--prot=80']), { code: 'E_USAGE', message: /"--prot=80"/ });
+    assert.deepEqual(parseServeArgs(['--port', '8080', '--host=127.0.0.1']), {
+      port: 8080,
+      host: '127.0.0.1',
+    });
+  });
+});

@@ -1,0 +1,41 @@
+// A real server stack (SQLite store in a temp dir, authenticator, HTTP app) for API tests.
+
+import type { TestContext } from 'node:test';
+import type { Hono } from 'hono';
+import type { ApiServices } from '../api/services.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { ensureSharedSecret } from '../auth/shared-secret.js';
+import { TokenIssuer } from '../auth/tokens.js';
+import { setUserPassword } from '../auth/users-file.js';
+import { dataPaths } from '../config/paths.js';
+import { createApp } from '../http/app.js';
+import { Inventory } from '../inventory/inventory.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { tempDir } from './temp-dir.js';
+
+export interface ApiFixture {
+  app: Hono;
+  services: ApiServices;
+  dataDir: string;
+  sharedSecret: string;
+  /** An admin token for user "admin" (password "secret-admin"). */
+  adminToken: string;
+}
+
+export async function apiFixture(context: TestContext): Promise<ApiFixture> {
+  const dataDir = tempDir(context);
+  const paths = dataPaths(dataDir);
+  const store = SqliteStore.open(paths.store);
+  context.after(() => store.close());
+  await setUserPassword(paths.usersFile, 'admin', 'secret-admin');
+  await setUserPassword(paths.usersFile, 'viewer', 'secret-viewer', 'readonly');
+  const sharedSecret = ensureSharedSecret(paths.sharedSecret);
+  const auth = new Authenticator({
+    usersFile: paths.usersFile,
+    sharedSecret,
+    tokens: new TokenIssuer({ ttlSeconds: 3600 }),
+  });
+  const services: ApiServices = { inventory: new Inventory(store), auth, version: '0.0.0-test' };
+  const adminToken = await auth.login('admin', 'secret-admin');
+  return { app: createApp(services), services, dataDir, sharedSecret, adminToken };
+}
