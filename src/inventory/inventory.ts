@@ -24,15 +24,10 @@ import { editKvDictInPlace, kvToString } from '../model/kv.js';
 import { parseFieldValue } from '../model/parse-field.js';
 import { randomMac } from '../model/random-mac.js';
 import { renderForKoan } from '../model/rendered.js';
-import {
-  applySettingOverrides,
-  defaultSettings,
-  findSetting,
-  parseSettingValue,
-  type Settings,
-} from '../model/settings.js';
+import { applySettingOverrides, findSetting, parseSettingValue, type Settings } from '../model/settings.js';
 import { parseName } from '../model/values.js';
 import type { ObjectRef, Store, StoreReader, StoreTransaction, UniqueKeyType } from '../store/store.js';
+import type { InventoryBackend } from './backend.js';
 
 /** Field changes as given: keys in any spelling (`virt_ram`, `virt-ram`, `kopts`), values as text or JSON. */
 export type Changes = Record<string, unknown>;
@@ -121,7 +116,7 @@ function matches(object: InventoryObject, criteria: Record<string, string>): boo
   });
 }
 
-export class Inventory {
+export class Inventory implements InventoryBackend {
   constructor(readonly store: Store) {}
 
   async settings(reader: StoreReader = this.store): Promise<Settings> {
@@ -319,6 +314,8 @@ export class Inventory {
         lineage.distro = await reader.get('distro', String(object.fields.distro));
     } else if (object.kind === 'distro') {
       lineage.distro = object;
+    } else {
+      lineage.repo = object;
     }
     const seen = new Set(lineage.profiles.map((profile) => profile.name));
     while (profileName) {
@@ -376,7 +373,7 @@ export class Inventory {
 
   /** A MAC no system uses yet, with the vendor prefix of the given virtualization type. */
   async randomMac(virtType?: string): Promise<string> {
-    const type = virtType || String(defaultSettings().default_virt_type);
+    const type = virtType || String((await this.settings()).default_virt_type);
     return randomMac(type, async (mac) => (await this.store.findByKey('mac', mac)).length > 0);
   }
 
@@ -612,7 +609,8 @@ export class Inventory {
     for (const rule of rules) {
       if (rule.allowed === true) continue;
       const own = values.get(rule.type) ?? [];
-      const repeated = own.find((value, index) => own.indexOf(value) !== index);
+      const lowered = own.map((value) => value.toLowerCase());
+      const repeated = own.find((_value, index) => lowered.indexOf(lowered[index] as string) !== index);
       if (repeated) {
         throw new BootwrightError(
           rule.code,

@@ -2,7 +2,9 @@
 // does, and yields the blended view that templates, koan, the puppet classifier and the APIs all read.
 //   - `<<inherit>>` is skipped, so the nearest ancestor that says something wins, and the settings last;
 //   - dictionaries merge key by key with the child winning, and `!key` removes what the parents gave;
-//   - lists concatenate without repeats (profile DNS 192.0.2.1 + system 192.0.2.2 gives both);
+//   - lists concatenate without repeats (profile DNS 192.0.2.1 + system 192.0.2.2 gives both), except that a
+//     setting standing in for an inherited list (boot_loaders, owners) is replaced by the first object that
+//     gives one, as Cobbler resolves `<<inherit>>` to the setting only when no object says anything;
 //   - anything else: the child wins.
 
 import { type FieldDef, fieldsByKind, interfaceFields } from './fields.js';
@@ -16,11 +18,18 @@ export interface Lineage {
   profiles: InventoryObject[];
   distro?: InventoryObject;
   repos: InventoryObject[];
+  /** A repo blended on its own: it has no parents, only the settings below it. */
+  repo?: InventoryObject;
 }
 
 export type BlendedView = Record<string, unknown>;
 
-type Layer = { values: Record<string, unknown>; fields: readonly FieldDef[] };
+type Layer = {
+  values: Record<string, unknown>;
+  fields: readonly FieldDef[];
+  /** Keys whose value only stands in for `<<inherit>>` and is dropped once an object gives its own. */
+  fallbacks?: ReadonlySet<string>;
+};
 
 /** Settings as a layer: a field that falls back to `default_virt_ram` finds it under `virt_ram`. */
 function settingsLayer(settings: Settings): Layer {
@@ -39,7 +48,13 @@ function settingsLayer(settings: Settings): Layer {
       }
     }
   }
-  return { values, fields };
+  const fallbacks = new Set(
+    Object.values(fieldsByKind)
+      .flat()
+      .filter((field) => field.default === INHERIT && field.name in values)
+      .map((field) => field.name),
+  );
+  return { values, fields, fallbacks };
 }
 
 function objectLayer(object: InventoryObject): Layer {
@@ -68,11 +83,14 @@ function mergeValue(field: FieldDef | undefined, below: unknown, value: unknown)
 
 function stack(layers: Layer[]): Record<string, unknown> {
   const blended: Record<string, unknown> = {};
+  const fallbacks = new Set<string>();
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer.values)) {
       const field = layer.fields.find((candidate) => candidate.name === key);
-      blended[key] = mergeValue(field, blended[key], value);
+      const below = value !== INHERIT && fallbacks.delete(key) ? undefined : blended[key];
+      blended[key] = mergeValue(field, below, value);
     }
+    for (const key of layer.fallbacks ?? []) fallbacks.add(key);
   }
   return blended;
 }
@@ -101,6 +119,7 @@ export function blend(lineage: Lineage, settings: Settings): BlendedView {
   if (lineage.distro) layers.push(objectLayer(lineage.distro));
   for (const profile of [...lineage.profiles].reverse()) layers.push(objectLayer(profile));
   if (lineage.system) layers.push(objectLayer(lineage.system));
+  if (lineage.repo) layers.push(objectLayer(lineage.repo));
   const view = stack(layers);
 
   const profile = lineage.profiles[0];

@@ -21,7 +21,9 @@ export function parseMac(value: unknown, what = 'MAC address'): string {
   if (text === '') return '';
   const hex = text.replaceAll(/[:\-.]/g, '').toLowerCase();
   const separatorsOk =
-    /^([0-9a-f]{1,2}[:-]){5}[0-9a-f]{1,2}$/i.test(text) || /^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(text);
+    /^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/i.test(text) ||
+    /^([0-9a-f]{1,2}-){5}[0-9a-f]{1,2}$/i.test(text) ||
+    /^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(text);
   if (!separatorsOk || !/^[0-9a-f]+$/.test(hex)) {
     throw invalid(
       `${what} ${quote(text)} is not valid: expected six hex bytes such as 52:54:00:12:34:56, or "random".`,
@@ -99,7 +101,8 @@ export function parseBool(value: unknown, what = 'Value'): boolean {
 export function parseInteger(value: unknown, what = 'Value', min = 0): number {
   const text = String(value ?? '').trim();
   const number = Number(text);
-  if (text === '' || !Number.isInteger(number) || number < min) {
+  // Plain decimal digits only: Number() would also take 0x10 and 1e1.
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(number) || number < min) {
     throw invalid(`${what} ${quote(value)} is not valid: expected a whole number of at least ${min}.`);
   }
   return number;
@@ -114,7 +117,7 @@ export function parseDiskSizes(value: unknown, what = 'Disk size'): string {
   const parts = text.split(',').map((part) => part.trim());
   const sizes = parts.map((part) => {
     const number = Number(part);
-    if (part === '' || !Number.isInteger(number) || number < 0) {
+    if (!/^\d+(\.0*)?$/.test(part) || !Number.isSafeInteger(number)) {
       throw invalid(
         `${what} ${quote(text)} is not valid: expected whole gigabytes per disk, such as 5 or 5,10.`,
       );

@@ -166,7 +166,12 @@ export class SqliteStore extends SqliteReader implements Store {
 
   static open(path: string): SqliteStore {
     const writer = open(path);
-    migrate(writer);
+    try {
+      migrate(writer);
+    } catch (error) {
+      writer.close();
+      throw error;
+    }
     const reader = path === ':memory:' ? writer : open(path);
     return new SqliteStore(reader, writer);
   }
