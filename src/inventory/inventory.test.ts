@@ -666,7 +666,23 @@ describe('Inventory edits', () => {
         /^Profile "sub" has both --distro and --parent/,
       );
       await inventory.add('profile', { name: 'sub', parent: 'web' });
-      await assertFails(inventory.edit('profile', 'sub', { distro: 'rhel9' }), 'E_INVALID', /both/);
+      await assertFails(
+        inventory.edit('profile', 'sub', { distro: 'rhel9', parent: 'web' }),
+        'E_INVALID',
+        /both/,
+      );
+    });
+  });
+
+  it('turns a sub-profile into a top-level profile and back when only one of distro and parent is given', async () => {
+    await withInventory(async (inventory) => {
+      await inventory.add('profile', { name: 'sub', parent: 'web' });
+      const top = await inventory.edit('profile', 'sub', { distro: 'rhel9' });
+      assert.equal(top.fields.parent, '');
+      assert.equal(top.fields.distro, 'rhel9');
+      const sub = await inventory.edit('profile', 'sub', { parent: 'web' });
+      assert.equal(sub.fields.distro, '');
+      assert.equal(sub.fields.parent, 'web');
     });
   });
 

@@ -11,6 +11,7 @@ import {
   findField,
   interfaceFields,
   legacyInterfaceFieldNames,
+  profileFields,
 } from '../model/fields.js';
 import {
   type FieldValue,
@@ -203,7 +204,7 @@ export class Inventory implements InventoryBackend {
     newName: string,
     changes: Changes = {},
   ): Promise<InventoryObject> {
-    const target = parseName(newName, `New ${kind} name`);
+    const target = parseName(newName, `New ${kind} name`, '--newname');
     return this.store.transaction(async (tx) => {
       const source = await this.get(kind, name, tx);
       if (await tx.get(kind, target)) {
@@ -223,7 +224,14 @@ export class Inventory implements InventoryBackend {
       if (copy.kind === 'system') {
         copy.fields.hostname = '';
         for (const iface of Object.values(copy.interfaces ?? {})) {
-          Object.assign(iface, { mac_address: '', ip_address: '', dns_name: '', ipv6_address: '' });
+          Object.assign(iface, {
+            mac_address: '',
+            ip_address: '',
+            dns_name: '',
+            cnames: [],
+            ipv6_address: '',
+            ipv6_secondaries: [],
+          });
         }
       }
       await this.applyChanges(tx, copy, changes, {});
@@ -235,7 +243,7 @@ export class Inventory implements InventoryBackend {
 
   /** Renames an object and every reference to it, in one transaction. */
   async rename(kind: ObjectKind, name: string, newName: string): Promise<InventoryObject> {
-    const target = parseName(newName, `New ${kind} name`);
+    const target = parseName(newName, `New ${kind} name`, '--newname');
     return this.store.transaction(async (tx) => {
       const object = structuredClone(await this.get(kind, name, tx));
       if (target === name) return object;
@@ -404,10 +412,19 @@ export class Inventory implements InventoryBackend {
         `Unknown field ${quote(key)} for a ${object.kind}; "bootwright ${object.kind} add --help" lists the fields.`,
       );
     }
+    if (object.kind === 'profile') this.switchProfileParent(object, changes);
     if (object.kind === 'system') {
       this.applyInterfaceEdit(object, interfaceChanges, options);
       await this.assignRandomMacs(tx, object);
     }
+  }
+
+  /** Giving a profile a parent makes it a sub-profile (its distro then comes from the parent), and back. */
+  private switchProfileParent(profile: InventoryObject, changes: Changes): void {
+    const given = (name: string) =>
+      Object.keys(changes).some((key) => findField(profileFields, key)?.name === name);
+    if (given('parent') && !given('distro') && profile.fields.parent) profile.fields.distro = '';
+    if (given('distro') && !given('parent') && profile.fields.distro) profile.fields.parent = '';
   }
 
   private parseChange(
@@ -484,7 +501,7 @@ export class Inventory implements InventoryBackend {
       const newName = parseName(options.renameInterface, 'New interface name');
       if (!interfaces[ifname])
         throw notFound(`System ${quote(object.name)} has no interface ${quote(ifname)}.`);
-      if (interfaces[newName])
+      if (newName !== ifname && interfaces[newName])
         throw invalid(`System ${quote(object.name)} already has an interface ${quote(newName)}.`);
       delete interfaces[ifname];
       interfaces[newName] = iface;

@@ -6,9 +6,9 @@ import { invalid, quote } from '../errors.js';
 
 const namePattern = /^[A-Za-z0-9_.:-]+$/;
 
-export function parseName(value: unknown, what = 'Name'): string {
+export function parseName(value: unknown, what = 'Name', flag = '--name'): string {
   const name = String(value ?? '');
-  if (name === '') throw invalid(`${what} is missing; pass --name=NAME.`);
+  if (name === '') throw invalid(`${what} is missing; pass ${flag}=NAME.`);
   if (!namePattern.test(name) || name.length > 255) {
     throw invalid(`${what} ${quote(name)} is not valid: use letters, digits and _ . : - only.`);
   }

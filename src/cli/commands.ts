@@ -1,0 +1,250 @@
+// The command tree: which words make a command and which flags each command takes. Object flags are derived
+// from the field tables (field `foo_bar` -> `--foo-bar`, plus its aliases), as Cobbler derives its optparse
+// options from FIELDS; the parser, `--help` and the commands all read this one table.
+
+import { type FieldDef, type FieldType, fieldsByKind, interfaceFields } from '../model/fields.js';
+import { type ObjectKind, objectKinds } from '../model/kinds.js';
+import type { FlagSet, FlagSpec } from './args.js';
+
+export type OptionGroup = 'global' | 'option' | 'field' | 'interface';
+
+export interface CliOption extends FlagSpec {
+  group: OptionGroup;
+  help: string;
+  /** What to write after `=` in help; absent for flags without a value. */
+  placeholder?: string;
+}
+
+export type ObjectAction =
+  | 'add'
+  | 'edit'
+  | 'copy'
+  | 'rename'
+  | 'remove'
+  | 'list'
+  | 'report'
+  | 'find'
+  | 'dumpvars';
+
+export interface CommandSpec {
+  words: readonly string[];
+  summary: string;
+  options: readonly CliOption[];
+}
+
+const option = (key: string, help: string, placeholder?: string, names?: string[]): CliOption => ({
+  key,
+  names: names ?? [key.replaceAll('_', '-')],
+  takesValue: placeholder !== undefined,
+  group: 'option',
+  help,
+  ...(placeholder === undefined ? {} : { placeholder }),
+});
+
+const global = (key: string, help: string, placeholder?: string, names?: string[]): CliOption => ({
+  ...option(key, help, placeholder, names),
+  group: 'global',
+});
+
+export const globalOptions: readonly CliOption[] = [
+  global('data_dir', 'State directory (default: $BOOTWRIGHT_DATA_DIR or ~/.local/state/bootwright)', 'DIR'),
+  global(
+    'remote_server',
+    'Use the running server at URL instead of the local store (default: $BOOTWRIGHT_SERVER)',
+    'URL',
+    ['server'],
+  ),
+  global('token', 'Login token for --server (default: $BOOTWRIGHT_TOKEN)', 'TOKEN'),
+  global('format', 'Output format: text or json (default: text)', 'FORMAT'),
+  global('help', 'Show help for the command given before it'),
+];
+
+const placeholders: Partial<Record<FieldType, string>> = {
+  bool: 'BOOL',
+  int: 'N',
+  'disk-sizes': 'GB[,GB...]',
+  dict: '"K=V ..."',
+  params: '"K=V ..."',
+  list: '"A B ..."',
+  enum: 'CHOICE',
+  ref: 'NAME',
+  mac: 'MAC',
+  ipv4: 'ADDRESS',
+  ipv6: 'ADDRESS',
+  netmask: 'MASK',
+  hostname: 'NAME',
+};
+
+function flagName(fieldName: string): string {
+  return fieldName.replaceAll('_', '-');
+}
+
+function fieldOption(field: FieldDef, group: 'field' | 'interface', forFind: boolean): CliOption {
+  const choices = field.choices?.filter((choice) => choice !== '');
+  const listed = choices?.every((choice) => field.help.includes(choice)) ?? true;
+  const help = listed ? field.help : `${field.help} (${choices?.join(', ')})`;
+  return {
+    key: field.name,
+    names: [flagName(field.name), ...(field.aliases ?? [])],
+    takesValue: true,
+    group,
+    help,
+    placeholder: forFind ? 'GLOB' : (placeholders[field.type] ?? 'VALUE'),
+  };
+}
+
+/** The flags that set fields of a kind; for systems the interface fields too (an object field wins a clash). */
+export function fieldOptions(kind: ObjectKind, forFind = false): CliOption[] {
+  const objectFields = fieldsByKind[kind].filter(
+    (field) => field.name !== 'name' && (forFind || !field.readOnly),
+  );
+  const options = objectFields.map((field) => fieldOption(field, 'field', forFind));
+  if (kind === 'system') {
+    const taken = new Set(objectFields.map((field) => field.name));
+    for (const field of interfaceFields) {
+      if (!taken.has(field.name) && (forFind || !field.readOnly))
+        options.push(fieldOption(field, 'interface', forFind));
+    }
+  }
+  return options;
+}
+
+const nameOption = option('name', 'Name of the object', 'NAME');
+const newNameOption = option('newname', 'Name of the new copy or the new name', 'NAME');
+const interfaceOptions = [
+  option('interface', 'Interface the interface fields apply to (default: "default" or the only one)', 'NAME'),
+];
+const editInterfaceOptions = [
+  ...interfaceOptions,
+  option('delete_interface', 'Remove the interface named by --interface'),
+  option('rename_interface', 'Give the interface named by --interface a new name', 'NEW'),
+];
+
+function objectActionOptions(kind: ObjectKind, action: ObjectAction): CliOption[] {
+  const isSystem = kind === 'system';
+  switch (action) {
+    case 'add':
+      return [nameOption, ...(isSystem ? interfaceOptions : []), ...fieldOptions(kind)];
+    case 'edit':
+      return [
+        nameOption,
+        option('in_place', 'Change only the given keys of dictionary fields; "~key" deletes a key'),
+        ...(isSystem ? editInterfaceOptions : []),
+        ...fieldOptions(kind),
+      ];
+    case 'copy':
+      return [nameOption, newNameOption, ...fieldOptions(kind)];
+    case 'rename':
+      return [nameOption, newNameOption];
+    case 'remove':
+      return [nameOption, option('recursive', 'Also remove everything that depends on the object')];
+    case 'list':
+      return [];
+    case 'report':
+      return [{ ...nameOption, help: 'Report only this object' }];
+    case 'find':
+      return [{ ...nameOption, help: 'Name pattern', placeholder: 'GLOB' }, ...fieldOptions(kind, true)];
+    case 'dumpvars':
+      return [nameOption];
+  }
+}
+
+const actionSummaries: Record<ObjectAction, (kind: ObjectKind) => string> = {
+  add: (kind) => `Create a ${kind}`,
+  edit: (kind) => `Change fields of a ${kind}`,
+  copy: (kind) => `Copy a ${kind} under --newname`,
+  rename: (kind) => `Rename a ${kind} and every reference to it`,
+  remove: (kind) => `Remove a ${kind} (--recursive: and what depends on it)`,
+  list: (kind) => `Print the names of all ${kind}s`,
+  report: (kind) => `Print the fields of one ${kind} (--name) or of all`,
+  find: (kind) => `Print the names of ${kind}s whose fields match glob patterns`,
+  dumpvars: (kind) => `Print the variables templates see for a ${kind}, inheritance applied`,
+};
+
+export function objectActions(kind: ObjectKind): ObjectAction[] {
+  const actions: ObjectAction[] = ['add', 'copy', 'edit', 'find', 'list', 'remove', 'rename', 'report'];
+  return kind === 'profile' || kind === 'system' ? [...actions, 'dumpvars'] : actions;
+}
+
+const kindSummaries: Record<ObjectKind, string> = {
+  distro: 'Kernel and initrd of an installer',
+  profile: 'What to install: a distro (or parent profile) with autoinstall template and options',
+  system: 'One machine: a profile plus its interfaces, MACs and addresses',
+  repo: 'A package mirror used during installs',
+};
+
+/** Every command with its own flags, in help order; `serve` parses its own flags. */
+export const commands: readonly CommandSpec[] = [
+  ...objectKinds.flatMap((kind) =>
+    objectActions(kind).map((action) => ({
+      words: [kind, action],
+      summary: actionSummaries[action](kind),
+      options: objectActionOptions(kind, action),
+    })),
+  ),
+  {
+    words: ['setting', 'report'],
+    summary: 'Print the settings (or one, --name)',
+    options: [option('name', 'Report only this setting', 'NAME')],
+  },
+  {
+    words: ['setting', 'edit'],
+    summary: 'Change a setting',
+    options: [option('name', 'Setting name', 'NAME'), option('value', 'New value', 'VALUE')],
+  },
+  {
+    words: ['setting', 'reset'],
+    summary: 'Put a setting back to its default',
+    options: [option('name', 'Setting name', 'NAME')],
+  },
+  {
+    words: ['user', 'add'],
+    summary: 'Add a user, or set the password of one (edits the users file in the data directory)',
+    options: [
+      option('name', 'User name', 'NAME'),
+      option(
+        'password',
+        'Password (default: read from standard input when it is not a terminal)',
+        'PASSWORD',
+      ),
+      option('role', 'admin or readonly (default: admin, or the role the user has)', 'ROLE'),
+    ],
+  },
+  { words: ['user', 'remove'], summary: 'Remove a user', options: [option('name', 'User name', 'NAME')] },
+  { words: ['user', 'list'], summary: 'Print the users and their roles', options: [] },
+  { words: ['list'], summary: 'Print the names of all objects, by kind', options: [] },
+  { words: ['report'], summary: 'Print the fields of all objects, by kind', options: [] },
+  { words: ['version'], summary: 'Print the version', options: [] },
+];
+
+/** Top-level words and what they are, for `bootwright --help`. */
+export const topics: readonly { word: string; summary: string }[] = [
+  ...objectKinds.map((kind) => ({ word: kind, summary: kindSummaries[kind] })),
+  { word: 'setting', summary: 'Server-wide settings: report, edit, reset' },
+  { word: 'user', summary: 'Users of the API and web clients: add, remove, list' },
+  { word: 'serve', summary: 'Run the boot server (see "bootwright serve --help")' },
+  ...commands
+    .filter((command) => command.words.length === 1)
+    .map((command) => ({ word: command.words[0] as string, summary: command.summary })),
+];
+
+export function findCommand(words: readonly string[]): CommandSpec | undefined {
+  return commands.find(
+    (command) => command.words.length === words.length && command.words.every((word, i) => word === words[i]),
+  );
+}
+
+/** The global options a command takes: all but those whose spelling a command flag already has (`--server`). */
+export function globalsBeside(options: readonly CliOption[]): CliOption[] {
+  const taken = new Set(options.flatMap((candidate) => candidate.names));
+  return globalOptions.filter((global) => !global.names.some((name) => taken.has(name)));
+}
+
+/** The flags after the given words: the command's own and the global ones; only globals until a command is whole. */
+export function flagSetFor(words: readonly string[]): FlagSet {
+  if (words[0] === 'serve') return { command: 'bootwright serve', flags: [], passThrough: true };
+  const command = findCommand(words.slice(0, 2)) ?? findCommand(words.slice(0, 1));
+  const label = ['bootwright', ...(command?.words ?? words.slice(0, 1))].join(' ');
+  if (!command) return { command: label, flags: globalOptions };
+  return { command: label, flags: [...command.options, ...globalsBeside(command.options)] };
+}

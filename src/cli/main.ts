@@ -1,0 +1,137 @@
+// The `bootwright` command: parses the line, picks the inventory (local store or --server), runs one command and
+// turns any failure into one line on stderr and the exit status of its error code. It never throws.
+
+import { resolveDataDir } from '../config/paths.js';
+import { BootwrightError, quote } from '../errors.js';
+import { isObjectKind } from '../model/kinds.js';
+import { version } from '../version.js';
+import { parseArgs, usageError } from './args.js';
+import { type GlobalOptions, openBackend } from './backend.js';
+import { commands, findCommand, flagSetFor, type ObjectAction } from './commands.js';
+import { formatJson } from './format.js';
+import { helpFor } from './help.js';
+import { type CliIo, type Invocation, type OutputFormat, optionValue } from './invocation.js';
+import { runListAll, runObjectCommand } from './object-commands.js';
+import { runSettingCommand } from './setting-commands.js';
+import { runUserCommand } from './user-commands.js';
+
+/** `--help` or `-h` anywhere before `--` wins over everything else on the line, even over mistakes in it. */
+function helpRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+function parseFormat(value: string | true | undefined): OutputFormat {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw usageError(`Format ${quote(String(value))} is not one of: text, json.`);
+}
+
+function unknownCommand(words: readonly string[]): BootwrightError {
+  const [word = '', action] = words;
+  const actions = commands
+    .filter((command) => command.words[0] === word && command.words.length === 2)
+    .map((command) => command.words[1]);
+  if (actions.length === 0)
+    return usageError(`Unknown command ${quote(word)}; "bootwright --help" lists the commands.`);
+  const choice = `${actions.join(', ')}; "bootwright ${word} --help" tells more`;
+  return action === undefined
+    ? usageError(`${quote(`bootwright ${word}`)} needs an action: ${choice}.`)
+    : usageError(`Unknown action ${quote(action)} for ${quote(`bootwright ${word}`)}; it takes ${choice}.`);
+}
+
+async function runServe(argv: string[], io: CliIo): Promise<number> {
+  // Loaded only here: the server pulls in HTTP and every service, which no other command needs.
+  let serveModule: typeof import('../serve.js');
+  try {
+    serveModule = await import('../serve.js');
+  } catch (error) {
+    throw new BootwrightError(
+      'E_UNAVAILABLE',
+      `"bootwright serve" is not available in this build: ${(error as Error).message}`,
+    );
+  }
+  return serveModule.serve(argv, io);
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const wantsHelp = helpRequested(argv);
+  const parsed = parseArgs(argv, flagSetFor, { lenient: wantsHelp });
+  if (parsed.passThroughAt !== undefined) {
+    return runServe(
+      argv.filter((_, index) => index !== parsed.passThroughAt),
+      io,
+    );
+  }
+  if (wantsHelp || parsed.values.has('help')) {
+    io.stdout.write(helpFor(parsed.words));
+    return 0;
+  }
+  if (parsed.words.length === 0)
+    throw usageError('No command given; "bootwright --help" lists the commands.');
+  const command = findCommand(parsed.words.slice(0, 2)) ?? findCommand(parsed.words.slice(0, 1));
+  if (!command) throw unknownCommand(parsed.words);
+  const extra = parsed.words[command.words.length];
+  if (extra !== undefined) {
+    throw usageError(
+      `Unexpected argument ${quote(extra)} for ${quote(['bootwright', ...command.words].join(' '))}; flags are written --name=VALUE.`,
+    );
+  }
+  const invocation: Invocation = {
+    command,
+    values: parsed.values,
+    format: parseFormat(parsed.values.get('format')),
+    io,
+  };
+  const globals: GlobalOptions = {
+    dataDir: resolveDataDir(optionValue(invocation, 'data_dir'), io.env),
+    server: optionValue(invocation, 'remote_server') ?? io.env.BOOTWRIGHT_SERVER,
+    token: optionValue(invocation, 'token') ?? io.env.BOOTWRIGHT_TOKEN,
+  };
+  const [word, action = ''] = command.words;
+  if (word === 'version') {
+    io.stdout.write(invocation.format === 'json' ? formatJson({ version }) : `bootwright ${version}\n`);
+    return 0;
+  }
+  if (word === 'user') {
+    await runUserCommand(action, invocation, globals.dataDir);
+    return 0;
+  }
+  const { backend, close } = await openBackend(globals);
+  try {
+    if (word === 'setting') await runSettingCommand(action, invocation, backend);
+    else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
+    else if (word !== undefined && isObjectKind(word))
+      await runObjectCommand(word, action as ObjectAction, invocation, backend);
+  } finally {
+    await close();
+  }
+  return 0;
+}
+
+function errorLine(error: unknown): string {
+  const message =
+    error instanceof BootwrightError
+      ? error.message
+      : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  // One line, whatever the message holds, so that scripts can read stderr line by line.
+  return `bootwright: ${message.replaceAll(/\s*\r?\n\s*/g, ' ')}\n`;
+}
+
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const cli: CliIo = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+    stdin: io.stdin ?? process.stdin,
+  };
+  try {
+    return await run(argv, cli);
+  } catch (error) {
+    try {
+      cli.stderr.write(errorLine(error));
+    } catch {
+      // Nowhere left to report to (stderr closed); the exit status still tells.
+    }
+    return error instanceof BootwrightError ? error.exitCode : 1;
+  }
+}

@@ -1,0 +1,146 @@
+// `bootwright distro|profile|system|repo <action>`: each action is one call on the inventory backend, so a
+// failed command changes nothing. As in Cobbler, changes print nothing in text mode; JSON shows the result.
+
+import { objectToJson } from '../api/object-json.js';
+import type { InventoryBackend } from '../inventory/backend.js';
+import type { Changes, EditOptions } from '../inventory/inventory.js';
+import { type InventoryObject, type ObjectKind, objectKinds } from '../model/kinds.js';
+import type { ObjectAction } from './commands.js';
+import { formatDumpvars, formatJson, formatReport, formatReports } from './format.js';
+import { flagGiven, type Invocation, optionValue, requireOption } from './invocation.js';
+
+/** The field flags given, under their field names; interface fields go along as they are (the inventory routes them). */
+function fieldValues(invocation: Invocation): Changes {
+  const changes: Changes = {};
+  for (const option of invocation.command.options) {
+    if (option.group !== 'field' && option.group !== 'interface') continue;
+    const value = optionValue(invocation, option.key);
+    if (value !== undefined) changes[option.key] = value;
+  }
+  return changes;
+}
+
+function editOptions(invocation: Invocation): EditOptions {
+  const options: EditOptions = {};
+  const ifname = optionValue(invocation, 'interface');
+  const renameTo = optionValue(invocation, 'rename_interface');
+  if (ifname !== undefined) options.interface = ifname;
+  if (renameTo !== undefined) options.renameInterface = renameTo;
+  if (flagGiven(invocation, 'delete_interface')) options.deleteInterface = true;
+  if (flagGiven(invocation, 'in_place')) options.inPlace = true;
+  return options;
+}
+
+function names(objects: readonly InventoryObject[]): string {
+  return objects.map((object) => `${object.name}\n`).join('');
+}
+
+function sortedKeys(view: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(view)
+      .sort()
+      .map((key) => [key, view[key]]),
+  );
+}
+
+export async function runObjectCommand(
+  kind: ObjectKind,
+  action: ObjectAction,
+  invocation: Invocation,
+  backend: InventoryBackend,
+): Promise<void> {
+  const json = invocation.format === 'json';
+  const write = (text: string) => invocation.io.stdout.write(text);
+  const changed = (object: InventoryObject) => {
+    if (json) write(formatJson(objectToJson(object)));
+  };
+  switch (action) {
+    case 'list': {
+      const objects = await backend.list(kind);
+      write(json ? formatJson(objects.map((object) => object.name)) : names(objects));
+      return;
+    }
+    case 'report': {
+      const name = optionValue(invocation, 'name');
+      if (name !== undefined) {
+        const object = await backend.get(kind, name);
+        write(json ? formatJson(objectToJson(object)) : formatReport(object));
+        return;
+      }
+      const objects = await backend.list(kind);
+      write(json ? formatJson(objects.map(objectToJson)) : formatReports(objects));
+      return;
+    }
+    case 'find': {
+      const criteria = fieldValues(invocation) as Record<string, string>;
+      const name = optionValue(invocation, 'name');
+      if (name !== undefined) criteria.name = name;
+      const objects = await backend.list(kind, { criteria });
+      write(json ? formatJson(objects.map(objectToJson)) : names(objects));
+      return;
+    }
+    case 'dumpvars': {
+      const view = await backend.blended(kind, requireOption(invocation, 'name'));
+      write(json ? formatJson(sortedKeys(view)) : formatDumpvars(view));
+      return;
+    }
+    case 'add': {
+      const name = requireOption(invocation, 'name');
+      changed(await backend.add(kind, { name, ...fieldValues(invocation) }, editOptions(invocation)));
+      return;
+    }
+    case 'edit': {
+      const name = requireOption(invocation, 'name');
+      changed(await backend.edit(kind, name, fieldValues(invocation), editOptions(invocation)));
+      return;
+    }
+    case 'copy': {
+      const name = requireOption(invocation, 'name');
+      const newName = requireOption(invocation, 'newname');
+      changed(await backend.copy(kind, name, newName, fieldValues(invocation)));
+      return;
+    }
+    case 'rename': {
+      const name = requireOption(invocation, 'name');
+      changed(await backend.rename(kind, name, requireOption(invocation, 'newname')));
+      return;
+    }
+    case 'remove': {
+      const recursive = flagGiven(invocation, 'recursive');
+      const removed = await backend.remove(kind, requireOption(invocation, 'name'), { recursive });
+      if (json) write(formatJson(removed));
+      else if (recursive) write(removed.map((ref) => `removed ${ref.kind} ${ref.name}\n`).join(''));
+      return;
+    }
+  }
+}
+
+/** `bootwright list` and `bootwright report`: every kind, under a heading, as `cobbler list` prints them. */
+export async function runListAll(
+  action: 'list' | 'report',
+  invocation: Invocation,
+  backend: InventoryBackend,
+): Promise<void> {
+  const byKind: Record<string, InventoryObject[]> = {};
+  for (const kind of objectKinds) byKind[kind] = await backend.list(kind);
+  const write = (text: string) => invocation.io.stdout.write(text);
+  if (invocation.format === 'json') {
+    write(
+      formatJson(
+        Object.fromEntries(
+          Object.entries(byKind).map(([kind, objects]) => [
+            kind,
+            action === 'list' ? objects.map((object) => object.name) : objects.map(objectToJson),
+          ]),
+        ),
+      ),
+    );
+    return;
+  }
+  const sections = Object.entries(byKind).map(([kind, objects]) =>
+    action === 'list'
+      ? `${kind}s:\n${objects.map((object) => `   ${object.name}\n`).join('')}`
+      : `${kind}s:\n==========\n${objects.length > 0 ? `\n${formatReports(objects)}` : ''}`,
+  );
+  write(sections.join(action === 'list' ? '' : '\n'));
+}

@@ -1,0 +1,53 @@
+// `bootwright user add|remove|list`: edits the users file in the data directory directly, so it works while
+// the server is down and needs to run on the server's host. The server reads the file at each login.
+
+import { mkdirSync } from 'node:fs';
+import type { Role } from '../auth/tokens.js';
+import { readUserEntries, removeUser, setUserPassword } from '../auth/users-file.js';
+import { dataPaths } from '../config/paths.js';
+import { invalid, quote } from '../errors.js';
+import { usageError } from './args.js';
+import { formatJson, reportLine } from './format.js';
+import { commandLabel, type Invocation, optionValue, requireOption } from './invocation.js';
+
+function parseRole(text: string | undefined): Role | undefined {
+  if (text === undefined || text === 'admin' || text === 'readonly') return text;
+  throw invalid(`Role ${quote(text)} is not one of: admin, readonly.`);
+}
+
+/** A password piped in (`echo secret | bootwright user add --name=u`) is its first line. */
+async function readPassword(invocation: Invocation): Promise<string> {
+  const { stdin } = invocation.io;
+  if (stdin.isTTY) {
+    throw usageError(
+      `${quote(commandLabel(invocation))} needs --password=PASSWORD or the password on standard input.`,
+    );
+  }
+  let text = '';
+  for await (const chunk of stdin)
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+export async function runUserCommand(action: string, invocation: Invocation, dataDir: string): Promise<void> {
+  const { usersFile } = dataPaths(dataDir);
+  const json = invocation.format === 'json';
+  const write = (text: string) => invocation.io.stdout.write(text);
+  if (action === 'list') {
+    const users = [...readUserEntries(usersFile)].map(([name, entry]) => ({ name, role: entry.role }));
+    write(json ? formatJson(users) : users.map((user) => `${reportLine(user.name, user.role)}\n`).join(''));
+    return;
+  }
+  const name = requireOption(invocation, 'name');
+  if (action === 'remove') {
+    removeUser(usersFile, name);
+    if (json) write(formatJson({ name }));
+    return;
+  }
+  const role = parseRole(optionValue(invocation, 'role'));
+  const password = optionValue(invocation, 'password') ?? (await readPassword(invocation));
+  if (password === '') throw invalid(`The password of user ${quote(name)} is empty; give a password.`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  await setUserPassword(usersFile, name, password, role);
+  if (json) write(formatJson({ name, role: readUserEntries(usersFile).get(name)?.role }));
+}
