@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (as root) to run and test bootwright: the Debian packages the tests use as real
+# peers, then the npm dependencies and the compiled build (`npm ci` runs `prepare`, which compiles TypeScript).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  python3         # Python's own xmlrpc.client drives the XML-RPC API in tests
+  python3-cheetah # the reference the Cheetah-compatible template engine is compared with
+  make g++        # better-sqlite3 compiles from source
+)
+
+if [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  missing=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | grep -vc 'install ok installed' || true)
+  if [ "$missing" != "0" ] || ! dpkg-query -W "${packages[@]}" >/dev/null 2>&1; then
+    echo "setup: installing Debian packages: ${packages[*]}"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${packages[@]}"
+  fi
+else
+  echo "setup: not root; assuming these Debian packages are installed: ${packages[*]}"
+fi
+
+echo "setup: installing npm dependencies and building"
+npm ci --no-audit --no-fund

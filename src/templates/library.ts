@@ -1,0 +1,168 @@
+// Where templates and snippets come from: the operator's own directories in the data directory first, then the
+// built-in library shipped with bootwright (library/ at the top of the repository). Every name is confined to
+// those roots: no absolute paths, no `..`, no symlinks that lead out.
+
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BootwrightError, invalid, quote } from '../errors.js';
+
+export const builtinLibraryDir = fileURLToPath(new URL('../../library/', import.meta.url));
+
+export interface TemplateFile {
+  /** The name as written in profiles and snippets, e.g. `sample.ks` or `rhel/base.ks`. */
+  name: string;
+  path: string;
+  text: string;
+  builtin: boolean;
+}
+
+export interface SnippetContext {
+  system?: string;
+  profile?: string;
+  distro?: string;
+}
+
+/** Cobbler 2.x stored absolute paths such as /var/lib/cobbler/kickstarts/x.ks; those name the same file here. */
+const legacyPrefixes = [
+  '/var/lib/cobbler/templates/',
+  '/var/lib/cobbler/kickstarts/',
+  '/var/lib/cobbler/snippets/',
+];
+
+export function checkRelativeName(name: string, what: string): string {
+  let relativeName = name;
+  for (const prefix of legacyPrefixes)
+    if (relativeName.startsWith(prefix)) relativeName = relativeName.slice(prefix.length);
+  const normalized = normalize(relativeName);
+  if (
+    relativeName === '' ||
+    isAbsolute(normalized) ||
+    normalized === '..' ||
+    normalized.startsWith(`..${sep}`)
+  ) {
+    throw invalid(
+      `${what} ${quote(name)} must be a name inside the template directories, such as "sample.ks".`,
+    );
+  }
+  return normalized;
+}
+
+export class TemplateLibrary {
+  private readonly cache = new Map<string, { mtimeMs: number; size: number; text: string }>();
+
+  constructor(
+    /** The operator's directory (data dir); checked first. */
+    readonly userDir: string,
+    readonly builtinDir: string = builtinLibraryDir,
+  ) {}
+
+  private roots(kind: 'templates' | 'snippets' | 'scripts'): { dir: string; builtin: boolean }[] {
+    return [
+      { dir: join(this.userDir, kind), builtin: false },
+      { dir: join(this.builtinDir, kind), builtin: true },
+    ];
+  }
+
+  /** Reads a file if it exists inside `root` once symlinks are resolved; a cache keeps parsed reads cheap. */
+  private readInside(root: string, relativeName: string): { path: string; text: string } | undefined {
+    const path = join(root, relativeName);
+    if (!existsSync(path)) return undefined;
+    const real = realpathSync(path);
+    const realRoot = realpathSync(root);
+    const inside = relative(realRoot, real);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw new BootwrightError(
+        'E_FORBIDDEN',
+        `Template ${quote(relativeName)} points outside ${realRoot}; refusing to read it.`,
+      );
+    }
+    const stat = statSync(real);
+    if (!stat.isFile()) return undefined;
+    const cached = this.cache.get(real);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size)
+      return { path: real, text: cached.text };
+    const text = readFileSync(real, 'utf8');
+    this.cache.set(real, { mtimeMs: stat.mtimeMs, size: stat.size, text });
+    return { path: real, text };
+  }
+
+  private find(kind: 'templates' | 'snippets' | 'scripts', relativeName: string): TemplateFile | undefined {
+    for (const root of this.roots(kind)) {
+      const found = this.readInside(root.dir, relativeName);
+      if (found) return { name: relativeName, ...found, builtin: root.builtin };
+    }
+    return undefined;
+  }
+
+  template(name: string): TemplateFile {
+    const relativeName = checkRelativeName(name, 'Template');
+    const found = this.find('templates', relativeName);
+    if (!found) {
+      throw new BootwrightError(
+        'E_NOT_FOUND',
+        `Template ${quote(name)} not found (looked in ${this.roots('templates')
+          .map((root) => root.dir)
+          .join(' and ')}); "bootwright template list" shows them.`,
+      );
+    }
+    return found;
+  }
+
+  script(name: string): TemplateFile {
+    const relativeName = checkRelativeName(name, 'Script');
+    const found = this.find('scripts', relativeName);
+    if (!found)
+      throw new BootwrightError('E_NOT_FOUND', `Script ${quote(name)} not found in the scripts directories.`);
+    return found;
+  }
+
+  /** The places a snippet is looked for, most specific first (Cobbler's per_system/per_profile/per_distro order). */
+  snippetCandidates(name: string, context: SnippetContext): string[] {
+    const relativeName = checkRelativeName(name, 'Snippet');
+    const candidates: string[] = [];
+    if (context.system) candidates.push(join('per_system', relativeName, context.system));
+    if (context.profile) candidates.push(join('per_profile', relativeName, context.profile));
+    if (context.distro) candidates.push(join('per_distro', relativeName, context.distro));
+    candidates.push(relativeName);
+    return candidates;
+  }
+
+  snippet(name: string, context: SnippetContext): TemplateFile | undefined {
+    for (const candidate of this.snippetCandidates(name, context)) {
+      const found = this.find('snippets', candidate);
+      if (found) return { ...found, name };
+    }
+    return undefined;
+  }
+
+  /** Where a snippet was looked for, for the error that names them. */
+  describeSnippetSearch(name: string, context: SnippetContext): string {
+    const places = this.snippetCandidates(name, context).map((candidate) => `${candidate}`);
+    return `looked in ${places.join(', ')} under ${this.roots('snippets')
+      .map((root) => root.dir)
+      .join(' and ')}`;
+  }
+
+  /** Names of templates or snippets, user ones marked, for `template list` / `snippet list`. */
+  list(kind: 'templates' | 'snippets'): { name: string; builtin: boolean; overridden: boolean }[] {
+    const seen = new Map<string, { name: string; builtin: boolean; overridden: boolean }>();
+    for (const root of this.roots(kind)) {
+      for (const name of walk(root.dir)) {
+        const existing = seen.get(name);
+        if (existing) existing.overridden = true;
+        else seen.set(name, { name, builtin: root.builtin, overridden: false });
+      }
+    }
+    return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+function walk(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return walk(join(dir, entry.name), name);
+    return entry.isFile() ? [name] : [];
+  });
+}
