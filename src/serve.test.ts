@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { connect } from 'node:tls';
 import { readSharedSecret } from './auth/shared-secret.js';
@@ -66,6 +68,33 @@ describe('bootwright serve', () => {
       code: 'E_UNAVAILABLE',
       message: new RegExp(`Cannot listen on 127.0.0.1:${running.port}: another program uses it`),
     });
+  });
+
+  it('shuts down cleanly on SIGTERM', async (t: TestContext) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', 'serve', '--port=0', '--host=127.0.0.1'],
+      {
+        env: { ...process.env, BOOTWRIGHT_DATA_DIR: tempDir(t) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        const match = /serving http on port (\d+)/.exec(stdout);
+        if (match) resolve(Number(match[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited early with ${code}: ${stdout}`)));
+    });
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/version`)).status, 200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    assert.match(stdout, /SIGTERM received, shutting down\nbootwright: stopped\n$/);
   });
 
   it('rejects unknown options in one sentence', () => {

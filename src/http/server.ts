@@ -48,7 +48,12 @@ export async function listenHttp(app: Hono, options: { host?: string; port: numb
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Idle keep-alive sockets go at once; a request still running gets a moment to finish, then is cut.
+        const deadline = setTimeout(() => server.closeAllConnections(), 3000);
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };
