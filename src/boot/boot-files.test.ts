@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { Inventory } from '../inventory/inventory.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { BootFiles } from './boot-files.js';
+
+async function setup(t: TestContext) {
+  const store = SqliteStore.open(`${tempDir(t)}/store.sqlite`);
+  t.after(() => store.close());
+  const inventory = new Inventory(store);
+  await inventory.setSetting('server', '192.0.2.1');
+  await inventory.add('distro', {
+    name: 'rhel9',
+    kernel: '/srv/rhel9/vmlinuz',
+    initrd: '/srv/rhel9/initrd.img',
+    os_version: 'rhel9',
+  });
+  await inventory.add('profile', { name: 'rhel9-base', distro: 'rhel9', kernel_options: 'quiet' });
+  await inventory.add('system', {
+    name: 'vm9',
+    profile: 'rhel9-base',
+    mac_address: '52:54:00:00:00:09',
+    ip_address: '192.0.2.9',
+  });
+  return { inventory, boot: new BootFiles(inventory) };
+}
+
+describe('boot files from the store', () => {
+  it('serves the install config by MAC and by hex IP, and local boot once netboot is off', async (t) => {
+    const { inventory, boot } = await setup(t);
+    const byMac = await boot.pxelinuxConfig('01-52-54-00-00-00-09');
+    assert.match(byMac ?? '', /KERNEL \/images\/rhel9\/vmlinuz/);
+    assert.match(byMac ?? '', /inst\.ks=http:\/\/192\.0\.2\.1\/cblr\/svc\/op\/autoinstall\/system\/vm9/);
+    assert.equal(await boot.pxelinuxConfig('C0000209'), byMac);
+    await inventory.edit('system', 'vm9', { netboot_enabled: false });
+    assert.match((await boot.pxelinuxConfig('01-52-54-00-00-00-09')) ?? '', /LOCALBOOT -1/);
+    assert.match((await boot.grubConfig('system/52:54:00:00:00:09')) ?? '', /exit 1/);
+  });
+
+  it('lets pxelinux fall through to the menu for unknown machines', async (t) => {
+    const { boot } = await setup(t);
+    assert.equal(await boot.pxelinuxConfig('01-52-54-00-99-99-99'), undefined);
+    const menu = (await boot.pxelinuxConfig('default')) ?? '';
+    assert.match(menu, /LABEL local/);
+    assert.match(menu, /LABEL rhel9-base/);
+    assert.match(menu, /autoinstall\/profile\/rhel9-base/);
+  });
+
+  it('boots a "default" system\'s profile on menu timeout and hides profiles with enable_menu off', async (t) => {
+    const { inventory, boot } = await setup(t);
+    await inventory.add('profile', { name: 'hidden', distro: 'rhel9', enable_menu: false });
+    await inventory.add('system', { name: 'default', profile: 'rhel9-base' });
+    const menu = (await boot.pxelinuxConfig('default')) ?? '';
+    assert.match(menu, /ONTIMEOUT rhel9-base/);
+    assert.doesNotMatch(menu, /hidden/);
+  });
+
+  it('answers the first boot request after an add among thousands of systems, with no sync step', async (t) => {
+    const { inventory, boot } = await setup(t);
+    await inventory.store.transaction(async (tx) => {
+      const template = await tx.get('system', 'vm9');
+      assert.ok(template);
+      for (let i = 0; i < 10_000; i++) {
+        const mac = `52:54:01:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+        await tx.put({
+          ...template,
+          name: `bulk${i}`,
+          uid: `bulk${i}`,
+          interfaces: {
+            default: {
+              ...(template.interfaces?.default as NonNullable<typeof template.interfaces>[string]),
+              mac_address: mac,
+              ip_address: '',
+            },
+          },
+        });
+      }
+    });
+    await inventory.add('system', { name: 'fresh', profile: 'rhel9-base', mac_address: '52:54:00:aa:bb:cc' });
+    const config = await boot.pxelinuxConfig('01-52-54-00-aa-bb-cc');
+    assert.match(config ?? '', /autoinstall\/system\/fresh/);
+    assert.match(
+      await boot.ipxeForSystem(await inventory.get('system', 'fresh')),
+      /^#!ipxe\nkernel http:\/\/192\.0\.2\.1\/cobbler\/images\/rhel9\/vmlinuz/,
+    );
+  });
+
+  it('maps image paths to the distro files they name', async (t) => {
+    const { boot } = await setup(t);
+    assert.deepEqual(await boot.distroFile('rhel9', 'initrd.img'), {
+      distro: 'rhel9',
+      source: '/srv/rhel9/initrd.img',
+    });
+    assert.equal(await boot.distroFile('rhel9', 'passwd'), undefined);
+    assert.equal(await boot.distroFile('nope', 'vmlinuz'), undefined);
+  });
+});

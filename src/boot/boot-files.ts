@@ -1,0 +1,122 @@
+// Every boot file, rendered from the store when it is asked for: no sync step, so the first boot request after a
+// change already sees it. Machines are found by MAC (and by IP where the loader asks by IP); unknown machines get
+// the menu of profiles with local boot first.
+
+import type { Inventory } from '../inventory/inventory.js';
+import type { InventoryObject } from '../model/kinds.js';
+import { parseMac } from '../model/values.js';
+import { type BootChoice, type InstallEntry, installEntry, serialConsoleOf } from './boot-entry.js';
+import { renderGrubMain, renderGrubSystem } from './grub.js';
+import { renderIpxeMenu, renderIpxeSystem } from './ipxe.js';
+import {
+  ipFromPxelinuxName,
+  macFromPxelinuxName,
+  renderPxelinuxMenu,
+  renderPxelinuxSystem,
+} from './pxelinux.js';
+
+const menuTitle = 'bootwright';
+
+export interface DistroFile {
+  distro: string;
+  /** The kernel or initrd as the distro names it: an absolute path on this server, or a URL. */
+  source: string;
+}
+
+export class BootFiles {
+  constructor(private readonly inventory: Inventory) {}
+
+  async systemByMac(mac: string): Promise<InventoryObject | undefined> {
+    let canonical: string;
+    try {
+      canonical = parseMac(mac);
+    } catch {
+      return undefined;
+    }
+    const ref = (await this.inventory.store.findByKey('mac', canonical))[0];
+    return ref ? this.inventory.store.get('system', ref.name) : undefined;
+  }
+
+  async systemByIp(ip: string): Promise<InventoryObject | undefined> {
+    const ref = (await this.inventory.store.findByKey('ip', ip))[0];
+    return ref ? this.inventory.store.get('system', ref.name) : undefined;
+  }
+
+  /** Install when netboot is on, else boot the local disk. */
+  async choiceFor(system: InventoryObject): Promise<{ choice: BootChoice; view: Record<string, unknown> }> {
+    const view = await this.inventory.blended('system', system.name);
+    if (view.netboot_enabled !== true) return { choice: { kind: 'local' }, view };
+    return {
+      choice: { kind: 'install', entry: installEntry(view, { kind: 'system', name: system.name }) },
+      view,
+    };
+  }
+
+  /** Profiles shown in menus, and the label a menu boots on timeout (the profile of the system named "default"). */
+  async menu(): Promise<{ entries: InstallEntry[]; timeoutLabel?: string }> {
+    const entries: InstallEntry[] = [];
+    for (const profile of await this.inventory.list('profile')) {
+      const view = await this.inventory.blended('profile', profile.name);
+      if (view.enable_menu === false) continue;
+      entries.push(installEntry(view, { kind: 'profile', name: profile.name }));
+    }
+    const fallback = await this.inventory.store.get('system', 'default');
+    const timeoutLabel = fallback ? String(fallback.fields.profile ?? '') || undefined : undefined;
+    return {
+      entries,
+      timeoutLabel: entries.some((entry) => entry.label === timeoutLabel) ? timeoutLabel : undefined,
+    };
+  }
+
+  /** `pxelinux.cfg/<name>`; undefined lets pxelinux go on to its next candidate name, as it does for a missing file. */
+  async pxelinuxConfig(name: string): Promise<string | undefined> {
+    if (name === 'default') {
+      const menu = await this.menu();
+      return renderPxelinuxMenu({ title: menuTitle, ...menu });
+    }
+    const mac = macFromPxelinuxName(name);
+    const ip = mac ? undefined : ipFromPxelinuxName(name);
+    const system = mac ? await this.systemByMac(mac) : ip ? await this.systemByIp(ip) : undefined;
+    if (!system) return undefined;
+    const { choice, view } = await this.choiceFor(system);
+    return renderPxelinuxSystem(choice, serialConsoleOf(view));
+  }
+
+  /** `grub/grub.cfg` or `grub/system/<mac>`. */
+  async grubConfig(path: string): Promise<string | undefined> {
+    if (path === 'grub.cfg') {
+      const menu = await this.menu();
+      return renderGrubMain(menu.entries, menu.timeoutLabel);
+    }
+    const match = /^system\/(.+)$/.exec(path);
+    const system = match ? await this.systemByMac(match[1] as string) : undefined;
+    if (!system) return undefined;
+    const { choice, view } = await this.choiceFor(system);
+    return renderGrubSystem(choice, serialConsoleOf(view));
+  }
+
+  async ipxeForSystem(system: InventoryObject): Promise<string> {
+    return renderIpxeSystem((await this.choiceFor(system)).choice);
+  }
+
+  async ipxeForProfile(name: string): Promise<string> {
+    const view = await this.inventory.blended('profile', name);
+    return renderIpxeSystem({ kind: 'install', entry: installEntry(view, { kind: 'profile', name }) });
+  }
+
+  async ipxeMenu(): Promise<string> {
+    const menu = await this.menu();
+    return renderIpxeMenu(menuTitle, menu.entries, menu.timeoutLabel);
+  }
+
+  /** `images/<distro>/<basename>`: which distro file a TFTP or HTTP request for a kernel or initrd means. */
+  async distroFile(distroName: string, basename: string): Promise<DistroFile | undefined> {
+    const distro = await this.inventory.store.get('distro', distroName);
+    if (!distro) return undefined;
+    for (const field of ['kernel', 'initrd'] as const) {
+      const source = String(distro.fields[field] ?? '');
+      if ((source.split('?')[0] ?? '').split('/').pop() === basename) return { distro: distroName, source };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,93 @@
+// pxelinux configs (syslinux's PXE loader), rendered per request: `pxelinux.cfg/01-<mac>` for a known system and
+// `pxelinux.cfg/default` (a menu of profiles, local boot first) for everyone else. A system with netboot off gets a
+// config that boots its disk: PXE-first machines must not fall into a reinstall loop (Cobbler PR #685).
+
+import type { BootChoice, InstallEntry, SerialConsole } from './boot-entry.js';
+
+function serialLines(serial: SerialConsole | undefined): string[] {
+  return serial ? [`SERIAL ${serial.device} ${serial.baud}`] : [];
+}
+
+function withConsole(options: string, serial: SerialConsole | undefined): string {
+  if (!serial || /(^|\s)console=/.test(options)) return options;
+  return `${options} console=ttyS${serial.device},${serial.baud}`.trim();
+}
+
+function installLabel(entry: InstallEntry, serial: SerialConsole | undefined): string[] {
+  return [
+    `LABEL ${entry.label}`,
+    `  MENU LABEL ${entry.label}`,
+    `  KERNEL ${entry.kernelPath}`,
+    `  APPEND initrd=${entry.initrdPath} ${withConsole(entry.options, serial)}`.trimEnd(),
+    // IPAPPEND 2 adds BOOTIF=<mac>, so the installer uses the NIC that booted.
+    '  IPAPPEND 2',
+  ];
+}
+
+const localLabel = ['LABEL local', '  MENU LABEL (local)', '  LOCALBOOT -1'];
+
+export function renderPxelinuxSystem(choice: BootChoice, serial?: SerialConsole): string {
+  if (choice.kind === 'local') {
+    return [
+      ...serialLines(serial),
+      'DEFAULT local',
+      'PROMPT 0',
+      'TIMEOUT 0',
+      'TOTALTIMEOUT 0',
+      'ONTIMEOUT local',
+      ...localLabel,
+      '',
+    ].join('\n');
+  }
+  const { entry } = choice;
+  return [
+    ...serialLines(serial),
+    `DEFAULT ${entry.label}`,
+    'PROMPT 0',
+    'TIMEOUT 1',
+    `ONTIMEOUT ${entry.label}`,
+    ...installLabel(entry, serial),
+    '',
+  ].join('\n');
+}
+
+export interface PxelinuxMenu {
+  title: string;
+  entries: InstallEntry[];
+  /** The label booted when nobody chooses (Cobbler: the profile of the system named "default"), else local. */
+  timeoutLabel?: string;
+  serial?: SerialConsole;
+}
+
+export function renderPxelinuxMenu(menu: PxelinuxMenu): string {
+  const lines = [
+    ...serialLines(menu.serial),
+    'UI menu.c32',
+    'PROMPT 0',
+    `MENU TITLE ${menu.title}`,
+    'TIMEOUT 200',
+    'TOTALTIMEOUT 6000',
+    `ONTIMEOUT ${menu.timeoutLabel ?? 'local'}`,
+    '',
+    ...localLabel,
+    ...(menu.timeoutLabel ? [] : ['  MENU DEFAULT']),
+  ];
+  for (const entry of menu.entries) {
+    lines.push('', ...installLabel(entry, menu.serial));
+    if (entry.label === menu.timeoutLabel) lines.push('  MENU DEFAULT');
+  }
+  lines.push('', 'MENU END', '');
+  return lines.join('\n');
+}
+
+/** `01-aa-bb-cc-dd-ee-ff` → `aa:bb:cc:dd:ee:ff`; undefined for other names (hex IPs, `default`). */
+export function macFromPxelinuxName(name: string): string | undefined {
+  const match = /^01-([0-9a-f]{2}(?:-[0-9a-f]{2}){5})$/i.exec(name);
+  return match?.[1]?.toLowerCase().replaceAll('-', ':');
+}
+
+/** pxelinux asks for its IP in upper-case hex (C000020A for 192.0.2.10), then shorter prefixes of it. */
+export function ipFromPxelinuxName(name: string): string | undefined {
+  if (!/^[0-9A-F]{8}$/.test(name)) return undefined;
+  return [0, 2, 4, 6].map((offset) => Number.parseInt(name.slice(offset, offset + 2), 16)).join('.');
+}
