@@ -27,4 +27,17 @@ export const migrations: string[] = [
    );
    CREATE INDEX unique_keys_owner ON unique_keys (kind, name);
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: the install timeline. Events are appended in batches and pruned by age.
+  `CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     time REAL NOT NULL,
+     type TEXT NOT NULL,
+     system TEXT,
+     mac TEXT,
+     ip TEXT,
+     source TEXT,
+     detail TEXT NOT NULL
+   );
+   CREATE INDEX events_system ON events (system, id);
+   CREATE INDEX events_time ON events (time);`,
 ];

@@ -10,7 +10,18 @@ import { BootwrightError, quote } from '../errors.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import { migrations } from './migrations.js';
 import { referencesOf, uniqueKeysOf } from './object-index.js';
-import type { ListOptions, ObjectRef, Store, StoreReader, StoreTransaction, UniqueKeyType } from './store.js';
+import type {
+  EventInput,
+  EventLog,
+  EventQuery,
+  ListOptions,
+  ObjectRef,
+  Store,
+  StoredEvent,
+  StoreReader,
+  StoreTransaction,
+  UniqueKeyType,
+} from './store.js';
 
 type Row = { kind: string; name: string; uid: string; ctime: number; mtime: number; data: string };
 
@@ -155,13 +166,106 @@ class SqliteTransaction extends SqliteReader implements StoreTransaction {
   }
 }
 
+type EventRow = {
+  id: number;
+  time: number;
+  type: string;
+  system: string | null;
+  mac: string | null;
+  ip: string | null;
+  source: string | null;
+  detail: string;
+};
+
+function rowToEvent(row: EventRow): StoredEvent {
+  const event: StoredEvent = { id: row.id, time: row.time, type: row.type, detail: JSON.parse(row.detail) };
+  if (row.system !== null) event.system = row.system;
+  if (row.mac !== null) event.mac = row.mac;
+  if (row.ip !== null) event.ip = row.ip;
+  if (row.source !== null) event.source = row.source;
+  return event;
+}
+
 export class SqliteStore extends SqliteReader implements Store {
   private readonly writer: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
+  readonly events: EventLog;
 
   private constructor(reader: Database.Database, writer: Database.Database) {
     super(reader);
     this.writer = writer;
+    this.events = {
+      append: (events) => this.appendEvents(events),
+      query: async (query) => this.queryEvents(query),
+      prune: (before) =>
+        this.serialized(
+          async () => this.writer.prepare('DELETE FROM events WHERE time < ?').run(before).changes,
+        ),
+    };
+  }
+
+  /** Runs write work after every queued transaction, so that our own connections never wait on each other. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work, work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private appendEvents(events: EventInput[]): Promise<StoredEvent[]> {
+    return this.serialized(async () => {
+      const insert = this.writer.prepare(
+        'INSERT INTO events (time, type, system, mac, ip, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      const stored: StoredEvent[] = [];
+      this.writer.transaction(() => {
+        for (const event of events) {
+          const time = event.time ?? Date.now();
+          const detail = event.detail ?? {};
+          const id = Number(
+            insert.run(
+              time,
+              event.type,
+              event.system ?? null,
+              event.mac ?? null,
+              event.ip ?? null,
+              event.source ?? null,
+              JSON.stringify(detail),
+            ).lastInsertRowid,
+          );
+          stored.push({ ...event, id, time, detail });
+        }
+      })();
+      return stored;
+    });
+  }
+
+  private queryEvents(query: EventQuery): StoredEvent[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.system !== undefined) {
+      where.push('system = ?');
+      params.push(query.system);
+    }
+    if (query.type !== undefined) {
+      if (query.type.endsWith('.')) {
+        where.push('substr(type, 1, ?) = ?');
+        params.push(query.type.length, query.type);
+      } else {
+        where.push('type = ?');
+        params.push(query.type);
+      }
+    }
+    if (query.afterId !== undefined) {
+      where.push('id > ?');
+      params.push(query.afterId);
+    }
+    if (query.since !== undefined) {
+      where.push('time >= ?');
+      params.push(query.since);
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
+    params.push(query.limit ?? 1000);
+    return (this.db.prepare(sql).all(...params) as EventRow[]).map(rowToEvent);
   }
 
   static open(path: string): SqliteStore {
@@ -177,7 +281,7 @@ export class SqliteStore extends SqliteReader implements Store {
   }
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+    return this.serialized(async (): Promise<T> => {
       this.writer.exec('BEGIN IMMEDIATE');
       try {
         const result = await work(new SqliteTransaction(this.writer));
@@ -187,10 +291,7 @@ export class SqliteStore extends SqliteReader implements Store {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw error;
       }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    });
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,45 @@ export interface ListOptions {
   limit?: number;
 }
 
+/** Something that happened to a machine: a DHCP exchange, a file fetched, an install step reported. */
+export interface EventInput {
+  /** Dotted and grouped by source: `dhcp.ack`, `tftp.sent`, `http.autoinstall`, `install.post`, `koan.define`. */
+  type: string;
+  /** Milliseconds since the epoch; now when not given. */
+  time?: number;
+  system?: string;
+  mac?: string;
+  ip?: string;
+  /** The address the request came from. */
+  source?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface StoredEvent extends EventInput {
+  id: number;
+  time: number;
+  detail: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  system?: string;
+  /** A type, or a prefix ending in a dot: `dhcp.`. */
+  type?: string;
+  /** Only events with a larger id (for following a stream). */
+  afterId?: number;
+  since?: number;
+  limit?: number;
+  /** Newest first when true; oldest first otherwise. */
+  newestFirst?: boolean;
+}
+
+export interface EventLog {
+  append(events: EventInput[]): Promise<StoredEvent[]>;
+  query(query: EventQuery): Promise<StoredEvent[]>;
+  /** Removes events older than the given time; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface StoreReader {
   get(kind: ObjectKind, name: string): Promise<InventoryObject | undefined>;
   /** Objects of a kind in name order. */
@@ -38,5 +77,6 @@ export interface StoreTransaction extends StoreReader {
 
 export interface Store extends StoreReader {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  readonly events: EventLog;
   close(): Promise<void>;
 }
