@@ -4,6 +4,7 @@
 import { Authenticator } from './auth/authenticator.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
 import { TokenIssuer } from './auth/tokens.js';
+import { BootFiles } from './boot/boot-files.js';
 import { dataPaths, resolveDataDir } from './config/paths.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
 import { createApp } from './http/app.js';
@@ -11,6 +12,8 @@ import { listenHttp } from './http/server.js';
 import { Inventory } from './inventory/inventory.js';
 import { parseInteger } from './model/values.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { TemplateLibrary } from './templates/library.js';
+import { AutoinstallRenderer } from './templates/render.js';
 import { version } from './version.js';
 
 export interface ServeIo {
@@ -78,7 +81,8 @@ export async function startServer(
       sharedSecret: ensureSharedSecret(paths.sharedSecret),
       tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
     });
-    const app = createApp({ inventory, auth, version });
+    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
+    const app = createApp({ inventory, renderer, boot: new BootFiles(inventory), auth, version });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),

@@ -3,12 +3,14 @@
 
 import { readSharedSecret } from '../auth/shared-secret.js';
 import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
-import type { InventoryBackend } from '../inventory/backend.js';
+import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
 import type { BlendedView } from '../model/blend.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
 import type { ObjectRef } from '../store/store.js';
+import type { AutoinstallTarget } from '../templates/install-urls.js';
+import type { ValidationResult } from '../templates/render.js';
 
 export interface RemoteInventoryOptions {
   baseUrl: string;
@@ -43,7 +45,7 @@ function optionsQuery(options: EditOptions = {}): string {
   return text ? `?${text}` : '';
 }
 
-export class RemoteInventory implements InventoryBackend {
+export class RemoteInventory implements InventoryBackend, RenderBackend {
   private readonly baseUrl: string;
   private token: string | undefined;
 
@@ -62,6 +64,30 @@ export class RemoteInventory implements InventoryBackend {
   }
 
   private async request(method: string, path: string, body?: unknown, write = false): Promise<unknown> {
+    const { response, text } = await this.send(method, path, body, write);
+    let json: unknown;
+    try {
+      json = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new BootwrightError(
+        'E_UNAVAILABLE',
+        `The server at ${this.baseUrl} did not answer with JSON (HTTP ${response.status}).`,
+      );
+    }
+    return json;
+  }
+
+  private async requestText(path: string): Promise<string> {
+    return (await this.send('GET', path)).text;
+  }
+
+  /** One request; an error answer becomes the BootwrightError the server described. */
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    write = false,
+  ): Promise<{ response: Response; text: string }> {
     if (write && !this.token) await this.login();
     let response: Response;
     try {
@@ -81,21 +107,17 @@ export class RemoteInventory implements InventoryBackend {
       );
     }
     const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === '' ? {} : JSON.parse(text);
-    } catch {
-      throw new BootwrightError(
-        'E_UNAVAILABLE',
-        `The server at ${this.baseUrl} did not answer with JSON (HTTP ${response.status}).`,
-      );
-    }
     if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string } }).error;
+      let error: { code?: string; message?: string } | undefined;
+      try {
+        error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      } catch {
+        error = undefined;
+      }
       const code = error?.code && error.code in errorCodes ? (error.code as ErrorCode) : 'E_INTERNAL';
       throw new BootwrightError(code, error?.message ?? `The server answered HTTP ${response.status}.`);
     }
-    return json;
+    return { response, text };
   }
 
   private async login(): Promise<void> {
@@ -213,5 +235,21 @@ export class RemoteInventory implements InventoryBackend {
   async randomMac(virtType?: string): Promise<string> {
     const query = virtType ? `?virt_type=${encodeURIComponent(virtType)}` : '';
     return ((await this.request('GET', `/random-mac${query}`)) as { mac_address: string }).mac_address;
+  }
+
+  async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
+    return (await this.request('GET', `${this.path(target.kind, target.name)}/variables`)) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  async autoinstall(target: AutoinstallTarget): Promise<{ template: string; text: string }> {
+    const text = await this.requestText(`${this.path(target.kind, target.name)}/autoinstall`);
+    return { template: '', text };
+  }
+
+  async validateAll(): Promise<ValidationResult[]> {
+    return (await this.request('GET', '/validate-autoinstalls')) as ValidationResult[];
   }
 }

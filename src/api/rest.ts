@@ -9,6 +9,7 @@ import { readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
 import { isObjectKind, type ObjectKind } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
+import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiServices } from './services.js';
@@ -23,6 +24,15 @@ function kindOf(context: Context): ObjectKind {
   if (!isObjectKind(kind))
     throw notFound(`No such collection ${quote(plural)}; use distros, profiles, systems or repos.`);
   return kind;
+}
+
+/** Only systems and profiles have autoinstall files and template variables. */
+function renderTarget(context: Context): AutoinstallTarget {
+  const kind = kindOf(context);
+  if (kind !== 'system' && kind !== 'profile') {
+    throw notFound(`A ${kind} has no autoinstall file; ask for a system or a profile.`);
+  }
+  return { kind, name: context.req.param('name') ?? '' };
 }
 
 export function bearerToken(context: Context): string | undefined {
@@ -77,6 +87,8 @@ export function createRestApi(services: ApiServices): Hono {
   api.get('/random-mac', async (context) => {
     return context.json({ mac_address: await inventory.randomMac(context.req.query('virt_type')) });
   });
+
+  api.get('/validate-autoinstalls', async (context) => context.json(await services.renderer.validateAll()));
 
   api.get('/:kinds', async (context) => {
     const kind = kindOf(context);
@@ -151,6 +163,20 @@ export function createRestApi(services: ApiServices): Hono {
 
   api.get('/:kinds/:name/blended', async (context) => {
     return context.json(await inventory.blended(kindOf(context), context.req.param('name')));
+  });
+
+  // The installer's own call at the end of an install, like /cblr/svc/op/nopxe: no token, as installers have none.
+  api.post('/systems/:name/nopxe', async (context) => {
+    return context.json({ netboot_disabled: await inventory.finishNetboot(context.req.param('name')) });
+  });
+
+  api.get('/:kinds/:name/autoinstall', async (context) => {
+    const rendered = await services.renderer.autoinstall(renderTarget(context));
+    return context.body(rendered.text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  });
+
+  api.get('/:kinds/:name/variables', async (context) => {
+    return context.json(await services.renderer.variables(renderTarget(context)));
   });
 
   api.get('/:kinds/:name/rendered', async (context) => {

@@ -3,9 +3,11 @@
 
 import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
-import type { InventoryBackend } from '../inventory/backend.js';
+import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { TemplateLibrary } from '../templates/library.js';
+import { AutoinstallRenderer } from '../templates/render.js';
 
 export interface GlobalOptions {
   /** Already resolved (flag, environment, default). */
@@ -16,6 +18,7 @@ export interface GlobalOptions {
 
 export interface OpenBackend {
   backend: InventoryBackend;
+  renderer: RenderBackend;
   close(): Promise<void>;
 }
 
@@ -37,8 +40,10 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
       ...(globals.token ? { token: globals.token } : {}),
       sharedSecretPath: paths.sharedSecret,
     });
-    return { backend, close: async () => {} };
+    return { backend, renderer: backend, close: async () => {} };
   }
   const store = SqliteStore.open(paths.store);
-  return { backend: new Inventory(store), close: () => store.close() };
+  const inventory = new Inventory(store);
+  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(globals.dataDir));
+  return { backend: inventory, renderer, close: () => store.close() };
 }

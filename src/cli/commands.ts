@@ -24,7 +24,8 @@ export type ObjectAction =
   | 'list'
   | 'report'
   | 'find'
-  | 'dumpvars';
+  | 'dumpvars'
+  | 'get-autoinstall';
 
 export interface CommandSpec {
   words: readonly string[];
@@ -145,6 +146,7 @@ function objectActionOptions(kind: ObjectKind, action: ObjectAction): CliOption[
     case 'find':
       return [{ ...nameOption, help: 'Name pattern', placeholder: 'GLOB' }, ...fieldOptions(kind, true)];
     case 'dumpvars':
+    case 'get-autoinstall':
       return [nameOption];
   }
 }
@@ -159,11 +161,12 @@ const actionSummaries: Record<ObjectAction, (kind: ObjectKind) => string> = {
   report: (kind) => `Print the fields of one ${kind} (--name) or of all`,
   find: (kind) => `Print the names of ${kind}s whose fields match glob patterns`,
   dumpvars: (kind) => `Print the variables templates see for a ${kind}, inheritance applied`,
+  'get-autoinstall': (kind) => `Print the rendered autoinstall file (kickstart, preseed, ...) of a ${kind}`,
 };
 
 export function objectActions(kind: ObjectKind): ObjectAction[] {
   const actions: ObjectAction[] = ['add', 'copy', 'edit', 'find', 'list', 'remove', 'rename', 'report'];
-  return kind === 'profile' || kind === 'system' ? [...actions, 'dumpvars'] : actions;
+  return kind === 'profile' || kind === 'system' ? [...actions, 'dumpvars', 'get-autoinstall'] : actions;
 }
 
 const kindSummaries: Record<ObjectKind, string> = {
@@ -212,6 +215,28 @@ export const commands: readonly CommandSpec[] = [
   },
   { words: ['user', 'remove'], summary: 'Remove a user', options: [option('name', 'User name', 'NAME')] },
   { words: ['user', 'list'], summary: 'Print the users and their roles', options: [] },
+  ...(['template', 'snippet'] as const).flatMap((what) => [
+    { words: [what, 'list'], summary: `Print the ${what}s (built-in and your own)`, options: [] },
+    { words: [what, 'show'], summary: `Print a ${what}`, options: [option('name', `${what} name`, 'NAME')] },
+    {
+      words: [what, 'edit'],
+      summary: `Write your own ${what} (from --file, standard input, or $EDITOR on a terminal)`,
+      options: [
+        option('name', `${what} name`, 'NAME'),
+        option('file', 'Read the new text from this file', 'PATH'),
+      ],
+    },
+    {
+      words: [what, 'remove'],
+      summary: `Remove your own ${what} (a built-in one of the same name shows again)`,
+      options: [option('name', `${what} name`, 'NAME')],
+    },
+  ]),
+  {
+    words: ['validate-autoinstalls'],
+    summary: 'Render every profile and system and report each template error with its location',
+    options: [],
+  },
   { words: ['list'], summary: 'Print the names of all objects, by kind', options: [] },
   { words: ['report'], summary: 'Print the fields of all objects, by kind', options: [] },
   { words: ['version'], summary: 'Print the version', options: [] },
@@ -222,6 +247,8 @@ export const topics: readonly { word: string; summary: string }[] = [
   ...objectKinds.map((kind) => ({ word: kind, summary: kindSummaries[kind] })),
   { word: 'setting', summary: 'Server-wide settings: report, edit, reset' },
   { word: 'user', summary: 'Users of the API and web clients: add, remove, list' },
+  { word: 'template', summary: 'Autoinstall templates: list, show, edit, remove' },
+  { word: 'snippet', summary: 'Template snippets: list, show, edit, remove' },
   { word: 'serve', summary: 'Run the boot server (see "bootwright serve --help")' },
   ...commands
     .filter((command) => command.words.length === 1)

@@ -47,3 +47,11 @@ export function requireOption(invocation: Invocation, key: string): string {
 export function flagGiven(invocation: Invocation, key: string): boolean {
   return invocation.values.get(key) === true;
 }
+
+/** Everything piped to standard input, as text. */
+export async function readStdin(io: CliIo): Promise<string> {
+  let text = '';
+  for await (const chunk of io.stdin)
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  return text;
+}

@@ -11,6 +11,7 @@ import { commands, findCommand, flagSetFor, type ObjectAction } from './commands
 import { formatJson } from './format.js';
 import { helpFor } from './help.js';
 import { type CliIo, type Invocation, type OutputFormat, optionValue } from './invocation.js';
+import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
 import { runSettingCommand } from './setting-commands.js';
 import { runUserCommand } from './user-commands.js';
@@ -96,12 +97,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     await runUserCommand(action, invocation, globals.dataDir);
     return 0;
   }
-  const { backend, close } = await openBackend(globals);
+  if (word === 'template' || word === 'snippet') {
+    await runLibraryCommand(word, action, invocation, globals);
+    return 0;
+  }
+  const { backend, renderer, close } = await openBackend(globals);
   try {
+    if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
     else if (word !== undefined && isObjectKind(word))
-      await runObjectCommand(word, action as ObjectAction, invocation, backend);
+      await runObjectCommand(word, action as ObjectAction, invocation, backend, renderer);
   } finally {
     await close();
   }

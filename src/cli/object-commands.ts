@@ -2,9 +2,11 @@
 // failed command changes nothing. As in Cobbler, changes print nothing in text mode; JSON shows the result.
 
 import { objectToJson } from '../api/object-json.js';
-import type { InventoryBackend } from '../inventory/backend.js';
+import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
 import { type InventoryObject, type ObjectKind, objectKinds } from '../model/kinds.js';
+import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { usageError } from './args.js';
 import type { ObjectAction } from './commands.js';
 import { formatDumpvars, formatJson, formatReport, formatReports } from './format.js';
 import { flagGiven, type Invocation, optionValue, requireOption } from './invocation.js';
@@ -31,6 +33,11 @@ function editOptions(invocation: Invocation): EditOptions {
   return options;
 }
 
+function renderTarget(kind: ObjectKind, name: string): AutoinstallTarget {
+  if (kind !== 'system' && kind !== 'profile') throw usageError(`A ${kind} has no autoinstall file.`);
+  return { kind, name };
+}
+
 function names(objects: readonly InventoryObject[]): string {
   return objects.map((object) => `${object.name}\n`).join('');
 }
@@ -48,6 +55,7 @@ export async function runObjectCommand(
   action: ObjectAction,
   invocation: Invocation,
   backend: InventoryBackend,
+  renderer: RenderBackend,
 ): Promise<void> {
   const json = invocation.format === 'json';
   const write = (text: string) => invocation.io.stdout.write(text);
@@ -80,8 +88,13 @@ export async function runObjectCommand(
       return;
     }
     case 'dumpvars': {
-      const view = await backend.blended(kind, requireOption(invocation, 'name'));
+      const view = await renderer.variables(renderTarget(kind, requireOption(invocation, 'name')));
       write(json ? formatJson(sortedKeys(view)) : formatDumpvars(view));
+      return;
+    }
+    case 'get-autoinstall': {
+      const rendered = await renderer.autoinstall(renderTarget(kind, requireOption(invocation, 'name')));
+      write(json ? formatJson(rendered) : rendered.text);
       return;
     }
     case 'add': {

@@ -8,7 +8,7 @@ import { dataPaths } from '../config/paths.js';
 import { invalid, quote } from '../errors.js';
 import { usageError } from './args.js';
 import { formatJson, reportLine } from './format.js';
-import { commandLabel, type Invocation, optionValue, requireOption } from './invocation.js';
+import { commandLabel, type Invocation, optionValue, readStdin, requireOption } from './invocation.js';
 
 function parseRole(text: string | undefined): Role | undefined {
   if (text === undefined || text === 'admin' || text === 'readonly') return text;
@@ -17,16 +17,12 @@ function parseRole(text: string | undefined): Role | undefined {
 
 /** A password piped in (`echo secret | bootwright user add --name=u`) is its first line. */
 async function readPassword(invocation: Invocation): Promise<string> {
-  const { stdin } = invocation.io;
-  if (stdin.isTTY) {
+  if (invocation.io.stdin.isTTY) {
     throw usageError(
       `${quote(commandLabel(invocation))} needs --password=PASSWORD or the password on standard input.`,
     );
   }
-  let text = '';
-  for await (const chunk of stdin)
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  return text.split(/\r?\n/)[0] ?? '';
+  return (await readStdin(invocation.io)).split(/\r?\n/)[0] ?? '';
 }
 
 export async function runUserCommand(action: string, invocation: Invocation, dataDir: string): Promise<void> {

@@ -2,6 +2,8 @@
 // and install trees. Errors are turned into responses here and nowhere else.
 
 import { Hono } from 'hono';
+import { createBootHttp } from '../api/boot-http.js';
+import { createCobblerSvc } from '../api/cobbler-svc.js';
 import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
 import { createRestApi, errorBody } from '../api/rest.js';
 import type { ApiServices } from '../api/services.js';
@@ -24,7 +26,10 @@ export function createApp(services: ApiServices): Hono {
     ),
   );
 
+  // Before the REST routes, whose /:kinds/:name/... patterns would otherwise claim the boot config paths.
+  app.route('/', createBootHttp(services));
   app.route('/api/v1', createRestApi(services));
+  app.route('/cblr/svc', createCobblerSvc(services));
 
   app.post('/cobbler_api', async (context) => {
     const xml = await xmlrpc.handle(await readBody(context), remoteAddress(context));

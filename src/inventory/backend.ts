@@ -5,6 +5,8 @@ import type { BlendedView } from '../model/blend.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
 import type { ObjectRef } from '../store/store.js';
+import type { AutoinstallTarget } from '../templates/install-urls.js';
+import type { ValidationResult } from '../templates/render.js';
 import type { Changes, EditOptions, ListQuery } from './inventory.js';
 
 export interface InventoryBackend {
@@ -21,4 +23,11 @@ export interface InventoryBackend {
   setSetting(name: string, value: unknown): Promise<Settings>;
   resetSetting(name: string): Promise<Settings>;
   randomMac(virtType?: string): Promise<string>;
+}
+
+/** Rendering for a system or profile: the local AutoinstallRenderer, or a running server over REST. */
+export interface RenderBackend {
+  variables(target: AutoinstallTarget): Promise<Record<string, unknown>>;
+  autoinstall(target: AutoinstallTarget): Promise<{ template: string; text: string }>;
+  validateAll(): Promise<ValidationResult[]>;
 }

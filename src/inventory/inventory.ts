@@ -379,6 +379,19 @@ export class Inventory implements InventoryBackend {
     });
   }
 
+  /**
+   * The end of an install (Cobbler's `nopxe`): with pxe_just_once set, netboot goes off so the next boot is from
+   * disk. Returns whether it was turned off.
+   */
+  async finishNetboot(systemName: string): Promise<boolean> {
+    if ((await this.settings()).pxe_just_once !== true) {
+      await this.get('system', systemName);
+      return false;
+    }
+    await this.edit('system', systemName, { netboot_enabled: false });
+    return true;
+  }
+
   /** A MAC no system uses yet, with the vendor prefix of the given virtualization type. */
   async randomMac(virtType?: string): Promise<string> {
     const type = virtType || String((await this.settings()).default_virt_type);

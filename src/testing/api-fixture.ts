@@ -7,10 +7,13 @@ import { Authenticator } from '../auth/authenticator.js';
 import { ensureSharedSecret } from '../auth/shared-secret.js';
 import { TokenIssuer } from '../auth/tokens.js';
 import { setUserPassword } from '../auth/users-file.js';
+import { BootFiles } from '../boot/boot-files.js';
 import { dataPaths } from '../config/paths.js';
 import { createApp } from '../http/app.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { TemplateLibrary } from '../templates/library.js';
+import { AutoinstallRenderer } from '../templates/render.js';
 import { tempDir } from './temp-dir.js';
 
 export interface ApiFixture {
@@ -35,7 +38,15 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
     sharedSecret,
     tokens: new TokenIssuer({ ttlSeconds: 3600 }),
   });
-  const services: ApiServices = { inventory: new Inventory(store), auth, version: '0.0.0-test' };
+  const inventory = new Inventory(store);
+  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
+  const services: ApiServices = {
+    inventory,
+    renderer,
+    boot: new BootFiles(inventory),
+    auth,
+    version: '0.0.0-test',
+  };
   const adminToken = await auth.login('admin', 'secret-admin');
   return { app: createApp(services), services, dataDir, sharedSecret, adminToken };
 }

@@ -1,0 +1,169 @@
+// Cobbler's plain-HTTP service URLs, which installers, koan and kickstart snippets call:
+// /cblr/svc/op/<op>/<key>/<value>/... (cobbler-koan.md §4). Answers are text/plain, rendered from the store on
+// each request; a missing object answers 404 with `# system not found`, a template error 500 with
+// `# *** ERROR ***` and the reason, as Cobbler does.
+
+import { type Context, Hono } from 'hono';
+import { asBootwrightError, BootwrightError, quote } from '../errors.js';
+import { remoteAddress } from '../http/request-body.js';
+import { type ObjectKind, objectKinds } from '../model/kinds.js';
+import { parseMac } from '../model/values.js';
+import type { AutoinstallTarget } from '../templates/install-urls.js';
+import type { ApiServices } from './services.js';
+
+/** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
+export function parseSvcPath(path: string): Record<string, string> {
+  const words = path
+    .split('/')
+    .filter((word) => word !== '')
+    .map(decodeURIComponent);
+  const pairs: Record<string, string> = {};
+  for (let i = 0; i + 1 < words.length; i += 2) pairs[words[i] as string] = words[i + 1] as string;
+  return pairs;
+}
+
+function targetOf(pairs: Record<string, string>): AutoinstallTarget | undefined {
+  if (pairs.system) return { kind: 'system', name: pairs.system };
+  if (pairs.profile) return { kind: 'profile', name: pairs.profile };
+  return undefined;
+}
+
+/** Cobbler's template path encoding: `_` stands for `/` and `__` for `_`. */
+export function decodeTemplatePath(encoded: string): string {
+  return encoded.replaceAll('__', '\u0000').replaceAll('_', '/').replaceAll('\u0000', '_');
+}
+
+function text(context: Context, body: string, status = 200) {
+  return context.body(body, status as 200, { 'content-type': 'text/plain; charset=utf-8' });
+}
+
+/** Anaconda sends `X-RHN-Provisioning-MAC-0: eth0 52:54:00:12:34:56` with inst.ks.sendmac. */
+function provisioningMacs(context: Context): string[] {
+  const macs: string[] = [];
+  for (const [name, value] of Object.entries(context.req.header())) {
+    if (!/^x-rhn-provisioning-mac-\d+$/i.test(name)) continue;
+    const candidate = value.trim().split(/\s+/).pop() ?? '';
+    try {
+      const mac = parseMac(candidate);
+      if (mac) macs.push(mac);
+    } catch {
+      // A malformed header names no machine; other headers may still.
+    }
+  }
+  return macs;
+}
+
+export function createCobblerSvc(services: ApiServices): Hono {
+  const { inventory, renderer, boot } = services;
+  const svc = new Hono();
+
+  const autodetect = async (context: Context): Promise<string[]> => {
+    const names = new Set<string>();
+    for (const mac of provisioningMacs(context)) {
+      for (const ref of await inventory.store.findByKey('mac', mac)) names.add(ref.name);
+    }
+    if (names.size === 0) {
+      const address = (remoteAddress(context) ?? '').replace(/^::ffff:/, '');
+      if (address) for (const ref of await inventory.store.findByKey('ip', address)) names.add(ref.name);
+    }
+    return [...names];
+  };
+
+  const renderAutoinstall = async (context: Context, target: AutoinstallTarget | undefined) => {
+    if (!target) return text(context, '# object not found\n', 404);
+    if (!(await inventory.store.get(target.kind, target.name)))
+      return text(context, `# ${target.kind} not found\n`, 404);
+    const rendered = await renderer.autoinstall(target);
+    return text(context, rendered.text);
+  };
+
+  svc.onError((thrown, context) => {
+    const error = asBootwrightError(thrown);
+    if (error.code === 'E_NOT_FOUND') return text(context, `# object not found\n# ${error.message}\n`, 404);
+    if (error.code === 'E_INTERNAL') console.error(thrown);
+    return text(context, `# *** ERROR ***\n# ${error.message}\n`, error.code === 'E_INVALID' ? 400 : 500);
+  });
+
+  svc.get('/op/*', async (context) => {
+    const pairs = parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+    switch (pairs.op) {
+      case 'autoinstall':
+      case 'ks':
+        return renderAutoinstall(context, targetOf(pairs));
+      case 'script': {
+        const target = targetOf(pairs);
+        const script = context.req.query('script') ?? pairs.script;
+        if (!target || !script)
+          return text(context, '# *** ERROR ***\n# say ?script=NAME and a system or profile\n', 400);
+        return text(context, (await renderer.script(target, script)).text);
+      }
+      case 'template': {
+        const target = targetOf(pairs);
+        if (!target || !pairs.path)
+          return text(context, '# *** ERROR ***\n# say a system or profile and /path/P\n', 400);
+        return text(
+          context,
+          (await renderer.templateFile(target, `/${decodeTemplatePath(pairs.path)}`.replace(/^\/+/, '/')))
+            .text,
+        );
+      }
+      case 'list': {
+        const what = (pairs.what ?? '').replace(/s$/, '');
+        if (!(objectKinds as readonly string[]).includes(what)) {
+          return text(context, `# *** ERROR ***\n# cannot list ${quote(pairs.what ?? '')}\n`, 400);
+        }
+        const names = (await inventory.list(what as ObjectKind)).map((object) => object.name);
+        return text(context, names.map((name) => `${name}\n`).join(''));
+      }
+      case 'autodetect': {
+        const names = await autodetect(context);
+        if (names.length === 0) return text(context, 'FAILED: no match\n');
+        if (names.length > 1) return text(context, 'FAILED: multiple matches\n');
+        return text(context, names[0] as string);
+      }
+      case 'find_autoinstall':
+      case 'findks': {
+        const names = await autodetect(context);
+        if (names.length !== 1)
+          return text(context, `# *** ERROR ***\n# autodetect found ${names.length} systems\n`, 404);
+        return renderAutoinstall(context, { kind: 'system', name: names[0] as string });
+      }
+      case 'settings':
+        return context.json(await inventory.settings());
+      case 'ipxe': {
+        if (pairs.system)
+          return text(context, await boot.ipxeForSystem(await inventory.get('system', pairs.system)));
+        if (pairs.profile) return text(context, await boot.ipxeForProfile(pairs.profile));
+        if (pairs.mac) {
+          const system = await boot.systemByMac(pairs.mac);
+          // An unknown machine gets the menu, as it would over TFTP.
+          return text(context, system ? await boot.ipxeForSystem(system) : await boot.ipxeMenu());
+        }
+        return text(context, await boot.ipxeMenu());
+      }
+      case 'yum': {
+        const target = targetOf(pairs);
+        if (!target) return text(context, '# object not found\n', 404);
+        const variables = await renderer.variables(target);
+        const repos = (variables.repo_data ?? []) as Record<string, unknown>[];
+        const base = `http://${String(variables.http_server)}`;
+        const stanzas = repos.map((repo) => {
+          const url =
+            repo.mirror_locally === true
+              ? `${base}/cobbler/repo_mirror/${String(repo.name)}`
+              : String(repo.mirror);
+          return `[${String(repo.name)}]\nname=${String(repo.name)}\nbaseurl=${url}\nenabled=1\npriority=${String(repo.priority ?? 99)}\ngpgcheck=0\n`;
+        });
+        return text(context, stanzas.join('\n'));
+      }
+      case 'nopxe': {
+        if (!pairs.system) return text(context, 'False');
+        return text(context, (await inventory.finishNetboot(pairs.system)) ? 'True' : 'False');
+      }
+      default:
+        throw new BootwrightError('E_NOT_FOUND', `Unknown service operation ${quote(pairs.op ?? '')}.`);
+    }
+  });
+
+  return svc;
+}

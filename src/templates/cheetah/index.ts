@@ -1,0 +1,96 @@
+// bootwright's Cheetah: renders Cobbler kickstarts and snippets written for Cheetah 3 without running any code.
+// Templates are parsed once into an AST (cached by file name and text) and rendered by walking it. golden.test.ts
+// compares the output with the real Cheetah 3, driven the way Cobbler drives it, byte for byte.
+//
+// Where this knowingly differs from Cheetah 3 (each time because Cheetah's behaviour is an accident nobody relies on):
+// - A `#word` that is not a Cheetah directive stays text, as in Cheetah: kickstarts are full of commented-out
+//   commands such as `#reboot`. Directives Cheetah has but bootwright does not implement are errors.
+// - Templates Cheetah cannot compile are rendered: empty #if/#for bodies, `//=`, and verbatim-mode placeholders
+//   whose code ends in a quote or holds an escape (Cheetah pastes that code into a triple-quoted string).
+// - $items, $keys, $get and the other dict method names find variables of those names; in Cheetah they find the
+//   methods of the local-variables dict. Template attributes such as $request or $transaction are not emulated.
+// - dict.has_key() works, as it did for Cobbler 2 snippets on Python 2.
+// - An unclosed #* comment or #raw is an error instead of swallowing the rest of the file.
+// - Numbers are JavaScript doubles: ints beyond 2^53 lose precision, and a JSON 5.0 arrives as the int 5.
+import { BootwrightError } from '../../errors.js';
+import type { TemplateAst } from './ast.js';
+import { MissingSnippet, Renderer } from './evaluate.js';
+import { parseTemplate } from './parser.js';
+import { PyError } from './python-values.js';
+import { TemplateText } from './source.js';
+import {
+  MissingSnippetError,
+  type RenderOptions,
+  type RenderResult,
+  type TemplateHost,
+  type TemplateProblem,
+  type TemplateSource,
+} from './types.js';
+
+export type { RenderOptions, RenderResult, TemplateHost, TemplateProblem, TemplateSource };
+export { MissingSnippetError };
+
+const CACHE_SIZE = 256;
+const cache = new Map<string, TemplateAst>();
+
+/** Parses with SNIPPET::name expanded, the way Cobbler compiles templates and snippets. */
+function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): TemplateAst {
+  const key = `${expandSnippetShorthand ? 1 : 0}${source.name}\u0000${source.text}`;
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  let ast: TemplateAst;
+  try {
+    ast = parseTemplate(new TemplateText(source.name, source.text, expandSnippetShorthand));
+  } catch (error) {
+    throw asTemplateError(error, source.name);
+  }
+  cache.set(key, ast);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return ast;
+}
+
+/** The AST of a template; throws E_TEMPLATE with file:line:column for syntax errors and unsupported directives. */
+export function parseCheetah(source: TemplateSource): unknown {
+  return parseCached(source, true);
+}
+
+export function renderCheetah(
+  source: TemplateSource,
+  variables: Record<string, unknown>,
+  host: TemplateHost,
+  options: RenderOptions = { undefinedVariables: 'verbatim' },
+): RenderResult {
+  const ast = parseCached(source, true);
+  const renderer = new Renderer(host, options.undefinedVariables === 'verbatim', parseCached);
+  try {
+    const output = renderer.render(ast, variables);
+    return { output, problems: renderer.problems };
+  } catch (error) {
+    throw asTemplateError(error, source.name);
+  }
+}
+
+function asTemplateError(error: unknown, file: string): unknown {
+  if (error instanceof BootwrightError) return error;
+  if (error instanceof RangeError) {
+    // JavaScript's stack ran out: brackets or #def calls nested thousands deep.
+    return new BootwrightError(
+      'E_TEMPLATE',
+      `${file}: the template nests too deeply to handle (${error.message})`,
+    );
+  }
+  if (!(error instanceof PyError)) return error;
+  const location = error.location ?? { file, line: 1, column: 1 };
+  if (error instanceof MissingSnippet) {
+    return new MissingSnippetError(error.snippet, location.file, location.line, location.column);
+  }
+  const kind = error.pyType === 'NotFound' ? '' : ` (${error.pyType})`;
+  return new BootwrightError(
+    'E_TEMPLATE',
+    `${location.file}:${location.line}:${location.column}: ${error.message}${kind}`,
+  );
+}

@@ -1,0 +1,48 @@
+import { BootwrightError } from '../../errors.js';
+
+export interface TemplateSource {
+  /** The file name shown in errors and problems. */
+  name: string;
+  text: string;
+}
+
+export interface TemplateHost {
+  /** The snippet $SNIPPET('name') or SNIPPET::name refers to; undefined when there is none. */
+  loadSnippet(name: string): TemplateSource | undefined;
+  /** The file `#include "path"` or `#include raw "path"` refers to; undefined when there is none. */
+  loadInclude(path: string): TemplateSource | undefined;
+}
+
+export interface TemplateProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+/**
+ * verbatim: what Cobbler does (it prepends `#errorCatcher ListErrors`): a $placeholder naming something undefined
+ * is written out as it stands in the template and recorded as a problem. error: it fails the render instead.
+ * Either way an undefined name in a directive (#if $nope) fails the render, as it does in Cobbler.
+ */
+export interface RenderOptions {
+  undefinedVariables: 'verbatim' | 'error';
+}
+
+export interface RenderResult {
+  output: string;
+  problems: TemplateProblem[];
+}
+
+/** A $SNIPPET the host does not have. The caller can catch it and say where it looked. */
+export class MissingSnippetError extends BootwrightError {
+  constructor(
+    readonly snippet: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super('E_TEMPLATE', `${file}:${line}:${column}: snippet ${JSON.stringify(snippet)} not found`);
+    this.name = 'MissingSnippetError';
+  }
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { main } from '../cli/main.js';
+import { dataPaths } from '../config/paths.js';
+import { Inventory } from '../inventory/inventory.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { apiFixture } from '../testing/api-fixture.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { TemplateLibrary } from './library.js';
+import { AutoinstallRenderer } from './render.js';
+
+function write(dir: string, path: string, text: string) {
+  mkdirSync(join(dir, path, '..'), { recursive: true });
+  writeFileSync(join(dir, path), text);
+}
+
+async function setup(t: TestContext) {
+  const dataDir = tempDir(t);
+  const store = SqliteStore.open(dataPaths(dataDir).store);
+  t.after(() => store.close());
+  const inventory = new Inventory(store);
+  await inventory.setSetting('server', '192.0.2.1');
+  await inventory.add('distro', {
+    name: 'rhel9',
+    kernel: '/k',
+    initrd: '/i',
+    os_version: 'rhel9',
+    autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
+  });
+  await inventory.add('profile', { name: 'web', distro: 'rhel9', autoinstall: 'site.ks' });
+  await inventory.add('system', {
+    name: 'vm9',
+    profile: 'web',
+    hostname: 'vm9',
+    mac_address: '52:54:00:00:00:09',
+    ip_address: '192.0.2.9',
+  });
+  write(
+    dataDir,
+    'templates/site.ks',
+    'url --url=$tree\nnetwork --hostname=$getVar("hostname", "none")\n$SNIPPET("site_disk")\n',
+  );
+  write(dataDir, 'snippets/site_disk', 'autopart # generic\n');
+  write(dataDir, 'snippets/per_system/site_disk/vm9', 'autopart # just for vm9\n');
+  return { dataDir, inventory, renderer: new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir)) };
+}
+
+// A snippet's own last newline and the one after the $SNIPPET call both stay, as in Cheetah and Jinja.
+describe('rendering autoinstall files', () => {
+  it('uses the per-system snippet before the generic one, and the tree from autoinstall_meta', async (t) => {
+    const { renderer } = await setup(t);
+    const forSystem = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+    assert.equal(
+      forSystem.text,
+      'url --url=http://192.0.2.1/cblr/links/rhel9\nnetwork --hostname=vm9\nautopart # just for vm9\n\n',
+    );
+    const forProfile = await renderer.autoinstall({ kind: 'profile', name: 'web' });
+    assert.match(forProfile.text, /autopart # generic/);
+  });
+
+  it('names a missing snippet and where it looked', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(dataDir, 'templates/site.ks', 'text\n$SNIPPET("base_install")\n');
+    await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }), {
+      code: 'E_TEMPLATE',
+      message:
+        /^System "vm9": snippet "base_install" not found at site\.ks:2:1 \(looked in per_system\/base_install\/vm9, per_profile\/base_install\/web, per_distro\/base_install\/rhel9, base_install/,
+    });
+  });
+
+  it('renders Jinja templates marked on their first line, with includes from the snippets', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(
+      dataDir,
+      'templates/site.ks',
+      '#template=jinja2\nurl --url={{ tree }}\n{% include "site_disk" %}\n{% for name, iface in interfaces | dictsort %}mac {{ iface.mac_address }}\n{% endfor %}',
+    );
+    const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+    assert.equal(
+      rendered.text,
+      'url --url=http://192.0.2.1/cblr/links/rhel9\nautopart # just for vm9\n\nmac 52:54:00:00:00:09\n',
+    );
+  });
+
+  it('leaves unknown variables as written, reports them, and fails on them in strict mode', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(dataDir, 'templates/site.ks', 'rootpw $no_such_thing\n');
+    const lenient = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+    assert.equal(lenient.text, 'rootpw $no_such_thing\n');
+    assert.equal(lenient.problems[0]?.line, 1);
+    await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }, { strict: true }), {
+      code: 'E_TEMPLATE',
+      message: /no_such_thing/,
+    });
+  });
+});
+
+describe('autoinstall files over HTTP', () => {
+  it("serves kickstarts at the Cobbler paths, with Cobbler's 404 and error bodies", async (t) => {
+    const fixture = await apiFixture(t);
+    const { inventory } = fixture.services;
+    await inventory.add('distro', {
+      name: 'rhel9',
+      kernel: '/k',
+      initrd: '/i',
+      os_version: 'rhel9',
+      autoinstall_meta: 'tree=http://192.0.2.1/t',
+    });
+    await inventory.add('profile', { name: 'web', distro: 'rhel9' });
+    await inventory.add('system', { name: 'vm9', profile: 'web' });
+    const ks = await fixture.app.request('/cblr/svc/op/autoinstall/system/vm9');
+    assert.equal(ks.status, 200);
+    const text = await ks.text();
+    assert.match(text, /^url --url=http:\/\/192\.0\.2\.1\/t/m);
+    assert.equal(await (await fixture.app.request('/cblr/svc/op/ks/system/vm9')).text(), text);
+    assert.equal(await (await fixture.app.request('/api/v1/systems/vm9/autoinstall')).text(), text);
+    const missing = await fixture.app.request('/cblr/svc/op/autoinstall/system/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(await missing.text(), '# system not found\n');
+    write(fixture.dataDir, 'templates/broken.ks', '$SNIPPET("nowhere")\n');
+    await inventory.edit('profile', 'web', { autoinstall: 'broken.ks' });
+    const broken = await fixture.app.request('/cblr/svc/op/autoinstall/profile/web');
+    assert.equal(broken.status, 500);
+    assert.match(await broken.text(), /^# \*\*\* ERROR \*\*\*\n# Profile "web": snippet "nowhere" not found/);
+    assert.equal(await (await fixture.app.request('/cblr/svc/op/list/what/systems')).text(), 'vm9\n');
+  });
+
+  it('autodetects the system from the MAC header anaconda sends', async (t) => {
+    const fixture = await apiFixture(t);
+    const { inventory } = fixture.services;
+    await inventory.add('distro', { name: 'd', kernel: '/k', initrd: '/i' });
+    await inventory.add('profile', { name: 'p', distro: 'd' });
+    await inventory.add('system', { name: 'vm9', profile: 'p', mac_address: '52:54:00:00:00:09' });
+    const found = await fixture.app.request('/cblr/svc/op/autodetect', {
+      headers: { 'X-RHN-Provisioning-MAC-0': 'eth0 52:54:00:00:00:09' },
+    });
+    assert.equal(await found.text(), 'vm9');
+    assert.equal(await (await fixture.app.request('/cblr/svc/op/autodetect')).text(), 'FAILED: no match\n');
+  });
+});
+
+describe('template commands', () => {
+  async function cli(dataDir: string, ...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['--data-dir', dataDir, ...argv], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('get-autoinstall prints the file; validate-autoinstalls fails naming the missing snippet', async (t) => {
+    const { dataDir } = await setup(t);
+    const got = await cli(dataDir, 'system', 'get-autoinstall', '--name=vm9');
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /autopart # just for vm9/);
+    assert.equal((await cli(dataDir, 'validate-autoinstalls')).code, 0);
+    write(dataDir, 'templates/site.ks', 'text\n$SNIPPET("base_install")\n');
+    const validated = await cli(dataDir, 'validate-autoinstalls');
+    assert.notEqual(validated.code, 0);
+    assert.match(validated.stdout, /FAILED {2}profile web: .*snippet "base_install" not found/);
+    assert.match(validated.stdout, /FAILED {2}system vm9: .*snippet "base_install" not found/);
+    assert.equal(validated.stderr.split('\n').filter(Boolean).length, 1);
+  });
+
+  it("lists, shows and edits templates, the user's copy replacing the built-in", async (t) => {
+    const { dataDir } = await setup(t);
+    const listed = await cli(dataDir, 'template', 'list');
+    assert.match(listed.stdout, /^default\.ks +built-in$/m);
+    assert.match(listed.stdout, /^site\.ks +yours$/m);
+    const source = join(tempDir(t), 'mine.ks');
+    writeFileSync(source, '## mine\ntext\n');
+    assert.equal((await cli(dataDir, 'template', 'edit', '--name=default.ks', `--file=${source}`)).code, 0);
+    assert.equal((await cli(dataDir, 'template', 'show', '--name=default.ks')).stdout, '## mine\ntext\n');
+    assert.match(
+      (await cli(dataDir, 'template', 'list')).stdout,
+      /^default\.ks +yours, replaces the built-in$/m,
+    );
+    assert.equal((await cli(dataDir, 'template', 'remove', '--name=default.ks')).code, 0);
+    assert.match((await cli(dataDir, 'template', 'show', '--name=default.ks')).stdout, /^## /);
+    const outside = await cli(dataDir, 'template', 'show', '--name=../../etc/passwd');
+    assert.notEqual(outside.code, 0);
+    assert.match((await cli(dataDir, 'snippet', 'list')).stdout, /^autoinstall_start +built-in$/m);
+  });
+});

@@ -1,0 +1,175 @@
+// Rendering autoinstall files (kickstart, preseed, autoinstall user-data, AutoYaST) for a system or a profile, from
+// the store, on every request. Cheetah unless the template's first line says `#template=jinja2`.
+
+import { BootwrightError, quote } from '../errors.js';
+import type { RenderBackend } from '../inventory/backend.js';
+import type { Inventory } from '../inventory/inventory.js';
+import type { KvDict } from '../model/kinds.js';
+import { substituteAtAt } from '../model/rendered.js';
+import {
+  MissingSnippetError,
+  renderCheetah,
+  type TemplateHost,
+  type TemplateProblem,
+} from './cheetah/index.js';
+import type { AutoinstallTarget } from './install-urls.js';
+import { isJinja, renderJinja } from './jinja.js';
+import type { SnippetContext, TemplateFile, TemplateLibrary } from './library.js';
+import { templateVariables } from './variables.js';
+
+export interface RenderedFile {
+  template: string;
+  text: string;
+  /** Undefined variables left as written (Cobbler's behaviour), with where they are. */
+  problems: TemplateProblem[];
+}
+
+export interface ValidationResult {
+  kind: 'system' | 'profile';
+  name: string;
+  template: string;
+  /** Empty when the file rendered cleanly. */
+  errors: string[];
+}
+
+export interface RenderOptions {
+  /** Undefined variables are errors instead of being left verbatim (validate-autoinstalls). */
+  strict?: boolean;
+}
+
+function describe(target: AutoinstallTarget): string {
+  return `${target.kind.charAt(0).toUpperCase()}${target.kind.slice(1)} ${quote(target.name)}`;
+}
+
+export class AutoinstallRenderer implements RenderBackend {
+  constructor(
+    private readonly inventory: Inventory,
+    readonly library: TemplateLibrary,
+  ) {}
+
+  async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
+    return templateVariables(await this.inventory.blended(target.kind, target.name), target);
+  }
+
+  /** The autoinstall file of a system or profile, as its installer receives it. */
+  async autoinstall(target: AutoinstallTarget, options: RenderOptions = {}): Promise<RenderedFile> {
+    const variables = await this.variables(target);
+    const templateName = String(variables.autoinstall ?? '');
+    if (templateName === '') {
+      throw new BootwrightError(
+        'E_INVALID',
+        `${describe(target)} has no autoinstall template; set --autoinstall.`,
+      );
+    }
+    if (/^[a-z]+:\/\//.test(templateName)) {
+      throw new BootwrightError(
+        'E_INVALID',
+        `${describe(target)} uses the remote autoinstall ${quote(templateName)}, which the installer fetches itself.`,
+      );
+    }
+    const file = this.library.template(templateName);
+    return this.renderFile(file, variables, target, options);
+  }
+
+  /**
+   * Renders every profile and system, as `validate-autoinstalls` does, so that a missing snippet or an
+   * unknown variable shows up here rather than in the middle of an install.
+   */
+  async validateAll(): Promise<ValidationResult[]> {
+    const results: ValidationResult[] = [];
+    for (const kind of ['profile', 'system'] as const) {
+      for (const object of await this.inventory.list(kind)) {
+        const target: AutoinstallTarget = { kind, name: object.name };
+        const result: ValidationResult = { kind, name: object.name, template: '', errors: [] };
+        try {
+          // Lenient rendering goes on past an unknown variable, so that every one of them is reported.
+          const rendered = await this.autoinstall(target);
+          result.template = rendered.template;
+          for (const problem of rendered.problems) {
+            result.errors.push(`${problem.file}:${problem.line}:${problem.column}: ${problem.message}`);
+          }
+        } catch (error) {
+          result.errors.push(error instanceof Error ? error.message : String(error));
+        }
+        results.push(result);
+      }
+    }
+    return results;
+  }
+
+  /** A script from the scripts directory rendered for a machine (`/cblr/svc/op/script/...?script=NAME`). */
+  async script(target: AutoinstallTarget, scriptName: string): Promise<RenderedFile> {
+    const variables = await this.variables(target);
+    return this.renderFile(this.library.script(scriptName), variables, target, {});
+  }
+
+  /** One of the machine's template_files (`source=destination`), found by its destination path. */
+  async templateFile(target: AutoinstallTarget, destination: string): Promise<RenderedFile> {
+    const variables = await this.variables(target);
+    const files = (variables.template_files ?? {}) as KvDict;
+    const source = Object.entries(files).find(([, dest]) => dest === destination)?.[0];
+    if (!source) {
+      throw new BootwrightError(
+        'E_NOT_FOUND',
+        `${describe(target)} has no template file for ${quote(destination)}.`,
+      );
+    }
+    return this.renderFile(this.library.template(source), variables, target, {});
+  }
+
+  renderFile(
+    file: TemplateFile,
+    variables: Record<string, unknown>,
+    target: AutoinstallTarget,
+    options: RenderOptions,
+  ): RenderedFile {
+    const context: SnippetContext = {
+      system: target.kind === 'system' ? target.name : undefined,
+      profile: String(variables.profile_name ?? '') || undefined,
+      distro: String(variables.distro_name ?? '') || undefined,
+    };
+    const source = { name: file.name, text: file.text };
+    if (isJinja(file.text)) {
+      const text = renderJinja(
+        file.name,
+        file.text,
+        variables,
+        this.library,
+        context,
+        options.strict === true,
+      );
+      return { template: file.name, text: substituteAtAt(text, variables), problems: [] };
+    }
+    const host: TemplateHost = {
+      loadSnippet: (name) => {
+        const snippet = this.library.snippet(name, context);
+        return snippet ? { name: `snippets/${name}`, text: snippet.text } : undefined;
+      },
+      loadInclude: (path) => {
+        const included = this.library.template(path);
+        return { name: included.name, text: included.text };
+      },
+    };
+    try {
+      const result = renderCheetah(source, variables, host, {
+        undefinedVariables: options.strict ? 'error' : 'verbatim',
+      });
+      return {
+        template: file.name,
+        text: substituteAtAt(result.output, variables),
+        problems: result.problems,
+      };
+    } catch (error) {
+      if (error instanceof MissingSnippetError) {
+        throw new BootwrightError(
+          'E_TEMPLATE',
+          `${describe(target)}: snippet ${quote(error.snippet)} not found at ${error.file}:${error.line}:${error.column} (${this.library.describeSnippetSearch(error.snippet, context)}).`,
+        );
+      }
+      if (error instanceof BootwrightError && error.code === 'E_TEMPLATE') {
+        throw new BootwrightError('E_TEMPLATE', `${describe(target)}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+}
