@@ -10,6 +10,7 @@ packages=(
   make g++        # better-sqlite3 compiles from source
   curl tftp-hpa atftp           # real TFTP clients in the interop tests
   iproute2 nftables             # network namespaces, and packet loss where the kernel has no netem
+  busybox isc-dhcp-client tcpdump  # real DHCP clients, and a capture of what a proxy offer carries
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -31,30 +31,38 @@ type Layer = {
   fallbacks?: ReadonlySet<string>;
 };
 
+/** Object fields that fall back to a setting of another name (virt_ram → default_virt_ram); fixed, so built once. */
+const settingAliases: FieldDef[] = (() => {
+  const settingNames = new Set(settingFields.map((field) => field.name));
+  const aliases = new Map<string, FieldDef>();
+  for (const field of Object.values(fieldsByKind).flat()) {
+    if (
+      field.setting &&
+      field.setting !== field.name &&
+      settingNames.has(field.setting) &&
+      !settingNames.has(field.name)
+    ) {
+      if (!aliases.has(field.name)) aliases.set(field.name, field);
+    }
+  }
+  return [...aliases.values()];
+})();
+const settingsLayerFields: FieldDef[] = [...settingFields, ...settingAliases];
+const settingFallbacks: ReadonlySet<string> = new Set(
+  Object.values(fieldsByKind)
+    .flat()
+    .filter(
+      (field) =>
+        field.default === INHERIT && settingsLayerFields.some((candidate) => candidate.name === field.name),
+    )
+    .map((field) => field.name),
+);
+
 /** Settings as a layer: a field that falls back to `default_virt_ram` finds it under `virt_ram`. */
 function settingsLayer(settings: Settings): Layer {
   const values: Record<string, unknown> = { ...settings };
-  const fields: FieldDef[] = [...settingFields];
-  for (const kindFields of Object.values(fieldsByKind)) {
-    for (const field of kindFields) {
-      if (
-        field.setting &&
-        field.setting !== field.name &&
-        field.setting in settings &&
-        !(field.name in values)
-      ) {
-        values[field.name] = settings[field.setting];
-        fields.push(field);
-      }
-    }
-  }
-  const fallbacks = new Set(
-    Object.values(fieldsByKind)
-      .flat()
-      .filter((field) => field.default === INHERIT && field.name in values)
-      .map((field) => field.name),
-  );
-  return { values, fields, fallbacks };
+  for (const field of settingAliases) values[field.name] = settings[field.setting as string];
+  return { values, fields: settingsLayerFields, fallbacks: settingFallbacks };
 }
 
 function objectLayer(object: InventoryObject): Layer {
@@ -81,12 +89,26 @@ function mergeValue(field: FieldDef | undefined, below: unknown, value: unknown)
   }
 }
 
+// Field lookups by name, built once per field table: blending runs on every boot and autoinstall request.
+const fieldIndexes = new WeakMap<readonly FieldDef[], Map<string, FieldDef>>();
+
+function fieldIndex(fields: readonly FieldDef[]): Map<string, FieldDef> {
+  let index = fieldIndexes.get(fields);
+  if (!index) {
+    index = new Map();
+    for (const field of fields) if (!index.has(field.name)) index.set(field.name, field);
+    fieldIndexes.set(fields, index);
+  }
+  return index;
+}
+
 function stack(layers: Layer[]): Record<string, unknown> {
   const blended: Record<string, unknown> = {};
   const fallbacks = new Set<string>();
   for (const layer of layers) {
+    const index = fieldIndex(layer.fields);
     for (const [key, value] of Object.entries(layer.values)) {
-      const field = layer.fields.find((candidate) => candidate.name === key);
+      const field = index.get(key);
       const below = value !== INHERIT && fallbacks.delete(key) ? undefined : blended[key];
       blended[key] = mergeValue(field, below, value);
     }

@@ -9,6 +9,8 @@ import { BootwrightError, invalid, quote } from '../errors.js';
 
 export const builtinLibraryDir = fileURLToPath(new URL('../../library/', import.meta.url));
 
+const lookupTtlMs = 1000;
+
 export interface TemplateFile {
   /** The name as written in profiles and snippets, e.g. `sample.ks` or `rhel/base.ks`. */
   name: string;
@@ -50,6 +52,7 @@ export function checkRelativeName(name: string, what: string): string {
 
 export class TemplateLibrary {
   private readonly cache = new Map<string, { mtimeMs: number; size: number; text: string }>();
+  private readonly lookups = new Map<string, { until: number; file: TemplateFile | undefined }>();
 
   constructor(
     /** The operator's directory (data dir); checked first. */
@@ -88,11 +91,23 @@ export class TemplateLibrary {
   }
 
   private find(kind: 'templates' | 'snippets' | 'scripts', relativeName: string): TemplateFile | undefined {
+    // A kickstart pulls a dozen snippets, each looked for in up to eight places; remembering the answers for a
+    // moment saves those file-system calls on every request, and an edited file still shows within a second.
+    const key = `${kind}/${relativeName}`;
+    const now = Date.now();
+    const remembered = this.lookups.get(key);
+    if (remembered && remembered.until > now) return remembered.file;
+    let file: TemplateFile | undefined;
     for (const root of this.roots(kind)) {
       const found = this.readInside(root.dir, relativeName);
-      if (found) return { name: relativeName, ...found, builtin: root.builtin };
+      if (found) {
+        file = { name: relativeName, ...found, builtin: root.builtin };
+        break;
+      }
     }
-    return undefined;
+    if (this.lookups.size > 10_000) this.lookups.clear();
+    this.lookups.set(key, { until: now + lookupTtlMs, file });
+    return file;
   }
 
   template(name: string): TemplateFile {

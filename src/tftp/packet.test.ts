@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fuzzPackets } from './fuzz-packets.js';
+import { fuzzPackets } from './fuzz-packets.fixture.js';
 import {
   maxDataBytes,
   maxOptionCount,

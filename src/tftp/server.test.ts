@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { tempDir } from '../testing/temp-dir.js';
-import { fuzzPackets } from './fuzz-packets.js';
+import { fuzzPackets } from './fuzz-packets.fixture.js';
 import { parseTftpPacket, serializeTftpPacket, type TftpOptions, type TftpPacket } from './packet.js';
 import { fileRootRoute, type TftpRoute } from './routes.js';
 import { startTftpServer, type TftpEvent, type TftpServerOptions } from './server.js';
