@@ -19,7 +19,7 @@ async function login(base: string, secret: string): Promise<string> {
 describe('bootwright serve', () => {
   it('keeps every object across a restart', async (t: TestContext) => {
     const dataDir = tempDir(t);
-    const first = await startServer({ dataDir, host: '127.0.0.1', port: 0 });
+    const first = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     let base = `http://127.0.0.1:${first.port}`;
     const token = await login(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
     const created = await fetch(`${base}/api/v1/distros`, {
@@ -35,7 +35,7 @@ describe('bootwright serve', () => {
     assert.equal(created.status, 201);
     await first.stop();
 
-    const second = await startServer({ dataDir, host: '127.0.0.1', port: 0 });
+    const second = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => second.stop());
     base = `http://127.0.0.1:${second.port}`;
     const fetched = await fetch(`${base}/api/v1/distros/debian-12`);
@@ -44,7 +44,7 @@ describe('bootwright serve', () => {
   });
 
   it('survives a TLS ClientHello on its HTTP port, as koan sends first', async (t: TestContext) => {
-    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0 });
+    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => running.stop());
     const outcome = await new Promise<string>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port: running.port, rejectUnauthorized: false });
@@ -62,18 +62,21 @@ describe('bootwright serve', () => {
   });
 
   it('explains a port it cannot use', async (t: TestContext) => {
-    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0 });
+    const running = await startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => running.stop());
-    await assert.rejects(startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: running.port }), {
-      code: 'E_UNAVAILABLE',
-      message: new RegExp(`Cannot listen on 127.0.0.1:${running.port}: another program uses it`),
-    });
+    await assert.rejects(
+      startServer({ dataDir: tempDir(t), host: '127.0.0.1', port: running.port, tftpPort: 0 }),
+      {
+        code: 'E_UNAVAILABLE',
+        message: new RegExp(`Cannot listen on 127.0.0.1:${running.port}: another program uses it`),
+      },
+    );
   });
 
   it('shuts down cleanly on SIGTERM', async (t: TestContext) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/run.ts', 'serve', '--port=0', '--host=127.0.0.1'],
+      ['--import', 'tsx', 'src/cli/run.ts', 'serve', '--port=0', '--tftp-port=0', '--host=127.0.0.1'],
       {
         env: { ...process.env, BOOTWRIGHT_DATA_DIR: tempDir(t) },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,18 @@
 // `bootwright serve`: the wiring. It is the only place that reads serve's flags and environment, opens the store,
 // and starts the services (HTTP now; TFTP and DHCP join here later), and it stops them cleanly on SIGTERM.
 
+import { join } from 'node:path';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
 import { TokenIssuer } from './auth/tokens.js';
 import { BootFiles } from './boot/boot-files.js';
+import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
+import { bootTftpRoutes } from './boot/tftp-routes.js';
 import { dataPaths, resolveDataDir } from './config/paths.js';
+import { SqliteLeaseStore } from './dhcp/leases.js';
+import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
+import { EventBus } from './events/event-bus.js';
 import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
 import { Inventory } from './inventory/inventory.js';
@@ -14,6 +20,7 @@ import { parseInteger } from './model/values.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { TemplateLibrary } from './templates/library.js';
 import { AutoinstallRenderer } from './templates/render.js';
+import { startTftpServer } from './tftp/server.js';
 import { version } from './version.js';
 
 export interface ServeIo {
@@ -26,14 +33,19 @@ export interface ServeOptions {
   dataDir?: string;
   host?: string;
   port?: number;
+  /** 0 turns TFTP off. */
+  tftpPort?: number;
+  dhcpPort?: number;
 }
 
 export const serveHelp = `Usage: bootwright serve [--port=N] [--host=ADDRESS] [--data-dir=DIR]
 
-Runs the boot server: the REST API (/api/v1), Cobbler's XML-RPC API (/cobbler_api) and, in later releases,
-TFTP, DHCP and boot files, from the store in the data directory.
+Runs the boot server from the store in the data directory: the REST API (/api/v1), Cobbler's XML-RPC API
+(/cobbler_api), autoinstall files and boot files over HTTP, TFTP, and DHCP when the dhcp_mode setting says so.
 
   --port=N          HTTP port (default: the http_port setting, 80)
+  --tftp-port=N     TFTP port (default: the tftp_port setting, 69; 0 turns TFTP off)
+  --dhcp-port=N     DHCP port when the dhcp_mode setting is not off (default 67)
   --host=ADDRESS    address to listen on (default: all)
   --data-dir=DIR    state directory (default: $BOOTWRIGHT_DATA_DIR or ~/.local/state/bootwright)
 `;
@@ -43,7 +55,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return 'help';
-    const match = /^--(port|host|data-dir)(?:=(.*))?$/.exec(arg);
+    const match = /^--(port|tftp-port|dhcp-port|host|data-dir)(?:=(.*))?$/.exec(arg);
     if (!match) {
       throw new BootwrightError(
         'E_USAGE',
@@ -53,6 +65,8 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
     const value = match[2] ?? argv[++i];
     if (value === undefined) throw new BootwrightError('E_USAGE', `Option --${match[1]} needs a value.`);
     if (match[1] === 'port') options.port = parseInteger(value, '--port', 0);
+    else if (match[1] === 'tftp-port') options.tftpPort = parseInteger(value, '--tftp-port', 0);
+    else if (match[1] === 'dhcp-port') options.dhcpPort = parseInteger(value, '--dhcp-port', 1);
     else if (match[1] === 'host') options.host = value;
     else options.dataDir = value;
   }
@@ -61,9 +75,13 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
 
 export interface RunningServer {
   port: number;
+  tftpPort?: number;
   dataDir: string;
+  events: EventBus;
   stop(): Promise<void>;
 }
+
+const hourMs = 3_600_000;
 
 /** Starts every service from one data directory; used by `serve` and by tests that need a real server. */
 export async function startServer(
@@ -73,30 +91,91 @@ export async function startServer(
   const dataDir = resolveDataDir(options.dataDir, env);
   const paths = dataPaths(dataDir);
   const store = SqliteStore.open(paths.store);
+  // Everything started is stopped in reverse order, also when a later service fails to start.
+  const stops: (() => Promise<void>)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
   try {
     const inventory = new Inventory(store);
     const settings = await inventory.settings();
+    const boot = new BootFiles(inventory);
+    const events = new EventBus(store.events, async ({ mac, ip }) => {
+      const system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
+      return system?.name;
+    });
+    stops.push(() => events.close());
+    const retentionMs = Number(settings.event_retention_days) * 24 * hourMs;
+    const pruner = setInterval(() => void store.events.prune(Date.now() - retentionMs), hourMs);
+    pruner.unref();
+    stops.push(async () => clearInterval(pruner));
+
     const auth = new Authenticator({
       usersFile: paths.usersFile,
       sharedSecret: ensureSharedSecret(paths.sharedSecret),
       tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
     });
     const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
-    const app = createApp({ inventory, renderer, boot: new BootFiles(inventory), auth, version });
+    const app = createApp({ inventory, renderer, boot, auth, events, version });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),
     });
-    return {
-      port: http.port,
-      dataDir,
-      stop: async () => {
-        await http.close();
-        await store.close();
-      },
-    };
+    stops.push(() => http.close());
+
+    const tftpPort = options.tftpPort ?? Number(settings.tftp_port);
+    let tftp: { port: number } | undefined;
+    if (tftpPort > 0) {
+      const routes = bootTftpRoutes(boot, {
+        loadersDir: join(dataDir, 'loaders'),
+        ...(settings.tftp_root ? { fileRoot: String(settings.tftp_root) } : {}),
+      });
+      const server = await startTftpServer({
+        host: options.host ?? '0.0.0.0',
+        port: tftpPort,
+        routes,
+        onEvent: (event) =>
+          events.publish({
+            type: event.type,
+            ip: event.client.address,
+            source: event.client.address,
+            detail: {
+              path: event.path,
+              route: event.route,
+              bytes: event.bytes,
+              ...(event.error ? { error: event.error } : {}),
+            },
+          }),
+      });
+      stops.push(() => server.close());
+      tftp = server;
+    }
+
+    const dhcpConfig = dhcpConfigFromSettings(settings);
+    if (dhcpConfig) {
+      const leases = SqliteLeaseStore.open(paths.store);
+      stops.push(async () => leases.close());
+      const dhcp = await startDhcpServer({
+        config: dhcpConfig,
+        directory: new InventoryDhcpDirectory(inventory),
+        leases,
+        ...(options.dhcpPort ? { port: options.dhcpPort } : {}),
+        onEvent: (event) => {
+          const { type, mac, ...detail } = event;
+          events.publish({
+            type: `dhcp.${type}`,
+            mac,
+            ...(event.address ? { ip: event.address } : {}),
+            detail,
+          });
+        },
+      });
+      stops.push(() => dhcp.close());
+    }
+
+    return { port: http.port, ...(tftp ? { tftpPort: tftp.port } : {}), dataDir, events, stop: stopAll };
   } catch (error) {
-    await store.close();
+    await stopAll();
     throw error;
   }
 }
@@ -115,7 +194,10 @@ export async function serve(argv: string[], io: ServeIo): Promise<number> {
     io.stderr.write(`bootwright: ${error.message}\n`);
     return error.exitCode;
   }
-  io.stdout.write(`bootwright ${version} serving http on port ${server.port}, data in ${server.dataDir}\n`);
+  const tftp = server.tftpPort ? `, tftp on port ${server.tftpPort}` : '';
+  io.stdout.write(
+    `bootwright ${version} serving http on port ${server.port}${tftp}, data in ${server.dataDir}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       io.stdout.write(`bootwright: ${signal} received, shutting down\n`);

@@ -13,7 +13,7 @@ import { tempDir } from '../testing/temp-dir.js';
 async function server(t: TestContext) {
   const dataDir = tempDir(t);
   await setUserPassword(dataPaths(dataDir).usersFile, 'cobbler', 'cobbler-pass');
-  const running = await startServer({ dataDir, host: '127.0.0.1', port: 0 });
+  const running = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
   t.after(() => running.stop());
   return { url: `http://127.0.0.1:${running.port}/cobbler_api`, running };
 }

@@ -88,6 +88,18 @@ export function createRestApi(services: ApiServices): Hono {
     return context.json({ mac_address: await inventory.randomMac(context.req.query('virt_type')) });
   });
 
+  api.get('/events', async (context) => {
+    const query = context.req.query();
+    const events = await inventory.store.events.query({
+      ...(query.system ? { system: query.system } : {}),
+      ...(query.type ? { type: query.type } : {}),
+      ...(query.after ? { afterId: parseInteger(query.after, 'after') } : {}),
+      ...(query.since ? { since: parseInteger(query.since, 'since') } : {}),
+      limit: query.limit ? parseInteger(query.limit, 'limit', 1) : 1000,
+    });
+    return context.json({ items: events });
+  });
+
   api.get('/validate-autoinstalls', async (context) => context.json(await services.renderer.validateAll()));
 
   api.get('/:kinds', async (context) => {

@@ -2,6 +2,7 @@
 
 import type { Authenticator } from '../auth/authenticator.js';
 import type { BootFiles } from '../boot/boot-files.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { AutoinstallRenderer } from '../templates/render.js';
 
@@ -9,6 +10,8 @@ export interface ApiServices {
   inventory: Inventory;
   renderer: AutoinstallRenderer;
   boot: BootFiles;
+  /** Where HTTP boot requests are reported for the install timeline. */
+  events?: EventBus;
   auth: Authenticator;
   version: string;
 }

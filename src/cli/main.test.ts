@@ -436,7 +436,7 @@ describe('bootwright --server', () => {
   let server: RunningServer;
   let url: string;
   before(async () => {
-    server = await startServer({ dataDir, host: '127.0.0.1', port: 0 }, {});
+    server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 }, {});
     url = `http://127.0.0.1:${server.port}`;
   });
   after(() => server.stop());

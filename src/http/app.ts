@@ -1,13 +1,15 @@
 // The HTTP application: one Hono app for the REST API, Cobbler's XML-RPC endpoint and (in later work) boot files
 // and install trees. Errors are turned into responses here and nowhere else.
 
+import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { createBootHttp } from '../api/boot-http.js';
-import { createCobblerSvc } from '../api/cobbler-svc.js';
+import { createCobblerSvc, parseSvcPath } from '../api/cobbler-svc.js';
 import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
 import { createRestApi, errorBody } from '../api/rest.js';
 import type { ApiServices } from '../api/services.js';
 import { asBootwrightError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
 import { readBody, remoteAddress } from './request-body.js';
 
 export function createApp(services: ApiServices): Hono {
@@ -26,6 +28,8 @@ export function createApp(services: ApiServices): Hono {
     ),
   );
 
+  if (services.events) app.use(reportBootRequests(services.events));
+
   // Before the REST routes, whose /:kinds/:name/... patterns would otherwise claim the boot config paths.
   app.route('/', createBootHttp(services));
   app.route('/api/v1', createRestApi(services));
@@ -37,4 +41,40 @@ export function createApp(services: ApiServices): Hono {
   });
 
   return app;
+}
+
+/**
+ * Reports the requests of an install (autoinstall file, kernel and initrd, iPXE script, netboot off) on the event
+ * bus, after they are answered, with the system named in the path or found by the requester's address.
+ */
+function reportBootRequests(events: EventBus): MiddlewareHandler {
+  return async (context, next) => {
+    await next();
+    const path = context.req.path;
+    const source = (remoteAddress(context) ?? '').replace(/^::ffff:/, '') || undefined;
+    const status = context.res.status;
+    let type: string | undefined;
+    let system: string | undefined;
+    const detail: Record<string, unknown> = { path, status };
+    if (path.startsWith('/cblr/svc/op/')) {
+      const pairs = parseSvcPath(path.slice('/cblr/svc'.length));
+      if (!pairs.op || pairs.op === 'trig' || pairs.op === 'events') return;
+      type = `http.${pairs.op === 'ks' ? 'autoinstall' : pairs.op}`;
+      system = pairs.system;
+      if (pairs.profile) detail.profile = pairs.profile;
+    } else if (/^\/(cobbler\/)?images\//.test(path)) {
+      type = 'http.image';
+    } else {
+      const nopxe = /^\/api\/v1\/systems\/([^/]+)\/(nopxe|autoinstall)$/.exec(path);
+      if (!nopxe) return;
+      type = `http.${nopxe[2]}`;
+      system = decodeURIComponent(nopxe[1] as string);
+    }
+    events.publish({
+      type,
+      ...(system ? { system } : source ? { ip: source } : {}),
+      ...(source ? { source } : {}),
+      detail,
+    });
+  };
 }

@@ -72,6 +72,33 @@ export const settingFields: FieldDef[] = [
   s('puppet_version', 'int', 2, 'Puppet major version'),
   s('register_new_installs', 'bool', false, 'Let installs of a profile register themselves as systems'),
   s('anamon_enabled', 'bool', false, 'Stream installer logs to the server'),
+  s('tftp_port', 'int', 69, 'TFTP port of serve (0 turns TFTP off)'),
+  s(
+    'tftp_root',
+    'string',
+    '',
+    'Extra directory served over TFTP after boot configs, loaders and distro images',
+  ),
+  s(
+    'dhcp_mode',
+    'enum',
+    'off',
+    'Embedded DHCP: off, proxy (PXE answers beside another DHCP server), reservation (known MACs only) or full',
+    {
+      choices: ['off', 'proxy', 'reservation', 'full'],
+    },
+  ),
+  s('dhcp_subnet', 'string', '', 'Served subnet, e.g. 192.0.2.0/24'),
+  s('dhcp_range_start', 'string', '', 'First address of the dynamic pool (full mode)'),
+  s('dhcp_range_end', 'string', '', 'Last address of the dynamic pool (full mode)'),
+  s('dhcp_router', 'string', '', 'Default gateway handed out'),
+  s('dhcp_dns_servers', 'list', [], 'DNS servers handed out (default: the server address)'),
+  s('dhcp_domain', 'string', '', 'Domain name handed out'),
+  s('dhcp_lease_time', 'int', 3600, 'Lease time in seconds'),
+  s('dhcp_boot_loader', 'enum', 'pxelinux', 'What PXE firmware loads first: pxelinux/GRUB, or iPXE', {
+    choices: ['pxelinux', 'ipxe'],
+  }),
+  s('event_retention_days', 'int', 30, 'Days install events are kept'),
 ];
 
 export type Settings = Record<string, FieldValue>;

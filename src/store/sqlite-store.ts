@@ -114,6 +114,13 @@ class SqliteReader implements StoreReader {
       .all(type, value.toLowerCase()) as ObjectRef[];
   }
 
+  async keysOfType(type: UniqueKeyType): Promise<string[]> {
+    const rows = this.db.prepare('SELECT DISTINCT value FROM unique_keys WHERE key_type = ?').all(type) as {
+      value: string;
+    }[];
+    return rows.map((row) => row.value);
+  }
+
   async dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]> {
     return this.db
       .prepare('SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name')

@@ -63,6 +63,8 @@ export interface StoreReader {
   count(kind: ObjectKind): Promise<number>;
   /** Systems holding a unique value, e.g. which system has MAC 52:54:00:12:34:56. */
   findByKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]>;
+  /** Every indexed value of a type, e.g. all systems' IP addresses (which a DHCP pool must not hand out). */
+  keysOfType(type: UniqueKeyType): Promise<string[]>;
   /** Objects that name this one as distro, parent, profile or repo. */
   dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]>;
   settingOverrides(): Promise<Record<string, unknown>>;

@@ -107,7 +107,7 @@ async function realpathOrUndefined(candidate: string, path: string): Promise<str
   }
 }
 
-async function openRegularFile(real: string, path: string): Promise<TftpFile | undefined> {
+export async function openRegularFile(real: string, path: string): Promise<TftpFile | undefined> {
   let handle: FileHandle;
   try {
     // O_NONBLOCK so that a FIFO in the tree cannot hang the open; it is refused just below.

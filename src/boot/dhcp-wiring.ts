@@ -1,0 +1,85 @@
+// How the DHCP server sees bootwright: its configuration comes from the settings, and the machines it knows are
+// the systems of the inventory (by MAC), with their static addresses reserved out of the pool.
+
+import { ipv4ToInt } from '../dhcp/ipv4.js';
+import {
+  type DhcpConfig,
+  type DhcpDirectory,
+  type DhcpHost,
+  type DhcpMode,
+  defaultBootFiles,
+} from '../dhcp/policy.js';
+import { BootwrightError, quote } from '../errors.js';
+import type { Inventory } from '../inventory/inventory.js';
+import { httpServer } from '../model/blend.js';
+import type { Settings } from '../model/settings.js';
+import { parseMac } from '../model/values.js';
+
+function subnetOf(text: string): { network: string; prefix: number } {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text.trim());
+  if (!match || ipv4ToInt(match[1] as string) === undefined || Number(match[2]) > 32) {
+    throw new BootwrightError(
+      'E_INVALID',
+      `Setting dhcp_subnet ${quote(text)} is not a subnet such as 192.0.2.0/24; set it with "bootwright setting edit --name=dhcp_subnet --value=...".`,
+    );
+  }
+  return { network: match[1] as string, prefix: Number(match[2]) };
+}
+
+/** The DHCP configuration the settings describe; undefined when DHCP is off. */
+export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefined {
+  const mode = String(settings.dhcp_mode ?? 'off') as DhcpMode;
+  if (mode === 'off') return undefined;
+  const serverAddress = String(settings.next_server || settings.server);
+  const base = `http://${httpServer(settings.server, settings.http_port)}`;
+  const dns = (settings.dhcp_dns_servers ?? []) as string[];
+  const config: DhcpConfig = {
+    mode,
+    serverAddress,
+    subnet: subnetOf(String(settings.dhcp_subnet ?? '')),
+    dnsServers: dns.length > 0 ? dns : [serverAddress],
+    leaseSeconds: Number(settings.dhcp_lease_time ?? 3600),
+    bootFiles: defaultBootFiles(settings.dhcp_boot_loader === 'ipxe' ? 'ipxe' : 'grub'),
+    httpBootUrl: `${base}/boot/`,
+    ipxeScriptUrl: (mac) => `${base}/cblr/svc/op/ipxe/mac/${mac}`,
+  };
+  if (settings.dhcp_router) config.router = String(settings.dhcp_router);
+  if (settings.dhcp_domain) config.domain = String(settings.dhcp_domain);
+  if (settings.dhcp_range_start || settings.dhcp_range_end) {
+    config.pool = { start: String(settings.dhcp_range_start), end: String(settings.dhcp_range_end) };
+  }
+  return config;
+}
+
+export class InventoryDhcpDirectory implements DhcpDirectory {
+  private reserved: { until: number; addresses: Set<string> } | undefined;
+
+  constructor(private readonly inventory: Inventory) {}
+
+  async hostByMac(mac: string): Promise<DhcpHost | undefined> {
+    const canonical = parseMac(mac);
+    const ref = (await this.inventory.store.findByKey('mac', canonical))[0];
+    const system = ref ? await this.inventory.store.get('system', ref.name) : undefined;
+    if (!system) return undefined;
+    const iface = Object.values(system.interfaces ?? {}).find(
+      (candidate) => candidate.mac_address === canonical,
+    );
+    const host: DhcpHost = { name: system.name, netbootEnabled: system.fields.netboot_enabled === true };
+    if (iface?.ip_address) host.ipAddress = iface.ip_address;
+    if (iface?.netmask) host.netmask = iface.netmask;
+    const gateway = iface?.if_gateway || String(system.fields.gateway ?? '');
+    if (gateway) host.gateway = gateway;
+    const hostname = String(system.fields.hostname ?? '') || iface?.dns_name || '';
+    if (hostname) host.hostname = hostname;
+    return host;
+  }
+
+  /** Refreshed every few seconds: it is asked for every new client of the pool. */
+  async reservedAddresses(): Promise<Set<string>> {
+    const now = Date.now();
+    if (!this.reserved || this.reserved.until < now) {
+      this.reserved = { until: now + 2000, addresses: new Set(await this.inventory.store.keysOfType('ip')) };
+    }
+    return this.reserved.addresses;
+  }
+}
