@@ -3,12 +3,14 @@
 // need them; writes need `Authorization: Bearer <token>` from POST /api/v1/login.
 
 import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
-import { type BootwrightError, invalid, notFound, quote } from '../errors.js';
+import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
 import { isObjectKind, type ObjectKind } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
+import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
@@ -98,6 +100,57 @@ export function createRestApi(services: ApiServices): Hono {
       limit: query.limit ? parseInteger(query.limit, 'limit', 1) : 1000,
     });
     return context.json({ items: events });
+  });
+
+  // Live events as Server-Sent Events. `after=<id>` (or the Last-Event-ID header of a reconnecting client) first
+  // replays what was missed, so that a watcher never loses a step.
+  api.get('/events/stream', (context) => {
+    const { events } = services;
+    if (!events) throw new BootwrightError('E_UNAVAILABLE', 'This server publishes no events.');
+    const query = context.req.query();
+    const after = query.after ?? context.req.header('last-event-id');
+    const wanted = (event: StoredEvent) =>
+      (!query.system || event.system === query.system) &&
+      (!query.type ||
+        (query.type.endsWith('.') ? event.type.startsWith(query.type) : event.type === query.type));
+    return streamSSE(context, async (stream) => {
+      const queue: StoredEvent[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = events.subscribe((event) => {
+        if (!wanted(event)) return;
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      let lastId = after ? parseInteger(after, 'after') : undefined;
+      if (lastId !== undefined) {
+        const missed = await inventory.store.events.query({
+          afterId: lastId,
+          limit: 10_000,
+          ...(query.system ? { system: query.system } : {}),
+        });
+        queue.unshift(...missed.filter(wanted));
+      }
+      while (!stream.aborted) {
+        const event = queue.shift();
+        if (!event) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 15_000);
+          });
+          wake = undefined;
+          if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+          continue;
+        }
+        if (lastId !== undefined && event.id <= lastId) continue;
+        lastId = event.id;
+        await stream.writeSSE({ id: String(event.id), event: event.type, data: JSON.stringify(event) });
+      }
+      unsubscribe();
+    });
   });
 
   api.get('/validate-autoinstalls', async (context) => context.json(await services.renderer.validateAll()));

@@ -1,0 +1,111 @@
+// `bootwright check`: what would stop a machine from installing, found before one tries. Each finding names the
+// problem and the fix, like Cobbler's `check`, but about this server: loaders, addresses, ports, distro files.
+
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { isAbsolute } from 'node:path';
+import type { Inventory } from '../inventory/inventory.js';
+import { dhcpConfigFromSettings } from './dhcp-wiring.js';
+import { findLoader, loaderSpecs } from './loaders.js';
+
+export interface Finding {
+  problem: string;
+  fix: string;
+}
+
+function localAddresses(): Set<string> {
+  return new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .filter((entry) => entry?.family === 'IPv4')
+      .map((entry) => entry?.address as string),
+  );
+}
+
+/** Whether a UDP port can be bound right now; a running `bootwright serve` holds its own ports too. */
+async function udpPortFree(port: number): Promise<boolean> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, '0.0.0.0', () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      socket.close();
+    } catch {
+      // Never bound.
+    }
+  }
+}
+
+export async function checkBootServer(inventory: Inventory, loadersDir: string): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const settings = await inventory.settings();
+  const server = String(settings.server);
+  const nextServer = String(settings.next_server);
+  for (const [name, value] of [
+    ['server', server],
+    ['next_server', nextServer],
+  ] as const) {
+    if (value.startsWith('127.') || value === 'localhost') {
+      findings.push({
+        problem: `Setting ${name} is ${value}, which other machines cannot reach.`,
+        fix: `bootwright setting edit --name=${name} --value=<this server's address on the install network>`,
+      });
+    }
+  }
+  const addresses = localAddresses();
+  if (
+    !nextServer.startsWith('127.') &&
+    /^\d+\.\d+\.\d+\.\d+$/.test(nextServer) &&
+    !addresses.has(nextServer)
+  ) {
+    findings.push({
+      problem: `Setting next_server is ${nextServer}, which is not an address of this host (${[...addresses].join(', ')}).`,
+      fix: 'Set next_server to an address of this host, or run bootwright on the host that has it.',
+    });
+  }
+  for (const spec of loaderSpecs) {
+    if (!findLoader(spec.name, loadersDir)) {
+      findings.push({
+        problem: `Boot loader ${spec.name} (${spec.purpose}) is not installed.`,
+        fix: `apt-get install ${spec.debianPackage}, or put your own copy in ${loadersDir}/`,
+      });
+    }
+  }
+  for (const distro of await inventory.list('distro')) {
+    for (const field of ['kernel', 'initrd'] as const) {
+      const source = String(distro.fields[field] ?? '');
+      if (/^(https?|ftp):\/\//.test(source)) continue;
+      if (!isAbsolute(source) || !existsSync(source)) {
+        findings.push({
+          problem: `Distro ${distro.name}: its ${field} ${source} is not a readable file on this server.`,
+          fix: `bootwright distro edit --name=${distro.name} --${field}=/path/to/${field}`,
+        });
+      }
+    }
+  }
+  try {
+    dhcpConfigFromSettings(settings);
+  } catch (error) {
+    findings.push({ problem: (error as Error).message, fix: 'Set the dhcp_* settings, or dhcp_mode=off.' });
+  }
+  const ports: [number, string, boolean][] = [
+    [69, 'TFTP', Number(settings.tftp_port) === 69],
+    [67, 'DHCP', settings.dhcp_mode !== 'off'],
+  ];
+  for (const [port, what, wanted] of ports) {
+    if (wanted && !(await udpPortFree(port))) {
+      findings.push({
+        problem: `UDP port ${port} (${what}) is taken, by a running bootwright serve or another program.`,
+        fix: `If it is another server (dnsmasq, tftpd-hpa, dhcpd), stop it or give bootwright another port.`,
+      });
+    }
+  }
+  return findings;
+}
