@@ -11,6 +11,9 @@ packages=(
   curl tftp-hpa atftp           # real TFTP clients in the interop tests
   iproute2 nftables             # network namespaces, and packet loss where the kernel has no netem
   busybox isc-dhcp-client tcpdump  # real DHCP clients, and a capture of what a proxy offer carries
+  puppet-agent                  # real puppet compiles a catalog from the node classifier
+  dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them
+  qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
 )
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -19,7 +22,13 @@ if [ "$(id -u)" -eq 0 ]; then
   if [ "$missing" != "0" ] || ! dpkg-query -W "${packages[@]}" >/dev/null 2>&1; then
     echo "setup: installing Debian packages: ${packages[*]}"
     apt-get update -q
+    # Some of these packages ship daemons (dhcpd, kea, puppet); tests only run them by hand, so none is started.
+    created_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=yes
+    fi
     apt-get install -y -q --no-install-recommends "${packages[@]}"
+    if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
 else
   echo "setup: not root; assuming these Debian packages are installed: ${packages[*]}"

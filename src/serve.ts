@@ -1,7 +1,6 @@
 // `bootwright serve`: the wiring. It is the only place that reads serve's flags and environment, opens the store,
-// and starts the services (HTTP now; TFTP and DHCP join here later), and it stops them cleanly on SIGTERM.
+// and starts the services (HTTP, TFTP, DHCP, the event bus and triggers), and it stops them cleanly on SIGTERM.
 
-import { join } from 'node:path';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
 import { TokenIssuer } from './auth/tokens.js';
@@ -21,6 +20,7 @@ import { SqliteStore } from './store/sqlite-store.js';
 import { TemplateLibrary } from './templates/library.js';
 import { AutoinstallRenderer } from './templates/render.js';
 import { startTftpServer } from './tftp/server.js';
+import { TriggerRunner } from './triggers/trigger-runner.js';
 import { version } from './version.js';
 
 export interface ServeIo {
@@ -97,14 +97,31 @@ export async function startServer(
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const inventory = new Inventory(store);
+    // Triggers report on the event bus, which finds systems through the inventory: it is bound once made.
+    const triggers = new TriggerRunner({
+      dir: paths.triggers,
+      env: { ...env, BOOTWRIGHT_DATA_DIR: dataDir },
+      events: { publish: (event) => events.publish(event) },
+    });
+    const inventory = new Inventory(store, triggers);
     const settings = await inventory.settings();
     const boot = new BootFiles(inventory);
+    const dhcpConfig = dhcpConfigFromSettings(settings);
+    // Opened before the event bus: a TFTP or HTTP request carries only the client's address, and for a machine on
+    // the dynamic pool only its lease ties that address to a MAC, and so to a system.
+    const leases = dhcpConfig ? SqliteLeaseStore.open(paths.store) : undefined;
+    if (leases) stops.push(async () => leases.close());
     const events = new EventBus(store.events, async ({ mac, ip }) => {
-      const system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
+      let system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
+      if (!system && !mac && ip && leases) {
+        const lease = await leases.byAddress(ip);
+        if (lease?.state === 'bound' && lease.expiresAt >= Date.now())
+          system = await boot.systemByMac(lease.mac);
+      }
       return system?.name;
     });
     stops.push(() => events.close());
+    stops.push(() => triggers.close());
     const retentionMs = Number(settings.event_retention_days) * 24 * hourMs;
     const pruner = setInterval(() => void store.events.prune(Date.now() - retentionMs), hourMs);
     pruner.unref();
@@ -116,7 +133,7 @@ export async function startServer(
       tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
     });
     const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
-    const app = createApp({ inventory, renderer, boot, auth, events, version });
+    const app = createApp({ inventory, renderer, boot, auth, events, triggers, dataDir, version });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),
@@ -127,7 +144,7 @@ export async function startServer(
     let tftp: { port: number } | undefined;
     if (tftpPort > 0) {
       const routes = bootTftpRoutes(boot, {
-        loadersDir: join(dataDir, 'loaders'),
+        loadersDir: paths.loaders,
         ...(settings.tftp_root ? { fileRoot: String(settings.tftp_root) } : {}),
       });
       const server = await startTftpServer({
@@ -151,10 +168,7 @@ export async function startServer(
       tftp = server;
     }
 
-    const dhcpConfig = dhcpConfigFromSettings(settings);
-    if (dhcpConfig) {
-      const leases = SqliteLeaseStore.open(paths.store);
-      stops.push(async () => leases.close());
+    if (dhcpConfig && leases) {
       const dhcp = await startDhcpServer({
         config: dhcpConfig,
         directory: new InventoryDhcpDirectory(inventory),

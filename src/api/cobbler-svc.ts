@@ -9,6 +9,8 @@ import { remoteAddress } from '../http/request-body.js';
 import { type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { parseInstallMode, reportInstallStep } from './install-report.js';
+import { answerNodeClassifier } from './node-classifier.js';
 import type { ApiServices } from './services.js';
 
 /** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
@@ -156,9 +158,25 @@ export function createCobblerSvc(services: ApiServices): Hono {
         });
         return text(context, stanzas.join('\n'));
       }
+      case 'trig': {
+        const target = targetOf(pairs);
+        if (!target)
+          return text(
+            context,
+            '# *** ERROR ***\n# say /mode/pre|post|firstboot and a system or profile\n',
+            400,
+          );
+        await reportInstallStep(services, parseInstallMode(pairs.mode), target, remoteAddress(context));
+        return text(context, 'True');
+      }
       case 'nopxe': {
         if (!pairs.system) return text(context, 'False');
         return text(context, (await inventory.finishNetboot(pairs.system)) ? 'True' : 'False');
+      }
+      case 'puppet': {
+        // cobbler-ext-nodes asks here; an unknown host still gets what the role rules give it.
+        if (!pairs.hostname) return text(context, '# *** ERROR ***\n# say /op/puppet/hostname/FQDN\n', 400);
+        return text(context, await answerNodeClassifier(services, pairs.hostname, remoteAddress(context)));
       }
       default:
         throw new BootwrightError('E_NOT_FOUND', `Unknown service operation ${quote(pairs.op ?? '')}.`);

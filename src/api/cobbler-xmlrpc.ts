@@ -7,7 +7,7 @@ import type { TokenOwner } from '../auth/tokens.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
 import { legacyInterfaceFieldNames } from '../model/fields.js';
-import { isObjectKind, type ObjectKind } from '../model/kinds.js';
+import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseBool } from '../model/values.js';
 import {
   parseMethodCall,
@@ -16,6 +16,7 @@ import {
   XmlRpcDouble,
   type XmlRpcValue,
 } from '../xmlrpc/codec.js';
+import { receiveInstallLog } from './install-report.js';
 import { objectToJson } from './object-json.js';
 import type { ApiServices } from './services.js';
 
@@ -57,7 +58,7 @@ function text(value: XmlRpcValue | undefined, what: string): string {
 
 function kindFrom(what: string): ObjectKind {
   if (!isObjectKind(what))
-    throw invalid(`Unknown object type ${quote(what)}; use distro, profile, system or repo.`);
+    throw invalid(`Unknown object type ${quote(what)}; use ${objectKinds.join(', ')}.`);
   return what;
 }
 
@@ -115,7 +116,7 @@ export class CobblerXmlRpc {
       inventory.randomMac(typeof virtType === 'string' ? virtType : undefined),
     );
 
-    for (const kind of ['distro', 'profile', 'system', 'repo'] as const) {
+    for (const kind of objectKinds) {
       on(`get_${kind}s`, async () => toWire((await inventory.list(kind)).map(objectToJson)));
       on(`get_${kind}`, async ([name]) => {
         const object = await inventory.store.get(kind, text(name, 'Name'));
@@ -177,13 +178,37 @@ export class CobblerXmlRpc {
       return true;
     });
     on('get_user_from_token', async ([token]) => this.owner(token, 'read').user);
+
+    // Cobbler's anamon: a chunk of an installer's log, base64-encoded, with no token. Offset -1 appends; a size
+    // that is not the chunk's, upload turned off or an unknown system answer false, as in Cobbler.
+    on('upload_log_data', async ([name, file, size, offset, data]) => {
+      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(text(data, 'Data'), 'base64');
+      const at = Number(offset ?? -1);
+      if (!Number.isSafeInteger(at) || at < -1) throw invalid(`Offset ${quote(offset)} is not valid.`);
+      if (at !== -1 && size !== undefined && Number(size) !== chunk.length) return false;
+      try {
+        const fileName = text(file, 'File').replaceAll('/', '+');
+        await receiveInstallLog(
+          this.services,
+          text(name, 'System'),
+          fileName,
+          chunk,
+          at === -1 ? undefined : at,
+        );
+      } catch (thrown) {
+        const error = asBootwrightError(thrown);
+        if (error.code === 'E_FORBIDDEN' || error.code === 'E_NOT_FOUND') return false;
+        throw error;
+      }
+      return true;
+    });
   }
 
   private registerWrites(): void {
     const { inventory } = this.services;
     const on = (name: string, method: Method) => this.methods.set(name, method);
 
-    for (const kind of ['distro', 'profile', 'system', 'repo'] as const) {
+    for (const kind of objectKinds) {
       on(`new_${kind}`, async ([token]) => {
         this.owner(token);
         return this.openHandle(kind, undefined);

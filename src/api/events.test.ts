@@ -26,7 +26,8 @@ async function readEvents(
           .filter((line) => !line.startsWith(':'))
           .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
       );
-      if (fields.data) frames.push({ id: fields.id ?? '', event: fields.event ?? '', data: JSON.parse(fields.data) });
+      if (fields.data)
+        frames.push({ id: fields.id ?? '', event: fields.event ?? '', data: JSON.parse(fields.data) });
       end = buffer.indexOf('\n\n');
     }
   }

@@ -202,6 +202,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'Settings' } },
         },
       },
+      '/api/v1/enc/{fqdn}': {
+        get: {
+          summary:
+            "Puppet external node classifier: YAML classes, parameters and environment from the host's system and the role rules",
+          parameters: [{ name: 'fqdn', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: { description: 'ENC YAML', content: { 'text/yaml': { schema: { type: 'string' } } } },
+            400: errorResponse,
+          },
+        },
+      },
       '/api/v1/random-mac': {
         get: { summary: 'An unused MAC for ?virt_type=', responses: { 200: { description: 'MAC' } } },
       },

@@ -8,7 +8,7 @@ import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js'
 import type { BlendedView } from '../model/blend.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
-import type { ObjectRef } from '../store/store.js';
+import type { EventQuery, ObjectRef, StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import type { ValidationResult } from '../templates/render.js';
 
@@ -252,4 +252,23 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   async validateAll(): Promise<ValidationResult[]> {
     return (await this.request('GET', '/validate-autoinstalls')) as ValidationResult[];
   }
+
+  /** The server's puppet ENC answer for a host, which also records the host's check-in there. */
+  async nodeClassifierYaml(fqdn: string): Promise<string> {
+    return this.requestText(`/enc/${encodeURIComponent(fqdn)}`);
+  }
+
+  /** The server's event log, read through GET /api/v1/events. */
+  readonly events = {
+    query: async (query: EventQuery): Promise<StoredEvent[]> => {
+      const params = new URLSearchParams();
+      if (query.system) params.set('system', query.system);
+      if (query.type) params.set('type', query.type);
+      if (query.afterId !== undefined) params.set('after', String(query.afterId));
+      if (query.since !== undefined) params.set('since', String(query.since));
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.newestFirst) params.set('newest_first', 'true');
+      return ((await this.request('GET', `/events?${params}`)) as { items: StoredEvent[] }).items;
+    },
+  };
 }

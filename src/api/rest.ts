@@ -8,10 +8,12 @@ import type { Access } from '../auth/authenticator.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
-import { isObjectKind, type ObjectKind } from '../model/kinds.js';
+import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { registerInstallRoutes } from './install-routes.js';
+import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiServices } from './services.js';
@@ -24,7 +26,9 @@ function kindOf(context: Context): ObjectKind {
   const plural = context.req.param('kinds') ?? '';
   const kind = plural.endsWith('s') ? plural.slice(0, -1) : plural;
   if (!isObjectKind(kind))
-    throw notFound(`No such collection ${quote(plural)}; use distros, profiles, systems or repos.`);
+    throw notFound(
+      `No such collection ${quote(plural)}; use ${objectKinds.map((name) => `${name}s`).join(', ')}.`,
+    );
   return kind;
 }
 
@@ -98,6 +102,7 @@ export function createRestApi(services: ApiServices): Hono {
       ...(query.after ? { afterId: parseInteger(query.after, 'after') } : {}),
       ...(query.since ? { since: parseInteger(query.since, 'since') } : {}),
       limit: query.limit ? parseInteger(query.limit, 'limit', 1) : 1000,
+      newestFirst: query.newest_first === 'true',
     });
     return context.json({ items: events });
   });
@@ -154,6 +159,12 @@ export function createRestApi(services: ApiServices): Hono {
   });
 
   api.get('/validate-autoinstalls', async (context) => context.json(await services.renderer.validateAll()));
+
+  // Puppet's external node classifier (as /cblr/svc/op/puppet/hostname/FQDN); open, as puppet servers have no token.
+  api.get('/enc/:fqdn', async (context) => {
+    const yaml = await answerNodeClassifier(services, context.req.param('fqdn'), remoteAddress(context));
+    return context.body(yaml, 200, { 'content-type': 'text/yaml; charset=utf-8' });
+  });
 
   api.get('/:kinds', async (context) => {
     const kind = kindOf(context);
@@ -234,6 +245,7 @@ export function createRestApi(services: ApiServices): Hono {
   api.post('/systems/:name/nopxe', async (context) => {
     return context.json({ netboot_disabled: await inventory.finishNetboot(context.req.param('name')) });
   });
+  registerInstallRoutes(api, services);
 
   api.get('/:kinds/:name/autoinstall', async (context) => {
     const rendered = await services.renderer.autoinstall(renderTarget(context));

@@ -5,6 +5,7 @@ import type { BootFiles } from '../boot/boot-files.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { AutoinstallRenderer } from '../templates/render.js';
+import type { TriggerRunner } from '../triggers/trigger-runner.js';
 
 export interface ApiServices {
   inventory: Inventory;
@@ -14,4 +15,8 @@ export interface ApiServices {
   events?: EventBus;
   auth: Authenticator;
   version: string;
+  /** Runs install/<mode>/ triggers when installers report; without it, reports are only events. */
+  triggers?: TriggerRunner;
+  /** The data directory, which keeps installers' uploaded logs; without it, log upload is unavailable. */
+  dataDir?: string;
 }

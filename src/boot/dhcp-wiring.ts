@@ -33,16 +33,19 @@ export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefin
   const serverAddress = String(settings.next_server || settings.server);
   const base = `http://${httpServer(settings.server, settings.http_port)}`;
   const dns = (settings.dhcp_dns_servers ?? []) as string[];
+  const ipxe = settings.dhcp_boot_loader === 'ipxe';
   const config: DhcpConfig = {
     mode,
     serverAddress,
     subnet: subnetOf(String(settings.dhcp_subnet ?? '')),
     dnsServers: dns.length > 0 ? dns : [serverAddress],
     leaseSeconds: Number(settings.dhcp_lease_time ?? 3600),
-    bootFiles: defaultBootFiles(settings.dhcp_boot_loader === 'ipxe' ? 'ipxe' : 'grub'),
+    bootFiles: defaultBootFiles(ipxe ? 'ipxe' : 'grub'),
     httpBootUrl: `${base}/boot/`,
-    ipxeScriptUrl: (mac) => `${base}/cblr/svc/op/ipxe/mac/${mac}`,
   };
+  // In the pxelinux chain an iPXE ROM (QEMU's, libvirt's) loads pxelinux.0 like any PXE ROM, as with Cobbler when
+  // enable_ipxe is off; only the iPXE chain sends iPXE straight to its script.
+  if (ipxe) config.ipxeScriptUrl = (mac) => `${base}/cblr/svc/op/ipxe/mac/${mac}`;
   if (settings.dhcp_router) config.router = String(settings.dhcp_router);
   if (settings.dhcp_domain) config.domain = String(settings.dhcp_domain);
   if (settings.dhcp_range_start || settings.dhcp_range_end) {

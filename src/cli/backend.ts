@@ -1,6 +1,7 @@
 // Where the CLI's inventory lives: the local store in the data directory, or a running server (--server).
 // Everything after this point sees only the InventoryBackend interface.
 
+import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
@@ -8,6 +9,8 @@ import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
+import { TriggerRunner } from '../triggers/trigger-runner.js';
+import type { EventReader } from './status-commands.js';
 
 export interface GlobalOptions {
   /** Already resolved (flag, environment, default). */
@@ -19,6 +22,11 @@ export interface GlobalOptions {
 export interface OpenBackend {
   backend: InventoryBackend;
   renderer: RenderBackend;
+  /** The same backend by what it is, for the few commands that differ locally and remotely (ext-nodes). */
+  local?: Inventory;
+  remote?: RemoteInventory;
+  /** The install timeline: the local store's event log, or the server's. */
+  events: EventReader;
   close(): Promise<void>;
 }
 
@@ -40,10 +48,20 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
       ...(globals.token ? { token: globals.token } : {}),
       sharedSecretPath: paths.sharedSecret,
     });
-    return { backend, renderer: backend, close: async () => {} };
+    return { backend, renderer: backend, remote: backend, events: backend.events, close: async () => {} };
   }
   const store = SqliteStore.open(paths.store);
-  const inventory = new Inventory(store);
+  // Changes made here run the same add/edit/delete triggers as changes made through a server.
+  const triggers = new TriggerRunner({
+    dir: paths.triggers,
+    env: { ...process.env, BOOTWRIGHT_DATA_DIR: globals.dataDir },
+    events: { publish: (event) => void store.events.append([event]) },
+  });
+  const inventory = new Inventory(store, triggers);
   const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(globals.dataDir));
-  return { backend: inventory, renderer, close: () => store.close() };
+  const close = async () => {
+    await triggers.idle();
+    await store.close();
+  };
+  return { backend: inventory, renderer, local: inventory, events: store.events, close };
 }

@@ -31,6 +31,8 @@ export interface CommandSpec {
   words: readonly string[];
   summary: string;
   options: readonly CliOption[];
+  /** One word the command takes after its own (`ext-nodes FQDN`), named as help shows it. */
+  operand?: string;
 }
 
 const option = (key: string, help: string, placeholder?: string, names?: string[]): CliOption => ({
@@ -74,6 +76,7 @@ const placeholders: Partial<Record<FieldType, string>> = {
   ipv6: 'ADDRESS',
   netmask: 'MASK',
   hostname: 'NAME',
+  'host-pattern': 'PATTERN',
 };
 
 function flagName(fieldName: string): string {
@@ -174,6 +177,7 @@ const kindSummaries: Record<ObjectKind, string> = {
   profile: 'What to install: a distro (or parent profile) with autoinstall template and options',
   system: 'One machine: a profile plus its interfaces, MACs and addresses',
   repo: 'A package mirror used during installs',
+  role: 'A host name pattern that gives matching hosts puppet classes and parameters',
 };
 
 /** Every command with its own flags, in help order; `serve` parses its own flags. */
@@ -232,14 +236,67 @@ export const commands: readonly CommandSpec[] = [
       options: [option('name', `${what} name`, 'NAME')],
     },
   ]),
+  // The puppet external node classifier (src/cli/enc-commands.ts). Both take the host name as a plain word,
+  // because puppet's exec node terminus runs `<external_nodes> <certname>`.
+  {
+    words: ['ext-nodes'],
+    summary: "Print a host's classes, parameters and environment as YAML for puppet's exec ENC",
+    options: [],
+    operand: 'FQDN',
+  },
+  {
+    words: ['role', 'test'],
+    summary: 'Show which role rules match a host name and why, and what the host gets',
+    options: [],
+    operand: 'FQDN',
+  },
   {
     words: ['validate-autoinstalls'],
     summary: 'Render every profile and system and report each template error with its location',
     options: [],
   },
+  // The install timeline (src/cli/status-commands.ts) and the server's self-check (src/boot/check.ts).
+  {
+    words: ['status'],
+    summary: "Print each install (ip, target, start, state), or one system's steps with --system",
+    options: [
+      option('system', "Print this system's latest install step by step", 'NAME'),
+      option('logs', 'With --system: also the tail of the logs its installer uploaded'),
+      option('stall_minutes', 'An install with no report for this long is stalled (default 100)', 'N'),
+    ],
+  },
+  {
+    words: ['watch'],
+    summary: 'Follow install events live (a redrawn view on a terminal, plain lines otherwise)',
+    options: [
+      option('system', 'Only this system', 'NAME'),
+      option('timeout', 'Stop after this many seconds (default: until interrupted)', 'SECONDS'),
+    ],
+  },
+  {
+    words: ['check'],
+    summary: 'List what would stop installs: loaders, addresses, ports, distro files',
+    options: [],
+  },
   { words: ['list'], summary: 'Print the names of all objects, by kind', options: [] },
   { words: ['report'], summary: 'Print the fields of all objects, by kind', options: [] },
   { words: ['version'], summary: 'Print the version', options: [] },
+  // Configuration for a site's own DHCP and DNS servers (src/cli/external-commands.ts). --format is the
+  // command's own flag here, so it is kept apart from the global one under another key.
+  {
+    words: ['dhcp-config'],
+    summary: 'Print a configuration for your own DHCP server: dnsmasq, ISC dhcpd or Kea',
+    options: [
+      option('config_format', 'Which DHCP server: dnsmasq, isc or kea', 'dnsmasq|isc|kea', ['format']),
+    ],
+  },
+  {
+    words: ['dns-config'],
+    summary: 'Print the DNS records of the systems: /etc/hosts lines, BIND zones or dnsmasq',
+    options: [
+      option('config_format', 'Which form: hosts, bind or dnsmasq', 'hosts|bind|dnsmasq', ['format']),
+    ],
+  },
 ];
 
 /** Top-level words and what they are, for `bootwright --help`. */

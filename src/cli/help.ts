@@ -100,7 +100,7 @@ export function commandHelp(command: CommandSpec): string {
   const label = ['bootwright', ...command.words].join(' ');
   const kind = command.words[0] ?? '';
   return [
-    `Usage: ${label}${command.options.length > 0 ? ' [--flag=value ...]' : ''}\n`,
+    `Usage: ${label}${command.operand ? ` ${command.operand}` : ''}${command.options.length > 0 ? ' [--flag=value ...]' : ''}\n`,
     `\n${command.summary}.\n`,
     section('Options', of('option')),
     section(

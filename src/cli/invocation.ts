@@ -20,6 +20,8 @@ export type OutputFormat = 'text' | 'json';
 export interface Invocation {
   command: CommandSpec;
   values: ReadonlyMap<string, string | true>;
+  /** The word after the command, for commands that take one (CommandSpec.operand). */
+  operand?: string;
   format: OutputFormat;
   io: CliIo;
 }

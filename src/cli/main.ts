@@ -4,16 +4,20 @@
 import { resolveDataDir } from '../config/paths.js';
 import { BootwrightError, quote } from '../errors.js';
 import { isObjectKind } from '../model/kinds.js';
+import { formatInstallLogs } from '../triggers/install-logs.js';
 import { version } from '../version.js';
 import { parseArgs, usageError } from './args.js';
 import { type GlobalOptions, openBackend } from './backend.js';
 import { commands, findCommand, flagSetFor, type ObjectAction } from './commands.js';
+import { runEncCommand } from './enc-commands.js';
+import { runExternalConfigCommand } from './external-commands.js';
 import { formatJson } from './format.js';
 import { helpFor } from './help.js';
 import { type CliIo, type Invocation, type OutputFormat, optionValue } from './invocation.js';
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
 import { runSettingCommand } from './setting-commands.js';
+import { runCheck, runStatus, runWatch } from './status-commands.js';
 import { runUserCommand } from './user-commands.js';
 
 /** `--help` or `-h` anywhere before `--` wins over everything else on the line, even over mistakes in it. */
@@ -71,7 +75,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     throw usageError('No command given; "bootwright --help" lists the commands.');
   const command = findCommand(parsed.words.slice(0, 2)) ?? findCommand(parsed.words.slice(0, 1));
   if (!command) throw unknownCommand(parsed.words);
-  const extra = parsed.words[command.words.length];
+  const operand = command.operand === undefined ? undefined : parsed.words[command.words.length];
+  const extra = parsed.words[command.words.length + (operand === undefined ? 0 : 1)];
   if (extra !== undefined) {
     throw usageError(
       `Unexpected argument ${quote(extra)} for ${quote(['bootwright', ...command.words].join(' '))}; flags are written --name=VALUE.`,
@@ -80,6 +85,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const invocation: Invocation = {
     command,
     values: parsed.values,
+    ...(operand === undefined ? {} : { operand }),
     format: parseFormat(parsed.values.get('format')),
     io,
   };
@@ -101,8 +107,28 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     await runLibraryCommand(word, action, invocation, globals);
     return 0;
   }
-  const { backend, renderer, close } = await openBackend(globals);
+  if (word === 'ext-nodes' || (word === 'role' && action === 'test')) {
+    await runEncCommand(word, invocation, globals);
+    return 0;
+  }
+  // Configuration for a site's own DHCP and DNS servers (src/external/).
+  if (word === 'dhcp-config' || word === 'dns-config') {
+    await runExternalConfigCommand(word, invocation, globals);
+    return 0;
+  }
+  const { backend, renderer, events, local, close } = await openBackend(globals);
   try {
+    if (word === 'status') {
+      await runStatus(invocation, events, async (system) =>
+        globals.server ? '' : formatInstallLogs(globals.dataDir, system),
+      );
+      return 0;
+    }
+    if (word === 'watch') {
+      await runWatch(invocation, events);
+      return 0;
+    }
+    if (word === 'check') return await runCheck(invocation, local, globals);
     if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);

@@ -9,6 +9,10 @@ export interface DataPaths {
   store: string;
   usersFile: string;
   sharedSecret: string;
+  /** Executables run on changes and install reports: add/<kind>/{pre,post}/, install/post/, ... */
+  triggers: string;
+  /** The operator's own boot loaders, served over TFTP before the distribution's. */
+  loaders: string;
 }
 
 /** `--data-dir`, else $BOOTWRIGHT_DATA_DIR, else the user's state directory (XDG), as the issue asks. */
@@ -25,5 +29,7 @@ export function dataPaths(dataDir: string): DataPaths {
     store: join(dataDir, 'store.sqlite'),
     usersFile: join(dataDir, 'users'),
     sharedSecret: join(dataDir, 'shared-secret'),
+    triggers: join(dataDir, 'triggers'),
+    loaders: join(dataDir, 'loaders'),
   };
 }

@@ -685,6 +685,15 @@ describe('decideDhcpReply for netboot clients', () => {
     assert.equal((await harness.reply(request)).packet.file, 'http://192.0.2.1/ipxe/52:54:00:12:34:56');
   });
 
+  it('gives an iPXE ROM pxelinux.0 in the pxelinux chain, where there is no iPXE script to send it to', async () => {
+    const harness = new Harness(config({ ipxeScriptUrl: undefined }));
+    const ack = await harness.reply(ipxeRequest({}, [192, 0, 2, 100]));
+    assert.equal(ack.packet.file, 'pxelinux.0');
+    assert.equal(ack.packet.siaddr, '192.0.2.1');
+    assert.equal(readString(ack.packet.options, 67), 'pxelinux.0');
+    assert.equal(ack.event.bootFile, 'pxelinux.0');
+  });
+
   it('gives a system with netboot disabled its address but no boot file', async () => {
     const harness = new Harness(
       config(),

@@ -83,8 +83,11 @@ export interface DhcpConfig {
   bootFiles: BootFiles;
   /** Base URL the boot file of a UEFI HTTP-boot client is resolved against, e.g. "http://192.0.2.1/boot/". */
   httpBootUrl: string;
-  /** Where iPXE finds its script for a machine; iPXE is sent here instead of being chainloaded again. */
-  ipxeScriptUrl: (mac: string) => string;
+  /**
+   * Where iPXE finds its script for a machine, in the iPXE chain: iPXE is sent here instead of being chainloaded
+   * again. Without it (the pxelinux/GRUB chain), an iPXE ROM such as QEMU's is PXE firmware like any other.
+   */
+  ipxeScriptUrl?: (mac: string) => string;
   /** How long a declined address stays out of the pool. Default 600. */
   declineSeconds?: number;
   /** How long an offered address is held for the client that was offered it. Default 60. */
@@ -301,7 +304,8 @@ function bootFileForArch(files: BootFiles, arch: number): string | undefined {
 function bootFileFor(client: Client, config: DhcpConfig): string | undefined {
   switch (client.netboot) {
     case 'ipxe':
-      return config.ipxeScriptUrl(client.mac);
+      if (config.ipxeScriptUrl) return config.ipxeScriptUrl(client.mac);
+      return bootFileForArch(config.bootFiles, client.arch ?? ClientArch.BiosX86);
     case 'http': {
       // UEFI HTTP boot firmware ignores an offer whose boot file is not an absolute URL (smee, Warewulf).
       const file = bootFileForArch(config.bootFiles, client.arch ?? ClientArch.HttpEfiX64);

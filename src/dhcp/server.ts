@@ -84,7 +84,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   if (config.mode === 'off') {
     return { ports: {}, stats: () => ({ ...counters }), close: async () => {} };
   }
-  checkServerAddressIsLocal(config.serverAddress);
+  await checkServerAddressIsLocal(config.serverAddress);
 
   const host = options.host ?? ZERO_ADDRESS;
   const clientPort = options.clientPort ?? 68;
@@ -243,16 +243,36 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 }
 
 /** Replies carry this address as option 54 and clients send to it; one not on this host is a configuration slip. */
-function checkServerAddressIsLocal(serverAddress: string): void {
+async function checkServerAddressIsLocal(serverAddress: string): Promise<void> {
+  if (await isLocalAddress(serverAddress)) return;
   const local = Object.values(networkInterfaces())
     .flatMap((addresses) => addresses ?? [])
     .filter((address) => address.family === 'IPv4')
     .map((address) => address.address);
-  if (!local.includes(serverAddress)) {
-    throw new BootwrightError(
-      'E_INVALID',
-      `The DHCP server address ${quote(serverAddress)} is not an address of this host (it has ${local.join(', ')}); set it to the address of the interface that faces the machines to boot.`,
-    );
+  throw new BootwrightError(
+    'E_INVALID',
+    `The DHCP server address ${quote(serverAddress)} is not an address of this host (it has ${local.join(', ')}); set it to the address of the interface that faces the machines to boot.`,
+  );
+}
+
+/**
+ * Asked of the kernel, which binds a socket only to an address of this host. os.networkInterfaces() cannot tell:
+ * libuv leaves out every interface that is not RUNNING, such as a bridge without carrier (a libvirt network whose
+ * guests are all off), which still holds its address and is where the next guest will ask for one.
+ */
+export async function isLocalAddress(address: string): Promise<boolean> {
+  if (address === ZERO_ADDRESS) return false;
+  const socket = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0 }, () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await closeSocket(socket);
   }
 }
 

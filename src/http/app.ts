@@ -58,7 +58,8 @@ function reportBootRequests(events: EventBus): MiddlewareHandler {
     const detail: Record<string, unknown> = { path, status };
     if (path.startsWith('/cblr/svc/op/')) {
       const pairs = parseSvcPath(path.slice('/cblr/svc'.length));
-      if (!pairs.op || pairs.op === 'trig' || pairs.op === 'events') return;
+      // The classifier reports its own richer check-in event (enc.checkin).
+      if (!pairs.op || pairs.op === 'trig' || pairs.op === 'events' || pairs.op === 'puppet') return;
       type = `http.${pairs.op === 'ks' ? 'autoinstall' : pairs.op}`;
       system = pairs.system;
       if (pairs.profile) detail.profile = pairs.profile;

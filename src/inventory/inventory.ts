@@ -1,4 +1,4 @@
-// The inventory service: every add, edit, copy, rename and removal of distros, profiles, systems and repos,
+// The inventory service: every add, edit, copy, rename and removal of distros, profiles, systems, repos and roles,
 // with Cobbler's rules (references must exist, MACs/IPs/hostnames unique, no orphans without --recursive).
 // The CLI, the REST API and XML-RPC all call this one class; each change is one store transaction.
 
@@ -13,6 +13,7 @@ import {
   legacyInterfaceFieldNames,
   profileFields,
 } from '../model/fields.js';
+import { globToRegExp } from '../model/glob.js';
 import {
   type FieldValue,
   INHERIT,
@@ -29,6 +30,7 @@ import { applySettingOverrides, findSetting, parseSettingValue, type Settings } 
 import { parseName } from '../model/values.js';
 import type { ObjectRef, Store, StoreReader, StoreTransaction, UniqueKeyType } from '../store/store.js';
 import type { InventoryBackend } from './backend.js';
+import type { InventoryHooks, ObjectChange } from './hooks.js';
 
 /** Field changes as given: keys in any spelling (`virt_ram`, `virt-ram`, `kopts`), values as text or JSON. */
 export type Changes = Record<string, unknown>;
@@ -70,29 +72,6 @@ function findInterfaceField(key: string): FieldDef | undefined {
   return findField(interfaceFields, legacyInterfaceFieldNames[plain] ?? plain);
 }
 
-/** Cobbler's fnmatch: `*`, `?` and `[...]`, case-insensitive, whole value. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i] as string;
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else if (char === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) source += '\\[';
-      else {
-        const body = glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replaceAll('\\', '\\\\');
-        source += `[${body}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 'i');
-}
-
 function valueAsText(value: unknown): string[] {
   if (value === null || value === undefined) return [''];
   if (Array.isArray(value)) return value.length === 0 ? [''] : value.map(String);
@@ -118,7 +97,11 @@ function matches(object: InventoryObject, criteria: Record<string, string>): boo
 }
 
 export class Inventory implements InventoryBackend {
-  constructor(readonly store: Store) {}
+  /** With hooks, every change is announced to them (Cobbler's add/delete/change triggers hang on this). */
+  constructor(
+    readonly store: Store,
+    private readonly hooks?: InventoryHooks,
+  ) {}
 
   async settings(reader: StoreReader = this.store): Promise<Settings> {
     return applySettingOverrides(await reader.settingOverrides());
@@ -147,7 +130,7 @@ export class Inventory implements InventoryBackend {
 
   async add(kind: ObjectKind, changes: Changes, options: EditOptions = {}): Promise<InventoryObject> {
     const name = parseName(changes.name, `${kindLabel(kind)} name`);
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx, announce) => {
       if (await tx.get(kind, name)) {
         throw new BootwrightError(
           'E_DUPLICATE_NAME',
@@ -170,6 +153,7 @@ export class Inventory implements InventoryBackend {
       const { name: _ignored, ...rest } = changes;
       await this.applyChanges(tx, object, rest, options);
       await this.check(tx, object);
+      await announce({ action: 'add', kind, name });
       await tx.put(object);
       return object;
     });
@@ -181,7 +165,17 @@ export class Inventory implements InventoryBackend {
     changes: Changes,
     options: EditOptions = {},
   ): Promise<InventoryObject> {
-    return this.store.transaction(async (tx) => {
+    return this.editObject(kind, name, changes, options, true);
+  }
+
+  private async editObject(
+    kind: ObjectKind,
+    name: string,
+    changes: Changes,
+    options: EditOptions,
+    runHooks: boolean,
+  ): Promise<InventoryObject> {
+    return this.changing(async (tx, announce) => {
       const object = structuredClone(await this.get(kind, name, tx));
       const { name: newName, ...rest } = changes;
       if (newName !== undefined && newName !== name) {
@@ -192,9 +186,10 @@ export class Inventory implements InventoryBackend {
       await this.applyChanges(tx, object, rest, options);
       object.mtime = Date.now() / 1000;
       await this.check(tx, object);
+      await announce({ action: 'edit', kind, name });
       await tx.put(object);
       return object;
-    });
+    }, runHooks);
   }
 
   /** Copies an object under a new name; a copied system drops its MACs, IPs and names, which must stay unique. */
@@ -205,7 +200,7 @@ export class Inventory implements InventoryBackend {
     changes: Changes = {},
   ): Promise<InventoryObject> {
     const target = parseName(newName, `New ${kind} name`, '--newname');
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx, announce) => {
       const source = await this.get(kind, name, tx);
       if (await tx.get(kind, target)) {
         throw new BootwrightError(
@@ -236,6 +231,7 @@ export class Inventory implements InventoryBackend {
       }
       await this.applyChanges(tx, copy, changes, {});
       await this.check(tx, copy);
+      await announce({ action: 'copy', kind, name: target, from: name });
       await tx.put(copy);
       return copy;
     });
@@ -244,7 +240,7 @@ export class Inventory implements InventoryBackend {
   /** Renames an object and every reference to it, in one transaction. */
   async rename(kind: ObjectKind, name: string, newName: string): Promise<InventoryObject> {
     const target = parseName(newName, `New ${kind} name`, '--newname');
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx, announce) => {
       const object = structuredClone(await this.get(kind, name, tx));
       if (target === name) return object;
       if (await tx.get(kind, target)) {
@@ -253,6 +249,7 @@ export class Inventory implements InventoryBackend {
           `${kindLabel(kind)} ${quote(target)} already exists; pick another name.`,
         );
       }
+      await announce({ action: 'rename', kind, name: target, from: name });
       const dependents = await tx.dependents(kind, name);
       await tx.delete(kind, name);
       object.name = target;
@@ -275,7 +272,7 @@ export class Inventory implements InventoryBackend {
 
   /** Removes an object; with `recursive`, also every profile and system below it, else refuses to orphan them. */
   async remove(kind: ObjectKind, name: string, options: { recursive?: boolean } = {}): Promise<ObjectRef[]> {
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx, announce) => {
       await this.get(kind, name, tx);
       const removed: ObjectRef[] = [];
       const visit = async (ref: ObjectRef): Promise<void> => {
@@ -291,12 +288,42 @@ export class Inventory implements InventoryBackend {
           );
         }
         for (const dependent of dependents) await visit(dependent);
+        await announce({ action: 'remove', kind: ref.kind, name: ref.name });
         await this.detachRepo(tx, ref);
         if (await tx.delete(ref.kind, ref.name)) removed.push(ref);
       };
       await visit({ kind, name });
       return removed;
     });
+  }
+
+  /**
+   * Runs a change in one transaction. `announce` hands the change to the hooks' pre step once it has passed its
+   * checks, inside the transaction, so that a refusal leaves nothing written; the post steps run after the commit.
+   */
+  private async changing<T>(
+    work: (tx: StoreTransaction, announce: (change: ObjectChange) => Promise<void>) => Promise<T>,
+    runHooks = true,
+  ): Promise<T> {
+    const hooks = runHooks ? this.hooks : undefined;
+    const announced: ObjectChange[] = [];
+    const result = await this.store.transaction((tx) =>
+      work(tx, async (change) => {
+        await hooks?.beforeChange(change);
+        announced.push(change);
+      }),
+    );
+    for (const change of announced) {
+      try {
+        await hooks?.afterChange(change);
+      } catch (error) {
+        // The change is committed; a broken post hook must not make it look failed.
+        console.error(
+          `bootwright: after ${change.action} of ${change.kind} ${quote(change.name)}: ${(error as Error).message}`,
+        );
+      }
+    }
+    return result;
   }
 
   /** A removed repo simply disappears from the profiles that listed it, as in Cobbler. */
@@ -381,14 +408,16 @@ export class Inventory implements InventoryBackend {
 
   /**
    * The end of an install (Cobbler's `nopxe`): with pxe_just_once set, netboot goes off so the next boot is from
-   * disk. Returns whether it was turned off.
+   * disk, with the change triggers only if nopxe_with_triggers says so. Returns whether it was turned off.
    */
   async finishNetboot(systemName: string): Promise<boolean> {
-    if ((await this.settings()).pxe_just_once !== true) {
+    const settings = await this.settings();
+    if (settings.pxe_just_once !== true) {
       await this.get('system', systemName);
       return false;
     }
-    await this.edit('system', systemName, { netboot_enabled: false });
+    const runHooks = settings.nopxe_with_triggers === true;
+    await this.editObject('system', systemName, { netboot_enabled: false }, {}, runHooks);
     return true;
   }
 

@@ -18,7 +18,7 @@ export interface Lineage {
   profiles: InventoryObject[];
   distro?: InventoryObject;
   repos: InventoryObject[];
-  /** A repo blended on its own: it has no parents, only the settings below it. */
+  /** A repo (or role) blended on its own: it has no parents, only the settings below it. */
   repo?: InventoryObject;
 }
 

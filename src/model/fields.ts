@@ -19,7 +19,8 @@ export type FieldType =
   | 'ipv4'
   | 'ipv6'
   | 'netmask'
-  | 'hostname';
+  | 'hostname'
+  | 'host-pattern'; // a role rule's glob (`web*.example.org`) or /regular expression/
 
 export interface FieldDef {
   name: string;
@@ -234,6 +235,27 @@ export const repoFields: FieldDef[] = [
   f('owners', 'list', INHERIT, 'Users who may edit this object', { setting: 'default_ownership' }),
 ];
 
+// Role rules: host name patterns that give puppet classes and parameters to the machines they match
+// (src/enc/classify.ts). Cobbler has no such object; its ENC only knows mgmt_classes attached by hand.
+export const roleFields: FieldDef[] = [
+  f('name', 'string', '', 'Role rule name', { required: true }),
+  f(
+    'pattern',
+    'host-pattern',
+    '',
+    'Host names it matches: a glob (web*.example.org) or /regular expression/',
+    {
+      required: true,
+    },
+  ),
+  f('priority', 'int', 100, 'Order among rules: lower first; equal priorities go by name'),
+  f('classes', 'list', [], 'Puppet classes for matching hosts'),
+  f('parameters', 'params', {}, 'Puppet parameters for matching hosts (JSON object or key=value text)'),
+  f('environment', 'string', '', 'Puppet environment for matching hosts without a system status'),
+  f('merge', 'bool', false, 'Keep matching after this rule, so later matches add classes and parameters'),
+  f('comment', 'text', '', 'Free-form comment'),
+];
+
 export const interfaceFields: FieldDef[] = [
   f('mac_address', 'mac', '', 'MAC address, or "random"', { aliases: ['mac'] }),
   f('ip_address', 'ipv4', '', 'IPv4 address', { aliases: ['ip'] }),
@@ -264,6 +286,7 @@ export const fieldsByKind: Record<ObjectKind, FieldDef[]> = {
   profile: profileFields,
   system: systemFields,
   repo: repoFields,
+  role: roleFields,
 };
 
 /** Finds a field by its name, CLI spelling (`kernel-options`) or alias (`kopts`). */

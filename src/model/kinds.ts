@@ -1,6 +1,6 @@
 // The object kinds of the inventory and the sentinel that marks a field as inherited from its parent.
 
-export const objectKinds = ['distro', 'profile', 'system', 'repo'] as const;
+export const objectKinds = ['distro', 'profile', 'system', 'repo', 'role'] as const;
 export type ObjectKind = (typeof objectKinds)[number];
 
 export function isObjectKind(value: string): value is ObjectKind {

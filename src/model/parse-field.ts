@@ -3,6 +3,7 @@
 
 import { invalid, quote } from '../errors.js';
 import type { FieldDef } from './fields.js';
+import { compileHostPattern } from './host-pattern.js';
 import { type FieldValue, INHERIT } from './kinds.js';
 import { toKvDict } from './kv.js';
 import {
@@ -115,5 +116,12 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       return parseNetmask(value, what);
     case 'hostname':
       return parseHostname(value, what);
+    case 'host-pattern': {
+      if (value !== null && typeof value === 'object') {
+        throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);
+      }
+      const text = String(value ?? '').trim();
+      return text === '' ? '' : compileHostPattern(text, what).text;
+    }
   }
 }

@@ -104,7 +104,9 @@ export function describeEvent(event: StoredEvent): string {
     case 'enc.checkin':
       return `asked the node classifier for its role${detail.classes ? `: ${String(detail.classes)}` : ''}`;
     case 'trigger.run':
-      return `trigger ${String(detail.script ?? '')} exited ${String(detail.status ?? '')}`;
+      return detail.timedOut === true
+        ? `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} killed after its timeout`
+        : `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} exited ${String(detail.status ?? '')}`;
     default:
       return event.type.startsWith('koan.')
         ? `koan: ${String(detail.message ?? event.type.slice(5))}`

@@ -1,0 +1,57 @@
+// The REST twins of what installers call while they run: install steps (like /cblr/svc/op/trig) and log upload
+// (like Cobbler's anamon). No token, as installers have none; the settings say whether each is on.
+
+import type { Hono } from 'hono';
+import { BootwrightError, notFound, quote } from '../errors.js';
+import { readBody, remoteAddress } from '../http/request-body.js';
+import { parseInteger } from '../model/values.js';
+import { listInstallLogs, readInstallLog } from '../triggers/install-logs.js';
+import { parseInstallMode, receiveInstallLog, reportInstallStep } from './install-report.js';
+import type { ApiServices } from './services.js';
+
+export function registerInstallRoutes(api: Hono, services: ApiServices): void {
+  const { inventory } = services;
+  const logsDir = async (system: string): Promise<string> => {
+    if (!services.dataDir) throw new BootwrightError('E_UNAVAILABLE', 'This server keeps no install logs.');
+    await inventory.get('system', system);
+    return services.dataDir;
+  };
+
+  api.post('/:kinds/:name/install/:mode', async (context) => {
+    const kinds = context.req.param('kinds');
+    if (kinds !== 'systems' && kinds !== 'profiles') {
+      throw notFound(`Only systems and profiles install; ${quote(kinds)} do not.`);
+    }
+    const mode = parseInstallMode(context.req.param('mode'));
+    const target = {
+      kind: kinds === 'systems' ? 'system' : 'profile',
+      name: context.req.param('name'),
+    } as const;
+    const triggers = await reportInstallStep(services, mode, target, remoteAddress(context));
+    return context.json({ reported: `install.${mode}`, triggers });
+  });
+
+  api.get('/systems/:name/logs', async (context) => {
+    const system = context.req.param('name');
+    return context.json({ items: await listInstallLogs(await logsDir(system), system) });
+  });
+
+  api.get('/systems/:name/logs/:file', async (context) => {
+    const system = context.req.param('name');
+    const text = await readInstallLog(await logsDir(system), system, context.req.param('file'));
+    return context.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  });
+
+  // PUT for curl; POST too, as BusyBox wget in the Debian installer can only POST (--post-file).
+  api.on(['PUT', 'POST'], '/systems/:name/logs/:file', async (context) => {
+    const offset = context.req.query('offset');
+    const saved = await receiveInstallLog(
+      services,
+      context.req.param('name'),
+      context.req.param('file'),
+      await readBody(context),
+      offset === undefined ? undefined : parseInteger(offset, 'offset'),
+    );
+    return context.json(saved);
+  });
+}

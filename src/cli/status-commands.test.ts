@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dataPaths } from '../config/paths.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { main } from './main.js';
+
+async function cli(dataDir: string, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['--data-dir', dataDir, ...argv], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('status, watch and check', () => {
+  it("prints the install table and one system's steps from the store", async (t) => {
+    const dataDir = tempDir(t);
+    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const start = Date.now() - 120_000;
+    await store.events.append([
+      { type: 'dhcp.discover', system: 'vm9', time: start },
+      { type: 'tftp.sent', system: 'vm9', time: start + 2000, detail: { path: 'pxelinux.0', bytes: 42 } },
+      { type: 'install.pre', system: 'vm9', source: '192.0.2.100', time: start + 30_000 },
+      { type: 'install.pre', system: 'vm10', source: '192.0.2.101', time: start },
+      { type: 'install.post', system: 'vm10', source: '192.0.2.101', time: start + 60_000 },
+    ]);
+    await store.close();
+    const table = await cli(dataDir, 'status');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^192\.0\.2\.101 \| system:vm10 \| .* \| finished$/m);
+    assert.match(table.stdout, /^192\.0\.2\.100 \| system:vm9 {2}\| .* \| installing \(1m 3\ds\)$/m);
+    const steps = await cli(dataDir, 'status', '--system=vm9');
+    assert.deepEqual(
+      steps.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.slice(21)),
+      ['DHCP discover', 'TFTP sent pxelinux.0 (42 bytes)', 'install started'],
+    );
+    assert.match(steps.stdout.split('\n')[1] ?? '', /\+2\.0s/);
+    assert.match((await cli(dataDir, 'status', '--system=nope')).stdout, /No events for system nope yet/);
+  });
+
+  it('follows new events as plain lines when not on a terminal', async (t) => {
+    const dataDir = tempDir(t);
+    const store = SqliteStore.open(dataPaths(dataDir).store);
+    t.after(() => store.close());
+    await store.events.append([{ type: 'dhcp.discover', system: 'old' }]);
+    const watching = cli(dataDir, 'watch', '--system=vm9', '--timeout=2');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await store.events.append([
+      { type: 'http.autoinstall', system: 'vm9', detail: {} },
+      { type: 'http.autoinstall', system: 'other', detail: {} },
+      { type: 'install.post', system: 'vm9' },
+    ]);
+    const { code, stdout } = await watching;
+    assert.equal(code, 0);
+    assert.deepEqual(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.slice(10).trim()),
+      ['vm9               autoinstall file fetched', 'vm9               install finished'],
+    );
+  });
+
+  it('lists what would stop an install, with the fix, and fails', async (t) => {
+    const dataDir = tempDir(t);
+    assert.equal(
+      (
+        await cli(
+          dataDir,
+          'distro',
+          'add',
+          '--name=d',
+          '--kernel=/nonexistent/vmlinuz',
+          '--initrd=/nonexistent/initrd',
+        )
+      ).code,
+      0,
+    );
+    const checked = await cli(dataDir, 'check');
+    assert.notEqual(checked.code, 0);
+    assert.match(
+      checked.stdout,
+      /Setting server is 127\.0\.0\.1, which other machines cannot reach\.\n {3}fix: bootwright setting edit --name=server/,
+    );
+    assert.match(checked.stdout, /Distro d: its kernel \/nonexistent\/vmlinuz is not a readable file/);
+    assert.match(checked.stderr, /problems found/);
+  });
+});
