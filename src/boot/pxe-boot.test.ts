@@ -280,6 +280,60 @@ describe('a real PXE boot', { skip }, () => {
     const kickstart = ns.exec('curl', ['-s', '-w', '\n%{http_code}', '--max-time', '10', ksUrl]);
     assert.match(kickstart, /\n200$/, `The kickstart URL the guest was given answers:\n${kickstart}`);
 
+    // The rest of the installer's calls, as the kickstart's snippets make them: start, netboot off, finish.
+    const svc = `http://${ns.address}/cblr/svc/op`;
+    for (const call of [
+      `trig/mode/pre/system/${SYSTEM}`,
+      `nopxe/system/${SYSTEM}`,
+      `trig/mode/post/system/${SYSTEM}`,
+    ]) {
+      assert.match(ns.exec('curl', ['-s', '--max-time', '10', `${svc}/${call}`]), /^True/, call);
+    }
+    // The machine's next network boot is told to boot its disk, with no sync step in between.
+    const nextBoot = ns.exec('curl', [
+      '-s',
+      '--max-time',
+      '10',
+      `tftp://${ns.address}/pxelinux.cfg/01-${GUEST_MAC.replaceAll(':', '-')}`,
+    ]);
+    assert.match(nextBoot, /LOCALBOOT -1/);
+
+    // `bootwright status --system` on the same data directory prints the steps in the order they happened.
+    let status = '';
+    const wanted = [
+      'DHCP discover',
+      'DHCP ack 192.0.2.100, boot file pxelinux.0',
+      'TFTP sent pxelinux.0',
+      `TFTP sent pxelinux.cfg/01-${GUEST_MAC.replaceAll(':', '-')}`,
+      // pxelinux asks with a leading slash; the timeline shows the path as the machine asked for it.
+      `TFTP sent /${kernelPath}`,
+      'autoinstall file fetched',
+      'install started',
+      'netboot turned off',
+      'install finished',
+    ];
+    const describedInOrder = (text: string) => {
+      let at = 0;
+      for (const step of wanted) {
+        const found = text.indexOf(step, at);
+        if (found === -1) return false;
+        at = found + step.length;
+      }
+      return true;
+    };
+    for (let tries = 0; tries < 30 && !describedInOrder(status); tries++) {
+      status = '';
+      await main(['--data-dir', dataDir, 'status', '--system', SYSTEM], {
+        stdout: { write: (text: string) => (status += text) },
+      });
+      if (!describedInOrder(status)) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(describedInOrder(status), `bootwright status --system ${SYSTEM} printed:\n${status}`);
+    assert.match(status, /\+\d/, 'each step shows the time since the previous one');
+    let table = '';
+    await main(['--data-dir', dataDir, 'status'], { stdout: { write: (text: string) => (table += text) } });
+    assert.match(table, new RegExp(`system:${SYSTEM} +\\| .* \\| finished`), table);
+
     await server.stop();
   });
 });
