@@ -14,6 +14,7 @@ packages=(
   puppet-agent                  # real puppet compiles a catalog from the node classifier
   dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
+  xorriso                       # builds the ISO images the ISO 9660 reader is tested on
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -79,7 +79,8 @@ export const interfaceTypes = [
   'infiniband',
 ];
 
-const f = (
+/** One field definition; the tables below (and the settings table) read as rows of these. */
+export const f = (
   name: string,
   type: FieldType,
   defaultValue: unknown,

@@ -3,23 +3,11 @@
 
 import { BootwrightError, invalid, quote } from '../errors.js';
 import type { FieldDef, FieldType } from './fields.js';
-import { diskDrivers, virtTypes } from './fields.js';
+import { diskDrivers, f, virtTypes } from './fields.js';
 import type { FieldValue } from './kinds.js';
 import { parseFieldValue } from './parse-field.js';
 
-const s = (
-  name: string,
-  type: FieldType,
-  defaultValue: unknown,
-  help: string,
-  extra: Partial<FieldDef> = {},
-): FieldDef => ({
-  name,
-  type,
-  default: defaultValue,
-  help,
-  ...extra,
-});
+const s = f;
 
 export const settingFields: FieldDef[] = [
   s('server', 'string', '127.0.0.1', 'Address installers and koan use to reach this server'),

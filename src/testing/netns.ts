@@ -28,6 +28,20 @@ export function canCreateNetns(): boolean {
   return process.getuid?.() === 0;
 }
 
+/** Kills test processes by pid and waits until each is gone, so that a namespace can be deleted after them. */
+export async function killChildren(children: readonly ChildProcess[]): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    const exited = once(child, 'exit');
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      continue; // it exited just now
+    }
+    await exited;
+  }
+}
+
 /**
  * Namespaces are named PREFIX-RANDOM-s and PREFIX-RANDOM-c. `lossPercent` is applied to packets entering each
  * namespace, so in both directions.
@@ -41,16 +55,7 @@ export async function createNetnsPair(
   const client = { name: `${prefix}-${id}-c`, address: '192.0.2.2' };
   const children: ChildProcess[] = [];
   context.after(async () => {
-    for (const child of children) {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
-      const exited = once(child, 'exit');
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        continue; // it exited just now
-      }
-      await exited;
-    }
+    await killChildren(children);
     for (const ns of [server, client]) ip(['netns', 'delete', ns.name], true);
   });
 
@@ -141,7 +146,8 @@ function dropped(ns: Namespace, method: NetnsPair['lossMethod']): number {
   return Number(match?.[1] ?? 0);
 }
 
-function ip(args: string[], ignoreFailure = false): void {
+/** Runs `ip` with the arguments; a failure throws with ip's own message unless ignored (cleanup). */
+export function ip(args: string[], ignoreFailure = false): void {
   try {
     execFileSync('ip', args, { stdio: 'pipe' });
   } catch (error) {

@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
+import { ip, killChildren } from './netns.js';
 
 export interface TapNamespace {
   name: string;
@@ -32,16 +33,7 @@ export async function createTapNamespace(
   const tap = 'bwtap0';
   const children: ChildProcess[] = [];
   context.after(async () => {
-    for (const child of children) {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
-      const exited = once(child, 'exit');
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        continue; // it exited just now
-      }
-      await exited;
-    }
+    await killChildren(children);
     ip(['netns', 'delete', name], true);
   });
 
@@ -72,15 +64,4 @@ export async function createTapNamespace(
       });
     },
   };
-}
-
-function ip(args: string[], ignoreFailure = false): void {
-  try {
-    execFileSync('ip', args, { stdio: 'pipe' });
-  } catch (error) {
-    if (!ignoreFailure) {
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-      throw new Error(`Command "ip ${args.join(' ')}" failed: ${stderr || String(error)}`);
-    }
-  }
 }
