@@ -1,0 +1,163 @@
+// An installation tree, wherever it lives: a directory, or an ISO image read in place (no mount, no copy). Distro
+// detection, import and HTTP/TFTP serving all read trees through this one interface.
+
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { BootwrightError, invalid, quote } from '../errors.js';
+import { IsoImage } from '../iso9660/reader.js';
+
+export interface TreeEntry {
+  type: 'file' | 'directory';
+  size: number;
+  mtimeMs: number;
+}
+
+export interface TreeSource {
+  /** The ISO path or directory, for messages and `distro list`. */
+  readonly location: string;
+  readonly kind: 'directory' | 'iso';
+  /** Follows symlinks inside the tree; undefined when missing or leading out of it. */
+  stat(path: string): Promise<TreeEntry | undefined>;
+  /** Names in a directory of the tree; empty when it is not one. */
+  list(path: string): Promise<string[]>;
+  /** A small file (signatures, .treeinfo), refused past `maxBytes`. */
+  readFile(path: string, maxBytes?: number): Promise<Buffer>;
+  /** Bytes start..end inclusive of a file, streamed. */
+  read(path: string, start: number, end: number): AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Tree paths are always relative, slash-separated and free of `..`, whatever the request said. */
+export function cleanTreePath(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.replaceAll('\\', '/').split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..' || part.includes('\0'))
+      throw new BootwrightError('E_FORBIDDEN', `Path ${quote(path)} leaves the tree.`);
+    parts.push(part);
+  }
+  return parts.join('/');
+}
+
+class DirectoryTree implements TreeSource {
+  readonly kind = 'directory';
+
+  constructor(
+    readonly location: string,
+    private readonly realRoot: string,
+  ) {}
+
+  /** The real path of a tree path, or undefined when missing or outside the root (symlinks followed). */
+  private async real(path: string): Promise<string | undefined> {
+    try {
+      const real = await realpath(join(this.realRoot, cleanTreePath(path)));
+      const inside = relative(this.realRoot, real);
+      return inside.startsWith('..') || isAbsolute(inside) || inside.startsWith(`..${sep}`)
+        ? undefined
+        : real;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stat(path: string): Promise<TreeEntry | undefined> {
+    const real = await this.real(path);
+    if (!real) return undefined;
+    const info = await stat(real);
+    if (!info.isFile() && !info.isDirectory()) return undefined;
+    return {
+      type: info.isDirectory() ? 'directory' : 'file',
+      size: info.isFile() ? info.size : 0,
+      mtimeMs: info.mtimeMs,
+    };
+  }
+
+  async list(path: string): Promise<string[]> {
+    const real = await this.real(path);
+    if (!real || !(await lstat(real)).isDirectory()) return [];
+    return (await readdir(real)).sort();
+  }
+
+  async readFile(path: string, maxBytes = 16 * 1024 * 1024): Promise<Buffer> {
+    const real = await this.real(path);
+    const info = real ? await stat(real) : undefined;
+    if (!real || !info?.isFile())
+      throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
+    if (info.size > maxBytes)
+      throw invalid(`${quote(path)} in ${quote(this.location)} is over ${maxBytes} bytes.`);
+    const handle = await open(real, 'r');
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async *read(path: string, start: number, end: number): AsyncIterable<Buffer> {
+    const real = await this.real(path);
+    if (!real)
+      throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
+    if (end < start) return;
+    for await (const chunk of createReadStream(real, { start, end })) yield chunk as Buffer;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class IsoTree implements TreeSource {
+  readonly kind = 'iso';
+
+  constructor(
+    readonly location: string,
+    private readonly image: IsoImage,
+  ) {}
+
+  async stat(path: string): Promise<TreeEntry | undefined> {
+    const entry = await this.image.resolve(`/${cleanTreePath(path)}`);
+    if (!entry || entry.type === 'symlink') return undefined;
+    return { type: entry.type, size: entry.size, mtimeMs: entry.mtimeMs };
+  }
+
+  async list(path: string): Promise<string[]> {
+    const entry = await this.image.resolve(`/${cleanTreePath(path)}`);
+    if (entry?.type !== 'directory') return [];
+    return (await this.image.list(`/${cleanTreePath(path)}`)).map((child) => child.name).sort();
+  }
+
+  async readFile(path: string, maxBytes = 16 * 1024 * 1024): Promise<Buffer> {
+    const entry = await this.image.resolve(`/${cleanTreePath(path)}`);
+    if (entry?.type !== 'file')
+      throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
+    if (entry.size > maxBytes)
+      throw invalid(`${quote(path)} in ${quote(this.location)} is over ${maxBytes} bytes.`);
+    return this.image.readFile(`/${cleanTreePath(path)}`);
+  }
+
+  async *read(path: string, start: number, end: number): AsyncIterable<Buffer> {
+    const entry = await this.image.resolve(`/${cleanTreePath(path)}`);
+    if (entry?.type !== 'file')
+      throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
+    yield* this.image.read(entry, start, end) as AsyncIterable<Buffer>;
+  }
+
+  close(): Promise<void> {
+    return this.image.close();
+  }
+}
+
+/** Opens a directory or an `.iso` file (any regular file is tried as an image). */
+export async function openTreeSource(location: string): Promise<TreeSource> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(location);
+  } catch {
+    throw new BootwrightError(
+      'E_NOT_FOUND',
+      `${quote(location)} does not exist; give a directory or an ISO image.`,
+    );
+  }
+  if (info.isDirectory()) return new DirectoryTree(location, await realpath(location));
+  if (info.isFile()) return new IsoTree(location, await IsoImage.open(location));
+  throw invalid(`${quote(location)} is neither a directory nor an ISO image file.`);
+}
