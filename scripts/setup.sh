@@ -15,6 +15,7 @@ packages=(
   dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
   xorriso                       # builds the ISO images the ISO 9660 reader is tested on
+  debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection
 )
 
 if [ "$(id -u)" -eq 0 ]; then
