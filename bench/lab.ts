@@ -1,0 +1,94 @@
+// Shared by the benchmarks that run real peers beside bootwright: a list of clean-up steps run at exit whether the
+// run succeeded, failed or was interrupted (SIGINT/SIGTERM), a check that a peer's binary is installed, plain-line
+// logging, and a child process's output and exit as promises.
+
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+
+export function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Throws, naming the Debian package, when a peer's binary is not installed. */
+export function requireBinaries(binaries: { path: string; debianPackage: string }[]): void {
+  const missing = binaries.filter((binary) => !existsSync(binary.path));
+  if (missing.length === 0) return;
+  const lines = missing.map(
+    (binary) => `  ${binary.path} is missing: apt-get install ${binary.debianPackage}`,
+  );
+  process.stderr.write(`This benchmark needs its peers installed:\n${lines.join('\n')}\n`);
+  process.exit(2);
+}
+
+export class Cleanup {
+  private steps: (() => unknown)[] = [];
+  private ran = false;
+
+  /** For helpers written for node:test (createNetnsPair): `after` registers a clean-up step. */
+  readonly context = {
+    after: (step: () => unknown) => {
+      this.steps.push(step);
+    },
+  };
+
+  add(step: () => unknown): void {
+    this.steps.push(step);
+  }
+
+  /** Runs every step once, last added first; a failing step does not stop the others. */
+  async run(): Promise<void> {
+    if (this.ran) return;
+    this.ran = true;
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`clean-up step failed: ${String(error)}\n`);
+      }
+    }
+  }
+
+  /** SIGINT/SIGTERM/SIGHUP: clean up, then exit with 128 + the signal's number. */
+  onSignals(): void {
+    const codes = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+    for (const [signal, code] of Object.entries(codes)) {
+      process.once(signal, () => {
+        log(`${signal}: cleaning up`);
+        this.run().finally(() => process.exit(128 + code));
+      });
+    }
+  }
+}
+
+/** Collects a child's stdout and stderr together. */
+export function collect(child: ChildProcess): { text: () => string } {
+  let text = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  return { text: () => text };
+}
+
+export async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+/** Sends SIGTERM to one child by its id and waits for it, SIGKILL after `graceMs`. */
+export async function stop(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
