@@ -138,6 +138,8 @@ export async function startServer(
       host: options.host,
       port: options.port ?? Number(settings.http_port),
     });
+    // Stops run in reverse: HTTP finishes its downloads before the trees they read from close.
+    stops.push(() => boot.trees.closeAll());
     stops.push(() => http.close());
 
     const tftpPort = options.tftpPort ?? Number(settings.tftp_port);

@@ -7,6 +7,7 @@ import { type Context, Hono } from 'hono';
 import { notFound, quote } from '../errors.js';
 import { fileResponse, localFileSource } from '../http/file-response.js';
 import type { ApiServices } from './services.js';
+import { treeFileSource } from './tree-http.js';
 
 export function createBootHttp(services: ApiServices): Hono {
   const { boot, inventory } = services;
@@ -17,6 +18,16 @@ export function createBootHttp(services: ApiServices): Hono {
     const file = context.req.param('file') ?? '';
     const found = await boot.distroFile(distro, file);
     if (!found) throw notFound(`Distro ${quote(distro)} has no kernel or initrd called ${quote(file)}.`);
+    if (found.treePath !== undefined) {
+      const tree = await boot.trees.treeFor(distro);
+      const entry = await tree.stat(found.treePath);
+      if (entry?.type !== 'file') {
+        throw notFound(
+          `Distro ${quote(distro)} names ${quote(found.source)}, which is not a file in ${quote(tree.location)}.`,
+        );
+      }
+      return fileResponse(context, treeFileSource(tree, found.treePath, entry));
+    }
     if (/^(https?|ftp):\/\//.test(found.source)) return context.redirect(found.source, 302);
     if (!isAbsolute(found.source) || !existsSync(found.source)) {
       throw notFound(

@@ -2,6 +2,7 @@
 // change already sees it. Machines are found by MAC (and by IP where the loader asks by IP); unknown machines get
 // the menu of profiles with local boot first.
 
+import { TreeCache, treePathOf } from '../distros/tree-cache.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { InventoryObject } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
@@ -19,12 +20,22 @@ const menuTitle = 'bootwright';
 
 export interface DistroFile {
   distro: string;
-  /** The kernel or initrd as the distro names it: an absolute path on this server, or a URL. */
+  /** The kernel or initrd as the distro names it: an absolute path on this server, a URL, or `tree:PATH`. */
   source: string;
+  /** For `tree:PATH`: the path inside the distro's tree_source, served from `trees`. */
+  treePath?: string;
 }
 
 export class BootFiles {
-  constructor(private readonly inventory: Inventory) {}
+  /** The distros' install trees, for `tree:` kernels and initrds and for /distros/NAME/. */
+  readonly trees: TreeCache;
+
+  constructor(private readonly inventory: Inventory) {
+    this.trees = new TreeCache(async (name) => {
+      const distro = await inventory.store.get('distro', name);
+      return distro ? String(distro.fields.tree_source ?? '') : undefined;
+    });
+  }
 
   async systemByMac(mac: string): Promise<InventoryObject | undefined> {
     let canonical: string;
@@ -115,7 +126,11 @@ export class BootFiles {
     if (!distro) return undefined;
     for (const field of ['kernel', 'initrd'] as const) {
       const source = String(distro.fields[field] ?? '');
-      if ((source.split('?')[0] ?? '').split('/').pop() === basename) return { distro: distroName, source };
+      const treePath = treePathOf(source);
+      if (((treePath ?? source).split('?')[0] ?? '').split('/').pop() !== basename) continue;
+      return treePath === undefined
+        ? { distro: distroName, source }
+        : { distro: distroName, source, treePath };
     }
     return undefined;
   }

@@ -83,6 +83,16 @@ export async function checkBootServer(inventory: Inventory, loadersDir: string):
     for (const field of ['kernel', 'initrd'] as const) {
       const source = String(distro.fields[field] ?? '');
       if (/^(https?|ftp):\/\//.test(source)) continue;
+      if (source.startsWith('tree:')) {
+        const tree = String(distro.fields.tree_source ?? '');
+        if (!tree || !existsSync(tree)) {
+          findings.push({
+            problem: `Distro ${distro.name}: its ${field} is in the tree ${tree || '(none)'}, which is not readable.`,
+            fix: `bootwright import --path=/path/to/the.iso --name=${distro.name}`,
+          });
+        }
+        continue;
+      }
       if (!isAbsolute(source) || !existsSync(source)) {
         findings.push({
           problem: `Distro ${distro.name}: its ${field} ${source} is not a readable file on this server.`,

@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TreeSource } from '../distros/tree-source.js';
 import { fileRootRoute, openRegularFile, type TftpFile, type TftpRoute } from '../tftp/routes.js';
 import type { BootFiles } from './boot-files.js';
 import { findLoader, loaderSpecs } from './loaders.js';
@@ -45,6 +46,28 @@ export function bootLoaderRoute(userDir: string): TftpRoute {
   };
 }
 
+/** A `tree:` kernel or initrd, read from the distro's open tree a TFTP window at a time. */
+async function treeTftpFile(boot: BootFiles, distro: string, path: string): Promise<TftpFile | undefined> {
+  let tree: TreeSource;
+  try {
+    tree = await boot.trees.treeFor(distro);
+  } catch {
+    // An unreadable tree_source is "file not found" to a TFTP client; HTTP and `distro list --sources` say why.
+    return undefined;
+  }
+  const entry = await tree.stat(path);
+  if (entry?.type !== 'file') return undefined;
+  return {
+    size: entry.size,
+    async read(offset, length) {
+      const end = Math.min(offset + length, entry.size) - 1;
+      const chunks: Buffer[] = [];
+      for await (const chunk of tree.read(path, offset, end)) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
 export function distroImageRoute(boot: BootFiles): TftpRoute {
   return {
     name: 'distro-images',
@@ -52,6 +75,7 @@ export function distroImageRoute(boot: BootFiles): TftpRoute {
       const match = /^images\/([^/]+)\/([^/]+)$/.exec(path);
       if (!match) return undefined;
       const found = await boot.distroFile(match[1] as string, match[2] as string);
+      if (found?.treePath !== undefined) return treeTftpFile(boot, found.distro, found.treePath);
       // Only files on this server: TFTP clients cannot follow a URL.
       if (!found || !found.source.startsWith('/')) return undefined;
       return openRegularFile(found.source, path);

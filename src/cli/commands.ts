@@ -143,7 +143,9 @@ function objectActionOptions(kind: ObjectKind, action: ObjectAction): CliOption[
     case 'remove':
       return [nameOption, option('recursive', 'Also remove everything that depends on the object')];
     case 'list':
-      return [];
+      return kind === 'distro'
+        ? [option('sources', "Also print each distro's tree_source and whether it can be read")]
+        : [];
     case 'report':
       return [{ ...nameOption, help: 'Report only this object' }];
     case 'find':
@@ -271,6 +273,19 @@ export const commands: readonly CommandSpec[] = [
     options: [
       option('system', 'Only this system', 'NAME'),
       option('timeout', 'Stop after this many seconds (default: until interrupted)', 'SECONDS'),
+    ],
+  },
+  {
+    words: ['import'],
+    summary: 'Make a distro and a profile from an ISO image or a tree, read in place',
+    options: [
+      option('path', 'ISO image or directory of an installation tree', 'PATH'),
+      option('name', 'Distro and profile name (default: from the tree, e.g. rhel-9.4-x86_64)', 'NAME'),
+      option('arch', 'Architecture, when the tree does not say or holds several', 'ARCH'),
+      option('breed', 'Distribution family (redhat, debian, ubuntu, suse)', 'BREED'),
+      option('os_version', 'OS version, e.g. rhel9, bookworm', 'VERSION'),
+      option('available_as', 'Where installers reach the tree instead of this server, e.g. nfs://...', 'URL'),
+      option('autoinstall', "The profile's template (default: the breed's built-in one)", 'TEMPLATE'),
     ],
   },
   {

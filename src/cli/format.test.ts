@@ -85,6 +85,7 @@ describe('formatReport', () => {
         'Remote Boot Kernel             : ',
         'Remote Boot Initrd             : ',
         'Red Hat Management Key         : ',
+        'Tree Source                    : ',
         'Comment                        : lab',
         'Owners                         : admin ops',
         "Kernel Options                 : console=ttyS0,115200 quiet 'inst.ks=http://x/ks cfg'",

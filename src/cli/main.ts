@@ -13,6 +13,7 @@ import { runEncCommand } from './enc-commands.js';
 import { runExternalConfigCommand } from './external-commands.js';
 import { formatJson } from './format.js';
 import { helpFor } from './help.js';
+import { runImport } from './import-command.js';
 import { type CliIo, type Invocation, type OutputFormat, optionValue } from './invocation.js';
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
@@ -129,6 +130,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (word === 'check') return await runCheck(invocation, local, globals);
+    if (word === 'import') {
+      await runImport(invocation, backend, globals);
+      return 0;
+    }
     if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);

@@ -2,6 +2,7 @@
 // failed command changes nothing. As in Cobbler, changes print nothing in text mode; JSON shows the result.
 
 import { objectToJson } from '../api/object-json.js';
+import { openTreeSource } from '../distros/tree-source.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
 import { type InventoryObject, type ObjectKind, objectKinds } from '../model/kinds.js';
@@ -42,6 +43,45 @@ function names(objects: readonly InventoryObject[]): string {
   return objects.map((object) => `${object.name}\n`).join('');
 }
 
+interface TreeSourceStatus {
+  name: string;
+  tree_source: string;
+  readable: boolean;
+  reason?: string;
+}
+
+/** Opens the distro's tree as the server would; with --server it is this host's view of the path. */
+async function treeSourceStatus(distro: InventoryObject): Promise<TreeSourceStatus> {
+  const location = String(distro.fields.tree_source ?? '');
+  if (location === '')
+    return { name: distro.name, tree_source: '', readable: false, reason: 'no tree_source' };
+  try {
+    const tree = await openTreeSource(location);
+    await tree.close();
+    return { name: distro.name, tree_source: location, readable: true };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { name: distro.name, tree_source: location, readable: false, reason };
+  }
+}
+
+/** `NAME  SOURCE  readable|MISSING (reason)`, in columns. */
+function formatTreeSources(sources: readonly TreeSourceStatus[]): string {
+  const nameWidth = Math.max(0, ...sources.map((source) => source.name.length));
+  const sourceWidth = Math.max(1, ...sources.map((source) => source.tree_source.length));
+  return sources
+    .map((source) => {
+      const state =
+        source.tree_source === ''
+          ? '(no tree_source)'
+          : source.readable
+            ? 'readable'
+            : `MISSING (${source.reason})`;
+      return `${source.name.padEnd(nameWidth)}  ${(source.tree_source || '-').padEnd(sourceWidth)}  ${state}\n`;
+    })
+    .join('');
+}
+
 function sortedKeys(view: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.keys(view)
@@ -65,6 +105,11 @@ export async function runObjectCommand(
   switch (action) {
     case 'list': {
       const objects = await backend.list(kind);
+      if (flagGiven(invocation, 'sources')) {
+        const sources = await Promise.all(objects.map(treeSourceStatus));
+        write(json ? formatJson(sources) : formatTreeSources(sources));
+        return;
+      }
       write(json ? formatJson(objects.map((object) => object.name)) : names(objects));
       return;
     }

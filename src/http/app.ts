@@ -8,6 +8,7 @@ import { createCobblerSvc, parseSvcPath } from '../api/cobbler-svc.js';
 import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
 import { createRestApi, errorBody } from '../api/rest.js';
 import type { ApiServices } from '../api/services.js';
+import { createTreeHttp } from '../api/tree-http.js';
 import { asBootwrightError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { readBody, remoteAddress } from './request-body.js';
@@ -32,6 +33,7 @@ export function createApp(services: ApiServices): Hono {
 
   // Before the REST routes, whose /:kinds/:name/... patterns would otherwise claim the boot config paths.
   app.route('/', createBootHttp(services));
+  app.route('/', createTreeHttp(services));
   app.route('/api/v1', createRestApi(services));
   app.route('/cblr/svc', createCobblerSvc(services));
 
@@ -65,6 +67,8 @@ function reportBootRequests(events: EventBus): MiddlewareHandler {
       if (pairs.profile) detail.profile = pairs.profile;
     } else if (/^\/(cobbler\/)?images\//.test(path)) {
       type = 'http.image';
+    } else if (/^\/(distros|cblr\/links)\//.test(path)) {
+      type = 'http.tree';
     } else {
       const nopxe = /^\/api\/v1\/systems\/([^/]+)\/(nopxe|autoinstall)$/.exec(path);
       if (!nopxe) return;

@@ -158,6 +158,12 @@ export const distroFields: FieldDef[] = [
   f('remote_boot_kernel', 'string', '', 'Kernel URL fetched by the boot loader directly'),
   f('remote_boot_initrd', 'string', '', 'Initrd URL fetched by the boot loader directly'),
   f('redhat_management_key', 'string', '', 'Registration key'),
+  f(
+    'tree_source',
+    'string',
+    '',
+    'Install tree served at /distros/NAME/: ISO image or directory on the server; kernel/initrd "tree:PATH" name files in it',
+  ),
   ...commonFields,
 ];
 

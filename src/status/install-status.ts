@@ -90,6 +90,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'http.autoinstall':
       return `autoinstall file fetched${detail.status && detail.status !== 200 ? ` (HTTP ${String(detail.status)})` : ''}`;
     case 'http.image':
+    case 'http.tree':
       return `downloaded ${path}`;
     case 'http.ipxe':
       return 'iPXE script fetched';

@@ -33,6 +33,10 @@ export function templateVariables(view: BlendedView, target: AutoinstallTarget):
   for (const [key, value] of Object.entries((view.autoinstall_meta ?? {}) as KvDict)) {
     meta[key] = typeof value === 'string' ? substituteAtAt(value, view) : value;
   }
+  // An imported distro's tree is served by bootwright itself when nothing else was said.
+  if (meta.tree === undefined && view.tree_source && view.distro_name) {
+    meta.tree = `${serverBase(view)}/cblr/links/${String(view.distro_name)}`;
+  }
   Object.assign(variables, meta);
   variables.autoinstall_meta = meta;
   variables.ks_meta = meta;

@@ -1,0 +1,124 @@
+// Install trees over HTTP, read in place from each distro's tree_source (an ISO image or a directory):
+// `/distros/NAME/PATH`, and `/cblr/links/NAME/PATH` where Cobbler's templates and koan look for a tree. Files go
+// through fileResponse (Range, ETag, HEAD); a directory gets an HTML index for people, since installers ask only
+// for files they already know the names of (.treeinfo, repodata/, images/).
+
+import { type Context, Hono } from 'hono';
+import type { TreeEntry, TreeSource } from '../distros/tree-source.js';
+import { BootwrightError, notFound, quote } from '../errors.js';
+import { type FileSource, fileResponse } from '../http/file-response.js';
+import type { ApiServices } from './services.js';
+
+/** Streams an async iterable of chunks as a web stream; cancelling (a client gone) stops the reads. */
+function toWebStream(chunks: AsyncIterable<Buffer>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
+
+export function treeFileSource(tree: TreeSource, path: string, entry: TreeEntry): FileSource {
+  return {
+    size: entry.size,
+    mtimeMs: entry.mtimeMs,
+    stream: (start, end) => toWebStream(tree.read(path, start, end)),
+  };
+}
+
+const textTypes: Record<string, string> = {
+  '.treeinfo': 'text/plain; charset=utf-8',
+  '.discinfo': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.cfg': 'text/plain; charset=utf-8',
+  '.xml': 'application/xml',
+};
+
+function contentTypeOf(path: string): string {
+  const name = path.split('/').pop() ?? '';
+  const dot = name.lastIndexOf('.');
+  return (dot >= 0 ? textTypes[name.slice(dot)] : undefined) ?? 'application/octet-stream';
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * One path segment, percent-decoded. The URL parser already resolves `.` and `..` (and `%2e%2e`); what is left to
+ * refuse is a segment that becomes a separator or `..` only once decoded (`..%2f`, `%5c`).
+ */
+function decodeSegment(raw: string, path: string): string {
+  let segment: string;
+  try {
+    segment = decodeURIComponent(raw);
+  } catch {
+    throw new BootwrightError('E_INVALID', `Path ${quote(path)} is not valid percent-encoding.`);
+  }
+  if (segment === '..' || /[/\\\0]/.test(segment))
+    throw new BootwrightError('E_FORBIDDEN', `Path ${quote(path)} leaves the tree.`);
+  return segment;
+}
+
+async function directoryIndex(
+  context: Context,
+  tree: TreeSource,
+  treePath: string,
+  urlPath: string,
+): Promise<Response> {
+  const rows: string[] = [];
+  if (treePath !== '') rows.push('<a href="../">../</a>');
+  for (const name of await tree.list(treePath)) {
+    const entry = await tree.stat(treePath === '' ? name : `${treePath}/${name}`);
+    if (!entry) continue;
+    const shown = entry.type === 'directory' ? `${name}/` : name;
+    const href = encodeURIComponent(name) + (entry.type === 'directory' ? '/' : '');
+    const size = entry.type === 'file' ? ` ${entry.size}` : '';
+    rows.push(`<a href="${escapeHtml(href)}">${escapeHtml(shown)}</a>${size}`);
+  }
+  const title = escapeHtml(`Index of ${decodeURI(urlPath)}`);
+  const html = `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body>\n<h1>${title}</h1>\n<pre>\n${rows.join('\n')}\n</pre>\n</body></html>\n`;
+  return context.body(html, 200, { 'content-type': 'text/html; charset=utf-8' });
+}
+
+export function createTreeHttp(services: ApiServices): Hono {
+  const { boot } = services;
+  const http = new Hono();
+
+  const serveTree = (prefix: string) => async (context: Context) => {
+    // The raw path, so that each segment is decoded once and checked after decoding.
+    const urlPath = new URL(context.req.url).pathname;
+    const [rawName = '', ...rawSegments] = urlPath.slice(prefix.length).split('/');
+    const name = decodeSegment(rawName, urlPath);
+    const treePath = rawSegments
+      .map((segment) => decodeSegment(segment, urlPath))
+      .filter((segment) => segment !== '')
+      .join('/');
+    const tree = await boot.trees.treeFor(name);
+    const entry = await tree.stat(treePath);
+    if (!entry) {
+      throw notFound(
+        `${quote(treePath)} is not in the tree of distro ${quote(name)} (${quote(tree.location)}).`,
+      );
+    }
+    if (entry.type === 'directory') {
+      // Relative links in the index need the trailing slash, as every web server's autoindex does.
+      if (!urlPath.endsWith('/')) return context.redirect(`${urlPath}/`, 301);
+      return directoryIndex(context, tree, treePath, urlPath);
+    }
+    return fileResponse(context, treeFileSource(tree, treePath, entry), contentTypeOf(treePath));
+  };
+
+  // GET routes answer HEAD too (Hono runs the GET handler and drops the body); fileResponse sees the HEAD method.
+  for (const prefix of ['/distros/', '/cblr/links/']) {
+    http.get(`${prefix}:name`, serveTree(prefix));
+    http.get(`${prefix}:name/*`, serveTree(prefix));
+  }
+  return http;
+}

@@ -1,0 +1,95 @@
+// The seed's first step: an ISO becomes a distro and a profile with one command, and installers fetch the kernel
+// and the tree straight out of the image.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../cli/main.js';
+import { apiFixture } from '../testing/api-fixture.js';
+import { tempDir } from '../testing/temp-dir.js';
+
+const xenKernel = Buffer.alloc(70_000, 0x5a);
+xenKernel.write('XEN PV KERNEL', 0);
+
+/** A RHEL 5.5 i386 tree as on its DVD: .discinfo, pxeboot and Xen PV kernels. */
+function rhel55Iso(dir: string): string {
+  const tree = join(dir, 'tree');
+  const files: Record<string, string | Buffer> = {
+    '.discinfo': '1272044302.784649\nRed Hat Enterprise Linux Server 5.5\ni386\n1,2,3,4,5,6\n',
+    'isolinux/isolinux.cfg': 'default linux\n',
+    'images/pxeboot/vmlinuz': 'pxe kernel',
+    'images/pxeboot/initrd.img': 'pxe initrd',
+    'images/xen/vmlinuz': xenKernel,
+    'images/xen/initrd.img': 'xen initrd',
+    'Server/repodata/repomd.xml': '<repomd/>',
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(tree, path)), { recursive: true });
+    writeFileSync(join(tree, path), content);
+  }
+  const iso = join(dir, 'rhel-5.5-i386.iso');
+  execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-J', '-V', 'RHEL_5.5_i386', '-o', iso, tree], {
+    stdio: 'pipe',
+  });
+  return iso;
+}
+
+async function cli(dataDir: string, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['--data-dir', dataDir, ...argv], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('bootwright import', () => {
+  it('turns a RHEL 5.5 ISO into distros and profiles whose kernels and tree are served from the image', async (t) => {
+    const fixture = await apiFixture(t);
+    const iso = rhel55Iso(tempDir(t));
+    await fixture.services.inventory.setSetting('server', '192.0.2.1');
+    const imported = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /import: redhat rhel5 i386/);
+    assert.match(imported.stdout, /import: distro rhel-5\.5 \(created\)/);
+    assert.match(imported.stdout, /import: profile rhel-5\.5-xen \(created\)/);
+
+    const { inventory } = fixture.services;
+    const xen = await inventory.get('distro', 'rhel-5.5-xen');
+    assert.equal(xen.fields.kernel, 'tree:images/xen/vmlinuz');
+    assert.equal(xen.fields.tree_source, iso);
+    assert.equal((await inventory.get('profile', 'rhel-5.5-xen')).fields.autoinstall, 'legacy.ks');
+
+    // Where koan downloads the Xen kernel, and the tree the kickstart's url line names.
+    const kernel = await fixture.app.request('/cobbler/images/rhel-5.5-xen/vmlinuz');
+    assert.deepEqual(Buffer.from(await kernel.arrayBuffer()), xenKernel);
+    const ranged = await fixture.app.request('/cobbler/images/rhel-5.5-xen/vmlinuz', {
+      headers: { range: 'bytes=0-12' },
+    });
+    assert.equal(await ranged.text(), 'XEN PV KERNEL');
+    const repomd = await fixture.app.request('/cblr/links/rhel-5.5/Server/repodata/repomd.xml');
+    assert.equal(await repomd.text(), '<repomd/>');
+    const ks = await (await fixture.app.request('/cblr/svc/op/autoinstall/profile/rhel-5.5-xen')).text();
+    assert.match(ks, /^url --url=http:\/\/192\.0\.2\.1\/cblr\/links\/rhel-5\.5-xen$/m);
+
+    // Importing again updates what is there and never duplicates it.
+    const again = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /distro rhel-5\.5 \(updated\)/);
+    assert.equal((await inventory.list('distro')).length, 2);
+  });
+
+  it('explains a path that is no installation tree', async (t) => {
+    const dataDir = tempDir(t);
+    const empty = tempDir(t);
+    const result = await cli(dataDir, 'import', `--path=${empty}`);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /--breed/);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    const missing = await cli(dataDir, 'import', '--path=/nonexistent.iso');
+    assert.match(missing.stderr, /"\/nonexistent\.iso" does not exist/);
+  });
+});
