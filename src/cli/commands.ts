@@ -286,6 +286,7 @@ export const commands: readonly CommandSpec[] = [
       option('os_version', 'OS version, e.g. rhel9, bookworm', 'VERSION'),
       option('available_as', 'Where installers reach the tree instead of this server, e.g. nfs://...', 'URL'),
       option('autoinstall', "The profile's template (default: the breed's built-in one)", 'TEMPLATE'),
+      option('mirror', 'Copy the tree into the data directory instead of serving it from PATH'),
     ],
   },
   {

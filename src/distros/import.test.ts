@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../cli/main.js';
@@ -80,6 +80,24 @@ describe('bootwright import', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /distro rhel-5\.5 \(updated\)/);
     assert.equal((await inventory.list('distro')).length, 2);
+  });
+
+  it('copies the tree into the data directory with --mirror, showing progress as plain lines', async (t) => {
+    const fixture = await apiFixture(t);
+    const work = tempDir(t);
+    const iso = rhel55Iso(work);
+    const imported = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5', '--mirror');
+    assert.equal(imported.code, 0, imported.stderr);
+    const progress = imported.stdout.split('\n').filter((line) => line.startsWith('import: copied'));
+    assert.equal(progress[0]?.startsWith('import: copied 0%'), true, imported.stdout);
+    assert.match(progress.at(-1) ?? '', /^import: copied 100% \(0\.1\/0\.1 MiB, 7\/7 files\)$/);
+    const distro = await fixture.services.inventory.get('distro', 'rhel-5.5-xen');
+    // One copy of the tree serves both the distro and its Xen twin.
+    assert.equal(distro.fields.tree_source, join(fixture.dataDir, 'distro_mirror', 'rhel-5.5'));
+    // The mirror no longer needs the image.
+    rmSync(iso);
+    const kernel = await fixture.app.request('/cobbler/images/rhel-5.5-xen/vmlinuz');
+    assert.deepEqual(Buffer.from(await kernel.arrayBuffer()), xenKernel);
   });
 
   it('explains a path that is no installation tree', async (t) => {

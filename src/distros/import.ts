@@ -1,13 +1,17 @@
 // `bootwright import`: one command from an ISO image or a tree to a distro and a profile ready to install. The
 // image stays where it is (no copy, no mount): kernels, initrds and the tree are served straight out of it.
 
-import { resolve } from 'node:path';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
 import type { InventoryBackend } from '../inventory/backend.js';
 import type { Changes } from '../inventory/inventory.js';
+import { parseName } from '../model/values.js';
 import { type Detection, detectDistro } from './detect.js';
 import { loadSignatures, userSignaturesFile } from './signatures.js';
-import { openTreeSource } from './tree-source.js';
+import { openTreeSource, type TreeSource } from './tree-source.js';
 
 export interface ImportOptions {
   path: string;
@@ -19,7 +23,63 @@ export interface ImportOptions {
   availableAs?: string;
   /** Autoinstall template for the profile instead of the breed's default. */
   autoinstall?: string;
+  /** Copy the tree into <data dir>/distro_mirror/NAME instead of serving it from where it is. */
+  mirror?: boolean;
+  onProgress?: (progress: MirrorProgress) => void;
   dataDir: string;
+}
+
+export interface MirrorProgress {
+  copiedBytes: number;
+  totalBytes: number;
+  files: number;
+  totalFiles: number;
+}
+
+/** Every file of a tree with its size, for copying with a progress figure known in advance. */
+async function treeFiles(source: TreeSource, dir = ''): Promise<{ path: string; size: number }[]> {
+  const files: { path: string; size: number }[] = [];
+  for (const name of await source.list(dir)) {
+    const path = dir ? `${dir}/${name}` : name;
+    const entry = await source.stat(path);
+    if (entry?.type === 'directory') files.push(...(await treeFiles(source, path)));
+    else if (entry?.type === 'file') files.push({ path, size: entry.size });
+  }
+  return files;
+}
+
+/** Copies a tree (out of an ISO or a directory) into `target`, file by file, reporting bytes as they land. */
+async function mirrorTree(
+  source: TreeSource,
+  target: string,
+  onProgress?: (progress: MirrorProgress) => void,
+): Promise<void> {
+  const files = await treeFiles(source);
+  const progress: MirrorProgress = {
+    copiedBytes: 0,
+    totalBytes: files.reduce((sum, file) => sum + file.size, 0),
+    files: 0,
+    totalFiles: files.length,
+  };
+  // Written beside the target and renamed at the end, so that a failed mirror never leaves half a tree in use.
+  const partial = `${target}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  for (const file of files) {
+    const destination = join(partial, file.path);
+    await mkdir(dirname(destination), { recursive: true });
+    const output = createWriteStream(destination);
+    for await (const chunk of source.read(file.path, 0, file.size - 1)) {
+      if (!output.write(chunk)) await once(output, 'drain');
+      progress.copiedBytes += chunk.length;
+      onProgress?.(progress);
+    }
+    output.end();
+    await once(output, 'close');
+    progress.files++;
+    onProgress?.(progress);
+  }
+  await rm(target, { recursive: true, force: true });
+  await rename(partial, target);
 }
 
 export interface ImportResult {
@@ -86,12 +146,18 @@ export async function importDistro(backend: InventoryBackend, options: ImportOpt
       ...(options.breed ? { breed: options.breed } : {}),
       ...(options.osVersion ? { osVersion: options.osVersion } : {}),
     });
-    const name = options.name ?? detection.name;
+    const name = parseName(options.name ?? detection.name, 'Distro name');
     const changes: string[] = [];
+    let treeLocation = location;
+    if (options.mirror) {
+      treeLocation = join(options.dataDir, 'distro_mirror', name);
+      await mirrorTree(source, treeLocation, options.onProgress);
+      changes.push(`tree copied to ${treeLocation}`);
+    }
     const distro = (distroName: string, kernel: string, initrd: string) => ({
       kernel: `tree:${kernel}`,
       initrd: `tree:${initrd}`,
-      tree_source: location,
+      tree_source: treeLocation,
       arch: detection.arch,
       breed: detection.breed,
       os_version: detection.osVersion,
