@@ -93,8 +93,12 @@ export async function startServer(
   const store = SqliteStore.open(paths.store);
   // Everything started is stopped in reverse order, also when a later service fails to start.
   const stops: (() => Promise<void>)[] = [() => store.close()];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const stop of stops.reverse()) await stop();
+    })();
+    return stopping;
   };
   try {
     // Triggers report on the event bus, which finds systems through the inventory: it is bound once made.

@@ -57,7 +57,9 @@ async function treeSourceStatus(distro: InventoryObject): Promise<TreeSourceStat
     return { name: distro.name, tree_source: '', readable: false, reason: 'no tree_source' };
   try {
     const tree = await openTreeSource(location);
-    await tree.close();
+    // Opening a web tree contacts nothing; asking for its top does.
+    const top = await tree.stat('').finally(() => tree.close());
+    if (!top) throw new Error(`${location} has no tree at its top`);
     return { name: distro.name, tree_source: location, readable: true };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -111,3 +111,50 @@ describe('bootwright import', () => {
     assert.match(missing.stderr, /"\/nonexistent\.iso" does not exist/);
   });
 });
+
+describe('bootwright import from a web server', () => {
+  it('detects a tree published over HTTP, and mirrors it on request', async (t) => {
+    // The publishing side is another bootwright serving a directory tree at /distros/NAME/ with an index page.
+    const { startServer } = await import('../serve.js');
+    const tree = join(tempDir(t), 'rhel9');
+    const files: Record<string, string> = {
+      '.treeinfo': '[general]\nfamily = Red Hat Enterprise Linux\nversion = 9.4\narch = x86_64\n',
+      'images/pxeboot/vmlinuz': 'rhel9 kernel bytes',
+      'images/pxeboot/initrd.img': 'rhel9 initrd bytes',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(tree, path)), { recursive: true });
+      writeFileSync(join(tree, path), content);
+    }
+    const publisherDir = tempDir(t);
+    const publisher = await startServer({ dataDir: publisherDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
+    t.after(() => publisher.stop());
+    const added = await cli(
+      publisherDir,
+      'distro',
+      'add',
+      '--name=src',
+      '--kernel=tree:images/pxeboot/vmlinuz',
+      '--initrd=tree:images/pxeboot/initrd.img',
+      `--tree-source=${tree}`,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const url = `http://127.0.0.1:${publisher.port}/distros/src/`;
+
+    const fixture = await apiFixture(t);
+    const imported = await cli(fixture.dataDir, 'import', `--path=${url}`, '--name=rhel9');
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /import: redhat rhel9 x86_64/);
+    const distro = await fixture.services.inventory.get('distro', 'rhel9');
+    assert.equal(distro.fields.tree_source, url);
+    assert.deepEqual(distro.fields.autoinstall_meta, { tree: url });
+    const kernel = await fixture.app.request('/cobbler/images/rhel9/vmlinuz');
+    assert.equal(await kernel.text(), 'rhel9 kernel bytes');
+
+    const mirrored = await cli(fixture.dataDir, 'import', `--path=${url}`, '--name=rhel9-local', '--mirror');
+    assert.equal(mirrored.code, 0, mirrored.stderr);
+    await publisher.stop();
+    const local = await fixture.app.request('/distros/rhel9-local/images/pxeboot/initrd.img');
+    assert.equal(await local.text(), 'rhel9 initrd bytes');
+  });
+});

@@ -131,13 +131,14 @@ async function upsert(
 }
 
 export async function importDistro(backend: InventoryBackend, options: ImportOptions): Promise<ImportResult> {
-  if (/^[a-z]+:\/\//.test(options.path)) {
+  const remote = /^https?:\/\//.test(options.path);
+  if (!remote && /^[a-z]+:\/\//.test(options.path)) {
     throw new BootwrightError(
       'E_INVALID',
-      `Import from ${quote(options.path)} is not supported yet; give a directory or an ISO image on this host.`,
+      `Import from ${quote(options.path)} is not supported; give a directory, an ISO image or an http(s) URL.`,
     );
   }
-  const location = resolve(options.path);
+  const location = remote ? options.path.replace(/\/?$/, '/') : resolve(options.path);
   const source = await openTreeSource(location);
   try {
     const detection = await detectDistro(source, {
@@ -161,7 +162,12 @@ export async function importDistro(backend: InventoryBackend, options: ImportOpt
       arch: detection.arch,
       breed: detection.breed,
       os_version: detection.osVersion,
-      autoinstall_meta: { tree: options.availableAs ?? `http://@@http_server@@/cblr/links/${distroName}` },
+      // A tree already on a web server is where installers go; anything else bootwright serves itself.
+      autoinstall_meta: {
+        tree:
+          options.availableAs ??
+          (remote && !options.mirror ? location : `http://@@http_server@@/cblr/links/${distroName}`),
+      },
     });
     const template = options.autoinstall ?? defaultTemplateFor(detection);
     await upsert(backend, 'distro', name, distro(name, detection.kernel, detection.initrd), {}, changes);

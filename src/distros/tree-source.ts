@@ -16,7 +16,7 @@ export interface TreeEntry {
 export interface TreeSource {
   /** The ISO path or directory, for messages and `distro list`. */
   readonly location: string;
-  readonly kind: 'directory' | 'iso';
+  readonly kind: 'directory' | 'iso' | 'http';
   /** Follows symlinks inside the tree; undefined when missing or leading out of it. */
   stat(path: string): Promise<TreeEntry | undefined>;
   /** Names in a directory of the tree; empty when it is not one. */
@@ -146,8 +146,12 @@ class IsoTree implements TreeSource {
   }
 }
 
-/** Opens a directory or an `.iso` file (any regular file is tried as an image). */
+/** Opens a directory, an `.iso` file (any regular file is tried as an image) or an http(s) URL of a tree. */
 export async function openTreeSource(location: string): Promise<TreeSource> {
+  if (/^https?:\/\//.test(location)) {
+    const { HttpTree } = await import('./http-tree.js');
+    return new HttpTree(location);
+  }
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(location);
