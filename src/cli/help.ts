@@ -59,7 +59,7 @@ export function generalHelp(): string {
     '\nCommands:\n',
     ...topics.map((topic) => `  ${topic.word.padEnd(width)}${topic.summary}\n`),
     `\nThe object kinds (${objectKinds.join(', ')}) take the actions\n`,
-    `${objectActions('distro').join(', ')}; profiles and systems also dumpvars.\n`,
+    `${objectActions('distro').join(', ')}; profiles and systems also dumpvars, get-autoinstall.\n`,
     section('Global options (anywhere on the line)', globalOptions),
     footer,
     '\n"bootwright <command> --help" lists its actions, "bootwright <command> <action> --help" its flags.\n',
