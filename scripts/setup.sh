@@ -16,7 +16,7 @@ packages=(
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
   xorriso                       # builds the ISO images the ISO 9660 reader is tested on
   debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection
-  kea-admin tftpd-hpa           # benchmark peers (npm run bench): perfdhcp, in.tftpd; dnsmasq-base is above
+  kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base is above
 )
 
 if [ "$(id -u)" -eq 0 ]; then
