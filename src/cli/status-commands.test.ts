@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dataPaths } from '../config/paths.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { main } from './main.js';
-
-async function cli(dataDir: string, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--data-dir', dataDir, ...argv], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 describe('status, watch and check', () => {
   it("prints the install table and one system's steps from the store", async (t) => {
@@ -28,11 +18,11 @@ describe('status, watch and check', () => {
       { type: 'install.post', system: 'vm10', source: '192.0.2.101', time: start + 60_000 },
     ]);
     await store.close();
-    const table = await cli(dataDir, 'status');
+    const table = await runCli(dataDir, 'status');
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^192\.0\.2\.101 \| system:vm10 \| .* \| finished$/m);
     assert.match(table.stdout, /^192\.0\.2\.100 \| system:vm9 {2}\| .* \| installing \(1m 3\ds\)$/m);
-    const steps = await cli(dataDir, 'status', '--system=vm9');
+    const steps = await runCli(dataDir, 'status', '--system=vm9');
     assert.deepEqual(
       steps.stdout
         .trimEnd()
@@ -41,7 +31,7 @@ describe('status, watch and check', () => {
       ['DHCP discover', 'TFTP sent pxelinux.0 (42 bytes)', 'install started'],
     );
     assert.match(steps.stdout.split('\n')[1] ?? '', /\+2\.0s/);
-    assert.match((await cli(dataDir, 'status', '--system=nope')).stdout, /No events for system nope yet/);
+    assert.match((await runCli(dataDir, 'status', '--system=nope')).stdout, /No events for system nope yet/);
   });
 
   it('follows new events as plain lines when not on a terminal', async (t) => {
@@ -49,7 +39,7 @@ describe('status, watch and check', () => {
     const store = SqliteStore.open(dataPaths(dataDir).store);
     t.after(() => store.close());
     await store.events.append([{ type: 'dhcp.discover', system: 'old' }]);
-    const watching = cli(dataDir, 'watch', '--system=vm9', '--timeout=2');
+    const watching = runCli(dataDir, 'watch', '--system=vm9', '--timeout=2');
     await new Promise((resolve) => setTimeout(resolve, 600));
     await store.events.append([
       { type: 'http.autoinstall', system: 'vm9', detail: {} },
@@ -71,7 +61,7 @@ describe('status, watch and check', () => {
     const dataDir = tempDir(t);
     assert.equal(
       (
-        await cli(
+        await runCli(
           dataDir,
           'distro',
           'add',
@@ -82,7 +72,7 @@ describe('status, watch and check', () => {
       ).code,
       0,
     );
-    const checked = await cli(dataDir, 'check');
+    const checked = await runCli(dataDir, 'check');
     assert.notEqual(checked.code, 0);
     assert.match(
       checked.stdout,

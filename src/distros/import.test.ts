@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../cli/main.js';
 import { apiFixture } from '../testing/api-fixture.js';
+import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const xenKernel = Buffer.alloc(70_000, 0x5a);
@@ -36,22 +36,12 @@ function rhel55Iso(dir: string): string {
   return iso;
 }
 
-async function cli(dataDir: string, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--data-dir', dataDir, ...argv], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
-
 describe('bootwright import', () => {
   it('turns a RHEL 5.5 ISO into distros and profiles whose kernels and tree are served from the image', async (t) => {
     const fixture = await apiFixture(t);
     const iso = rhel55Iso(tempDir(t));
     await fixture.services.inventory.setSetting('server', '192.0.2.1');
-    const imported = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
+    const imported = await runCli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /import: redhat rhel5 i386/);
     assert.match(imported.stdout, /import: distro rhel-5\.5 \(created\)/);
@@ -76,7 +66,7 @@ describe('bootwright import', () => {
     assert.match(ks, /^url --url=http:\/\/192\.0\.2\.1\/cblr\/links\/rhel-5\.5-xen$/m);
 
     // Importing again updates what is there and never duplicates it.
-    const again = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
+    const again = await runCli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5');
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /distro rhel-5\.5 \(updated\)/);
     assert.equal((await inventory.list('distro')).length, 2);
@@ -86,7 +76,7 @@ describe('bootwright import', () => {
     const fixture = await apiFixture(t);
     const work = tempDir(t);
     const iso = rhel55Iso(work);
-    const imported = await cli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5', '--mirror');
+    const imported = await runCli(fixture.dataDir, 'import', `--path=${iso}`, '--name=rhel-5.5', '--mirror');
     assert.equal(imported.code, 0, imported.stderr);
     const progress = imported.stdout.split('\n').filter((line) => line.startsWith('import: copied'));
     assert.equal(progress[0]?.startsWith('import: copied 0%'), true, imported.stdout);
@@ -103,11 +93,11 @@ describe('bootwright import', () => {
   it('explains a path that is no installation tree', async (t) => {
     const dataDir = tempDir(t);
     const empty = tempDir(t);
-    const result = await cli(dataDir, 'import', `--path=${empty}`);
+    const result = await runCli(dataDir, 'import', `--path=${empty}`);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /--breed/);
     assert.equal(result.stderr.trim().split('\n').length, 1);
-    const missing = await cli(dataDir, 'import', '--path=/nonexistent.iso');
+    const missing = await runCli(dataDir, 'import', '--path=/nonexistent.iso');
     assert.match(missing.stderr, /"\/nonexistent\.iso" does not exist/);
   });
 });
@@ -129,7 +119,7 @@ describe('bootwright import from a web server', () => {
     const publisherDir = tempDir(t);
     const publisher = await startServer({ dataDir: publisherDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => publisher.stop());
-    const added = await cli(
+    const added = await runCli(
       publisherDir,
       'distro',
       'add',
@@ -142,7 +132,7 @@ describe('bootwright import from a web server', () => {
     const url = `http://127.0.0.1:${publisher.port}/distros/src/`;
 
     const fixture = await apiFixture(t);
-    const imported = await cli(fixture.dataDir, 'import', `--path=${url}`, '--name=rhel9');
+    const imported = await runCli(fixture.dataDir, 'import', `--path=${url}`, '--name=rhel9');
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /import: redhat rhel9 x86_64/);
     const distro = await fixture.services.inventory.get('distro', 'rhel9');
@@ -151,7 +141,13 @@ describe('bootwright import from a web server', () => {
     const kernel = await fixture.app.request('/cobbler/images/rhel9/vmlinuz');
     assert.equal(await kernel.text(), 'rhel9 kernel bytes');
 
-    const mirrored = await cli(fixture.dataDir, 'import', `--path=${url}`, '--name=rhel9-local', '--mirror');
+    const mirrored = await runCli(
+      fixture.dataDir,
+      'import',
+      `--path=${url}`,
+      '--name=rhel9-local',
+      '--mirror',
+    );
     assert.equal(mirrored.code, 0, mirrored.stderr);
     await publisher.stop();
     const local = await fixture.app.request('/distros/rhel9-local/images/pxeboot/initrd.img');

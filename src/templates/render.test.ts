@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { main } from '../cli/main.js';
 import { dataPaths } from '../config/paths.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { apiFixture } from '../testing/api-fixture.js';
+import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { TemplateLibrary } from './library.js';
 import { AutoinstallRenderer } from './render.js';
@@ -142,24 +142,14 @@ describe('autoinstall files over HTTP', () => {
 });
 
 describe('template commands', () => {
-  async function cli(dataDir: string, ...argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(['--data-dir', dataDir, ...argv], {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    });
-    return { code, stdout, stderr };
-  }
-
   it('get-autoinstall prints the file; validate-autoinstalls fails naming the missing snippet', async (t) => {
     const { dataDir } = await setup(t);
-    const got = await cli(dataDir, 'system', 'get-autoinstall', '--name=vm9');
+    const got = await runCli(dataDir, 'system', 'get-autoinstall', '--name=vm9');
     assert.equal(got.code, 0, got.stderr);
     assert.match(got.stdout, /autopart # just for vm9/);
-    assert.equal((await cli(dataDir, 'validate-autoinstalls')).code, 0);
+    assert.equal((await runCli(dataDir, 'validate-autoinstalls')).code, 0);
     write(dataDir, 'templates/site.ks', 'text\n$SNIPPET("base_install")\n');
-    const validated = await cli(dataDir, 'validate-autoinstalls');
+    const validated = await runCli(dataDir, 'validate-autoinstalls');
     assert.notEqual(validated.code, 0);
     assert.match(validated.stdout, /FAILED {2}profile web: .*snippet "base_install" not found/);
     assert.match(validated.stdout, /FAILED {2}system vm9: .*snippet "base_install" not found/);
@@ -168,21 +158,24 @@ describe('template commands', () => {
 
   it("lists, shows and edits templates, the user's copy replacing the built-in", async (t) => {
     const { dataDir } = await setup(t);
-    const listed = await cli(dataDir, 'template', 'list');
+    const listed = await runCli(dataDir, 'template', 'list');
     assert.match(listed.stdout, /^default\.ks +built-in$/m);
     assert.match(listed.stdout, /^site\.ks +yours$/m);
     const source = join(tempDir(t), 'mine.ks');
     writeFileSync(source, '## mine\ntext\n');
-    assert.equal((await cli(dataDir, 'template', 'edit', '--name=default.ks', `--file=${source}`)).code, 0);
-    assert.equal((await cli(dataDir, 'template', 'show', '--name=default.ks')).stdout, '## mine\ntext\n');
+    assert.equal(
+      (await runCli(dataDir, 'template', 'edit', '--name=default.ks', `--file=${source}`)).code,
+      0,
+    );
+    assert.equal((await runCli(dataDir, 'template', 'show', '--name=default.ks')).stdout, '## mine\ntext\n');
     assert.match(
-      (await cli(dataDir, 'template', 'list')).stdout,
+      (await runCli(dataDir, 'template', 'list')).stdout,
       /^default\.ks +yours, replaces the built-in$/m,
     );
-    assert.equal((await cli(dataDir, 'template', 'remove', '--name=default.ks')).code, 0);
-    assert.match((await cli(dataDir, 'template', 'show', '--name=default.ks')).stdout, /^## /);
-    const outside = await cli(dataDir, 'template', 'show', '--name=../../etc/passwd');
+    assert.equal((await runCli(dataDir, 'template', 'remove', '--name=default.ks')).code, 0);
+    assert.match((await runCli(dataDir, 'template', 'show', '--name=default.ks')).stdout, /^## /);
+    const outside = await runCli(dataDir, 'template', 'show', '--name=../../etc/passwd');
     assert.notEqual(outside.code, 0);
-    assert.match((await cli(dataDir, 'snippet', 'list')).stdout, /^autoinstall_start +built-in$/m);
+    assert.match((await runCli(dataDir, 'snippet', 'list')).stdout, /^autoinstall_start +built-in$/m);
   });
 });
