@@ -45,7 +45,7 @@ export function guestBootFiles(workDir: string, cacheDir = testCacheDir()): Gues
 }
 
 /** The cloud kernel's image package is versioned (linux-image-6.1.0-56-cloud-amd64); the meta package names it. */
-function kernelPackage(): string {
+export function kernelPackage(): string {
   const depends = run('apt-cache', ['depends', kernelMetaPackage]);
   const match = /Depends: (linux-image-[\w.+-]+)/.exec(depends);
   if (!match?.[1]) {
@@ -69,7 +69,7 @@ export function guestKernel(cacheDir = testCacheDir()): string {
 }
 
 /** Debian's busybox-static, unpacked beside the kernel: the busybox package on the host is linked dynamically. */
-function staticBusybox(cacheDir: string): string {
+export function staticBusybox(cacheDir = testCacheDir()): string {
   return cachedFileFromPackage(cacheDir, 'busybox-static', (root) => join(root, 'bin', 'busybox'));
 }
 
@@ -94,33 +94,51 @@ export function buildGuestInitrd(workDir: string, cacheDir = testCacheDir()): st
  * `<cacheDir>/<pkg>/<file>`: one file out of a Debian package, downloaded and unpacked the first time. Its directory
  * is renamed into place only when complete, so an interrupted run leaves nothing half-written behind.
  */
-function cachedFileFromPackage(cacheDir: string, pkg: string, pick: (root: string) => string): string {
-  const dir = join(cacheDir, pkg);
-  const cached = existsSync(dir) ? readdirSync(dir)[0] : undefined;
-  if (cached) return join(dir, cached);
+export function cachedFileFromPackage(cacheDir: string, pkg: string, pick: (root: string) => string): string {
+  let kept: string | undefined;
+  const dir = cachedFilesFromPackage(cacheDir, pkg, pkg, (root) => {
+    const file = pick(root);
+    kept = basename(file);
+    return [file];
+  });
+  return join(dir, kept ?? (readdirSync(dir)[0] as string));
+}
+
+/**
+ * `<cacheDir>/<name>/`: the files `pick` chooses out of a Debian package (it may rewrite them first, e.g. decompress),
+ * kept under their base names. Downloaded and unpacked the first time, renamed into place only when complete.
+ */
+export function cachedFilesFromPackage(
+  cacheDir: string,
+  pkg: string,
+  name: string,
+  pick: (root: string) => string[],
+): string {
+  const dir = join(cacheDir, name);
+  if (existsSync(dir) && readdirSync(dir).length > 0) return dir;
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(join(cacheDir, '.download-'));
   try {
     run('apt-get', ['download', '-q', pkg], work);
-    const deb = readdirSync(work).find((name) => name.endsWith('.deb'));
+    const deb = readdirSync(work).find((file) => file.endsWith('.deb'));
     if (!deb) throw new Error(`"apt-get download ${pkg}" left no .deb file.`);
     run('dpkg-deb', ['-x', deb, 'root'], work);
-    const file = pick(join(work, 'root'));
+    const files = pick(join(work, 'root'));
     mkdirSync(join(work, 'keep'));
-    renameSync(file, join(work, 'keep', basename(file)));
+    for (const file of files) renameSync(file, join(work, 'keep', basename(file)));
     try {
       renameSync(join(work, 'keep'), dir);
     } catch (error) {
-      // Another test run put the same file there first.
-      if (!existsSync(join(dir, basename(file)))) throw error;
+      // Another test run put the same files there first.
+      if (!existsSync(dir)) throw error;
     }
-    return join(dir, basename(file));
+    return dir;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function run(command: string, args: string[], cwd?: string): string {
+export function run(command: string, args: string[], cwd?: string): string {
   try {
     return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {

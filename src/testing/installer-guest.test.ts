@@ -1,0 +1,330 @@
+// The installer guest against the real server: in a network namespace, `bootwright serve` hands the guest its
+// lease (full DHCP mode) and its kickstart; the guest runs %pre and %post, whose curl calls show up as install
+// steps on the server, installs itself to a virtio disk and powers off. Booted again from that disk alone (SeaBIOS,
+// mbr.bin, extlinux), it reports its first boot and asks the puppet node classifier about itself.
+// Needs root and the Debian packages qemu-system-x86, cpio, curl and iproute2; the first run downloads the kernel,
+// busybox-static, extlinux and syslinux-common with apt-get into the test cache.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { main } from '../cli/main.js';
+import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
+import { canCreateNetns } from './netns.js';
+import { createTapNamespace, type TapNamespace } from './tap-netns.js';
+import { tempDir } from './temp-dir.js';
+
+const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const GUEST_MAC = '52:54:00:b0:07:09';
+const SYSTEM = 'vm9';
+const FQDN = 'vm9.example.org';
+const CLASSES = 'webserver ntp';
+/** A direct kernel boot and install takes about 10 s under TCG; a boot through SeaBIOS and extlinux a little more. */
+const BOOT_DEADLINE_MS = 120_000;
+
+interface Boot {
+  code: number | null | undefined;
+  seconds: string;
+  console: string;
+  explain(what: string): string;
+}
+
+interface TimelineEvent {
+  type: string;
+  system?: string;
+}
+
+const skip = canCreateNetns() ? false : 'needs root to create network namespaces and tap devices';
+
+describe('the installer guest', { skip }, () => {
+  before(() => {
+    const missing = [
+      ['qemu-system-x86_64', 'qemu-system-x86'],
+      ['cpio', 'cpio'],
+      ['curl', 'curl'],
+      ['ip', 'iproute2'],
+      ['apt-get', 'apt'],
+      ['dpkg-deb', 'dpkg'],
+      ['ldd', 'libc-bin'],
+    ]
+      .filter(([tool]) => !onPath(tool as string))
+      .map(([, pkg]) => pkg);
+    assert.deepEqual(missing, [], `Install the Debian packages: ${missing.join(', ')}.`);
+  });
+
+  it('installs from a kickstart, running %pre and %post, then boots the installed disk on its own', {
+    timeout: 2 * BOOT_DEADLINE_MS + 60_000,
+  }, async (t: TestContext) => {
+    // The namespace first: `after` hooks run in order, so its processes are killed before their files go.
+    const ns = await createTapNamespace(t, { prefix: 'bw-inst' });
+    const work = tempDir(t, 'bootwright-installer-');
+    const building = Date.now();
+    const { kernel, initrd } = buildInstallerGuest(work);
+    t.diagnostic(`built the installer guest in ${((Date.now() - building) / 1000).toFixed(1)} s`);
+    const dataDir = join(work, 'data');
+    await configure(dataDir, kernel, initrd);
+    const server = await startServe(ns, dataDir);
+    const disk = join(work, 'disk.img');
+    writeFileSync(disk, '');
+    truncateSync(disk, 128 * 1024 * 1024);
+
+    const ksUrl = `http://${ns.address}/cblr/svc/op/autoinstall/system/${SYSTEM}`;
+    const install = await boot(ns, work, 'install', server, [
+      ...['-kernel', kernel, '-initrd', initrd],
+      ...['-append', `console=ttyS0 panic=-1 inst.ks=${ksUrl}`],
+      ...['-drive', `file=${disk},if=virtio,format=raw`],
+    ]);
+    t.diagnostic(`install boot: QEMU ran for ${install.seconds} s`);
+    assert.ok(
+      !install.console.includes(installerMarkers.failed),
+      install.explain('The installer reported a failure.'),
+    );
+    assertInOrder(
+      install.console,
+      [
+        `${installerMarkers.fetched}${ksUrl}`,
+        installerMarkers.pre,
+        `${installerMarkers.installed}/dev/vda`,
+        installerMarkers.post,
+        installerMarkers.poweroff,
+      ],
+      install.explain,
+    );
+    assert.notEqual(
+      install.code,
+      undefined,
+      install.explain(`The installer did not power off within ${BOOT_DEADLINE_MS / 1000} s.`),
+    );
+    assert.equal(install.code, 0, install.explain(`QEMU exited with ${install.code}.`));
+    // The kickstart's %pre and %post call the server with curl: the calls are the proof that they ran.
+    await waitForEvents(ns, ['install.pre', 'install.post'], install.explain);
+    const steps = ['autoinstall file fetched', 'install started', 'install finished'];
+    const status = await statusOf(dataDir, steps);
+    assertInOrder(status, steps, (what) =>
+      install.explain(`${what}\n--- bootwright status --system ${SYSTEM} ---\n${status}`),
+    );
+
+    // The disk alone: no -kernel, so SeaBIOS boots its MBR, which chains to extlinux.
+    const firstboot = await boot(ns, work, 'firstboot', server, [
+      ...['-boot', 'c', '-drive', `file=${disk},if=virtio,format=raw`],
+    ]);
+    t.diagnostic(`first boot from disk: QEMU ran for ${firstboot.seconds} s`);
+    assert.ok(
+      !firstboot.console.includes(installerMarkers.failed),
+      firstboot.explain('The installed system reported a failure.'),
+    );
+    assertInOrder(
+      firstboot.console,
+      [
+        `${installerMarkers.firstboot}installed system booted from disk`,
+        `${installerMarkers.firstboot}installed: ks=${ksUrl}`,
+        `${installerMarkers.firstboot}classes:`,
+        `${installerMarkers.firstboot}reported firstboot of system ${SYSTEM}`,
+        installerMarkers.poweroff,
+      ],
+      firstboot.explain,
+    );
+    for (const puppetClass of CLASSES.split(' ')) {
+      assert.match(
+        firstboot.console,
+        new RegExp(`^${installerMarkers.firstboot}.*\\b${puppetClass}\\b`, 'm'),
+        firstboot.explain(`The node classifier's answer has no class ${puppetClass}.`),
+      );
+    }
+    assert.notEqual(
+      firstboot.code,
+      undefined,
+      firstboot.explain(`The installed system did not power off within ${BOOT_DEADLINE_MS / 1000} s.`),
+    );
+    assert.equal(firstboot.code, 0, firstboot.explain(`QEMU exited with ${firstboot.code}.`));
+    await waitForEvents(ns, ['install.pre', 'install.post', 'install.firstboot'], firstboot.explain);
+
+    await server.stop();
+  });
+});
+
+/** The store a user prepares with the CLI before `serve`: full DHCP on the bridge, and a system with a host name. */
+async function configure(dataDir: string, kernel: string, initrd: string): Promise<void> {
+  const commands = [
+    ['setting', 'edit', '--name=server', '--value=192.0.2.1'],
+    ['setting', 'edit', '--name=next_server', '--value=192.0.2.1'],
+    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
+    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
+    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
+    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ['distro', 'add', '--name=installer-x86_64', `--kernel=${kernel}`, `--initrd=${initrd}`, '--arch=x86_64'],
+    ['distro', 'edit', '--name=installer-x86_64', '--breed=redhat', '--os-version=rhel9'],
+    ['profile', 'add', '--name=installer', '--distro=installer-x86_64'],
+    ['system', 'add', `--name=${SYSTEM}`, '--profile=installer', `--mac=${GUEST_MAC}`],
+    ['system', 'edit', `--name=${SYSTEM}`, `--hostname=${FQDN}`, `--mgmt-classes=${CLASSES}`],
+  ];
+  for (const argv of commands) {
+    let output = '';
+    const write = (text: string) => {
+      output += text;
+    };
+    const code = await main(['--data-dir', dataDir, ...argv], { stdout: { write }, stderr: { write } });
+    assert.equal(code, 0, `bootwright ${argv.join(' ')}: ${output}`);
+  }
+}
+
+interface ServeProcess {
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** `bootwright serve` on the real ports inside the namespace, from source, as `node --import tsx` runs it. */
+async function startServe(ns: TapNamespace, dataDir: string): Promise<ServeProcess> {
+  const child = ns.spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
+      ...[`--data-dir=${dataDir}`, '--host=0.0.0.0', '--port=80', '--tftp-port=69'],
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const deadline = Date.now() + 30_000;
+  while (!stdout.includes('serving http') && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.match(stdout, /serving http on port 80/, `bootwright serve did not start: ${stderr}`);
+  return {
+    stderr: () => stderr,
+    stop: async () => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      await exited(child, 10_000);
+    },
+  };
+}
+
+/** One run of QEMU (TCG) on the namespace's tap, with the serial console in a file, until it exits by itself. */
+async function boot(
+  ns: TapNamespace,
+  work: string,
+  name: string,
+  server: ServeProcess,
+  args: string[],
+): Promise<Boot> {
+  const consoleLog = join(work, `${name}-console.log`);
+  const started = Date.now();
+  const guest = ns.spawn(
+    'qemu-system-x86_64',
+    [
+      ...['-machine', 'pc,accel=tcg', '-m', '512', '-smp', '1', '-no-reboot'],
+      ...['-nographic', '-monitor', 'none', '-serial', `file:${consoleLog}`],
+      ...['-netdev', `tap,id=net0,ifname=${ns.tap},script=no,downscript=no`],
+      // No option ROM: the guest never boots from the network, so SeaBIOS need not try.
+      ...['-device', `virtio-net-pci,netdev=net0,mac=${GUEST_MAC},romfile=`],
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let qemuOutput = '';
+  guest.stdout?.setEncoding('utf8').on('data', (chunk: string) => (qemuOutput += chunk));
+  guest.stderr?.setEncoding('utf8').on('data', (chunk: string) => (qemuOutput += chunk));
+  const code = await exited(guest, BOOT_DEADLINE_MS);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const guestConsole = readConsole(consoleLog);
+  return {
+    code,
+    seconds,
+    console: guestConsole,
+    explain: (what: string) =>
+      `${what}\n--- ${name} guest console ---\n${guestConsole}\n--- qemu ---\n${qemuOutput}\n` +
+      `--- bootwright serve stderr ---\n${server.stderr()}`,
+  };
+}
+
+/** Resolves with the exit code, or undefined when the process is still running at the deadline (then killed). */
+async function exited(child: ChildProcess, timeoutMs: number): Promise<number | null | undefined> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  }, timeoutMs);
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return timedOut ? undefined : code;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The serial console as text: without the terminal escapes SeaBIOS writes, and without carriage returns. */
+function readConsole(path: string): string {
+  if (!existsSync(path)) return '(no console output)';
+  const escapes = new RegExp(`${String.fromCharCode(27)}(\\[[0-9;?]*[A-Za-z]|c)`, 'g');
+  return readFileSync(path, 'latin1').replace(escapes, '').replaceAll('\r', '');
+}
+
+function assertInOrder(text: string, wanted: string[], explain: (what: string) => string): void {
+  let at = 0;
+  for (const line of wanted) {
+    const found = text.indexOf(line, at);
+    assert.notEqual(
+      found,
+      -1,
+      explain(`Missing, or out of order: "${line}"; expected in order:\n${wanted.join('\n')}`),
+    );
+    at = found + line.length;
+  }
+}
+
+/** Waits until the system's events (REST API, asked from inside the namespace) include these types. */
+async function waitForEvents(
+  ns: TapNamespace,
+  types: string[],
+  explain: (what: string) => string,
+): Promise<void> {
+  let seen: string[] = [];
+  for (let tries = 0; tries < 50; tries++) {
+    try {
+      const url = `http://${ns.address}/api/v1/events?system=${SYSTEM}`;
+      const { items } = JSON.parse(ns.exec('curl', ['-sSf', '--max-time', '10', url])) as {
+        items: TimelineEvent[];
+      };
+      seen = items.map((event) => event.type);
+    } catch {
+      seen = [];
+    }
+    if (types.every((type) => seen.includes(type))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(
+    explain(
+      `The server saw no ${types.filter((type) => !seen.includes(type)).join(', ')} of ${SYSTEM}; it saw:\n${seen.join('\n')}`,
+    ),
+  );
+}
+
+/** `bootwright status --system` on the server's data directory, once it shows the steps (events land in batches). */
+async function statusOf(dataDir: string, steps: string[]): Promise<string> {
+  let status = '';
+  for (let tries = 0; tries < 30; tries++) {
+    status = '';
+    await main(['--data-dir', dataDir, 'status', '--system', SYSTEM], {
+      stdout: { write: (text: string) => (status += text) },
+    });
+    if (steps.every((step) => status.includes(step))) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return status;
+}
+
+function onPath(tool: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
