@@ -3,8 +3,9 @@
 
 import type { Hono } from 'hono';
 import { BootwrightError, notFound, quote } from '../errors.js';
-import { readBody, remoteAddress } from '../http/request-body.js';
+import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js';
 import { parseInteger } from '../model/values.js';
+import { isKoanStep, koanSteps } from '../status/koan-steps.js';
 import { listInstallLogs, readInstallLog } from '../triggers/install-logs.js';
 import { parseInstallMode, receiveInstallLog, reportInstallStep } from './install-report.js';
 import type { ApiServices } from './services.js';
@@ -29,6 +30,34 @@ export function registerInstallRoutes(api: Hono, services: ApiServices): void {
     } as const;
     const triggers = await reportInstallStep(services, mode, target, remoteAddress(context));
     return context.json({ reported: `install.${mode}`, triggers });
+  });
+
+  // `bootwright koan` on a hypervisor host reports each step of a virtual install (fetched, defined, started,
+  // finished, restarted) to the timeline. No token: like the installer, koan has none (Koan never logs in).
+  api.post('/:kinds/:name/koan', async (context) => {
+    const kinds = context.req.param('kinds');
+    if (kinds !== 'systems' && kinds !== 'profiles') {
+      throw notFound(`Only systems and profiles are installed by koan; ${quote(kinds)} are not.`);
+    }
+    const kind = kinds === 'systems' ? 'system' : 'profile';
+    const name = context.req.param('name');
+    const body = await readJsonObject(context);
+    if (!isKoanStep(body.step)) {
+      throw new BootwrightError(
+        'E_INVALID',
+        `Koan step ${quote(String(body.step ?? ''))} is not one of ${koanSteps.join(', ')}.`,
+      );
+    }
+    await inventory.get(kind, name);
+    const message = typeof body.message === 'string' ? body.message.slice(0, 500) : body.step;
+    const source = remoteAddress(context)?.replace(/^::ffff:/, '');
+    services.events?.publish({
+      type: `koan.${body.step}`,
+      ...(kind === 'system' ? { system: name } : {}),
+      ...(source ? { source } : {}),
+      detail: { [kind]: name, message },
+    });
+    return context.json({ reported: `koan.${body.step}` });
   });
 
   api.get('/systems/:name/logs', async (context) => {

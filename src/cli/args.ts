@@ -11,6 +11,8 @@ export interface FlagSpec {
   /** Spellings after the two dashes, the main one first: ["mac-address", "mac"]. */
   names: readonly string[];
   takesValue: boolean;
+  /** A one-letter spelling after a single dash (`-s HOST`, `-sHOST`), as koan's argparse flags have. */
+  short?: string;
 }
 
 export interface FlagSet {
@@ -79,6 +81,25 @@ export function parseArgs(
         parsed.passThroughAt = i;
         break;
       }
+      continue;
+    }
+    const short = arg.startsWith('--') ? undefined : set.flags.find((flag) => flag.short === arg[1]);
+    if (short) {
+      // `-sHOST` or `-s HOST`; a flag without a value takes nothing after its letter.
+      const attached = arg.slice(2);
+      if (!short.takesValue) {
+        if (attached !== '' && !options.lenient)
+          throw usageError(`Option ${quote(arg.slice(0, 2))} takes no value, received ${quote(attached)}.`);
+        parsed.values.set(short.key, true);
+        continue;
+      }
+      const value = attached !== '' ? attached.replace(/^=/, '') : argv[i + 1];
+      if (value === undefined) {
+        if (options.lenient) break;
+        throw usageError(`Option ${quote(arg)} needs a value, as in --${short.names[0]}=VALUE.`);
+      }
+      parsed.values.set(short.key, value);
+      if (attached === '') i++;
       continue;
     }
     const long = arg === '-h' ? 'help' : arg.startsWith('--') ? arg.slice(2) : undefined;

@@ -182,6 +182,109 @@ const kindSummaries: Record<ObjectKind, string> = {
   role: 'A host name pattern that gives matching hosts puppet classes and parameters',
 };
 
+/** A koan flag: long spelling as koan writes it, plus its one-letter form where koan has one. */
+const koanFlag = (key: string, short: string | undefined, help: string, placeholder?: string): CliOption => ({
+  ...option(key, help, placeholder),
+  ...(short ? { short } : {}),
+});
+
+/**
+ * `bootwright koan`: Koan's own flags, spelled as Koan spells them (cobbler-koan.md §7.1), so that scripts written
+ * for koan run unchanged; the few flags Koan lacks say so in their help.
+ */
+export const koanCommand: CommandSpec = {
+  words: ['koan'],
+  summary:
+    'Install a virtual machine (or reinstall this host) from a bootwright or Cobbler server, like koan',
+  options: [
+    koanFlag('server', 's', 'Server host name or address (default: $COBBLER_SERVER)', 'HOST'),
+    koanFlag('port', 't', 'Server port (default: https on 443, then http on 80, as koan tries)', 'PORT'),
+    koanFlag('list', 'l', 'Print the names of: profiles, systems, images, distros or repos', 'WHAT'),
+    koanFlag('display', 'D', 'Print what the server says about --system or --profile'),
+    koanFlag('virt', 'v', 'Install a virtual machine for --system, --profile or --image'),
+    koanFlag('replace_self', 'r', 'Reinstall this host at its next boot'),
+    koanFlag('update_files', 'u', "Write the object's template_files to this host"),
+    koanFlag('profile', 'p', 'Profile to install', 'NAME'),
+    koanFlag('system', 'y', 'System to install', 'NAME'),
+    koanFlag('image', 'i', 'Image to install', 'NAME'),
+    koanFlag('virt_name', 'V', 'Name of the virtual machine (default: the system name)', 'NAME'),
+    koanFlag(
+      'virt_type',
+      'T',
+      "qemu, kvm, xenpv, xenfv or auto (default: the object's virt_type; auto picks from libvirt)",
+      'TYPE',
+    ),
+    koanFlag(
+      'virt_path',
+      'P',
+      'Disk: a directory, a file, /dev/..., an LVM group VG or VG:LV, or pool:NAME; comma-separated for several',
+      'PATH',
+    ),
+    koanFlag('force_path', undefined, 'Overwrite a disk image that already exists'),
+    koanFlag('virt_bridge', 'B', 'Bridge for the NICs (comma-separated: one per NIC)', 'BRIDGE'),
+    koanFlag('nogfx', 'n', 'No graphical console (same as --graphics=none)'),
+    koanFlag('graphics', 'g', 'Graphical console: vnc (default), spice or none', 'TYPE'),
+    koanFlag('vm_poll', 'w', 'Wait for the install to end, then start the installed virtual machine'),
+    koanFlag('virt_auto_boot', undefined, 'Start the installed virtual machine when the host boots'),
+    koanFlag('virt_pxe_boot', undefined, 'Install by network boot (PXE) instead of a direct kernel boot'),
+    koanFlag(
+      'qemu_disk_type',
+      undefined,
+      'Disk bus for qemu/kvm: virtio (default), ide, scsi or sata',
+      'BUS',
+    ),
+    koanFlag(
+      'qemu_net_type',
+      undefined,
+      'NIC model for qemu/kvm: virtio (default), e1000, ne2k_pci, pcnet or rtl8139',
+      'MODEL',
+    ),
+    koanFlag('qemu_machine_type', undefined, 'Machine type for qemu/kvm (default: pc)', 'TYPE'),
+    koanFlag(
+      'static_interface',
+      'S',
+      "Put this interface's static address on the installer's kernel command line",
+      'IFACE',
+    ),
+    koanFlag(
+      'kopts',
+      'k',
+      'Extra kernel options for the installer ("k=v k2"; they win over the server\'s)',
+      'OPTS',
+    ),
+    koanFlag(
+      'add_reinstall_entry',
+      undefined,
+      'With --replace-self: add a boot entry without making it the default',
+    ),
+    koanFlag('noreboot', undefined, 'With --virt: do not start the installed machine when the install ends'),
+    koanFlag(
+      'connect',
+      undefined,
+      'libvirt URI (default: qemu:///system, or xen:/// for Xen; koan lacks this)',
+      'URI',
+    ),
+    koanFlag(
+      'poll_interval',
+      undefined,
+      'With --vm-poll: seconds between checks of the install (default 5; koan lacks this)',
+      'SECONDS',
+    ),
+    koanFlag(
+      'cache_dir',
+      undefined,
+      'Where kernels and initrds are downloaded (default /var/lib/bootwright/koan; koan lacks this)',
+      'DIR',
+    ),
+    koanFlag(
+      'root',
+      undefined,
+      'With --replace-self or --update-files: act on the system mounted at DIR (default /; koan lacks this)',
+      'DIR',
+    ),
+  ],
+};
+
 /** Every command with its own flags, in help order; `serve` parses its own flags. */
 export const commands: readonly CommandSpec[] = [
   ...objectKinds.flatMap((kind) =>
@@ -294,6 +397,7 @@ export const commands: readonly CommandSpec[] = [
     summary: 'List what would stop installs: loaders, addresses, ports, distro files',
     options: [],
   },
+  koanCommand,
   { words: ['list'], summary: 'Print the names of all objects, by kind', options: [] },
   { words: ['report'], summary: 'Print the fields of all objects, by kind', options: [] },
   { words: ['version'], summary: 'Print the version', options: [] },

@@ -32,9 +32,12 @@ function wrapHelp(text: string): string {
 function optionLines(options: readonly CliOption[]): string {
   return options
     .map((option) => {
-      const spellings = option.names
-        .map((name) => `--${name}${option.placeholder === undefined ? '' : `=${option.placeholder}`}`)
-        .join(', ');
+      const spellings = [
+        ...(option.short ? [`-${option.short}`] : []),
+        ...option.names.map(
+          (name) => `--${name}${option.placeholder === undefined ? '' : `=${option.placeholder}`}`,
+        ),
+      ].join(', ');
       const help = wrapHelp(option.help);
       return spellings.length < flagColumn - 2
         ? `  ${spellings.padEnd(flagColumn - 2)}${help}\n`

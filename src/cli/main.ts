@@ -112,6 +112,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     await runEncCommand(word, invocation, globals);
     return 0;
   }
+  // The virtual-install client talks to a server over XML-RPC, never to the local store (src/koan/).
+  if (word === 'koan') {
+    const { runKoan } = await import('../koan/koan.js');
+    return runKoan(invocation);
+  }
   // Configuration for a site's own DHCP and DNS servers (src/external/).
   if (word === 'dhcp-config' || word === 'dns-config') {
     await runExternalConfigCommand(word, invocation, globals);
