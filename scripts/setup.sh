@@ -16,6 +16,7 @@ packages=(
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
   xorriso                       # builds the ISO images the ISO 9660 reader is tested on
   debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection
+  libvirt-daemon-system libvirt-clients qemu-utils libxml2-utils  # koan's real libvirtd, disks, schema checks
   kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base is above
 )
 

@@ -271,6 +271,12 @@ export const koanCommand: CommandSpec = {
       'SECONDS',
     ),
     koanFlag(
+      'console_log',
+      undefined,
+      'Copy the serial console to FILE (default /var/log/libvirt/qemu/NAME-console.log; "none": no copy)',
+      'FILE',
+    ),
+    koanFlag(
       'cache_dir',
       undefined,
       'Where kernels and initrds are downloaded (default /var/lib/bootwright/koan; koan lacks this)',

@@ -114,7 +114,7 @@ export interface DomainSpecInput {
   arch: string;
   install: InstallData;
   disks: DiskSpec[];
-  options: Pick<KoanOptions, 'graphics' | 'diskBus' | 'netModel' | 'machine'>;
+  options: Pick<KoanOptions, 'graphics' | 'diskBus' | 'netModel' | 'machine' | 'consoleLog'>;
   boot: DirectBoot | 'network';
   pygrub?: string;
 }
@@ -136,7 +136,13 @@ export function domainSpecFor(input: DomainSpecInput): DomainSpec {
     netModel: options.netModel ?? 'virtio',
     ...(options.machine ? { machine: options.machine } : {}),
     install: input.boot,
-    consoleLog: `/var/log/libvirt/${virtType.startsWith('xen') ? 'libxl' : 'qemu'}/${name}-console.log`,
+    ...(options.consoleLog === 'none'
+      ? {}
+      : {
+          consoleLog:
+            options.consoleLog ??
+            `/var/log/libvirt/${virtType.startsWith('xen') ? 'libxl' : 'qemu'}/${name}-console.log`,
+        }),
     ...(virtType === 'xenpv' ? { pygrub: input.pygrub ?? pygrubPath() } : {}),
   };
 }
@@ -261,7 +267,7 @@ async function installVirtual(
     await reporter.report('failed', `the installer in ${name} crashed`);
     throw new BootwrightError(
       'E_UNAVAILABLE',
-      `The installer in ${quote(name)} crashed; read its console in ${spec.consoleLog}, then "virsh start ${name}" or run koan again.`,
+      `The installer in ${quote(name)} crashed; read its console${spec.consoleLog ? ` in ${spec.consoleLog}` : ` ("virsh console ${name}")`}, then "virsh start ${name}" or run koan again.`,
     );
   }
   await reporter.report('finished', `the installer in ${name} powered off`);

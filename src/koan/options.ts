@@ -38,6 +38,8 @@ export interface KoanOptions {
   pollIntervalMs: number;
   cacheDir: string;
   root: string;
+  /** "none" for no copy; absent for the default under /var/log/libvirt. */
+  consoleLog?: string;
 }
 
 export function readKoanOptions(invocation: Invocation): KoanOptions {
@@ -127,6 +129,10 @@ export function readKoanOptions(invocation: Invocation): KoanOptions {
   const staticInterface = text('static_interface');
   const kopts = text('kopts');
   const connect = text('connect');
+  const consoleLog = text('console_log');
+  if (consoleLog !== undefined && consoleLog !== 'none' && !consoleLog.startsWith('/')) {
+    throw usageError(`--console-log ${quote(consoleLog)} must be an absolute path, or "none".`);
+  }
   return {
     mode,
     server,
@@ -160,5 +166,6 @@ export function readKoanOptions(invocation: Invocation): KoanOptions {
     pollIntervalMs: pollSeconds * 1000,
     cacheDir: text('cache_dir') ?? '/var/lib/bootwright/koan',
     root: text('root') ?? '/',
+    ...(consoleLog !== undefined ? { consoleLog } : {}),
   };
 }

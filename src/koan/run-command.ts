@@ -38,14 +38,15 @@ export const runCommand: RunCommand = (command, args, input) =>
           );
           return;
         }
+        // virsh says "error: Failed to create domain from /tmp/x.xml" before the reason: keep the reason.
         const detail =
           String(stderr)
-            .trim()
             .split('\n')
-            .filter((line) => line.trim() !== '')
-            .join(' ')
-            .replace(/^error:\s*/i, '') || error.message;
-        reject(new BootwrightError('E_UNAVAILABLE', `${command} ${args[0] ?? ''} failed: ${detail}`));
+            .map((line) => line.trim().replace(/^error:\s*/i, ''))
+            .filter((line) => line !== '' && !/^Failed to \w+ domain from /.test(line))
+            .join('; ') || error.message;
+        const verb = command === 'virsh' && args[0] === '-c' ? args[2] : args[0];
+        reject(new BootwrightError('E_UNAVAILABLE', `${command} ${verb ?? ''} failed: ${detail}`));
       },
     );
     if (input !== undefined) child.stdin?.end(input);

@@ -94,6 +94,8 @@ export function describeEvent(event: StoredEvent): string {
       return `downloaded ${path}`;
     case 'http.ipxe':
       return 'iPXE script fetched';
+    case 'http.yum':
+      return 'package repository configuration fetched';
     case 'http.nopxe':
       return 'netboot turned off';
     case 'install.pre':

@@ -6,19 +6,24 @@
 // busybox-static, extlinux and syslinux-common with apt-get into the test cache.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
+import {
+  assertInOrder,
+  exited,
+  onPath,
+  readConsole,
+  type ServeProcess,
+  startServeInNamespace,
+  statusOf,
+} from './guest-run.js';
 import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
 import { canCreateNetns } from './netns.js';
 import { createTapNamespace, type TapNamespace } from './tap-netns.js';
 import { tempDir } from './temp-dir.js';
 
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GUEST_MAC = '52:54:00:b0:07:09';
 const SYSTEM = 'vm9';
 const FQDN = 'vm9.example.org';
@@ -67,7 +72,7 @@ describe('the installer guest', { skip }, () => {
     t.diagnostic(`built the installer guest in ${((Date.now() - building) / 1000).toFixed(1)} s`);
     const dataDir = join(work, 'data');
     await configure(dataDir, kernel, initrd);
-    const server = await startServe(ns, dataDir);
+    const server = await startServeInNamespace(ns, dataDir);
     const disk = join(work, 'disk.img');
     writeFileSync(disk, '');
     truncateSync(disk, 128 * 1024 * 1024);
@@ -103,7 +108,7 @@ describe('the installer guest', { skip }, () => {
     // The kickstart's %pre and %post call the server with curl: the calls are the proof that they ran.
     await waitForEvents(ns, ['install.pre', 'install.post'], install.explain);
     const steps = ['autoinstall file fetched', 'install started', 'install finished'];
-    const status = await statusOf(dataDir, steps);
+    const status = await statusOf(dataDir, SYSTEM, steps);
     assertInOrder(status, steps, (what) =>
       install.explain(`${what}\n--- bootwright status --system ${SYSTEM} ---\n${status}`),
     );
@@ -172,39 +177,6 @@ async function configure(dataDir: string, kernel: string, initrd: string): Promi
   }
 }
 
-interface ServeProcess {
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-/** `bootwright serve` on the real ports inside the namespace, from source, as `node --import tsx` runs it. */
-async function startServe(ns: TapNamespace, dataDir: string): Promise<ServeProcess> {
-  const child = ns.spawn(
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
-      ...[`--data-dir=${dataDir}`, '--host=0.0.0.0', '--port=80', '--tftp-port=69'],
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const deadline = Date.now() + 30_000;
-  while (!stdout.includes('serving http') && child.exitCode === null && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.match(stdout, /serving http on port 80/, `bootwright serve did not start: ${stderr}`);
-  return {
-    stderr: () => stderr,
-    stop: async () => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
-      await exited(child, 10_000);
-    },
-  };
-}
-
 /** One run of QEMU (TCG) on the namespace's tap, with the serial console in a file, until it exits by itself. */
 async function boot(
   ns: TapNamespace,
@@ -243,42 +215,6 @@ async function boot(
   };
 }
 
-/** Resolves with the exit code, or undefined when the process is still running at the deadline (then killed). */
-async function exited(child: ChildProcess, timeoutMs: number): Promise<number | null | undefined> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, timeoutMs);
-  try {
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return timedOut ? undefined : code;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The serial console as text: without the terminal escapes SeaBIOS writes, and without carriage returns. */
-function readConsole(path: string): string {
-  if (!existsSync(path)) return '(no console output)';
-  const escapes = new RegExp(`${String.fromCharCode(27)}(\\[[0-9;?]*[A-Za-z]|c)`, 'g');
-  return readFileSync(path, 'latin1').replace(escapes, '').replaceAll('\r', '');
-}
-
-function assertInOrder(text: string, wanted: string[], explain: (what: string) => string): void {
-  let at = 0;
-  for (const line of wanted) {
-    const found = text.indexOf(line, at);
-    assert.notEqual(
-      found,
-      -1,
-      explain(`Missing, or out of order: "${line}"; expected in order:\n${wanted.join('\n')}`),
-    );
-    at = found + line.length;
-  }
-}
-
 /** Waits until the system's events (REST API, asked from inside the namespace) include these types. */
 async function waitForEvents(
   ns: TapNamespace,
@@ -304,27 +240,4 @@ async function waitForEvents(
       `The server saw no ${types.filter((type) => !seen.includes(type)).join(', ')} of ${SYSTEM}; it saw:\n${seen.join('\n')}`,
     ),
   );
-}
-
-/** `bootwright status --system` on the server's data directory, once it shows the steps (events land in batches). */
-async function statusOf(dataDir: string, steps: string[]): Promise<string> {
-  let status = '';
-  for (let tries = 0; tries < 30; tries++) {
-    status = '';
-    await main(['--data-dir', dataDir, 'status', '--system', SYSTEM], {
-      stdout: { write: (text: string) => (status += text) },
-    });
-    if (steps.every((step) => status.includes(step))) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return status;
-}
-
-function onPath(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
 }

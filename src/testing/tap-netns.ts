@@ -6,7 +6,6 @@
 
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { ip, killChildren } from './netns.js';
 
