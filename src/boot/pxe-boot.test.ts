@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
-import { guestBootFiles, guestInitMarker } from '../testing/guest-kernel.js';
+import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
 import { canCreateNetns } from '../testing/netns.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';

@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { buildInstallerGuest, installerMarkers } from '../lab/installer-guest.js';
+import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../lab/libvirtd.js';
 import {
   assertInOrder,
   assertTools,
@@ -21,8 +23,6 @@ import {
   startServeInNamespace,
   statusOf,
 } from '../testing/guest-run.js';
-import { buildInstallerGuest, installerMarkers } from '../testing/installer-guest.js';
-import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../testing/libvirtd.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 

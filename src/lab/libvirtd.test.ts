@@ -11,10 +11,10 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createTapNamespace } from '../testing/tap-netns.js';
+import { tempDir } from '../testing/temp-dir.js';
 import { guestBootFiles, guestInitMarker } from './guest-kernel.js';
 import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from './libvirtd.js';
-import { createTapNamespace } from './tap-netns.js';
-import { tempDir } from './temp-dir.js';
 
 /** A direct kernel boot to the initrd's poweroff takes a few seconds under TCG. */
 const BOOT_DEADLINE_MS = 60_000;

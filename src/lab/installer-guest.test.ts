@@ -18,11 +18,11 @@ import {
   type ServeProcess,
   startServeInNamespace,
   statusOf,
-} from './guest-run.js';
+} from '../testing/guest-run.js';
+import { canCreateNetns } from '../testing/netns.js';
+import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
+import { tempDir } from '../testing/temp-dir.js';
 import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
-import { canCreateNetns } from './netns.js';
-import { createTapNamespace, type TapNamespace } from './tap-netns.js';
-import { tempDir } from './temp-dir.js';
 
 const GUEST_MAC = '52:54:00:b0:07:09';
 const SYSTEM = 'vm9';
