@@ -75,12 +75,18 @@ export async function downloadToCache(
     done += chunk.length;
     show(done);
   });
-  await pipeline(counted, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }));
+  let broken: unknown;
+  try {
+    await pipeline(counted, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }));
+  } catch (error) {
+    // The connection dropped: what arrived stays in the .part file for the next run to resume from.
+    broken = error;
+  }
   const size = statSync(partial).size;
-  if (total !== undefined && size !== total) {
+  if (broken !== undefined || (total !== undefined && size !== total)) {
     throw new BootwrightError(
       'E_UNAVAILABLE',
-      `Download of ${url} stopped at ${size} of ${total} bytes; run the same command again to resume it.`,
+      `Download of ${url} stopped at ${size}${total === undefined ? '' : ` of ${total}`} bytes; run the same command again to resume it.`,
     );
   }
   show(done, true);
