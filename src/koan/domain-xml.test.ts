@@ -138,6 +138,29 @@ describe('koan domain XML', () => {
     assert.match(seedXml('xenpv', 'install'), /<domain type='xen'>[\s\S]*machine='xenpv'>linux</);
   });
 
+  it('boots an image from its ISO during the install only', (t: TestContext) => {
+    const spec = domainSpecFor({
+      name: 'win1',
+      uuid: '6c1f2b0e-1d9a-4c53-9a51-0b7d2a6e4f0a',
+      virtType: 'qemu',
+      arch: 'x86_64',
+      install: readInstallData({ ...seedSystem, name: 'win1' }, 'image', 'win1'),
+      disks: [],
+      options: { graphics: 'vnc' },
+      boot: { cdrom: '/srv/iso/installer.iso' },
+    });
+    const install = domainXml(spec, 'install');
+    assert.match(install, /<boot dev='cdrom'\/>\s*<boot dev='hd'\/>/);
+    assert.match(
+      install,
+      /<disk type='file' device='cdrom'>[\s\S]*<source file='\/srv\/iso\/installer\.iso'\/>/,
+    );
+    assert.doesNotMatch(domainXml(spec, 'installed'), /cdrom/);
+    const file = join(tempDir(t), 'domain.xml');
+    writeFileSync(file, install);
+    execFileSync('virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
+  });
+
   it('escapes what the server sends, so a value cannot add XML', () => {
     const spec = domainSpecFor({
       name: 'vm9',

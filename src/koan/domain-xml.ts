@@ -27,6 +27,13 @@ export interface DirectBoot {
   cmdline: string;
 }
 
+/** An installer on an ISO image (a Cobbler image object): the VM boots it from a CD-ROM drive. */
+export interface CdromBoot {
+  cdrom: string;
+}
+
+export type InstallBoot = DirectBoot | CdromBoot | 'network';
+
 export interface DomainSpec {
   name: string;
   uuid: string;
@@ -41,8 +48,8 @@ export interface DomainSpec {
   netModel: string;
   /** qemu/kvm machine type, e.g. pc or q35. */
   machine?: string;
-  /** The installer: its kernel and initrd, or the network (PXE). */
-  install: DirectBoot | 'network';
+  /** The installer: its kernel and initrd, an ISO image, or the network (PXE). */
+  install: InstallBoot;
   /** Where the serial console is copied (through virtlogd); none when absent. */
   consoleLog?: string;
   /** Xen PV's boot loader for the installed definition. */
@@ -64,7 +71,7 @@ const isXen = (type: VirtType) => type === 'xenpv' || type === 'xenfv';
 
 function osSection(spec: DomainSpec, phase: Phase): string[] {
   const install = phase === 'install' ? spec.install : undefined;
-  const direct = typeof install === 'object' ? install : undefined;
+  const direct = typeof install === 'object' && 'kernel' in install ? install : undefined;
   const bootLines = direct
     ? [
         `    <kernel>${xmlEscape(direct.kernel)}</kernel>`,
@@ -88,6 +95,7 @@ function osSection(spec: DomainSpec, phase: Phase): string[] {
   if (spec.virtType === 'xenfv') lines.push(`    <loader type='rom'>/usr/lib/xen/boot/hvmloader</loader>`);
   lines.push(...bootLines);
   if (install === 'network') lines.push(`    <boot dev='network'/>`);
+  if (typeof install === 'object' && 'cdrom' in install) lines.push(`    <boot dev='cdrom'/>`);
   lines.push(`    <boot dev='hd'/>`, '  </os>');
   return lines;
 }
@@ -145,6 +153,19 @@ function diskLines(spec: DomainSpec): string[] {
   });
 }
 
+/** The install ISO, only in the install definition: the installed system has no use for it. */
+function cdromLines(spec: DomainSpec, phase: Phase): string[] {
+  if (phase !== 'install' || typeof spec.install !== 'object' || !('cdrom' in spec.install)) return [];
+  return [
+    `    <disk type='file' device='cdrom'>`,
+    `      <driver name='qemu' type='raw'/>`,
+    `      <source file='${xmlEscape(spec.install.cdrom)}'/>`,
+    isXen(spec.virtType) ? `      <target dev='xvdz' bus='xen'/>` : `      <target dev='hdc' bus='ide'/>`,
+    '      <readonly/>',
+    '    </disk>',
+  ];
+}
+
 function nicLines(spec: DomainSpec): string[] {
   return spec.nics.flatMap((nic) => [
     `    <interface type='bridge'>`,
@@ -200,6 +221,7 @@ export function domainXml(spec: DomainSpec, phase: Phase): string {
     `  <on_crash>${ending}</on_crash>`,
     '  <devices>',
     ...diskLines(spec),
+    ...cdromLines(spec, phase),
     ...nicLines(spec),
     ...consoleLines(spec),
     ...graphicsLines(spec),

@@ -11,7 +11,7 @@ import type { Invocation } from '../cli/invocation.js';
 import { BootwrightError, quote } from '../errors.js';
 import { CobblerClient } from './cobbler-client.js';
 import { formatDisplay, formatList } from './display.js';
-import { type DirectBoot, type DomainSpec, domainXml, type VirtType } from './domain-xml.js';
+import { type DomainSpec, domainXml, type InstallBoot, type VirtType } from './domain-xml.js';
 import { downloadToCache } from './download.js';
 import {
   type InstallData,
@@ -115,7 +115,7 @@ export interface DomainSpecInput {
   install: InstallData;
   disks: DiskSpec[];
   options: Pick<KoanOptions, 'graphics' | 'diskBus' | 'netModel' | 'machine' | 'consoleLog'>;
-  boot: DirectBoot | 'network';
+  boot: InstallBoot;
   pygrub?: string;
 }
 
@@ -145,6 +145,18 @@ export function domainSpecFor(input: DomainSpecInput): DomainSpec {
         }),
     ...(virtType === 'xenpv' ? { pygrub: input.pygrub ?? pygrubPath() } : {}),
   };
+}
+
+/** An image object's ISO: a file on this host, as Koan needs it (it mounts NFS; here an NFS path must be mounted). */
+function imageFile(data: RenderedData, name: string): string {
+  const file = String(data.file ?? '');
+  if (!file.startsWith('/') || !existsSync(file)) {
+    throw new BootwrightError(
+      'E_INVALID',
+      `Image ${quote(name)} names the file ${quote(file)}, which is not on this host; mount or copy it here and set the image's file to that path.`,
+    );
+  }
+  return file;
 }
 
 function defaultVmName(target: Target): string {
@@ -213,8 +225,10 @@ async function installVirtual(
     );
   }
 
-  let boot: DirectBoot | 'network' = 'network';
-  if (!options.pxeBoot) {
+  let boot: InstallBoot = 'network';
+  const image = target.kind === 'image' ? imageFile(data, target.name) : undefined;
+  if (image) boot = { cdrom: image };
+  else if (!options.pxeBoot) {
     const urls = await bootFileUrls(client, data, install);
     const kernel = await downloadToCache(urls.kernel, options.cacheDir, stdout, `downloading ${urls.kernel}`);
     const initrd = await downloadToCache(urls.initrd, options.cacheDir, stdout, `downloading ${urls.initrd}`);
