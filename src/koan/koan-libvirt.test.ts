@@ -255,6 +255,12 @@ describe('bootwright koan with a real libvirtd', () => {
       /^bootwright: Disk image .*vm9-disk0 already exists; remove it, choose another --virt-path, or say --force-path to overwrite it\.\n$/,
     );
     assert.equal(lab.libvirt.virsh(['list', '--all', '--name']).trim(), '');
+    const refused = await statusOf(lab.dataDir, SYSTEM, ['already exists']);
+    assert.match(
+      refused,
+      /koan: Disk image .*vm9-disk0 already exists/,
+      'the timeline says why koan stopped',
+    );
 
     // libvirt refuses to start the VM (no such bridge): the disk koan made and the definition are taken back.
     const fresh = join(lab.work, 'fresh');

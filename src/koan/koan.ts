@@ -173,12 +173,30 @@ async function installVirtual(
   invocation: Invocation,
   deps: KoanDeps,
 ): Promise<number> {
-  const { stdout } = invocation.io;
-  const say = (line: string) => stdout.write(`- ${line}\n`);
   const reporter = new StepReporter(new URL(client.apiUrl).origin, target.kind, target.name, (line) =>
     invocation.io.stderr.write(`bootwright koan: warning: ${line}\n`),
   );
   await reporter.report('start', `koan started on ${hostName()}`);
+  try {
+    return await installWithReports(options, client, data, target, invocation, deps, reporter);
+  } catch (error) {
+    // The timeline says why koan stopped, in the words the operator saw.
+    await reporter.report('failed', error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
+async function installWithReports(
+  options: KoanOptions,
+  client: CobblerClient,
+  data: RenderedData,
+  target: Target,
+  invocation: Invocation,
+  deps: KoanDeps,
+  reporter: StepReporter,
+): Promise<number> {
+  const { stdout } = invocation.io;
+  const say = (line: string) => stdout.write(`- ${line}\n`);
   const install = readInstallData(data, target.kind, target.name, {
     ...(options.kopts ? { kopts: options.kopts } : {}),
     bridges: options.bridges,
@@ -259,7 +277,6 @@ async function installVirtual(
   } catch (error) {
     await libvirt.remove(name);
     await created.remove();
-    await reporter.report('failed', `could not define ${name}: ${(error as Error).message}`);
     throw error;
   }
   await reporter.report(
@@ -278,7 +295,6 @@ async function installVirtual(
   }
   const ending = await waitForInstall(libvirt, name, { intervalMs: options.pollIntervalMs, say });
   if (ending === 'crashed') {
-    await reporter.report('failed', `the installer in ${name} crashed`);
     throw new BootwrightError(
       'E_UNAVAILABLE',
       `The installer in ${quote(name)} crashed; read its console${spec.consoleLog ? ` in ${spec.consoleLog}` : ` ("virsh console ${name}")`}, then "virsh start ${name}" or run koan again.`,
