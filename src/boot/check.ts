@@ -5,7 +5,6 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
-import { isLocalAddress } from '../dhcp/server.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
 import { findLoader, loaderSpecs } from './loaders.js';

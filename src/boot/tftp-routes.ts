@@ -77,7 +77,7 @@ export function distroImageRoute(boot: BootFiles): TftpRoute {
       const found = await boot.distroFile(match[1] as string, match[2] as string);
       if (found?.treePath !== undefined) return treeTftpFile(boot, found.distro, found.treePath);
       // Only files on this server: TFTP clients cannot follow a URL.
-      if (!found || !found.source.startsWith('/')) return undefined;
+      if (!found?.source.startsWith('/')) return undefined;
       return openRegularFile(found.source, path);
     },
   };

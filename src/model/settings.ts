@@ -2,7 +2,7 @@
 // `bootwright serve` work; operators change them with `bootwright setting edit --name=N --value=V`.
 
 import { BootwrightError, invalid, quote } from '../errors.js';
-import type { FieldDef, FieldType } from './fields.js';
+import type { FieldDef } from './fields.js';
 import { diskDrivers, f, virtTypes } from './fields.js';
 import type { FieldValue } from './kinds.js';
 import { parseFieldValue } from './parse-field.js';
