@@ -7,21 +7,17 @@
 // the first run downloads the kernel and busybox-static with apt-get into the test cache.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
+import { exited, onPath, readConsole, startServeInNamespace } from '../testing/guest-run.js';
 import { canCreateNetns } from '../testing/netns.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { findLoader } from './loaders.js';
 
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GUEST_MAC = '52:54:00:b0:07:01';
 // A system with a MAC only: its address comes from the dynamic pool, and its lease ties TFTP and HTTP to it.
 const GUEST_IP = '192.0.2.100';
@@ -32,32 +28,11 @@ const IPXE_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
 /** A PXE boot takes about 25 s under TCG, most of it iPXE waiting for an IPv6 router that never answers. */
 const BOOT_DEADLINE_MS = 150_000;
 
-interface ServeProcess {
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
 interface TimelineEvent {
   type: string;
   mac?: string;
   ip?: string;
   detail: { path?: string; bytes?: number; bootFile?: string; address?: string };
-}
-
-/** Resolves with the exit code, or undefined when the process is still running at the deadline (then killed). */
-async function exited(child: ChildProcess, timeoutMs: number): Promise<number | null | undefined> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, timeoutMs);
-  try {
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return timedOut ? undefined : code;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The store a user prepares with the CLI before `serve`: DHCP settings, and the distro, profile and system. */
@@ -83,51 +58,6 @@ async function configure(dataDir: string, kernel: string, initrd: string): Promi
     const code = await main(['--data-dir', dataDir, ...argv], { stdout: { write }, stderr: { write } });
     assert.equal(code, 0, `bootwright ${argv.join(' ')}: ${output}`);
   }
-}
-
-/** `bootwright serve` on the real ports inside the namespace, from source, as `node --import tsx` runs it. */
-async function startServe(ns: TapNamespace, dataDir: string): Promise<ServeProcess> {
-  const child = ns.spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(projectRoot, 'src', 'cli', 'run.ts'),
-      'serve',
-      `--data-dir=${dataDir}`,
-      '--host=0.0.0.0',
-      '--port=80',
-      '--tftp-port=69',
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const deadline = Date.now() + 30_000;
-  while (!stdout.includes('serving http') && child.exitCode === null && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.match(
-    stdout,
-    /serving http on port 80, tftp on port 69/,
-    `bootwright serve did not start: ${stderr}`,
-  );
-  return {
-    stderr: () => stderr,
-    stop: async () => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
-      await exited(child, 10_000);
-    },
-  };
-}
-
-/** The serial console as text: without the terminal escapes SeaBIOS and iPXE write, and without carriage returns. */
-function readConsole(path: string): string {
-  if (!existsSync(path)) return '(no console output)';
-  const escapes = new RegExp(`${String.fromCharCode(27)}(\\[[0-9;?]*[A-Za-z]|c)`, 'g');
-  return readFileSync(path, 'latin1').replace(escapes, '').replaceAll('\r', '');
 }
 
 /** The system's events as the REST API gives them, asked from inside the namespace; none when it cannot answer. */
@@ -185,7 +115,7 @@ describe('a real PXE boot', { skip }, () => {
     const dataDir = join(work, 'data');
     await configure(dataDir, kernel, initrd);
     // Started before QEMU opens the tap, while the bridge has no carrier, like a libvirt network with no guest up.
-    const server = await startServe(ns, dataDir);
+    const server = await startServeInNamespace(ns, dataDir);
 
     const consoleLog = join(work, 'console.log');
     const started = Date.now();
@@ -337,12 +267,3 @@ describe('a real PXE boot', { skip }, () => {
     await server.stop();
   });
 });
-
-function onPath(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
