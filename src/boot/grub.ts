@@ -53,11 +53,11 @@ export function renderGrubMain(entries: InstallEntry[], timeoutLabel?: string): 
     '# bootwright: rendered on request; per-machine configs live in $prefix/system/<mac>.',
     'set timeout=20',
     `set default=${quoteGrub(timeoutLabel ?? 'Local disk')}`,
+    // Not `[ -f ... ]`: GRUB's test cannot see files over TFTP (its net fs lists no directory), so the per-MAC
+    // file was never read. configfile runs it as the menu when it opens, and fails on to the profiles when it does
+    // not (as MAAS and Foreman chain their per-MAC GRUB configs).
     'if [ -n "${net_default_mac}" ]; then',
-    '  if [ -f "${prefix}/system/${net_default_mac}" ]; then',
-    '    source "${prefix}/system/${net_default_mac}"',
-    '    return',
-    '  fi',
+    '  configfile "${prefix}/system/${net_default_mac}"',
     'fi',
     ...localMenuEntry,
   ];

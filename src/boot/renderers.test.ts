@@ -109,9 +109,9 @@ menuentry 'vm9' --class gnu-linux --class os {
     );
   });
 
-  it('sources the per-MAC file from the shared grub.cfg', () => {
+  it('reads the per-MAC file from the shared grub.cfg', () => {
     const text = renderGrubMain([entry]);
-    assert.match(text, /source "\$\{prefix\}\/system\/\$\{net_default_mac\}"/);
+    assert.match(text, /configfile "\$\{prefix\}\/system\/\$\{net_default_mac\}"/);
     assert.match(text, /menuentry 'vm9'/);
   });
 });

@@ -291,6 +291,50 @@ export const koanCommand: CommandSpec = {
   ],
 };
 
+/** `bootwright lab ...` (src/lab/lab-commands.ts): an isolated install network with real VMs on this machine. */
+const labOptions = [
+  option('lab_dir', 'Directory of the lab: its data, disks, consoles (default: DATA-DIR/lab)', 'DIR'),
+  option('lab_name', 'Name of the lab and its network namespace (default: bootwright-lab)', 'NAME', ['name']),
+];
+export const labCommands: readonly CommandSpec[] = [
+  {
+    words: ['lab', 'up'],
+    summary:
+      'Start a lab: a network namespace with its own bootwright server, DHCP included, and a test profile',
+    options: [
+      ...labOptions,
+      option(
+        'cache_dir',
+        "Where the Debian packages of the lab's guest are kept (default: LAB-DIR/cache)",
+        'DIR',
+      ),
+    ],
+  },
+  {
+    words: ['lab', 'boot'],
+    summary:
+      'Boot a lab system in a VM (--pxe: QEMU network boot; --koan: koan through libvirt) and follow it',
+    options: [
+      ...labOptions,
+      option('system', 'The system to boot (add it to the lab data directory first)', 'NAME'),
+      option('pxe', 'Network-boot QEMU with the MAC of the system, then its disk'),
+      option('koan', 'Install with "bootwright koan --virt --vm-poll" into a private libvirtd of the lab'),
+      option('first_boot', "With --koan: also wait until the installed VM's first boot powers off"),
+      option('timeout', 'Give up after this many seconds (default 600)', 'SECONDS'),
+    ],
+  },
+  {
+    words: ['lab', 'status'],
+    summary: 'Print whether the lab runs, its processes and guests, and its installs',
+    options: labOptions,
+  },
+  {
+    words: ['lab', 'down'],
+    summary: 'Stop the lab: guests, libvirtd, server, namespace; its data stays unless --purge',
+    options: [...labOptions, option('purge', 'Also remove the lab directory')],
+  },
+];
+
 /** Every command with its own flags, in help order; `serve` parses its own flags. */
 export const commands: readonly CommandSpec[] = [
   ...objectKinds.flatMap((kind) =>
@@ -423,6 +467,7 @@ export const commands: readonly CommandSpec[] = [
       option('config_format', 'Which form: hosts, bind or dnsmasq', 'hosts|bind|dnsmasq', ['format']),
     ],
   },
+  ...labCommands,
 ];
 
 /** Top-level words and what they are, for `bootwright --help`. */
@@ -433,6 +478,10 @@ export const topics: readonly { word: string; summary: string }[] = [
   { word: 'template', summary: 'Autoinstall templates: list, show, edit, remove' },
   { word: 'snippet', summary: 'Template snippets: list, show, edit, remove' },
   { word: 'serve', summary: 'Run the boot server (see "bootwright serve --help")' },
+  {
+    word: 'lab',
+    summary: 'A private install network with real VMs to try bootwright: up, boot, status, down',
+  },
   ...commands
     .filter((command) => command.words.length === 1)
     .map((command) => ({ word: command.words[0] as string, summary: command.summary })),

@@ -117,6 +117,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const { runKoan } = await import('../koan/koan.js');
     return runKoan(invocation);
   }
+  // A private install network with real VMs (src/lab/); loaded only here, as it pulls in the process machinery.
+  if (word === 'lab') {
+    const { runLabCommand } = await import('../lab/lab-commands.js');
+    return runLabCommand(action, invocation, globals.dataDir);
+  }
   // Configuration for a site's own DHCP and DNS servers (src/external/).
   if (word === 'dhcp-config' || word === 'dns-config') {
     await runExternalConfigCommand(word, invocation, globals);

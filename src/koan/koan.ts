@@ -272,6 +272,11 @@ async function installWithReports(
     // The install runs as a transient domain; the definition kept is the installed one, so that whatever ends the
     // install (power-off, reboot, crash), what libvirt starts next is the installed system.
     await libvirt.createTransient(domainXml(spec, 'install'));
+    // Reported at once: the installer is already running and will soon report steps of its own.
+    await reporter.report(
+      'started',
+      `started the installer in ${name} (${virtType}, libvirt at ${libvirt.uri})`,
+    );
     await libvirt.define(domainXml(spec, 'installed'));
     if (options.autoBoot || install.autoBoot) await libvirt.setAutostart(name);
   } catch (error) {
@@ -279,11 +284,7 @@ async function installWithReports(
     await created.remove();
     throw error;
   }
-  await reporter.report(
-    'defined',
-    `defined virtual machine ${name} (${virtType}) in libvirt at ${libvirt.uri}`,
-  );
-  await reporter.report('started', `started the installer in ${name}`);
+  await reporter.report('defined', `defined the installed system ${name} for after the install`);
   say(
     `the installer runs in ${virtType} virtual machine ${name}; its console is copied to ${spec.consoleLog}`,
   );

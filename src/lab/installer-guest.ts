@@ -20,6 +20,8 @@
 //   bootwright.hostname=FQDN | hostname=FQDN   the name first boot asks the node classifier about; else the
 //                                   lease's host name (DHCP option 12, with option 15's domain when it has no dot)
 //   bootwright.firstboot            set by the installed disk's extlinux.conf, with the three above
+// The install ends as the kickstart says: `reboot` reboots (reboot -f; QEMU -no-reboot exits instead), anything
+// else powers off. The first boot from disk always powers off, failures too.
 // It installs to /dev/vda (one partition, /dev/vda1) and uses the first NIC, eth0.
 // Needs apt (a reachable Debian mirror the first time), dpkg-deb, cpio and ldd; xz or zstd when modules are
 // compressed.
@@ -63,6 +65,8 @@ export const installerMarkers = {
   installed: 'bootwright-installer: installed to ',
   post: 'bootwright-installer: %post done',
   poweroff: 'bootwright-installer: powering off',
+  /** The install ends this way when the kickstart's last power command is `reboot`. */
+  reboot: 'bootwright-installer: rebooting',
   /** Every line of the first boot: `installed system booted from disk`, the install record, the classifier's answer. */
   firstboot: 'bootwright-firstboot: ',
   /** Followed by what went wrong; the guest powers off after it, in either mode. */
@@ -318,7 +322,7 @@ exec wget "$@" "$url"
 `;
 
 const initScript = `#!/bin/sh
-# The installer guest's /init: see src/testing/installer-guest.ts.
+# The installer guest's /init: see src/lab/installer-guest.ts.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -330,6 +334,7 @@ PRE='${installerMarkers.pre}'
 INSTALLED='${installerMarkers.installed}'
 POST='${installerMarkers.post}'
 POWEROFF='${installerMarkers.poweroff}'
+REBOOT='${installerMarkers.reboot}'
 FIRSTBOOT='${installerMarkers.firstboot}'
 FAILED='${installerMarkers.failed}'
 DISK=/dev/vda
@@ -337,17 +342,37 @@ SYSIMAGE=/mnt/sysimage
 
 say() { echo "bootwright-installer: $*"; }
 
-power_off() {
+# stop_machine poweroff|reboot: with the disk synced and the installed system unmounted.
+stop_machine() {
   sync
   for m in $SYSIMAGE/dev $SYSIMAGE/sys $SYSIMAGE/proc $SYSIMAGE; do umount "$m" 2>/dev/null; done
-  echo "$POWEROFF"
-  poweroff -f
+  if [ "$1" = reboot ]; then
+    echo "$REBOOT"
+    reboot -f
+  else
+    echo "$POWEROFF"
+    poweroff -f
+  fi
   sleep 60
 }
+
+power_off() { stop_machine poweroff; }
 
 fail() {
   echo "$FAILED$*"
   power_off
+}
+
+# How Anaconda ends an install: the kickstart's last reboot/poweroff/shutdown/halt command outside its %sections
+# (%include is a command, not a section); this guest powers off when there is none.
+finish_install() {
+  finish=$(awk '
+    /^%end([ \\t]|$)/ { section = 0; next }
+    /^%(pre|pre-install|post|packages|addon|anaconda|onerror|traceback)([ \\t]|$)/ { section = 1; next }
+    !section && $1 ~ /^(reboot|poweroff|shutdown|halt)$/ { last = $1 }
+    END { print last }
+  ' /tmp/ks.cfg)
+  if [ "$finish" = reboot ]; then stop_machine reboot; else stop_machine poweroff; fi
 }
 
 cmdline=$(cat /proc/cmdline)
@@ -518,7 +543,7 @@ install() {
   for dir in proc sys dev; do mkdir -p $SYSIMAGE/$dir && mount -o bind /$dir $SYSIMAGE/$dir; done
   for file in /tmp/ks/*-post.sh; do [ -e "$file" ] && run_section post "$file"; done
   echo "$POST"
-  power_off
+  finish_install
 }
 
 firstboot() {

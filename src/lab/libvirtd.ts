@@ -1,6 +1,8 @@
-// A real libvirtd (with its virtlogd) for one test, run inside a network namespace so that the guests' taps land
-// there, and stopped when the test ends. Needs root and the Debian packages libvirt-daemon-system, libvirt-clients
-// and qemu-system-x86; no systemd or D-Bus (libvirtd logs harmless D-Bus errors without them).
+// A private libvirtd (with its virtlogd) run inside a network namespace so that the guests' taps land there: for one
+// test (startTestLibvirtd, stopped when the test ends) or for `bootwright lab` (startLabLibvirtd, detached, its pids
+// kept in the lab's state and stopped by `bootwright lab down`). Needs root and the Debian packages
+// libvirt-daemon-system, libvirt-clients and qemu-system-x86; no systemd or D-Bus (libvirtd logs harmless D-Bus
+// errors without them).
 //
 // Both daemons run in a private mount namespace that hides some of the host from them:
 // - /dev/kvm is covered by an empty mode-000 file. Where KVM is nested and broken, libvirtd re-probes the
@@ -8,18 +10,22 @@
 // - /etc/libvirt/qemu.conf is a copy ending in `namespaces = [ ]`: libvirt's per-guest /dev namespace would try to
 //   move a /dev/kvm mount into place and fail ("Unable to move ... mount to /dev/kvm").
 // - /etc/libvirt/qemu (persistent guest definitions, the host's autostarted networks) and /var/log/libvirt (the
-//   guests' QEMU logs) are empty directories of the test, so nothing the test defines is left on the host.
+//   guests' QEMU logs) are empty directories of the test (or of the lab), so nothing defined there reaches the host.
+// - For the lab only, QEMU runs as root: its disks and consoles live under the lab directory, which may sit in a
+//   home directory that the libvirt-qemu user cannot enter.
 // Sockets, pid files and state stay at libvirt's fixed paths (/run/libvirt, /var/lib/libvirt), so only one libvirtd
-// can run at a time: a lock file makes harnesses in other test files wait for each other, and a libvirtd or virtlogd
-// that no harness started is an error rather than something to kill.
+// can run at a time: a lock file makes harnesses in other test files (and a lab) wait for each other, and a libvirtd
+// or virtlogd that no harness started is an error rather than something to kill. A lab's lock names its daemons,
+// so it holds for as long as either runs.
 
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -84,38 +90,96 @@ export async function startTestLibvirtd(netns: string, t?: TestContext): Promise
   if (unavailable) throw new Error(unavailable);
   await acquireLock();
   let dir: string | undefined;
-  let daemons: Daemon[] = [];
   try {
-    refuseForeignDaemons();
     dir = mkdtempSync(join(tmpdir(), 'bootwright-libvirtd-'));
-    const mountArgs = prepareMounts(dir);
-    const virtlogd = startDaemon('virtlogd', netns, mountArgs, join(dir, 'virtlogd.pid'));
-    daemons = [virtlogd];
-    await waitFor(virtlogd, () => socketAnswers(virtlogdSocket), `${virtlogdSocket} to accept connections`);
-    const libvirtd = startDaemon('libvirtd', netns, mountArgs, join(dir, 'libvirtd.pid'));
-    daemons = [virtlogd, libvirtd];
-    await waitFor(libvirtd, () => virshAnswers(), `"virsh -c ${uri} version" to answer`);
+    const { virtlogd, libvirtd } = await startDaemons(netns, dir, { detached: false });
     const harness = makeHarness(dir, virtlogd, libvirtd);
     t?.after(() => harness.stop());
     return harness;
   } catch (error) {
-    const logs = daemons.map((daemon) => daemon.tail()).join('\n');
-    try {
-      await stopDaemons(daemons);
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      releaseLock();
-    }
-    if (logs) (error as Error).message += `\n${logs}`;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    releaseLock();
     throw error;
   }
 }
 
-interface Daemon {
+export interface LibvirtdPids {
+  libvirtd: number;
+  virtlogd: number;
+}
+
+/**
+ * Starts virtlogd and libvirtd inside `netns` for a lab: detached, so they outlive this process, with their output in
+ * `dir`/libvirtd.log and their private files in `dir`, which is kept. The lock names the libvirtd from then on.
+ */
+export async function startLabLibvirtd(netns: string, dir: string): Promise<LibvirtdPids> {
+  await acquireLock();
+  try {
+    mkdirSync(dir, { recursive: true });
+    const { virtlogd, libvirtd } = await startDaemons(netns, dir, {
+      detached: true,
+      logFile: join(dir, 'libvirtd.log'),
+    });
+    // Both daemons: the lock holds until the last of them is gone, since either one owns global sockets.
+    writeFileSync(lockFile, `${libvirtd.pid}\n${virtlogd.pid}\n`);
+    lockHeld = false;
+    return { libvirtd: libvirtd.pid, virtlogd: virtlogd.pid };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+/** Whether a lab's daemons both still run. */
+export function labLibvirtdAlive(pids: LibvirtdPids): boolean {
+  return isAlive(pids.libvirtd) && isAlive(pids.virtlogd);
+}
+
+/** Destroys and undefines the lab's guests, stops both daemons and the QEMU they left, and frees the lock. */
+export async function stopLabLibvirtd(pids: LibvirtdPids): Promise<void> {
+  if (isAlive(pids.libvirtd)) removeGuests();
+  await stopDaemons([
+    { name: 'virtlogd', pid: pids.virtlogd },
+    { name: 'libvirtd', pid: pids.libvirtd },
+  ]);
+  const holders = lockHolders();
+  if (holders.includes(pids.libvirtd) || !holders.some(isAlive)) rmSync(lockFile, { force: true });
+}
+
+interface DaemonPid {
   name: string;
-  child: ChildProcess;
   pid: number;
+}
+
+interface Daemon extends DaemonPid {
   tail(): string;
+}
+
+type DaemonOutput = { detached: false } | { detached: true; logFile: string };
+
+/** Both daemons, each waited for until it answers; on failure both are stopped and the error carries their output. */
+async function startDaemons(
+  netns: string,
+  dir: string,
+  output: DaemonOutput,
+): Promise<{ virtlogd: Daemon; libvirtd: Daemon }> {
+  let daemons: Daemon[] = [];
+  try {
+    refuseForeignDaemons();
+    const mountArgs = prepareMounts(dir, output.detached);
+    const virtlogd = startDaemon('virtlogd', netns, mountArgs, join(dir, 'virtlogd.pid'), output);
+    daemons = [virtlogd];
+    await waitFor(virtlogd, () => socketAnswers(virtlogdSocket), `${virtlogdSocket} to accept connections`);
+    const libvirtd = startDaemon('libvirtd', netns, mountArgs, join(dir, 'libvirtd.pid'), output);
+    daemons = [virtlogd, libvirtd];
+    await waitFor(libvirtd, () => virshAnswers(), `"virsh -c ${uri} version" to answer`);
+    return { virtlogd, libvirtd };
+  } catch (error) {
+    const logs = daemons.map((daemon) => daemon.tail()).join('\n');
+    await stopDaemons(daemons);
+    if (logs) (error as Error).message += `\n${logs}`;
+    throw error;
+  }
 }
 
 function makeHarness(dir: string, virtlogd: Daemon, libvirtd: Daemon): TestLibvirtd {
@@ -130,7 +194,7 @@ function makeHarness(dir: string, virtlogd: Daemon, libvirtd: Daemon): TestLibvi
     stop() {
       stopping ??= (async () => {
         try {
-          if (isRunning(libvirtd.child)) removeGuests();
+          if (isAlive(libvirtd.pid)) removeGuests();
           await stopDaemons([libvirtd, virtlogd]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
@@ -143,7 +207,8 @@ function makeHarness(dir: string, virtlogd: Daemon, libvirtd: Daemon): TestLibvi
   return harness;
 }
 
-function virsh(args: string[]): string {
+/** Runs `virsh -c qemu:///system ...args` and returns its stdout; a failure throws with virsh's stderr. */
+export function virsh(args: string[]): string {
   try {
     return execFileSync('virsh', ['-c', uri, ...args], {
       encoding: 'utf8',
@@ -187,14 +252,17 @@ function removeGuests(): void {
  * The files bind-mounted in the daemons' private mount namespace, as arguments of `mountScript`. The empty file
  * over /dev/kvm must be a regular file owned by root with mode 000, so that nothing in the namespace can open it.
  */
-function prepareMounts(dir: string): string[] {
+function prepareMounts(dir: string, qemuAsRoot: boolean): string[] {
   const noKvm = join(dir, 'no-kvm');
   writeFileSync(noKvm, '');
   chmodSync(noKvm, 0o000);
   const qemuConf = join(dir, 'qemu.conf');
   writeFileSync(
     qemuConf,
-    `${readFileSync('/etc/libvirt/qemu.conf', 'utf8')}\n# bootwright test harness: no per-guest /dev namespace.\nnamespaces = [ ]\n`,
+    `${readFileSync('/etc/libvirt/qemu.conf', 'utf8')}\n# bootwright test harness: no per-guest /dev namespace.\nnamespaces = [ ]\n` +
+      (qemuAsRoot
+        ? '# bootwright lab: QEMU reaches the lab directory wherever it is.\nuser = "root"\ngroup = "root"\n'
+        : ''),
   );
   const etcQemu = join(dir, 'etc-qemu');
   mkdirSync(join(etcQemu, 'networks', 'autostart'), { recursive: true });
@@ -215,9 +283,16 @@ exec "$@"`;
 /**
  * `ip netns exec`, `unshare` and `sh -c 'exec ...'` each replace themselves with the next program, so the child's
  * pid is the daemon's own: stopping it by pid needs no process-group games. Run in the foreground (no --daemon),
- * the daemons log to stderr.
+ * the daemons log to stderr: kept in memory for a test, appended to a file for a detached (lab) daemon.
  */
-function startDaemon(name: string, netns: string, mountArgs: string[], pidFile: string): Daemon {
+function startDaemon(
+  name: string,
+  netns: string,
+  mountArgs: string[],
+  pidFile: string,
+  output: DaemonOutput,
+): Daemon {
+  const logFd = output.detached ? openSync(output.logFile, 'a') : undefined;
   const child = spawn(
     'ip',
     [
@@ -226,31 +301,46 @@ function startDaemon(name: string, netns: string, mountArgs: string[], pidFile: 
       ...['sh', '-c', mountScript, 'sh', ...mountArgs],
       ...[name, '--pid-file', pidFile],
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    logFd === undefined
+      ? { stdio: ['ignore', 'pipe', 'pipe'] }
+      : { stdio: ['ignore', logFd, logFd], detached: true },
   );
-  let output = '';
+  if (logFd !== undefined) {
+    closeSync(logFd);
+    child.unref();
+  }
+  let kept = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-logTailChars);
+    kept = (kept + chunk.toString()).slice(-logTailChars);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   child.on('error', (error) => keep(Buffer.from(`${error.message}\n`)));
   if (child.pid === undefined) throw new Error(`Cannot start ${name} in network namespace "${netns}".`);
+  const pid = child.pid;
   return {
     name,
-    child,
-    pid: child.pid,
+    pid,
     tail() {
-      const exit = isRunning(child) ? '' : ` (exited: ${child.exitCode ?? child.signalCode})`;
-      return `--- ${name} output, pid ${child.pid}${exit} ---\n${output.trimEnd()}`;
+      const text = output.detached ? readTail(output.logFile) : kept;
+      const exit = isAlive(pid) ? '' : ' (exited)';
+      return `--- ${name} output, pid ${pid}${exit} ---\n${text.trimEnd()}`;
     },
   };
+}
+
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-logTailChars);
+  } catch {
+    return '';
+  }
 }
 
 async function waitFor(daemon: Daemon, ready: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + startDeadlineMs;
   while (!(await ready())) {
-    if (!isRunning(daemon.child)) {
+    if (!isAlive(daemon.pid)) {
       throw new Error(`${daemon.name} exited while waiting for ${what}.`);
     }
     if (Date.now() > deadline) {
@@ -282,12 +372,12 @@ function virshAnswers(): Promise<boolean> {
  * namespace was made by `unshare` for them alone, and QEMU shares libvirtd's (`namespaces = [ ]`), so this finds
  * exactly the guests of this libvirtd, not QEMU processes that other tests run themselves.
  */
-async function stopDaemons(daemons: readonly Daemon[]): Promise<void> {
+async function stopDaemons(daemons: readonly DaemonPid[]): Promise<void> {
   const namespaces = new Set(
     daemons.map((daemon) => mountNamespaceOf(daemon.pid)).filter((ns) => ns !== undefined),
   );
   // libvirtd first: it still talks to virtlogd while shutting down.
-  for (const daemon of [...daemons].reverse()) await terminate(daemon.child);
+  for (const daemon of [...daemons].reverse()) await terminate(daemon.pid);
   for (let round = 0; round < 50; round++) {
     const left = processesIn(namespaces);
     if (left.length === 0) return;
@@ -300,22 +390,26 @@ async function stopDaemons(daemons: readonly Daemon[]): Promise<void> {
     }
     await sleep(100);
   }
-  throw new Error(`Processes ${processesIn(namespaces).join(', ')} of the test libvirtd survive SIGKILL.`);
+  throw new Error(`Processes ${processesIn(namespaces).join(', ')} of the private libvirtd survive SIGKILL.`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (!isRunning(child)) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = sleep(stopGraceMs).then(() => 'timeout' as const);
-  if ((await Promise.race([exited, timer])) === 'timeout' && isRunning(child)) {
-    child.kill('SIGKILL');
-    await exited;
+/** SIGTERM, then SIGKILL after the grace period; by pid, so that it works on daemons another process started. */
+async function terminate(pid: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
   }
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
+  const deadline = Date.now() + stopGraceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  while (isAlive(pid)) await sleep(50);
 }
 
 function mountNamespaceOf(pid: number | string): string | undefined {
@@ -418,19 +512,30 @@ async function acquireLock(): Promise<void> {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const holder = pidFromFile(lockFile);
-      if (holder === undefined || !isAlive(holder)) {
+      if (!lockHolders().some(isAlive)) {
         rmSync(lockFile, { force: true });
         continue;
       }
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `Cannot start a test libvirtd: another test (node pid ${pidFromFile(lockFile)}, lock ${lockFile}) has run ` +
-          `one for over ${lockDeadlineMs / 60_000} minutes.`,
+        `Cannot start a private libvirtd: another test or a bootwright lab (pid ${pidFromFile(lockFile)}, lock ` +
+          `${lockFile}) has run one for over ${lockDeadlineMs / 60_000} minutes; "bootwright lab down" stops a lab's.`,
       );
     }
     await sleep(250);
+  }
+}
+
+/** The pids in the lock: a test's node process, or a lab's libvirtd and virtlogd. */
+function lockHolders(): number[] {
+  try {
+    return readFileSync(lockFile, 'utf8')
+      .split('\n')
+      .map(Number)
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
+  } catch {
+    return [];
   }
 }
 
