@@ -194,8 +194,7 @@ const koanFlag = (key: string, short: string | undefined, help: string, placehol
  */
 export const koanCommand: CommandSpec = {
   words: ['koan'],
-  summary:
-    'Install a virtual machine (or reinstall this host) from a bootwright or Cobbler server, like koan',
+  summary: 'Install a VM, or reinstall this host, from a bootwright or Cobbler server (koan)',
   options: [
     koanFlag('server', 's', 'Server host name or address (default: $COBBLER_SERVER)', 'HOST'),
     koanFlag('port', 't', 'Server port (default: https on 443, then http on 80, as koan tries)', 'PORT'),
