@@ -82,7 +82,8 @@ export function buildGuestInitrd(workDir: string, cacheDir = testCacheDir()): st
   writeFileSync(join(tree, 'init'), init, { mode: 0o755 });
   // The kernel's built-in initramfs already has /dev/console, which /init's output goes to.
   const initrd = join(workDir, 'initrd.img');
-  execFileSync('sh', ['-c', `find . | cpio -o -H newc -R 0:0 --quiet > '${initrd}'`], {
+  // The path goes in as $1, never into the shell line: a lab directory may hold any character.
+  execFileSync('sh', ['-c', 'find . | cpio -o -H newc -R 0:0 --quiet > "$1"', 'sh', initrd], {
     cwd: tree,
     stdio: 'pipe',
   });

@@ -155,7 +155,8 @@ export function buildInstallerGuest(workDir: string, cacheDir = testCacheDir()):
 
 /** Uncompressed newc, owned by root: the kernel unpacks it as it is, and concatenated archives stay valid. */
 function writeCpio(tree: string, output: string): void {
-  execFileSync('sh', ['-c', `find . | cpio -o -H newc -R 0:0 --quiet > '${output}'`], {
+  // The path goes in as $1, never into the shell line: a lab directory may hold any character.
+  execFileSync('sh', ['-c', 'find . | cpio -o -H newc -R 0:0 --quiet > "$1"', 'sh', output], {
     cwd: tree,
     stdio: 'pipe',
   });
