@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { main } from '../cli/main.js';
 import { buildInstallerGuest, installerMarkers } from '../lab/installer-guest.js';
+import { installNetworkSettings } from '../lab/lab-network.js';
 import { describeEvent } from '../status/install-status.js';
 import type { StoredEvent } from '../store/store.js';
 import {
   assertTools,
   configureStore,
   exited,
+  guestTools,
   readConsole,
   type ServeProcess,
   startServeInNamespace,
@@ -48,15 +50,7 @@ export interface Lab {
  * installs print on the serial console), then `extra` commands, then the server.
  */
 export async function startLab(t: TestContext, prefix: string, extra: string[][]): Promise<Lab> {
-  assertTools([
-    ['qemu-system-x86_64', 'qemu-system-x86'],
-    ['cpio', 'cpio'],
-    ['curl', 'curl'],
-    ['ip', 'iproute2'],
-    ['apt-get', 'apt'],
-    ['dpkg-deb', 'dpkg'],
-    ['ldd', 'libc-bin'],
-  ]);
+  assertTools(guestTools);
   assert.ok(existsSync(IPXE_ROM), `${IPXE_ROM} is missing: install the Debian package ipxe-qemu.`);
   // The namespace first: `after` hooks run in order, so its processes are killed before their files go.
   const ns = await createTapNamespace(t, { prefix });
@@ -64,12 +58,7 @@ export async function startLab(t: TestContext, prefix: string, extra: string[][]
   const { kernel, initrd } = buildInstallerGuest(work);
   const dataDir = join(work, 'data');
   await configureStore(dataDir, [
-    ['setting', 'edit', '--name=server', `--value=${ns.address}`],
-    ['setting', 'edit', '--name=next_server', `--value=${ns.address}`],
-    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
-    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ...installNetworkSettings(ns.address),
     [
       ...['distro', 'add', `--name=${DISTRO}`, `--kernel=${kernel}`, `--initrd=${initrd}`],
       ...['--arch=x86_64', '--breed=redhat', '--os-version=rhel9'],

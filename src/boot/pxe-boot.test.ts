@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { main } from '../cli/main.js';
 import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
+import { installNetworkSettings } from '../lab/lab-network.js';
 import { exited, onPath, readConsole, startServeInNamespace } from '../testing/guest-run.js';
 import { canCreateNetns } from '../testing/netns.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
@@ -38,12 +39,7 @@ interface TimelineEvent {
 /** The store a user prepares with the CLI before `serve`: DHCP settings, and the distro, profile and system. */
 async function configure(dataDir: string, kernel: string, initrd: string): Promise<void> {
   const commands = [
-    ['setting', 'edit', '--name=server', '--value=192.0.2.1'],
-    ['setting', 'edit', '--name=next_server', '--value=192.0.2.1'],
-    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
-    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ...installNetworkSettings('192.0.2.1'),
     ['distro', 'add', `--name=${DISTRO}`, `--kernel=${kernel}`, `--initrd=${initrd}`, '--arch=x86_64'],
     ['distro', 'edit', `--name=${DISTRO}`, '--breed=redhat', '--os-version=rhel9'],
     // panic=-1: a guest that cannot run /init reboots at once, and QEMU (-no-reboot) exits instead of hanging.

@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { buildInstallerGuest, installerMarkers } from '../lab/installer-guest.js';
+import { installNetworkSettings } from '../lab/lab-network.js';
 import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../lab/libvirtd.js';
 import {
   assertInOrder,
@@ -92,12 +93,7 @@ async function startLab(t: TestContext, prefix: string): Promise<Lab> {
   const { kernel, initrd } = buildInstallerGuest(work);
   const dataDir = join(work, 'data');
   await configureStore(dataDir, [
-    ['setting', 'edit', '--name=server', `--value=${ns.address}`],
-    ['setting', 'edit', '--name=next_server', `--value=${ns.address}`],
-    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
-    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ...installNetworkSettings(ns.address),
     [
       'distro',
       'add',

@@ -12,8 +12,9 @@ import { before, describe, it, type TestContext } from 'node:test';
 import { main } from '../cli/main.js';
 import {
   assertInOrder,
+  assertTools,
   exited,
-  onPath,
+  guestTools,
   readConsole,
   type ServeProcess,
   startServeInNamespace,
@@ -23,6 +24,7 @@ import { canCreateNetns } from '../testing/netns.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
+import { installNetworkSettings } from './lab-network.js';
 
 const GUEST_MAC = '52:54:00:b0:07:09';
 const SYSTEM = 'vm9';
@@ -46,20 +48,7 @@ interface TimelineEvent {
 const skip = canCreateNetns() ? false : 'needs root to create network namespaces and tap devices';
 
 describe('the installer guest', { skip }, () => {
-  before(() => {
-    const missing = [
-      ['qemu-system-x86_64', 'qemu-system-x86'],
-      ['cpio', 'cpio'],
-      ['curl', 'curl'],
-      ['ip', 'iproute2'],
-      ['apt-get', 'apt'],
-      ['dpkg-deb', 'dpkg'],
-      ['ldd', 'libc-bin'],
-    ]
-      .filter(([tool]) => !onPath(tool as string))
-      .map(([, pkg]) => pkg);
-    assert.deepEqual(missing, [], `Install the Debian packages: ${missing.join(', ')}.`);
-  });
+  before(() => assertTools(guestTools));
 
   it('installs from a kickstart, running %pre and %post, then boots the installed disk on its own', {
     timeout: 2 * BOOT_DEADLINE_MS + 60_000,
@@ -156,12 +145,7 @@ describe('the installer guest', { skip }, () => {
 /** The store a user prepares with the CLI before `serve`: full DHCP on the bridge, and a system with a host name. */
 async function configure(dataDir: string, kernel: string, initrd: string): Promise<void> {
   const commands = [
-    ['setting', 'edit', '--name=server', '--value=192.0.2.1'],
-    ['setting', 'edit', '--name=next_server', '--value=192.0.2.1'],
-    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
-    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ...installNetworkSettings('192.0.2.1'),
     ['distro', 'add', '--name=installer-x86_64', `--kernel=${kernel}`, `--initrd=${initrd}`, '--arch=x86_64'],
     ['distro', 'edit', '--name=installer-x86_64', '--breed=redhat', '--os-version=rhel9'],
     ['profile', 'add', '--name=installer', '--distro=installer-x86_64'],

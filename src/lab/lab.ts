@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { BootwrightError } from '../errors.js';
 import { buildInstallerGuest } from './installer-guest.js';
+import { installNetworkSettings } from './lab-network.js';
 import { type LibvirtdPids, stopLabLibvirtd } from './libvirtd.js';
 
 export const labAddress = '192.0.2.1';
@@ -294,12 +295,7 @@ async function seed(paths: LabPaths, options: LabOptions, write: (text: string) 
   mkdirSync(paths.guest, { recursive: true });
   const { kernel, initrd } = buildInstallerGuest(paths.guest, cache);
   const commands = [
-    ['setting', 'edit', '--name=server', `--value=${labAddress}`],
-    ['setting', 'edit', '--name=next_server', `--value=${labAddress}`],
-    ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-    ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-    ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.100'],
-    ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.150'],
+    ...installNetworkSettings(labAddress),
     [
       ...['distro', 'add', `--name=${labDistro}`, `--kernel=${kernel}`, `--initrd=${initrd}`],
       ...['--arch=x86_64', '--breed=redhat', '--os-version=rhel9'],

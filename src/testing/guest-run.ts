@@ -121,6 +121,17 @@ export function onPath(tool: string): boolean {
   }
 }
 
+/** What building the test guest and booting it need: [tool, Debian package]. */
+export const guestTools: [string, string][] = [
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['cpio', 'cpio'],
+  ['curl', 'curl'],
+  ['ip', 'iproute2'],
+  ['apt-get', 'apt'],
+  ['dpkg-deb', 'dpkg'],
+  ['ldd', 'libc-bin'],
+];
+
 /** Fails with the Debian packages to install when a tool the test needs is missing: [tool, package] pairs. */
 export function assertTools(pairs: [string, string][]): void {
   const missing = pairs.filter(([tool]) => !onPath(tool)).map(([, pkg]) => pkg);
