@@ -172,27 +172,6 @@ async function installVirtual(
   target: Target,
   invocation: Invocation,
   deps: KoanDeps,
-): Promise<number> {
-  const reporter = new StepReporter(new URL(client.apiUrl).origin, target.kind, target.name, (line) =>
-    invocation.io.stderr.write(`bootwright koan: warning: ${line}\n`),
-  );
-  await reporter.report('start', `koan started on ${hostName()}`);
-  try {
-    return await installWithReports(options, client, data, target, invocation, deps, reporter);
-  } catch (error) {
-    // The timeline says why koan stopped, in the words the operator saw.
-    await reporter.report('failed', error instanceof Error ? error.message : String(error));
-    throw error;
-  }
-}
-
-async function installWithReports(
-  options: KoanOptions,
-  client: CobblerClient,
-  data: RenderedData,
-  target: Target,
-  invocation: Invocation,
-  deps: KoanDeps,
   reporter: StepReporter,
 ): Promise<number> {
   const { stdout } = invocation.io;
@@ -358,7 +337,17 @@ export async function runKoan(invocation: Invocation, deps: KoanDeps = { run: ru
       run: deps.run,
     });
   }
-  return installVirtual(options, client, data, target, invocation, deps);
+  const reporter = new StepReporter(new URL(client.apiUrl).origin, target.kind, target.name, (line) =>
+    invocation.io.stderr.write(`bootwright koan: warning: ${line}\n`),
+  );
+  await reporter.report('start', `koan started on ${hostName()}`);
+  try {
+    return await installVirtual(options, client, data, target, invocation, deps, reporter);
+  } catch (error) {
+    // The timeline says why koan stopped, in the words the operator saw.
+    await reporter.report('failed', error instanceof Error ? error.message : String(error));
+    throw error;
+  }
 }
 
 /** Koan's --display: the data with Koan's own additions, then DISPLAY_PARAMS. */
