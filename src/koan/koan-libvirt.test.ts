@@ -298,5 +298,19 @@ describe('bootwright koan with a real libvirtd', () => {
     );
     assert.equal(unknown.code, 3);
     assert.match(unknown.stderr, /has no system "vm404"/);
+
+    // A libvirt storage pool: koan makes the volume there, and the VM's disk names the pool, not a path.
+    const poolDir = join(lab.work, 'pool');
+    mkdirSync(poolDir);
+    chmodSync(poolDir, 0o755);
+    lab.libvirt.virsh(['pool-define-as', 'labpool', 'dir', '--target', poolDir]);
+    lab.libvirt.virsh(['pool-start', 'labpool']);
+    const pooled = await koan(lab.ns, [...base, '--virt-path=pool:labpool', '--nogfx'], 60_000);
+    assert.equal(pooled.code, 0, pooled.stderr);
+    assert.match(lab.libvirt.virsh(['vol-list', '--pool', 'labpool']), /vm9-disk0/);
+    assert.match(
+      lab.libvirt.virsh(['dumpxml', '--inactive', SYSTEM]),
+      /<source pool='labpool' volume='vm9-disk0'\/>/,
+    );
   });
 });
