@@ -303,8 +303,8 @@ describe('bootwright koan with a real libvirtd', () => {
     const poolDir = join(lab.work, 'pool');
     mkdirSync(poolDir);
     chmodSync(poolDir, 0o755);
-    lab.libvirt.virsh(['pool-define-as', 'labpool', 'dir', '--target', poolDir]);
-    lab.libvirt.virsh(['pool-start', 'labpool']);
+    // Transient: it goes with this libvirtd and leaves nothing in the host's /etc/libvirt.
+    lab.libvirt.virsh(['pool-create-as', 'labpool', 'dir', '--target', poolDir]);
     const pooled = await koan(lab.ns, [...base, '--virt-path=pool:labpool', '--nogfx'], 60_000);
     assert.equal(pooled.code, 0, pooled.stderr);
     assert.match(lab.libvirt.virsh(['vol-list', '--pool', 'labpool']), /vm9-disk0/);
