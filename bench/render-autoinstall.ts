@@ -1,133 +1,299 @@
-// Renders per second of the built-in kickstart (default.ks with its snippets) for 10,000 systems in the store,
-// beside real Cheetah 3 (python3-cheetah) rendering the same template for the same systems in the same run.
-// Run: node --import tsx bench/render-autoinstall.ts [--seconds=5]
+// Autoinstall renders per second of the built-in kickstart (default.ks with its snippets) for systems in a store of
+// 10,000, beside real Cheetah 3 (python3-cheetah) rendering the same template with the same variables in the same
+// run: once with the template compiled a single time (Cheetah at its fastest), once compiling it for every render
+// (what Cobbler does per request). bootwright is measured twice: in-process (AutoinstallRenderer.autoinstall, which
+// reads the system, profile and distro from the store as they are now on every render: there is no sync), and over
+// HTTP through the real server (GET /cblr/svc/op/autoinstall/system/NAME, loaded by wrk over many system names).
+// The peer gets its variables ready-made, parsed before its clock starts: it measures only Cheetah's rendering.
+// Runs are interleaved (Cheetah, bootwright, Cheetah, bootwright) so that a noisy machine hits both alike.
+// Unless --no-pin, wrk runs on CPU 0 and the server under test and the Cheetah peer on CPU 1: one core each.
+// Run: node --import tsx bench/render-autoinstall.ts [--quick] [--runs=5] [--seconds=2] [--systems=10000] [--no-pin]
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Inventory } from '../src/inventory/inventory.js';
-import type { InventoryObject } from '../src/model/kinds.js';
+import type { InventoryObject, NetworkInterface } from '../src/model/kinds.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js';
 import { AutoinstallRenderer } from '../src/templates/render.js';
-import { recordResults } from './results.js';
+import { Cleanup, collect, log, requireBinaries, stop } from './lab.js';
+import { benchOptions, type ResultRow, recordResults } from './results.js';
 
-const systemCount = 10_000;
-const seconds = Number(/--seconds=(\d+(?:\.\d+)?)/.exec(process.argv.join(' '))?.[1] ?? 5);
-const dir = mkdtempSync(join(tmpdir(), 'bootwright-bench-'));
+const options = benchOptions();
+const systemCount = options.number('systems', 10_000, 1_000);
+const seconds = options.number('seconds', 2, 1);
+const port = options.number('port', 18090);
+const wrkConnections = 16;
+/** The peer renders for this many different systems, round robin: enough to vary the output, quick to prepare. */
+const peerSampleSize = 200;
+const pin = !process.argv.includes('--no-pin') && cpus().length >= 2;
+const root = join(import.meta.dirname, '..');
 
-function log(line: string) {
-  process.stdout.write(`${line}\n`);
+requireBinaries([
+  { path: '/usr/bin/python3', debianPackage: 'python3' },
+  { path: '/usr/bin/wrk', debianPackage: 'wrk' },
+  ...(pin ? [{ path: '/usr/bin/taskset', debianPackage: 'util-linux' }] : []),
+]);
+try {
+  execFileSync('/usr/bin/python3', ['-c', 'import Cheetah.Template'], { stdio: 'pipe' });
+} catch {
+  process.stderr.write('This benchmark needs its peer installed:\n  apt-get install python3-cheetah\n');
+  process.exit(2);
+}
+
+const pinnedTo = (cpu: string, command: string[]) => (pin ? ['taskset', '-c', cpu, ...command] : command);
+const cleanup = new Cleanup();
+cleanup.onSignals();
+const work = mkdtempSync(join(tmpdir(), 'bootwright-bench-render-'));
+cleanup.add(() => rmSync(work, { recursive: true, force: true }));
+
+function macOf(prefix: string, index: number): string {
+  const bytes = [(index >> 16) & 255, (index >> 8) & 255, index & 255];
+  return `${prefix}:${bytes.map((byte) => byte.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+/** The store the server will serve: one distro, one profile on default.ks, `systemCount` systems of two NICs. */
+async function fillStore(dataDir: string): Promise<void> {
+  const store = SqliteStore.open(join(dataDir, 'store.sqlite'));
+  try {
+    const inventory = new Inventory(store);
+    await inventory.setSetting('server', '192.0.2.1');
+    await inventory.add('distro', {
+      name: 'rhel9',
+      kernel: '/srv/rhel9/vmlinuz',
+      initrd: '/srv/rhel9/initrd.img',
+      os_version: 'rhel9',
+      autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
+    });
+    await inventory.add('profile', {
+      name: 'rhel9-base',
+      distro: 'rhel9',
+      autoinstall: 'default.ks',
+      kernel_options: 'quiet',
+    });
+    // One system added the ordinary way gives every field its default; the rest are copies written in one
+    // transaction, which takes seconds instead of minutes.
+    await inventory.add('system', {
+      name: 'node0',
+      profile: 'rhel9-base',
+      hostname: 'node0',
+      interfaces: {
+        eth0: {
+          mac_address: macOf('52:54:01', 0),
+          ip_address: '198.51.100.0',
+          netmask: '24',
+          static: true,
+          if_gateway: '198.51.100.1',
+        },
+        eth1: { mac_address: macOf('52:54:02', 0) },
+      },
+    });
+    const first = (await store.get('system', 'node0')) as InventoryObject;
+    const firstInterfaces = first.interfaces as Record<string, NetworkInterface>;
+    await store.transaction(async (tx) => {
+      for (let i = 1; i < systemCount; i++) {
+        await tx.put({
+          ...first,
+          name: `node${i}`,
+          uid: `bench${i}`,
+          fields: { ...first.fields, hostname: `node${i}` },
+          interfaces: {
+            eth0: {
+              ...(firstInterfaces.eth0 as NetworkInterface),
+              mac_address: macOf('52:54:01', i),
+              ip_address: `198.51.${100 + ((i >> 8) % 4)}.${i & 255}`,
+            },
+            eth1: { ...(firstInterfaces.eth1 as NetworkInterface), mac_address: macOf('52:54:02', i) },
+          },
+        });
+      }
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/** python3-cheetah, kept running between runs; it answers one rate per command (see cheetah-peer.py). */
+function startCheetahPeer(variablesPath: string) {
+  const peer = spawn(
+    pinnedTo('1', ['/usr/bin/python3'])[0] as string,
+    [
+      ...pinnedTo('1', ['/usr/bin/python3']).slice(1),
+      join(import.meta.dirname, 'cheetah-peer.py'),
+      builtinLibraryDir,
+      'default.ks',
+      variablesPath,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let errors = '';
+  peer.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const answers = createInterface({ input: peer.stdout })[Symbol.asyncIterator]();
+  return {
+    child: peer,
+    async rate(mode: 'compile_once' | 'compile_each', duration: number) {
+      peer.stdin.write(`${mode} ${duration}\n`);
+      const answer = await answers.next();
+      if (answer.done) throw new Error(`The Cheetah peer stopped: ${errors}`);
+      return JSON.parse(answer.value) as { rate: number; renders: number; lines: number };
+    },
+  };
+}
+
+/** wrk, asking for the autoinstall file of a different system on each request; wrk counts whole seconds. */
+function wrkRate(duration: number, script: string): number {
+  const output = execFileSync(
+    pinnedTo('0', ['wrk'])[0] as string,
+    [
+      ...pinnedTo('0', ['wrk']).slice(1),
+      '-t1',
+      `-c${wrkConnections}`,
+      `-d${Math.max(1, Math.round(duration))}s`,
+      '-s',
+      script,
+      `http://127.0.0.1:${port}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (/Non-2xx or 3xx responses/.test(output)) throw new Error(`bootwright answered errors:\n${output}`);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0);
 }
 
 try {
-  const store = SqliteStore.open(join(dir, 'store.sqlite'));
-  const inventory = new Inventory(store);
-  await inventory.setSetting('server', '192.0.2.1');
-  await inventory.add('distro', {
-    name: 'rhel9',
-    kernel: '/srv/rhel9/vmlinuz',
-    initrd: '/srv/rhel9/initrd.img',
-    os_version: 'rhel9',
-    autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
-  });
-  await inventory.add('profile', {
-    name: 'rhel9-base',
-    distro: 'rhel9',
-    autoinstall: 'default.ks',
-    kernel_options: 'quiet',
-  });
-  await inventory.add('system', {
-    name: 'template',
-    profile: 'rhel9-base',
-    hostname: 'node0',
-    interfaces: {
-      eth0: {
-        mac_address: '52:54:00:00:00:01',
-        ip_address: '192.0.2.10',
-        netmask: '24',
-        static: true,
-        if_gateway: '192.0.2.1',
-      },
-      eth1: { mac_address: '52:54:00:00:01:01' },
-    },
-  });
+  const dataDir = join(work, 'data');
+  mkdirSync(dataDir);
   log(`adding ${systemCount} systems`);
-  const template = (await store.get('system', 'template')) as InventoryObject;
-  await store.transaction(async (tx) => {
-    for (let i = 0; i < systemCount; i++) {
-      const eth0 = { ...(template.interfaces?.eth0 as NonNullable<InventoryObject['interfaces']>[string]) };
-      eth0.mac_address = `52:54:01:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-      eth0.ip_address = `198.51.100.${i % 250}`;
-      const eth1 = {
-        ...(template.interfaces?.eth1 as typeof eth0),
-        mac_address: eth0.mac_address.replace('52:54:01', '52:54:02'),
-      };
-      await tx.put({
-        ...template,
-        name: `node${i}`,
-        uid: `bench${i}`,
-        fields: { ...template.fields, hostname: `node${i}` },
-        interfaces: { eth0, eth1 },
-      });
-    }
-  });
-  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dir));
+  await fillStore(dataDir);
 
-  // bootwright, from the store: blend the system, compute its variables, render — what each HTTP request does.
-  let rendered = 0;
-  let lines = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    const result = await renderer.autoinstall({ kind: 'system', name: `node${rendered % systemCount}` });
-    if (rendered === 0) lines = result.text.split('\n').length - 1;
-    rendered++;
-  }
-  const ours = rendered / ((performance.now() - start) / 1000);
+  // In-process, on the same store file the server reads (WAL lets both read it).
+  const store = SqliteStore.open(join(dataDir, 'store.sqlite'));
+  cleanup.add(() => store.close());
+  const renderer = new AutoinstallRenderer(new Inventory(store), new TemplateLibrary(dataDir));
+  const first = await renderer.autoinstall({ kind: 'system', name: 'node0' });
+  const lines = first.text.split('\n').length - 1;
 
-  // The peer gets the variables ready-made: it measures only Cheetah, which favours the peer.
   const sample = [];
-  for (let i = 0; i < 200; i++) sample.push(await renderer.variables({ kind: 'system', name: `node${i}` }));
-  const variablesPath = join(dir, 'variables.json');
+  for (let i = 0; i < peerSampleSize; i++)
+    sample.push(await renderer.variables({ kind: 'system', name: `node${i % systemCount}` }));
+  const variablesPath = join(work, 'variables.json');
   writeFileSync(variablesPath, JSON.stringify(sample));
-  log('rendering the same kickstart with python3-cheetah');
-  const peer = JSON.parse(
-    execFileSync(
-      '/usr/bin/python3',
-      [
-        join(import.meta.dirname, 'cheetah-peer.py'),
-        builtinLibraryDir,
-        'default.ks',
-        variablesPath,
-        String(seconds),
-      ],
-      {
-        encoding: 'utf8',
-      },
-    ),
-  ) as { compile_each: number; compile_once: number; lines: number };
-  await store.close();
+  const cheetah = startCheetahPeer(variablesPath);
+  cleanup.add(() => stop(cheetah.child));
 
-  const rows = [
+  const serverArgs = pinnedTo('1', [
+    process.execPath,
+    '--import',
+    'tsx',
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    'src/cli/run.ts',
+    'serve',
+    `--data-dir=${dataDir}`,
+    `--port=${port}`,
+    '--tftp-port=0',
+    '--host=127.0.0.1',
+  ]);
+  const server = spawn(serverArgs[0] as string, serverArgs.slice(1), {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const serverOutput = collect(server);
+  cleanup.add(() => stop(server));
+  const url = (index: number) => `http://127.0.0.1:${port}/cblr/svc/op/autoinstall/system/node${index}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch(url(0));
+      if (response.ok && (await response.text()) === first.text) break;
+      throw new Error(`the server answered ${response.status} or another text than the renderer`);
+    } catch (error) {
+      if (attempt >= 150 || server.exitCode !== null)
+        throw new Error(`The server did not come up: ${String(error)}\n${serverOutput.text()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  const wrkScript = join(work, 'names.lua');
+  writeFileSync(
+    wrkScript,
+    `-- A different system on each request, so no answer can be served from anything keyed by the name.
+local count = 0
+request = function()
+  count = count + 1
+  return wrk.format("GET", "/cblr/svc/op/autoinstall/system/node" .. (count % ${systemCount}))
+end
+`,
+  );
+
+  const inProcessRate = async (duration: number) => {
+    let rendered = 0;
+    const start = performance.now();
+    const end = start + duration * 1000;
+    while (performance.now() < end) {
+      await renderer.autoinstall({ kind: 'system', name: `node${rendered % systemCount}` });
+      rendered++;
+    }
+    return rendered / ((performance.now() - start) / 1000);
+  };
+
+  log(`warming up (the JIT, Cheetah's compile cache, SQLite's page cache)`);
+  const warmup = options.quick ? 0.2 : 1;
+  await inProcessRate(warmup);
+  wrkRate(warmup, wrkScript);
+  const peerLines = (await cheetah.rate('compile_once', warmup)).lines;
+  // Only the size is compared here: the golden tests (src/templates/cheetah/golden.test.ts) compare bootwright's
+  // Cheetah with the real one byte for byte.
+  if (peerLines !== lines) log(`note: Cheetah's output has ${peerLines} lines, bootwright's ${lines}`);
+
+  const measured = {
+    once: [] as number[],
+    each: [] as number[],
+    inProcess: [] as number[],
+    http: [] as number[],
+  };
+  for (let run = 1; run <= options.runs; run++) {
+    measured.once.push((await cheetah.rate('compile_once', seconds)).rate);
+    measured.inProcess.push(await inProcessRate(seconds));
+    measured.each.push((await cheetah.rate('compile_each', seconds)).rate);
+    measured.http.push(wrkRate(seconds, wrkScript));
+    log(
+      `run ${run}: Cheetah compiled once ${measured.once.at(-1)?.toFixed(0)}/s, compiling each ${measured.each.at(-1)?.toFixed(0)}/s; bootwright in-process ${measured.inProcess.at(-1)?.toFixed(0)}/s, over HTTP ${measured.http.at(-1)?.toFixed(0)}/s`,
+    );
+  }
+
+  const store10k = `a store of ${systemCount.toLocaleString('en')} systems`;
+  const peerOnce = { peer: measured.once, peerName: 'python3-cheetah, compiled once' };
+  const peerEach = { peer: measured.each, peerName: 'python3-cheetah, compiling per render (Cobbler)' };
+  const rows: ResultRow[] = [
     {
-      figure: `default.ks (${lines} lines) renders/s from a store of ${systemCount} systems vs Cheetah compiling per request`,
-      bootwright: ours,
-      peer: peer.compile_each,
-      peerName: 'python3-cheetah (compile each)',
+      figure: `default.ks (${lines} lines, with snippets) renders/s in-process from ${store10k}`,
+      unit: 'renders/s',
+      bootwright: measured.inProcess,
+      ...peerOnce,
+      goal: 20,
     },
     {
-      figure: `default.ks renders/s vs Cheetah with the template compiled once`,
-      bootwright: ours,
-      peer: peer.compile_once,
-      peerName: 'python3-cheetah (compiled once)',
+      figure: `default.ks autoinstall requests/s over HTTP from ${store10k}, wrk ${wrkConnections} connections${pin ? ', server on one core' : ''}`,
+      unit: 'renders/s',
+      bootwright: measured.http,
+      ...peerOnce,
+      goal: 20,
+    },
+    {
+      figure: `default.ks renders/s in-process, against Cheetah compiling the template per render`,
+      unit: 'renders/s',
+      bootwright: measured.inProcess,
+      ...peerEach,
+    },
+    {
+      figure: `default.ks autoinstall requests/s over HTTP, against Cheetah compiling the template per render`,
+      unit: 'renders/s',
+      bootwright: measured.http,
+      ...peerEach,
     },
   ];
-  for (const row of rows)
-    log(
-      `${row.figure}: bootwright ${row.bootwright.toFixed(0)}, ${row.peerName} ${row.peer.toFixed(0)}, ratio ${(row.bootwright / row.peer).toFixed(2)}x`,
-    );
-  recordResults('render-autoinstall', rows, { cpus: cpus().length });
+  recordResults('render-autoinstall', rows, options, { seconds, systems: systemCount, pinned: pin });
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup.run();
 }
