@@ -90,11 +90,18 @@ function collectionPaths(kind: string): Record<string, unknown> {
       },
       post: {
         tags: tag,
-        summary: `Create a ${kind}`,
+        summary: `Create a ${kind}, or several from an array, all or none in one transaction`,
+        description:
+          'An array is checked item by item exactly as single creates are (each also against the items before it); if any item is refused, nothing is created and the error message starts with "Item N:" (N counted from 0).',
         ...write,
-        requestBody: json(ref),
+        requestBody: json({ oneOf: [ref, { type: 'array', items: ref, minItems: 1 }] }),
         responses: {
-          201: { description: 'Created', ...json(ref) },
+          201: {
+            description: 'Created: the object, or {"items": [...]} in the order sent for an array',
+            ...json({
+              oneOf: [ref, { type: 'object', properties: { items: { type: 'array', items: ref } } }],
+            }),
+          },
           400: errorResponse,
           401: errorResponse,
           409: errorResponse,

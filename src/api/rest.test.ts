@@ -211,6 +211,44 @@ describe('REST API', () => {
     assert.equal((await call(fixture, 'GET', '/api/v1/systems')).json.total, 0);
   });
 
+  it('adds an array of systems all or none, naming the item it refuses', async (t: TestContext) => {
+    const fixture = await apiFixture(t);
+    await seed(fixture);
+    const system = (index: number) => ({
+      name: `rack${index}`,
+      profile: 'base',
+      interfaces: { eth0: { mac_address: `52:54:00:00:00:0${index}`, ip_address: `192.0.2.${index}` } },
+    });
+    const refusals: [unknown[], number, RegExp][] = [
+      [[system(1), { ...system(2), ip_address: '300.1.1.1' }, system(3)], 400, /^Item 1: .*"300.1.1.1"/],
+      [[system(1), { ...system(2), profile: 'nope' }], 404, /^Item 1: .*profile "nope" does not exist/],
+      [[system(1), { ...system(2), name: 'rack1' }], 409, /^Item 1: .*"rack1" already exists/],
+      [[system(1), { ...system(2), interfaces: system(1).interfaces }], 409, /^Item 1: .*already used/],
+      [[system(1), { ...system(2), name: 'bad name!' }], 400, /^Item 1: .*"bad name!"/],
+      [[system(1), 'rack2'], 400, /^Item 1 must be a JSON object/],
+      [[], 400, /empty array/],
+    ];
+    for (const [items, status, message] of refusals) {
+      const response = await call(fixture, 'POST', '/api/v1/systems', items);
+      assert.equal(response.status, status, JSON.stringify(items));
+      assert.match(response.json.error.message, message);
+      assert.equal((await call(fixture, 'GET', '/api/v1/systems')).json.total, 0, 'nothing was added');
+    }
+    const unauthorized = await call(fixture, 'POST', '/api/v1/systems', [system(1)], null);
+    assert.equal(unauthorized.status, 401);
+
+    const created = await call(fixture, 'POST', '/api/v1/systems', [system(1), system(2), system(3)]);
+    assert.equal(created.status, 201);
+    assert.deepEqual(
+      created.json.items.map((item: { name: string }) => item.name),
+      ['rack1', 'rack2', 'rack3'],
+    );
+    const listed = await call(fixture, 'GET', '/api/v1/systems');
+    assert.equal(listed.json.total, 3);
+    const byMac = await fixture.services.boot.systemByMac('52:54:00:00:00:02');
+    assert.equal(byMac?.name, 'rack2');
+  });
+
   it('publishes an OpenAPI document that covers every kind', async (t: TestContext) => {
     const fixture = await apiFixture(t);
     const { json } = await call(fixture, 'GET', '/api/v1/openapi.json');

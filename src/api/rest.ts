@@ -6,7 +6,7 @@ import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
-import { readJsonObject, remoteAddress } from '../http/request-body.js';
+import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
 import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
@@ -56,6 +56,31 @@ function editOptions(context: Context): EditOptions {
     options.deleteInterface = parseBool(query.delete_interface, 'delete_interface');
   if (query.rename_interface) options.renameInterface = query.rename_interface;
   return options;
+}
+
+/** A JSON object, or a non-empty array of JSON objects (a batch); a bad item is named by its index. */
+async function readJsonObjectOrArray(
+  context: Context,
+): Promise<Record<string, unknown> | Record<string, unknown>[]> {
+  const body = await readBody(context);
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw invalid(`Request body is not valid JSON: ${(error as Error).message}.`);
+  }
+  if (!Array.isArray(parsed)) {
+    if (parsed === null || typeof parsed !== 'object')
+      throw invalid('Request body must be a JSON object or an array of them.');
+    return parsed as Record<string, unknown>;
+  }
+  if (parsed.length === 0) throw invalid('Request body is an empty array; send at least one object.');
+  parsed.forEach((item, index) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw invalid(`Item ${index} must be a JSON object, received ${quote(JSON.stringify(item))}.`);
+  });
+  return parsed as Record<string, unknown>[];
 }
 
 export function createRestApi(services: ApiServices): Hono {
@@ -184,14 +209,16 @@ export function createRestApi(services: ApiServices): Hono {
     return context.json({ items, total: matching.length, offset, limit });
   });
 
+  // One object, or an array of them added all or none in one transaction (a rack of systems in one request).
   api.post('/:kinds', async (context) => {
     allow(context, 'write');
     const kind = kindOf(context);
-    const created = await inventory.add(
-      kind,
-      changesFromJson(await readJsonObject(context)),
-      editOptions(context),
-    );
+    const body = await readJsonObjectOrArray(context);
+    if (Array.isArray(body)) {
+      const created = await inventory.addMany(kind, body.map(changesFromJson), editOptions(context));
+      return context.json({ items: created.map(objectToJson) }, 201);
+    }
+    const created = await inventory.add(kind, changesFromJson(body), editOptions(context));
     return context.json(objectToJson(created), 201);
   });
 

@@ -3,7 +3,7 @@
 // The CLI, the REST API and XML-RPC all call this one class; each change is one store transaction.
 
 import { randomUUID } from 'node:crypto';
-import { BootwrightError, invalid, notFound, quote } from '../errors.js';
+import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { type BlendedView, blend, type Lineage } from '../model/blend.js';
 import {
   type FieldDef,
@@ -130,33 +130,71 @@ export class Inventory implements InventoryBackend {
 
   async add(kind: ObjectKind, changes: Changes, options: EditOptions = {}): Promise<InventoryObject> {
     const name = parseName(changes.name, `${kindLabel(kind)} name`);
-    return this.changing(async (tx, announce) => {
-      if (await tx.get(kind, name)) {
-        throw new BootwrightError(
-          'E_DUPLICATE_NAME',
-          `${kindLabel(kind)} ${quote(name)} already exists; use "bootwright ${kind} edit" to change it or pick another name.`,
-        );
+    return this.changing((tx, announce) => this.addWithin(tx, announce, kind, name, changes, options));
+  }
+
+  /**
+   * Adds several objects in one transaction, all or none: each is checked exactly as `add` checks one (against the
+   * store and the items before it), and a refusal names the item's index, counted from 0.
+   */
+  async addMany(kind: ObjectKind, items: Changes[], options: EditOptions = {}): Promise<InventoryObject[]> {
+    const itemError = (index: number, error: unknown) => {
+      const cause = asBootwrightError(error);
+      return new BootwrightError(cause.code, `Item ${index}: ${cause.message}`);
+    };
+    const names = items.map((changes, index) => {
+      try {
+        return parseName(changes.name, `${kindLabel(kind)} name`);
+      } catch (error) {
+        throw itemError(index, error);
       }
-      const now = Date.now() / 1000;
-      const object: InventoryObject = {
-        kind,
-        name,
-        uid: randomUUID().replaceAll('-', ''),
-        ctime: now,
-        mtime: now,
-        fields: {},
-      };
-      for (const field of fieldsByKind[kind]) {
-        if (field.name !== 'name') object.fields[field.name] = structuredClone(field.default) as FieldValue;
-      }
-      if (kind === 'system') object.interfaces = {};
-      const { name: _ignored, ...rest } = changes;
-      await this.applyChanges(tx, object, rest, options);
-      await this.check(tx, object);
-      await announce({ action: 'add', kind, name });
-      await tx.put(object);
-      return object;
     });
+    return this.changing(async (tx, announce) => {
+      const added: InventoryObject[] = [];
+      for (const [index, changes] of items.entries()) {
+        try {
+          added.push(await this.addWithin(tx, announce, kind, names[index] as string, changes, options));
+        } catch (error) {
+          throw itemError(index, error);
+        }
+      }
+      return added;
+    });
+  }
+
+  private async addWithin(
+    tx: StoreTransaction,
+    announce: (change: ObjectChange) => Promise<void>,
+    kind: ObjectKind,
+    name: string,
+    changes: Changes,
+    options: EditOptions,
+  ): Promise<InventoryObject> {
+    if (await tx.get(kind, name)) {
+      throw new BootwrightError(
+        'E_DUPLICATE_NAME',
+        `${kindLabel(kind)} ${quote(name)} already exists; use "bootwright ${kind} edit" to change it or pick another name.`,
+      );
+    }
+    const now = Date.now() / 1000;
+    const object: InventoryObject = {
+      kind,
+      name,
+      uid: randomUUID().replaceAll('-', ''),
+      ctime: now,
+      mtime: now,
+      fields: {},
+    };
+    for (const field of fieldsByKind[kind]) {
+      if (field.name !== 'name') object.fields[field.name] = structuredClone(field.default) as FieldValue;
+    }
+    if (kind === 'system') object.interfaces = {};
+    const { name: _ignored, ...rest } = changes;
+    await this.applyChanges(tx, object, rest, options);
+    await this.check(tx, object);
+    await announce({ action: 'add', kind, name });
+    await tx.put(object);
+    return object;
   }
 
   async edit(

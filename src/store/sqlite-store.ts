@@ -39,6 +39,24 @@ function rowToObject(row: Row): InventoryObject {
   return object;
 }
 
+// Preparing a statement costs more than running a point query, and every request runs the same few: each
+// connection keeps its statements by SQL text (a bounded set: the SQL is fixed or built from a few flags).
+const preparedByConnection = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function statement(db: Database.Database, sql: string): Database.Statement {
+  let prepared = preparedByConnection.get(db);
+  if (!prepared) {
+    prepared = new Map();
+    preparedByConnection.set(db, prepared);
+  }
+  let found = prepared.get(sql);
+  if (!found) {
+    found = db.prepare(sql);
+    prepared.set(sql, found);
+  }
+  return found;
+}
+
 function open(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   try {
@@ -91,44 +109,50 @@ class SqliteReader implements StoreReader {
   constructor(protected readonly db: Database.Database) {}
 
   async get(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
-    const row = this.db.prepare('SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
+    const row = statement(this.db, 'SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
       | Row
       | undefined;
     return row ? rowToObject(row) : undefined;
   }
 
   async list(kind: ObjectKind, options: ListOptions = {}): Promise<InventoryObject[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM objects WHERE kind = ? ORDER BY name LIMIT ? OFFSET ?')
-      .all(kind, options.limit ?? -1, options.offset ?? 0) as Row[];
+    const rows = statement(
+      this.db,
+      'SELECT * FROM objects WHERE kind = ? ORDER BY name LIMIT ? OFFSET ?',
+    ).all(kind, options.limit ?? -1, options.offset ?? 0) as Row[];
     return rows.map(rowToObject);
   }
 
   async count(kind: ObjectKind): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM objects WHERE kind = ?').get(kind) as { n: number }).n;
+    return (statement(this.db, 'SELECT count(*) AS n FROM objects WHERE kind = ?').get(kind) as { n: number })
+      .n;
   }
 
   async findByKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]> {
-    return this.db
-      .prepare('SELECT DISTINCT kind, name FROM unique_keys WHERE key_type = ? AND value = ? ORDER BY name')
-      .all(type, value.toLowerCase()) as ObjectRef[];
+    return statement(
+      this.db,
+      'SELECT DISTINCT kind, name FROM unique_keys WHERE key_type = ? AND value = ? ORDER BY name',
+    ).all(type, value.toLowerCase()) as ObjectRef[];
   }
 
   async keysOfType(type: UniqueKeyType): Promise<string[]> {
-    const rows = this.db.prepare('SELECT DISTINCT value FROM unique_keys WHERE key_type = ?').all(type) as {
+    const rows = statement(this.db, 'SELECT DISTINCT value FROM unique_keys WHERE key_type = ?').all(
+      type,
+    ) as {
       value: string;
     }[];
     return rows.map((row) => row.value);
   }
 
   async dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]> {
-    return this.db
-      .prepare('SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name')
-      .all(kind, name) as ObjectRef[];
+    return statement(
+      this.db,
+      'SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name',
+    ).all(kind, name) as ObjectRef[];
   }
 
   async settingOverrides(): Promise<Record<string, unknown>> {
-    const rows = this.db.prepare('SELECT name, value FROM settings').all() as {
+    const rows = statement(this.db, 'SELECT name, value FROM settings').all() as {
       name: string;
       value: string;
     }[];
@@ -139,37 +163,35 @@ class SqliteReader implements StoreReader {
 class SqliteTransaction extends SqliteReader implements StoreTransaction {
   async put(object: InventoryObject): Promise<void> {
     const data = JSON.stringify({ fields: object.fields, interfaces: object.interfaces });
-    this.db
-      .prepare(
-        `INSERT INTO objects (kind, name, uid, ctime, mtime, data) VALUES (@kind, @name, @uid, @ctime, @mtime, @data)
+    statement(
+      this.db,
+      `INSERT INTO objects (kind, name, uid, ctime, mtime, data) VALUES (@kind, @name, @uid, @ctime, @mtime, @data)
          ON CONFLICT (kind, name) DO UPDATE SET uid = @uid, mtime = @mtime, data = @data`,
-      )
-      .run({ ...object, data });
-    this.db.prepare('DELETE FROM object_refs WHERE kind = ? AND name = ?').run(object.kind, object.name);
-    this.db.prepare('DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(object.kind, object.name);
-    const insertRef = this.db.prepare('INSERT OR IGNORE INTO object_refs VALUES (?, ?, ?, ?)');
+    ).run({ ...object, data });
+    statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(object.kind, object.name);
+    statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(object.kind, object.name);
+    const insertRef = statement(this.db, 'INSERT OR IGNORE INTO object_refs VALUES (?, ?, ?, ?)');
     for (const ref of referencesOf(object)) insertRef.run(object.kind, object.name, ref.kind, ref.name);
-    const insertKey = this.db.prepare('INSERT OR IGNORE INTO unique_keys VALUES (?, ?, ?, ?)');
+    const insertKey = statement(this.db, 'INSERT OR IGNORE INTO unique_keys VALUES (?, ?, ?, ?)');
     for (const key of uniqueKeysOf(object))
       insertKey.run(key.type, key.value.toLowerCase(), object.kind, object.name);
   }
 
   async delete(kind: ObjectKind, name: string): Promise<boolean> {
-    this.db.prepare('DELETE FROM object_refs WHERE kind = ? AND name = ?').run(kind, name);
-    this.db.prepare('DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(kind, name);
-    return this.db.prepare('DELETE FROM objects WHERE kind = ? AND name = ?').run(kind, name).changes > 0;
+    statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(kind, name);
+    statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(kind, name);
+    return statement(this.db, 'DELETE FROM objects WHERE kind = ? AND name = ?').run(kind, name).changes > 0;
   }
 
   async setSetting(name: string, value: unknown): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-      )
-      .run(name, JSON.stringify(value));
+    statement(
+      this.db,
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ).run(name, JSON.stringify(value));
   }
 
   async deleteSetting(name: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM settings WHERE name = ?').run(name).changes > 0;
+    return statement(this.db, 'DELETE FROM settings WHERE name = ?').run(name).changes > 0;
   }
 }
 
@@ -206,7 +228,7 @@ export class SqliteStore extends SqliteReader implements Store {
       query: async (query) => this.queryEvents(query),
       prune: (before) =>
         this.serialized(
-          async () => this.writer.prepare('DELETE FROM events WHERE time < ?').run(before).changes,
+          async () => statement(this.writer, 'DELETE FROM events WHERE time < ?').run(before).changes,
         ),
     };
   }
@@ -220,7 +242,8 @@ export class SqliteStore extends SqliteReader implements Store {
 
   private appendEvents(events: EventInput[]): Promise<StoredEvent[]> {
     return this.serialized(async () => {
-      const insert = this.writer.prepare(
+      const insert = statement(
+        this.writer,
         'INSERT INTO events (time, type, system, mac, ip, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       const stored: StoredEvent[] = [];
@@ -272,7 +295,7 @@ export class SqliteStore extends SqliteReader implements Store {
     }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
     params.push(query.limit ?? 1000);
-    return (this.db.prepare(sql).all(...params) as EventRow[]).map(rowToEvent);
+    return (statement(this.db, sql).all(...params) as EventRow[]).map(rowToEvent);
   }
 
   static open(path: string): SqliteStore {
