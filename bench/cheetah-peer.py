@@ -48,7 +48,8 @@ class PreparedTemplate(reference.CobblerLikeTemplate):
 
 
 def compile_each(variables):
-    # Cheetah caches compiled classes by source unless told not to; Cobbler's per-request cost is the uncached one.
+    # Cheetah looks compiled classes up by source text (useCache) and stores them (cacheCompilationResults); with
+    # either left on, this would find the class compiled for compile_once and measure that instead.
     klass = PreparedTemplate.compile(
         source=source, baseclass=PreparedTemplate, useCache=False, cacheCompilationResults=False
     )

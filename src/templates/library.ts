@@ -53,6 +53,10 @@ export function checkRelativeName(name: string, what: string): string {
 export class TemplateLibrary {
   private readonly cache = new Map<string, { mtimeMs: number; size: number; text: string }>();
   private readonly lookups = new Map<string, { until: number; file: TemplateFile | undefined }>();
+  private readonly snippetDirs = new Map<
+    string,
+    { until: number; relativeName: string; perSystem: boolean; perProfile: boolean; perDistro: boolean }
+  >();
 
   constructor(
     /** The operator's directory (data dir); checked first. */
@@ -144,11 +148,48 @@ export class TemplateLibrary {
   }
 
   snippet(name: string, context: SnippetContext): TemplateFile | undefined {
-    for (const candidate of this.snippetCandidates(name, context)) {
-      const found = this.find('snippets', candidate);
+    const places = this.snippetPlaces(name);
+    const scopes: [boolean, string, string | undefined][] = [
+      [places.perSystem, 'per_system', context.system],
+      [places.perProfile, 'per_profile', context.profile],
+      [places.perDistro, 'per_distro', context.distro],
+    ];
+    for (const [exists, scope, objectName] of scopes) {
+      if (!exists || !objectName) continue;
+      const found = this.find('snippets', join(scope, places.relativeName, objectName));
       if (found) return { ...found, name };
     }
-    return undefined;
+    const found = this.find('snippets', places.relativeName);
+    return found ? { ...found, name } : undefined;
+  }
+
+  /**
+   * Whether a snippet has per_system/, per_profile/ or per_distro/ variants at all, remembered like the lookups
+   * (for a second). Most snippets have none, and then a render for any of 10,000 systems finds the snippet with one
+   * remembered answer instead of looking for a per-system file of each system in turn.
+   */
+  private snippetPlaces(name: string): {
+    relativeName: string;
+    perSystem: boolean;
+    perProfile: boolean;
+    perDistro: boolean;
+  } {
+    const now = Date.now();
+    const remembered = this.snippetDirs.get(name);
+    if (remembered && remembered.until > now) return remembered;
+    const relativeName = checkRelativeName(name, 'Snippet');
+    const exists = (scope: string) =>
+      this.roots('snippets').some((root) => existsSync(join(root.dir, scope, relativeName)));
+    const places = {
+      relativeName,
+      perSystem: exists('per_system'),
+      perProfile: exists('per_profile'),
+      perDistro: exists('per_distro'),
+      until: now + lookupTtlMs,
+    };
+    if (this.snippetDirs.size > 10_000) this.snippetDirs.clear();
+    this.snippetDirs.set(name, places);
+    return places;
   }
 
   /** Where a snippet was looked for, for the error that names them. */

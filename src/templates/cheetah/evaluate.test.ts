@@ -266,3 +266,26 @@ describe('values', () => {
     }
   });
 });
+
+describe('parsed templates are reused only while their text is unchanged', () => {
+  it('renders an edited template and an edited snippet of the same name on the next render', () => {
+    const first = renderCheetah(
+      { name: 'edited.ks', text: 'a $SNIPPET("part")' },
+      {},
+      hostWith({ part: 'one' }),
+    );
+    assert.equal(first.output, 'a one');
+    const edited = renderCheetah(
+      { name: 'edited.ks', text: 'b $SNIPPET("part")' },
+      {},
+      hostWith({ part: 'two' }),
+    );
+    assert.equal(edited.output, 'b two');
+  });
+
+  it('gives getVar its fallback for a missing name, and the value once it is set', () => {
+    assert.equal(render("$getVar('zone', 'UTC') $varExists('zone')").output, 'UTC False');
+    assert.equal(render("$getVar('zone', 'UTC') $varExists('zone')", { zone: 'CET' }).output, 'CET True');
+    assert.throws(() => render("$getVar('zone')", {}, hostWith(), strict), /zone/);
+  });
+});

@@ -60,6 +60,8 @@ class Instance {
   readonly searchList: Namespace[];
   /** Cheetah caches included templates per including instance. */
   readonly includes = new Map<string, Instance | string>();
+  /** The snippets this (main) template has rendered, by their text. */
+  readonly snippets = new Map<string, Instance>();
   readonly callables = new Map<string, PyCallable>();
 
   constructor(
@@ -369,8 +371,7 @@ export class Renderer {
       callable = this.method(instance, name, (args) => {
         if (args.length < 1) throw typeError(`${name}() missing required argument 'varName'`);
         try {
-          this.valueFromSearchList(instance, args[0]);
-          return true;
+          return this.searchListValue(instance, args[0]) !== NOT_FOUND;
         } catch (error) {
           if (error instanceof NotFoundError) return false;
           throw error;
@@ -447,6 +448,9 @@ export class Renderer {
     const fallback = args.length > 1 ? args[1] : kwargs?.has('default') ? kwargs.get('default') : undefined;
     if (args.length < 1) throw typeError("getVar() missing required argument 'varName'");
     try {
+      const value = this.searchListValue(instance, args[0]);
+      if (value !== NOT_FOUND) return value;
+      if (fallback !== undefined) return fallback;
       return this.valueFromSearchList(instance, args[0]);
     } catch (error) {
       if (error instanceof NotFoundError && fallback !== undefined) return fallback;
@@ -455,11 +459,24 @@ export class Renderer {
   }
 
   private valueFromSearchList(instance: Instance, nameValue: unknown): unknown {
+    const value = this.searchListValue(instance, nameValue);
+    if (value === NOT_FOUND) {
+      const first = String(nameValue).replaceAll('$', '').split('.')[0] ?? '';
+      throw new NotFoundError(`the variable ${JSON.stringify(first)} is not defined`);
+    }
+    return value;
+  }
+
+  /**
+   * valueFromSearchList without the throw when the first name is missing: `$getVar('timezone', 'Etc/UTC')` with no
+   * timezone is the common case in kickstarts, and building an Error (with its stack) costs more than the render.
+   */
+  private searchListValue(instance: Instance, nameValue: unknown): unknown {
     if (typeof nameValue !== 'string')
       throw typeError(`a variable name must be a str, not ${typeName(nameValue)}`);
     const [first = '', ...rest] = nameValue.replaceAll('$', '').split('.');
     let value = this.fromSearchList(instance, first);
-    if (value === NOT_FOUND) throw new NotFoundError(`the variable ${JSON.stringify(first)} is not defined`);
+    if (value === NOT_FOUND) return NOT_FOUND;
     value = autocall(value);
     let path = first;
     for (const key of rest) {
@@ -476,12 +493,13 @@ export class Renderer {
       throw typeError('SNIPPET() takes the name of one snippet');
     const source = this.host.loadSnippet(name);
     if (source === undefined) throw new MissingSnippet(name);
-    // Cobbler finds the snippet again by its text, so two snippets with the same text share one instance.
-    const key = `snippet:${source.text}`;
-    let instance = main.includes.get(key);
-    if (instance === undefined || typeof instance === 'string') {
+    // Cobbler finds the snippet again by its text, so two snippets with the same text share one instance. The text
+    // itself is the key: the library hands out the same string while the file is unchanged, and V8 keeps a
+    // string's hash, where a `snippet:${text}` key would be built and hashed anew on every call.
+    let instance = main.snippets.get(source.text);
+    if (instance === undefined) {
       instance = new Instance(this.parse(source, true), main.searchList, true, false);
-      main.includes.set(key, instance);
+      main.snippets.set(source.text, instance);
     }
     const output = this.nested(instance, `the snippet ${JSON.stringify(name)}`);
     for (const namespace of instance.searchList) {

@@ -31,16 +31,21 @@ export type { RenderOptions, RenderResult, TemplateHost, TemplateProblem, Templa
 export { MissingSnippetError };
 
 const CACHE_SIZE = 256;
-const cache = new Map<string, TemplateAst>();
+/**
+ * Parsed templates by name, each kept with the text it was parsed from: a lookup is one short-key hash and, while
+ * the file is unchanged, a comparison of the very same string (the library hands it out again), so an edited
+ * file is parsed again on its next render and an unchanged one never is.
+ */
+const cache = new Map<string, { text: string; ast: TemplateAst }>();
 
 /** Parses with SNIPPET::name expanded, the way Cobbler compiles templates and snippets. */
 function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): TemplateAst {
-  const key = `${expandSnippetShorthand ? 1 : 0}${source.name}\u0000${source.text}`;
+  const key = `${expandSnippetShorthand ? 1 : 0}${source.name}`;
   const hit = cache.get(key);
-  if (hit) {
+  if (hit && hit.text === source.text) {
     cache.delete(key);
     cache.set(key, hit);
-    return hit;
+    return hit.ast;
   }
   let ast: TemplateAst;
   try {
@@ -48,7 +53,8 @@ function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): T
   } catch (error) {
     throw asTemplateError(error, source.name);
   }
-  cache.set(key, ast);
+  cache.delete(key);
+  cache.set(key, { text: source.text, ast });
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return ast;
 }
