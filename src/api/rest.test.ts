@@ -247,6 +247,19 @@ describe('REST API', () => {
     assert.equal(listed.json.total, 3);
     const byMac = await fixture.services.boot.systemByMac('52:54:00:00:00:02');
     assert.equal(byMac?.name, 'rack2');
+
+    // Exact searches by an indexed value find the same systems a glob search over every system finds.
+    const names = async (query: string) =>
+      (await call(fixture, 'GET', `/api/v1/systems?${query}`)).json.items.map(
+        (item: { name: string }) => item.name,
+      );
+    assert.deepEqual(await names('mac_address=52:54:00:00:00:02'), ['rack2']);
+    assert.deepEqual(await names('mac=52:54:00:00:00:0*'), ['rack1', 'rack2', 'rack3']);
+    assert.deepEqual(await names('ip_address=192.0.2.3&profile=base'), ['rack3']);
+    assert.deepEqual(await names('ip_address=192.0.2.3&profile=other'), []);
+    assert.deepEqual(await names('ip_address=192.0.2.9'), []);
+    const unknownField = await call(fixture, 'GET', '/api/v1/systems?ip_address=192.0.2.9&bogus=1');
+    assert.equal(unknownField.status, 400);
   });
 
   it('publishes an OpenAPI document that covers every kind', async (t: TestContext) => {

@@ -79,6 +79,19 @@ function valueAsText(value: unknown): string[] {
   return [String(value)];
 }
 
+/** The unique-key index a system search field can use: hostname, or an interface's MAC, IP or DNS name. */
+function indexedKeyType(key: string): UniqueKeyType | undefined {
+  const field = findField(fieldsByKind.system, key);
+  if (field) return field.name === 'hostname' ? 'hostname' : undefined;
+  const indexed: Record<string, UniqueKeyType> = {
+    mac_address: 'mac',
+    ip_address: 'ip',
+    dns_name: 'dns_name',
+  };
+  const ifaceField = findInterfaceField(key);
+  return ifaceField ? indexed[ifaceField.name] : undefined;
+}
+
 function matches(object: InventoryObject, criteria: Record<string, string>): boolean {
   const fields = fieldsByKind[object.kind];
   return Object.entries(criteria).every(([key, pattern]) => {
@@ -119,9 +132,34 @@ export class Inventory implements InventoryBackend {
   async list(kind: ObjectKind, query: ListQuery = {}): Promise<InventoryObject[]> {
     const criteria = query.criteria ?? {};
     if (Object.keys(criteria).length === 0) return this.store.list(kind, query);
-    const found = (await this.store.list(kind)).filter((object) => matches(object, criteria));
+    const candidates = (await this.indexedCandidates(kind, criteria)) ?? (await this.store.list(kind));
+    const found = candidates.filter((object) => matches(object, criteria));
     const offset = query.offset ?? 0;
     return found.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
+  }
+
+  /**
+   * For a search by an exact MAC, IP address, hostname or DNS name (koan's and the installers' lookups), the systems
+   * the unique-key index names, in name order, instead of every system: a superset of the matches, since the index
+   * holds every such value lowercased and the glob match is case-insensitive. Undefined when no criterion can use it.
+   */
+  private async indexedCandidates(
+    kind: ObjectKind,
+    criteria: Record<string, string>,
+  ): Promise<InventoryObject[] | undefined> {
+    if (kind !== 'system') return undefined;
+    const exact = Object.entries(criteria).find(
+      ([key, pattern]) => pattern !== '' && !/[*?[]/.test(pattern) && indexedKeyType(key) !== undefined,
+    );
+    if (!exact) return undefined;
+    // An unknown field is refused as the full search refuses it, even when the index finds nothing to test.
+    for (const key of Object.keys(criteria)) {
+      if (key !== 'name' && !findField(fieldsByKind.system, key) && !findInterfaceField(key))
+        throw invalid(`Cannot search systems by ${quote(key)}: there is no such field.`);
+    }
+    const refs = await this.store.findByKey(indexedKeyType(exact[0]) as UniqueKeyType, exact[1]);
+    const systems = await Promise.all(refs.map((ref) => this.store.get('system', ref.name)));
+    return systems.filter((system): system is InventoryObject => system !== undefined);
   }
 
   async count(kind: ObjectKind): Promise<number> {
