@@ -1,16 +1,28 @@
 // bootwright's DHCP server as its own process for bench/dhcp.ts: run inside a network namespace (`ip netns exec`)
-// on the real port 67, in `full` mode, with leases in SQLite on disk (durable: WAL, synchronous FULL). No event
-// listener, so nothing is printed per packet. Prints {"ready":true} once listening; SIGTERM prints the server's
-// counters as one JSON line and exits.
-// Usage: node --import tsx bench/dhcp-server.fixture.ts LEASES_PATH POOL_START POOL_END
+// on the real port 67, in `full` mode, with leases in SQLite on disk (durable: WAL, synchronous FULL) and a few
+// machines with reserved addresses in its directory. No event listener, so nothing is printed per packet. Prints
+// {"ready":true} once listening; SIGTERM prints the server's counters as one JSON line and exits.
+// Usage: node --import tsx bench/dhcp-server.fixture.ts '{"leasesPath":...,"pool":{...},"reservations":[...]}'
 
 import { SqliteLeaseStore } from '../src/dhcp/leases.js';
-import { defaultBootFiles } from '../src/dhcp/policy.js';
+import { type DhcpHost, defaultBootFiles } from '../src/dhcp/policy.js';
 import { startDhcpServer } from '../src/dhcp/server.js';
 
-const [leasesPath = 'leases.sqlite', poolStart = '192.0.2.10', poolEnd = '192.0.2.250'] =
-  process.argv.slice(2);
-const leases = SqliteLeaseStore.open(leasesPath);
+interface BenchServerSetup {
+  leasesPath: string;
+  pool: { start: string; end: string };
+  reservations: { mac: string; address: string }[];
+}
+
+const setup = JSON.parse(process.argv[2] ?? '{}') as BenchServerSetup;
+const hosts = new Map<string, DhcpHost>(
+  setup.reservations.map(({ mac, address }, index) => [
+    mac,
+    { name: `reserved-${index}`, ipAddress: address, netbootEnabled: true },
+  ]),
+);
+const reserved = new Set(setup.reservations.map(({ address }) => address));
+const leases = SqliteLeaseStore.open(setup.leasesPath);
 const server = await startDhcpServer({
   config: {
     mode: 'full',
@@ -20,11 +32,11 @@ const server = await startDhcpServer({
     dnsServers: [],
     domain: 'example.org',
     leaseSeconds: 3600,
-    pool: { start: poolStart, end: poolEnd },
+    pool: setup.pool,
     bootFiles: defaultBootFiles('grub'),
     httpBootUrl: 'http://192.0.2.1/boot/',
   },
-  directory: { hostByMac: async () => undefined, reservedAddresses: async () => new Set() },
+  directory: { hostByMac: async (mac) => hosts.get(mac), reservedAddresses: async () => reserved },
   leases,
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

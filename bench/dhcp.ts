@@ -1,29 +1,43 @@
 // DHCP DORA exchanges per second: bootwright's DHCP server (`full` mode, leases in SQLite on disk) beside dnsmasq
-// (leases file on disk, then on tmpfs), same subnet and pool, same load, in the same run. Each server runs alone in
-// a network namespace joined by a veth pair to a second one where Kea's perfdhcp plays a relay agent (giaddr
-// 192.0.2.2, RFC 5737 documentation addresses), climbing a ladder of request rates for a few seconds each. The
-// figure is the completed exchanges per second of the highest rung with under 1% of exchanges lost.
+// (leases file on disk, then on tmpfs), same subnet, pool and reservations, same load, in the same run. Each server
+// runs alone in a network namespace joined by a veth pair to a second one where Kea's perfdhcp plays a relay agent
+// (giaddr 192.0.2.2, RFC 5737 documentation addresses), climbing a ladder of request rates. A server's figure is
+// the completed exchanges per second of the highest rung with under 1% of exchanges lost; each run climbs every
+// server's ladder, the servers taking turns, and the median of the runs is published with their spread.
 // Needs root, iproute2, kea-admin (perfdhcp) and dnsmasq-base.
-// Run: node --import tsx bench/dhcp.ts [--seconds=4] [--rates=500,1000,2000,3000,4000,6000,8000] [--clients=200]
+// Run: node --import tsx bench/dhcp.ts [--quick] [--runs=3] [--seconds=2] [--rates=1000,2000,...] [--clients=200]
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canCreateNetns, createNetnsPair, type NetnsPair } from '../src/testing/netns.js';
 import { Cleanup, collect, exitOf, log, requireBinaries, stop, waitFor } from './lab.js';
-import { recordResults } from './results.js';
+import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 
 const PERFDHCP = '/usr/sbin/perfdhcp';
 const DNSMASQ = '/usr/sbin/dnsmasq';
-const POOL = { start: '192.0.2.10', end: '192.0.2.250' };
-const argv = process.argv.join(' ');
-const seconds = Number(/--seconds=(\d+(?:\.\d+)?)/.exec(argv)?.[1] ?? 4);
-const rates = (/--rates=([\d,]+)/.exec(argv)?.[1] ?? '500,1000,2000,3000,4000,6000,8000')
-  .split(',')
-  .map(Number);
-// Distinct clients (MAC addresses); fewer than the pool's 241 addresses, so the pool never runs dry.
-const clients = Number(/--clients=(\d+)/.exec(argv)?.[1] ?? 200);
+// 221 addresses, more than the clients without a reservation, so the pool never runs dry.
+const POOL = { start: '192.0.2.10', end: '192.0.2.230' };
+const options = benchOptions(process.argv.slice(2), 3);
+const seconds = options.number('seconds', 2, 1);
+// Finer near where the servers give out; a ladder stops at the first rung past its server's limit.
+const rates = options.list(
+  'rates',
+  [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12000],
+  [2000],
+);
+// Distinct clients (MAC addresses).
+const clients = options.number('clients', 200);
+/** The rate the latencies are compared at: the same offered load for every server, below every server's limit. */
+const latencyRate = rates.includes(1000) ? 1000 : (rates[0] as number);
+const WARM_UP_RATE = 500;
+const macs = Array.from({ length: clients }, (_, index) => {
+  const bytes = [0x52, 0x54, 0x00, 0xbe, index >> 8, index & 0xff];
+  return bytes.map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+});
+// A few of the clients are machines with reserved addresses (outside the pool), as a real site has.
+const reservations = macs.slice(0, 5).map((mac, index) => ({ mac, address: `192.0.2.${240 + index}` }));
 
 interface Rung {
   rate: number;
@@ -31,6 +45,14 @@ interface Rung {
   discovers: number;
   acks: number;
   dropPercent: number;
+  /** perfdhcp's delays, DISCOVER to OFFER and REQUEST to ACK, in milliseconds. */
+  delays: { offer: Delay; ack: Delay };
+}
+
+interface Delay {
+  min: number;
+  avg: number;
+  max: number;
 }
 
 interface Ladder {
@@ -54,11 +76,22 @@ const diskDir = mkdtempSync(join(tmpdir(), 'bootwright-bench-dhcp-'));
 const shmDir = mkdtempSync(join('/dev/shm', 'bootwright-bench-dhcp-'));
 cleanup.add(() => rmSync(diskDir, { recursive: true, force: true }));
 cleanup.add(() => rmSync(shmDir, { recursive: true, force: true }));
+const macList = join(diskDir, 'clients.txt');
+writeFileSync(macList, `${macs.join('\n')}\n`);
 
-/** One perfdhcp run at one rate, as a relay agent from the client namespace. */
-async function perfdhcp(pair: NetnsPair, rate: number): Promise<Rung> {
-  const args = ['-4', '-l', pair.client.address, '-r', String(rate), '-R', String(clients)];
-  args.push('-p', String(seconds), '-W', '500000', pair.server.address);
+function delaysOf(text: string): Delay[] {
+  const numbers = (name: string) =>
+    [...text.matchAll(new RegExp(`${name} delay: (\\d+(?:\\.\\d+)?) ms`, 'g'))].map((match) =>
+      Number(match[1]),
+    );
+  const [min, avg, max] = [numbers('min'), numbers('avg'), numbers('max')];
+  return min.map((value, index) => ({ min: value, avg: avg[index] ?? 0, max: max[index] ?? 0 }));
+}
+
+/** One perfdhcp run at one rate, as a relay agent from the client namespace, with the clients of the list. */
+async function perfdhcp(pair: NetnsPair, rate: number, period = seconds): Promise<Rung> {
+  const args = ['-4', '-l', pair.client.address, '-r', String(rate), '-M', macList];
+  args.push('-p', String(period), '-W', '500000', pair.server.address);
   const child = pair.spawn(pair.client, PERFDHCP, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collect(child);
   const code = await exitOf(child);
@@ -70,21 +103,36 @@ async function perfdhcp(pair: NetnsPair, rate: number): Promise<Rung> {
   const discovers = sent[0] ?? 0;
   const acks = received[1] ?? 0;
   if (discovers === 0) throw new Error(`perfdhcp sent nothing:\n${text}`);
+  const none = { min: 0, avg: 0, max: 0 };
+  const [offer = none, ack = none] = delaysOf(text);
   // Completed exchanges per second of sending (perfdhcp's own "Rate:" also counts the -W wait at the end).
-  const achieved = acks / seconds;
-  return { rate, achieved, discovers, acks, dropPercent: (100 * (discovers - acks)) / discovers };
+  const achieved = acks / period;
+  return {
+    rate,
+    achieved,
+    discovers,
+    acks,
+    dropPercent: (100 * (discovers - acks)) / discovers,
+    delays: { offer, ack },
+  };
 }
 
 async function climb(pair: NetnsPair, name: string): Promise<Ladder> {
+  // Unmeasured: every client gets its first lease and the server warms up (JIT), so each rung measures the same
+  // thing, a steady stream of clients that come back.
+  await perfdhcp(pair, WARM_UP_RATE, 1);
   const rungs: Rung[] = [];
+  let failedInARow = 0;
   for (const rate of rates) {
     const rung = await perfdhcp(pair, rate);
     rungs.push(rung);
+    const { offer, ack } = rung.delays;
     log(
-      `  ${name} -r ${rate}: ${rung.achieved.toFixed(0)} DORA/s achieved, ${rung.acks}/${rung.discovers} completed, ${rung.dropPercent.toFixed(2)}% lost`,
+      `  ${name} -r ${rate}: ${rung.achieved.toFixed(0)} DORA/s, ${rung.acks}/${rung.discovers} completed, ${rung.dropPercent.toFixed(2)}% lost, delay avg/max DO ${offer.avg.toFixed(2)}/${offer.max.toFixed(1)} ms RA ${ack.avg.toFixed(2)}/${ack.max.toFixed(1)} ms`,
     );
-    // Far past saturation the next rung tells nothing more.
-    if (rung.dropPercent > 20) break;
+    // One rung over 1% may be the machine's noise; two in a row, or a heavy loss, is the server's limit.
+    failedInARow = rung.dropPercent < 1 ? 0 : failedInARow + 1;
+    if (failedInARow === 2 || rung.dropPercent > 10) break;
   }
   const best = rungs.filter((rung) => rung.dropPercent < 1).at(-1);
   return { rungs, best };
@@ -102,13 +150,22 @@ async function withPair<T>(prefix: string, run: (pair: NetnsPair) => Promise<T>)
   }
 }
 
-async function benchBootwright(): Promise<Ladder> {
+/** A directory of its own for each run's leases, so that every run starts with none. */
+function freshDir(parent: string, name: string): string {
+  const dir = join(parent, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  return dir;
+}
+
+async function benchBootwright(run: number): Promise<Ladder> {
   return withPair('bw-bdhcp', async (pair) => {
-    const leases = join(diskDir, 'bootwright-leases.sqlite');
+    const leases = join(freshDir(diskDir, `bootwright-${run}`), 'leases.sqlite');
+    const setup = { leasesPath: leases, pool: POOL, reservations };
     const child = pair.spawn(
       pair.server,
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'dhcp-server.fixture.ts'), leases, POOL.start, POOL.end],
+      ['--import', 'tsx', join(import.meta.dirname, 'dhcp-server.fixture.ts'), JSON.stringify(setup)],
       { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const output = collect(child);
@@ -124,14 +181,16 @@ async function benchBootwright(): Promise<Ladder> {
   });
 }
 
-async function benchDnsmasq(leaseDir: string, label: string): Promise<Ladder> {
+async function benchDnsmasq(parent: string, run: number, label: string): Promise<Ladder> {
   return withPair('bw-bdnsm', async (pair) => {
+    const leaseDir = freshDir(parent, `dnsmasq-${run}`);
     const args = [
       '--no-daemon',
       '--no-ping',
       '--conf-file=/dev/null',
       '--port=0',
       `--dhcp-range=${POOL.start},${POOL.end},255.255.255.0,1h`,
+      ...reservations.map(({ mac, address }) => `--dhcp-host=${mac},${address}`),
       `--dhcp-leasefile=${join(leaseDir, 'dnsmasq.leases')}`,
       '--dhcp-authoritative',
       '--quiet-dhcp',
@@ -152,57 +211,95 @@ async function benchDnsmasq(leaseDir: string, label: string): Promise<Ladder> {
   });
 }
 
-function describe(ladder: Ladder): string {
-  return ladder.best
-    ? `${ladder.best.achieved.toFixed(0)} DORA/s (at -r ${ladder.best.rate}, ${ladder.best.dropPercent.toFixed(2)}% lost)`
-    : 'no rung under 1% lost';
-}
+const best = (ladder: Ladder) => ladder.best?.achieved ?? 0;
+const lossAtBest = (ladder: Ladder) => ladder.best?.dropPercent ?? 100;
+/** DISCOVER-to-OFFER plus REQUEST-to-ACK: the server's share of one exchange, at the common latency rate. */
+const exchangeDelay = (ladder: Ladder, pick: (delay: Delay) => number) => {
+  const rung = ladder.rungs.find((candidate) => candidate.rate === latencyRate);
+  return rung ? pick(rung.delays.offer) + pick(rung.delays.ack) : Number.NaN;
+};
 
 try {
   log(
-    `rate ladder ${rates.join(', ')} exchanges/s, ${seconds} s each, ${clients} clients, pool ${POOL.start}-${POOL.end}`,
+    `rate ladder ${rates.join(', ')} exchanges/s, ${seconds} s each, ${clients} clients (${reservations.length} with reservations), pool ${POOL.start}-${POOL.end}, ${options.runs} run(s)`,
   );
-  log('bootwright DHCP (full mode, SQLite leases on disk)');
-  const ours = await benchBootwright();
-  log('dnsmasq (leases file on disk)');
-  const dnsmasqDisk = await benchDnsmasq(diskDir, 'dnsmasq (disk)');
-  log('dnsmasq (leases file on tmpfs /dev/shm)');
-  const dnsmasqShm = await benchDnsmasq(shmDir, 'dnsmasq (tmpfs)');
+  const ladders = { bootwright: [] as Ladder[], dnsmasqDisk: [] as Ladder[], dnsmasqTmpfs: [] as Ladder[] };
+  for (let run = 1; run <= options.runs; run += 1) {
+    // The servers take turns within each run, so that a noisy moment on a shared machine hits all of them.
+    log(`run ${run}/${options.runs}: dnsmasq (leases file on disk)`);
+    ladders.dnsmasqDisk.push(await benchDnsmasq(diskDir, run, 'dnsmasq (disk)'));
+    log(`run ${run}/${options.runs}: bootwright DHCP (full mode, SQLite leases on disk)`);
+    ladders.bootwright.push(await benchBootwright(run));
+    log(`run ${run}/${options.runs}: dnsmasq (leases file on tmpfs /dev/shm)`);
+    ladders.dnsmasqTmpfs.push(await benchDnsmasq(shmDir, run, 'dnsmasq (tmpfs)'));
+  }
 
-  const value = (ladder: Ladder) => ladder.best?.achieved ?? 0;
-  const rows = [
+  const figure = 'DHCP DORA/s via a relay, highest perfdhcp rate with <1% lost';
+  const rows: ResultRow[] = [
     {
-      figure: 'DHCP DORA/s via a relay, highest perfdhcp rate with <1% lost, leases on disk',
-      bootwright: value(ours),
-      peer: value(dnsmasqDisk),
-      peerName: 'dnsmasq (leases on disk)',
+      figure: `${figure}, leases on disk`,
+      unit: 'DORA/s',
+      bootwright: ladders.bootwright.map(best),
+      peer: ladders.dnsmasqDisk.map(best),
+      peerName: 'dnsmasq --no-ping (leases on disk)',
+      goal: 1,
     },
     {
-      figure: 'DHCP DORA/s via a relay, highest perfdhcp rate with <1% lost, peer leases on tmpfs',
-      bootwright: value(ours),
-      peer: value(dnsmasqShm),
-      peerName: 'dnsmasq (leases on tmpfs)',
+      figure: `${figure}, bootwright on disk against the peer on tmpfs`,
+      unit: 'DORA/s',
+      bootwright: ladders.bootwright.map(best),
+      peer: ladders.dnsmasqTmpfs.map(best),
+      peerName: 'dnsmasq --no-ping (leases on tmpfs)',
+      goal: 1,
+    },
+    {
+      figure: `DHCP exchanges lost at that rate, leases on disk`,
+      unit: '%',
+      bootwright: ladders.bootwright.map(lossAtBest),
+      peer: ladders.dnsmasqDisk.map(lossAtBest),
+      peerName: 'dnsmasq --no-ping (leases on disk)',
+      lowerIsBetter: true,
+    },
+    {
+      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK average delay at ${latencyRate}/s, leases on disk`,
+      unit: 'ms',
+      bootwright: ladders.bootwright.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+      peerName: 'dnsmasq --no-ping (leases on disk)',
+      lowerIsBetter: true,
+    },
+    {
+      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK maximum delay at ${latencyRate}/s, leases on disk`,
+      unit: 'ms',
+      bootwright: ladders.bootwright.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+      peerName: 'dnsmasq --no-ping (leases on disk)',
+      lowerIsBetter: true,
     },
   ];
-  log(`bootwright: ${describe(ours)}`);
-  log(`dnsmasq, leases on disk: ${describe(dnsmasqDisk)}`);
-  log(`dnsmasq, leases on tmpfs: ${describe(dnsmasqShm)}`);
-  for (const row of rows)
-    log(
-      `${row.figure}: bootwright ${row.bootwright.toFixed(0)}, ${row.peerName} ${row.peer.toFixed(0)}, ratio ${(row.bootwright / row.peer).toFixed(2)}x`,
-    );
   const highest = rates.at(-1);
-  const capped = [ours, dnsmasqDisk, dnsmasqShm].some((ladder) => ladder.best?.rate === highest);
+  const capped = Object.values(ladders)
+    .flat()
+    .some((ladder) => ladder.best?.rate === highest);
   if (capped)
     log(
       `note: a server was still under 1% lost at the top rung (-r ${highest}); raise --rates to find its limit`,
     );
-  recordResults('dhcp', rows, {
+  log(
+    `medians: bootwright ${median(rows[0]?.bootwright ?? [])}, dnsmasq disk ${median(rows[0]?.peer ?? [])}, dnsmasq tmpfs ${median(rows[1]?.peer ?? [])} DORA/s`,
+  );
+  recordResults('dhcp', rows, options, {
     cpus: cpus().length,
     seconds,
     clients,
+    reservations: reservations.length,
     rates,
-    ladders: { bootwright: ours.rungs, dnsmasqDisk: dnsmasqDisk.rungs, dnsmasqTmpfs: dnsmasqShm.rungs },
+    latencyRate,
+    ladders: {
+      bootwright: ladders.bootwright.map((ladder) => ladder.rungs),
+      dnsmasqDisk: ladders.dnsmasqDisk.map((ladder) => ladder.rungs),
+      dnsmasqTmpfs: ladders.dnsmasqTmpfs.map((ladder) => ladder.rungs),
+    },
   });
 } finally {
   await cleanup.run();

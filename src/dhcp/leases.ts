@@ -3,7 +3,9 @@
 // (RFC 2131 §4.3.1 "the server MUST NOT reuse a committed address" relies on that). One row per address.
 
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { BootwrightError, quote } from '../errors.js';
 
@@ -32,10 +34,12 @@ export interface LeaseStore {
   byAddress(address: string): Promise<Lease | undefined>;
   /**
    * Writes the lease for its address, replacing whatever held that address. An offered or bound lease also
-   * replaces the client's other offered or bound lease: a client holds one address at a time.
+   * replaces the client's other offered or bound lease: a client holds one address at a time. Reads see the write
+   * as soon as upsert is called; the promise settles once it is durable, which for an offer may be at once (an
+   * offer is no commitment, RFC 2131 §4.3.1, and a lost one only frees its address early).
    */
   upsert(lease: Lease): Promise<void>;
-  /** Frees the address (DHCPRELEASE, or an offer the client turned down). */
+  /** Frees the address (DHCPRELEASE, or an offer the client turned down). Seen and settled as upsert is. */
   release(address: string): Promise<void>;
   /** Removes every lease whose time ran out before `now` and returns them. */
   expire(now: number): Promise<Lease[]>;
@@ -47,53 +51,88 @@ function holdsAddress(lease: Lease): boolean {
   return lease.state !== 'declined';
 }
 
-/** For unit tests and for `dhcp` mode off; forgets everything on restart. */
-export class InMemoryLeaseStore implements LeaseStore {
+/**
+ * Leases by address and by client, in memory: all of InMemoryLeaseStore, and what SqliteLeaseStore answers reads
+ * from. It hands out its own records; the stores copy them. Every change returns the addresses it touched.
+ */
+class LeaseIndex {
   private readonly leases = new Map<string, Lease>();
   private readonly addressByMac = new Map<string, string>();
 
-  async byMac(mac: string): Promise<Lease | undefined> {
+  byMac(mac: string): Lease | undefined {
     const address = this.addressByMac.get(mac);
-    return address === undefined ? undefined : copy(this.leases.get(address));
+    return address === undefined ? undefined : this.leases.get(address);
   }
 
-  async byAddress(address: string): Promise<Lease | undefined> {
-    return copy(this.leases.get(address));
+  byAddress(address: string): Lease | undefined {
+    return this.leases.get(address);
   }
 
-  async upsert(lease: Lease): Promise<void> {
-    this.removeAddress(lease.address);
+  put(lease: Lease): string[] {
+    const touched = [lease.address];
+    this.remove(lease.address);
     if (holdsAddress(lease)) {
       const previous = this.addressByMac.get(lease.mac);
-      if (previous !== undefined) this.removeAddress(previous);
+      if (previous !== undefined && this.remove(previous)) touched.push(previous);
       this.addressByMac.set(lease.mac, lease.address);
     }
     this.leases.set(lease.address, { ...lease });
+    return touched;
   }
 
-  async release(address: string): Promise<void> {
-    this.removeAddress(address);
-  }
-
-  async expire(now: number): Promise<Lease[]> {
-    const expired = [...this.leases.values()].filter((lease) => lease.expiresAt < now);
-    for (const lease of expired) this.removeAddress(lease.address);
-    return expired;
-  }
-
-  async all(): Promise<Lease[]> {
-    return [...this.leases.values()].map((lease) => ({ ...lease }));
-  }
-
-  async close(): Promise<void> {}
-
-  private removeAddress(address: string): void {
+  /** True when the address was held. */
+  remove(address: string): boolean {
     const lease = this.leases.get(address);
-    if (!lease) return;
+    if (!lease) return false;
     this.leases.delete(address);
     if (holdsAddress(lease) && this.addressByMac.get(lease.mac) === address)
       this.addressByMac.delete(lease.mac);
+    return true;
   }
+
+  expire(now: number): Lease[] {
+    const expired = [...this.leases.values()].filter((lease) => lease.expiresAt < now);
+    for (const lease of expired) this.remove(lease.address);
+    return expired;
+  }
+
+  /** Copies, ordered by address as the SQLite store always listed them. */
+  all(): Lease[] {
+    return [...this.leases.values()]
+      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+      .map((lease) => ({ ...lease }));
+  }
+}
+
+/** For unit tests and for `dhcp` mode off; forgets everything on restart. */
+export class InMemoryLeaseStore implements LeaseStore {
+  private readonly index = new LeaseIndex();
+
+  async byMac(mac: string): Promise<Lease | undefined> {
+    return copy(this.index.byMac(mac));
+  }
+
+  async byAddress(address: string): Promise<Lease | undefined> {
+    return copy(this.index.byAddress(address));
+  }
+
+  async upsert(lease: Lease): Promise<void> {
+    this.index.put(lease);
+  }
+
+  async release(address: string): Promise<void> {
+    this.index.remove(address);
+  }
+
+  async expire(now: number): Promise<Lease[]> {
+    return this.index.expire(now);
+  }
+
+  async all(): Promise<Lease[]> {
+    return this.index.all();
+  }
+
+  async close(): Promise<void> {}
 }
 
 function copy(lease: Lease | undefined): Lease | undefined {
@@ -130,45 +169,108 @@ CREATE TABLE IF NOT EXISTS dhcp_leases (
 CREATE INDEX IF NOT EXISTS dhcp_leases_mac ON dhcp_leases (mac);
 `;
 
+/** One row to write: the lease for the address, or none (the row is deleted). */
+interface RowWrite {
+  address: string;
+  lease: Lease | undefined;
+}
+
 /**
- * Leases in SQLite, on a connection of their own (the file may be the inventory store's): WAL and synchronous=FULL,
+ * The lease writer thread, in plain CommonJS so that it runs the same under the TypeScript loader and compiled:
+ * it commits each batch it is sent in one transaction on its own connection and says when the batch is on disk.
+ * fsync blocks only this thread, so the event loop goes on reading and deciding the requests meanwhile.
+ */
+const LEASE_WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 10000');
+const put = db.prepare(
+  'INSERT OR REPLACE INTO dhcp_leases (address, mac, state, expires_at, hostname, client_id, updated_at) ' +
+    'VALUES (@address, @mac, @state, @expiresAt, @hostname, @clientId, @updatedAt)',
+);
+const remove = db.prepare('DELETE FROM dhcp_leases WHERE address = ?');
+const commit = db.transaction((writes, updatedAt) => {
+  for (const { address, lease } of writes) {
+    if (!lease) remove.run(address);
+    else put.run({ hostname: null, clientId: null, ...lease, updatedAt });
+  }
+});
+parentPort.on('message', (writes) => {
+  try {
+    commit.immediate(writes, Date.now());
+    parentPort.postMessage({ ok: true });
+  } catch (error) {
+    parentPort.postMessage({ ok: false, message: String(error && error.message ? error.message : error) });
+  }
+});
+`;
+
+type Waiter = { resolve: () => void; reject: (error: unknown) => void };
+
+/**
+ * Leases in SQLite, on connections of their own (the file may be the inventory store's): WAL and synchronous=FULL,
  * so a lease written before the DHCPACK went out is still there after a crash or a power cut.
+ *
+ * Group commit: while one batch is being committed (in the writer thread, fsync included), the writes of the
+ * requests decided meanwhile gather; when it is on disk, they go as the next batch, one transaction and one fsync
+ * for all of them. A write's promise settles when its batch is on disk, so each ACK still waits for its own lease,
+ * but a burst of requests shares one fsync instead of queueing for one each. Offers are held in memory only:
+ * nothing waits for them to reach the disk, and they do not survive a restart. Reads come from memory, since this
+ * store is the table's only writer.
  */
 export class SqliteLeaseStore implements LeaseStore {
-  private readonly statements;
+  /** Every lease, offers included, with the writes not yet on disk. */
+  private index = new LeaseIndex();
+  /** The rows as committed or being committed, by address: what the next batch is worked out against. */
+  private written = new Map<string, Lease>();
+  /** Addresses the index changed since the last batch was sent. */
+  private changed = new Set<string>();
+  /** Settled with the next batch. */
+  private waiting: Waiter[] = [];
+  /** Settled with the batch being committed. */
+  private inFlight: Waiter[] | undefined;
+  private commitScheduled = false;
+  /** Set when the writer thread is gone: every later write fails with it. */
+  private writerLost: Error | undefined;
+  private closed = false;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly writer: Worker,
+  ) {
     db.exec(SCHEMA);
-    const columns = 'address, mac, state, expires_at, hostname, client_id';
-    this.statements = {
-      byMac: db.prepare<[string], LeaseRow>(
-        `SELECT ${columns} FROM dhcp_leases WHERE mac = ? AND state != 'declined' ORDER BY updated_at DESC LIMIT 1`,
-      ),
-      byAddress: db.prepare<[string], LeaseRow>(`SELECT ${columns} FROM dhcp_leases WHERE address = ?`),
-      removeOtherOfMac: db.prepare<[string, string]>(
-        `DELETE FROM dhcp_leases WHERE mac = ? AND state != 'declined' AND address != ?`,
-      ),
-      put: db.prepare(
-        `INSERT OR REPLACE INTO dhcp_leases (${columns}, updated_at)
-         VALUES (@address, @mac, @state, @expiresAt, @hostname, @clientId, @updatedAt)`,
-      ),
-      release: db.prepare<[string]>('DELETE FROM dhcp_leases WHERE address = ?'),
-      expired: db.prepare<[number], LeaseRow>(`SELECT ${columns} FROM dhcp_leases WHERE expires_at < ?`),
-      expire: db.prepare<[number]>('DELETE FROM dhcp_leases WHERE expires_at < ?'),
-      all: db.prepare<[], LeaseRow>(`SELECT ${columns} FROM dhcp_leases ORDER BY address`),
-    };
+    // Offers written by an earlier version, which kept them on disk, are dropped like any offer at a restart.
+    db.prepare("DELETE FROM dhcp_leases WHERE state = 'offered'").run();
+    this.loadWritten();
+    for (const lease of this.written.values()) this.index.put(lease);
+    writer.on('message', (result: { ok: boolean; message?: string }) =>
+      this.batchDone(result.ok ? undefined : new Error(result.message)),
+    );
+    writer.on('error', (error) => this.loseWriter(error));
+    writer.on('exit', (code) =>
+      this.loseWriter(new Error(`the lease writer thread exited with code ${code}`)),
+    );
+    writer.unref();
   }
 
   static open(path: string): SqliteLeaseStore {
+    let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      const db = new Database(path);
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       // The inventory store's writer may hold the lock for a moment when both share one file.
       db.pragma('busy_timeout = 10000');
-      return new SqliteLeaseStore(db);
+      db.exec(SCHEMA);
+      const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+      const writer = new Worker(LEASE_WRITER, { eval: true, workerData: { sqlite, path: resolve(path) } });
+      return new SqliteLeaseStore(db, writer);
     } catch (error) {
+      db?.close();
       throw new BootwrightError(
         'E_UNAVAILABLE',
         `Cannot open the DHCP lease database at ${quote(path)}: ${(error as Error).message}.`,
@@ -177,49 +279,152 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   async byMac(mac: string): Promise<Lease | undefined> {
-    return rowToLease(this.statements.byMac.get(mac));
+    return copy(this.index.byMac(mac));
   }
 
   async byAddress(address: string): Promise<Lease | undefined> {
-    return rowToLease(this.statements.byAddress.get(address));
+    return copy(this.index.byAddress(address));
   }
 
-  async upsert(lease: Lease): Promise<void> {
-    this.db
-      .transaction(() => {
-        if (holdsAddress(lease)) this.statements.removeOtherOfMac.run(lease.mac, lease.address);
-        this.statements.put.run({
-          address: lease.address,
-          mac: lease.mac,
-          state: lease.state,
-          expiresAt: lease.expiresAt,
-          hostname: lease.hostname ?? null,
-          clientId: lease.clientId ?? null,
-          updatedAt: Date.now(),
-        });
-      })
-      .immediate();
+  upsert(lease: Lease): Promise<void> {
+    for (const address of this.index.put(lease)) this.changed.add(address);
+    if (lease.state !== 'offered') return this.onDisk();
+    // What an offer replaced on disk goes with the next batch; losing that in a crash keeps an address out of the
+    // pool until its old lease expires, which is the safe side.
+    this.scheduleCommit();
+    return Promise.resolve();
   }
 
-  async release(address: string): Promise<void> {
-    this.statements.release.run(address);
+  release(address: string): Promise<void> {
+    if (this.index.remove(address)) this.changed.add(address);
+    return this.onDisk();
   }
 
   async expire(now: number): Promise<Lease[]> {
-    return this.db
-      .transaction(() => {
-        const expired = this.statements.expired.all(now).map((row) => rowToLease(row) as Lease);
-        this.statements.expire.run(now);
-        return expired;
-      })
-      .immediate();
+    const expired = this.index.expire(now);
+    for (const lease of expired) this.changed.add(lease.address);
+    await this.onDisk();
+    return expired;
   }
 
   async all(): Promise<Lease[]> {
-    return this.statements.all.all().map((row) => rowToLease(row) as Lease);
+    return this.index.all();
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.closed) return;
+    this.closed = true;
+    // What was written before close is committed first.
+    while (!this.writerLost && (this.inFlight || this.commitScheduled || this.changed.size > 0))
+      await this.onDisk().catch(() => undefined);
+    this.writer.removeAllListeners('exit');
+    await this.writer.terminate();
+    this.db.close();
   }
+
+  /** Settles when the writes made so far are on disk. */
+  private onDisk(): Promise<void> {
+    if (this.writerLost) return Promise.reject(this.writerLost);
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.scheduleCommit();
+    return done;
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled || this.inFlight) return;
+    this.commitScheduled = true;
+    // Once the datagrams already read have been decided, so that they share the batch.
+    setImmediate(() => this.sendBatch());
+  }
+
+  private sendBatch(): void {
+    this.commitScheduled = false;
+    if (this.inFlight || this.writerLost) return;
+    const waiting = this.waiting;
+    const changed = this.changed;
+    this.waiting = [];
+    this.changed = new Set();
+    const writes: RowWrite[] = [];
+    for (const address of changed) {
+      const held = this.index.byAddress(address);
+      const lease = held && held.state !== 'offered' ? { ...held } : undefined;
+      if (sameLease(lease, this.written.get(address))) continue;
+      writes.push({ address, lease });
+      if (lease) this.written.set(address, lease);
+      else this.written.delete(address);
+    }
+    if (writes.length === 0) {
+      // Nothing new to write, and every earlier batch is on disk.
+      for (const waiter of waiting) waiter.resolve();
+      return;
+    }
+    this.inFlight = waiting;
+    this.writer.ref();
+    this.writer.postMessage(writes);
+  }
+
+  private batchDone(error: Error | undefined): void {
+    const settled = this.inFlight ?? [];
+    this.inFlight = undefined;
+    this.writer.unref();
+    if (error) {
+      this.forgetUnwritten();
+      // The writes made while this batch was out were worked out against rows that are not on disk: they go too.
+      for (const waiter of [...settled, ...this.waiting]) waiter.reject(error);
+      this.waiting = [];
+      return;
+    }
+    for (const waiter of settled) waiter.resolve();
+    if (this.waiting.length > 0 || this.changed.size > 0) this.sendBatch();
+  }
+
+  private loseWriter(error: Error): void {
+    if (this.writerLost) return;
+    this.writerLost = new BootwrightError(
+      'E_UNAVAILABLE',
+      `DHCP leases cannot be written: ${error.message}.`,
+    );
+    for (const waiter of [...(this.inFlight ?? []), ...this.waiting]) waiter.reject(this.writerLost);
+    this.inFlight = undefined;
+    this.waiting = [];
+  }
+
+  private loadWritten(): void {
+    const columns = 'address, mac, state, expires_at, hostname, client_id';
+    const rows = this.db
+      .prepare<[], LeaseRow>(`SELECT ${columns} FROM dhcp_leases ORDER BY updated_at`)
+      .all();
+    this.written = new Map();
+    // Oldest first, so that where rows disagree the newest wins, as the index would have it.
+    const index = new LeaseIndex();
+    for (const row of rows) index.put(rowToLease(row) as Lease);
+    for (const lease of index.all()) this.written.set(lease.address, lease);
+  }
+
+  /**
+   * After a failed commit, reads must not go on seeing leases that are not on disk: the index is rebuilt from the
+   * rows on disk, with the offers it held where their address and client are still free.
+   */
+  private forgetUnwritten(): void {
+    const offers = this.index.all().filter((lease) => lease.state === 'offered');
+    this.loadWritten();
+    this.index = new LeaseIndex();
+    for (const lease of this.written.values()) this.index.put(lease);
+    for (const offer of offers) {
+      if (!this.index.byAddress(offer.address) && !this.index.byMac(offer.mac)) this.index.put(offer);
+    }
+    this.changed = new Set();
+  }
+}
+
+function sameLease(a: Lease | undefined, b: Lease | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.address === b.address &&
+    a.mac === b.mac &&
+    a.state === b.state &&
+    a.expiresAt === b.expiresAt &&
+    a.hostname === b.hostname &&
+    a.clientId === b.clientId
+  );
 }

@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import { BootwrightError } from '../errors.js';
-import { InMemoryLeaseStore, type LeaseStore } from './leases.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { InMemoryLeaseStore, type LeaseStore, SqliteLeaseStore } from './leases.js';
 import { readMessageType } from './options.js';
 import { type DhcpPacket, parseDhcpPacket } from './packet.js';
 import { type DhcpConfig, type DhcpDirectory, type DhcpEvent, defaultBootFiles } from './policy.js';
@@ -138,6 +141,40 @@ describe('startDhcpServer', () => {
       failed: 0,
       dropped: 0,
     });
+  });
+
+  it('sends a DHCPACK only once its lease is on disk, and an offer without waiting for the disk', async (context) => {
+    const path = join(tempDir(context), 'leases.db');
+    const leases = SqliteLeaseStore.open(path);
+    context.after(() => leases.close());
+    const { server } = await start(context, {}, { leases });
+    const relay = await peer(context, RELAY, server.ports.dhcp);
+    // Another connection holds the database's write lock, so no lease can reach the disk until it lets go.
+    const blocker = new Database(path);
+    context.after(() => blocker.close());
+    blocker.exec('BEGIN IMMEDIATE');
+    await relay.send(discover(7), server.ports.dhcp as number);
+    const offer = await relay.receive();
+    assert.equal(
+      readMessageType(offer.options),
+      2,
+      'an offer is no commitment: it does not wait for the disk',
+    );
+    const request = rawPacket({ giaddr: [127, 0, 0, 2], mac: '52:54:00:00:00:07' }, [
+      ...option(53, [3]),
+      ...option(50, [127, 0, 0, 100]),
+      ...option(54, [127, 0, 0, 1]),
+      255,
+    ]);
+    await relay.send(request, server.ports.dhcp as number);
+    await assert.rejects(relay.receive(500), /no reply/, 'no ACK while its lease cannot be written');
+    blocker.exec('COMMIT');
+    const ack = await relay.receive();
+    assert.equal(readMessageType(ack.options), 5);
+    const onDisk = blocker
+      .prepare('SELECT mac, state FROM dhcp_leases WHERE address = ?')
+      .get('127.0.0.100') as { mac: string; state: string } | undefined;
+    assert.deepEqual(onDisk, { mac: '52:54:00:00:00:07', state: 'bound' });
   });
 
   it('unicasts to a renewing client at its address', async (context) => {

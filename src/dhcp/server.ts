@@ -118,6 +118,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   let queue: Promise<void> = Promise.resolve();
   let waiting = 0;
+  /** Requests decided and waiting for their lease writes or their reply to be sent. */
+  const answering = new Set<Promise<void>>();
 
   async function send(endpoint: Endpoint, destination: ReplyDestination, bytes: Buffer): Promise<void> {
     let address: string;
@@ -143,7 +145,16 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     });
   }
 
-  async function handle(endpoint: Endpoint, message: Buffer, remote: dgram.RemoteInfo): Promise<void> {
+  /**
+   * Decides and makes the lease writes, which the next request's decision sees at once; returns the rest (waiting
+   * for the writes to be durable, then sending), which runs outside the one-at-a-time queue so that the requests
+   * arriving meanwhile are decided and their writes share the same commit.
+   */
+  async function decide(
+    endpoint: Endpoint,
+    message: Buffer,
+    remote: dgram.RemoteInfo,
+  ): Promise<(() => Promise<void>) | undefined> {
     let decision: DhcpDecision | undefined;
     try {
       const packet = parseDhcpPacket(message);
@@ -161,28 +172,31 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     } catch (error) {
       if (error instanceof DhcpPacketError) {
         counters.malformed += 1;
-        return;
+        return undefined;
       }
       throw error;
     }
     if (!decision) {
       counters.ignored += 1;
-      return;
+      return undefined;
     }
-    emit(decision.received);
-    // The lease is on disk before the client hears about it (RFC 2131 §4.3.1: a committed lease is never reused).
-    for (const write of decision.leaseWrites) {
-      if (write.kind === 'upsert') await leases.upsert(write.lease);
-      else await leases.release(write.address);
-    }
-    if (!decision.reply) {
-      counters.ignored += 1;
-      emit(decision.ignored);
-      return;
-    }
-    await send(endpoint, decision.reply.destination, serializeDhcpPacket(decision.reply.packet));
-    counters.replied += 1;
-    emit(decision.reply.event);
+    const { received, leaseWrites, reply, ignored } = decision;
+    emit(received);
+    const written = leaseWrites.map((write) =>
+      write.kind === 'upsert' ? leases.upsert(write.lease) : leases.release(write.address),
+    );
+    return async () => {
+      // The lease is on disk before the client hears about it (RFC 2131 §4.3.1: a committed lease is never reused).
+      await Promise.all(written);
+      if (!reply) {
+        counters.ignored += 1;
+        emit(ignored);
+        return;
+      }
+      await send(endpoint, reply.destination, serializeDhcpPacket(reply.packet));
+      counters.replied += 1;
+      emit(reply.event);
+    };
   }
 
   function enqueue(endpoint: Endpoint, message: Buffer, remote: dgram.RemoteInfo): void {
@@ -192,15 +206,22 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       return;
     }
     waiting += 1;
-    // One request at a time: choosing a free address and recording it must not interleave with another client's.
-    queue = queue
-      .then(() => withTimeout(handle(endpoint, message, remote), HANDLER_TIMEOUT_MS))
+    // One decision at a time: choosing a free address and recording it must not interleave with another client's.
+    const decided = queue.then(() => withTimeout(decide(endpoint, message, remote), HANDLER_TIMEOUT_MS));
+    queue = decided.then(
+      () => undefined,
+      () => undefined,
+    );
+    const answered: Promise<void> = decided
+      .then((finish) => finish && withTimeout(finish(), HANDLER_TIMEOUT_MS))
       .catch(() => {
         counters.failed += 1;
       })
       .finally(() => {
         waiting -= 1;
+        answering.delete(answered);
       });
+    answering.add(answered);
   }
 
   for (const endpoint of endpoints) {
@@ -236,6 +257,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         clearInterval(expiry);
         await closeAll();
         await queue;
+        await Promise.all(answering);
       })();
       return closing;
     },
