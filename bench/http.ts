@@ -1,60 +1,75 @@
-// Serving a large file (and a small one) straight out of an ISO image over HTTP, beside nginx serving the same bytes
-// from disk with sendfile, loaded by wrk with 64 connections in the same run.
-// Run: node --import tsx bench/iso-http.ts [--seconds=10] [--size-mib=256]
+// Kernel and initrd downloads over HTTP (`/cobbler/images/DISTRO/FILE`, where koan and iPXE fetch them): a 40 MiB
+// file and a 2 KiB file, served by bootwright from a file on disk (`distro add --kernel=/path`) and from inside an
+// ISO image (what import gives: the ISO is read in place), beside nginx serving the same bytes from disk with
+// sendfile, loaded by wrk with 64 connections. Runs interleave (nginx, bootwright, nginx, ...) and each figure is
+// the median of --runs.
+// Unless --no-pin, wrk runs on CPU 0 and the server under test on CPU 1 (taskset), and nginx has one worker: one
+// core each, so the figures compare servers rather than how the scheduler shared two cores between client and server.
+// Run: node --import tsx bench/http.ts [--quick] [--runs=5] [--seconds=5] [--size-mib=40] [--no-pin]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cleanup, collect, log, requireBinaries, stop } from './lab.js';
-import { type ResultRow, recordResults } from './results.js';
+import { benchOptions, type ResultRow, recordResults } from './results.js';
 
-const argument = (name: string, fallback: number) =>
-  Number(new RegExp(`--${name}=(\\d+)`).exec(process.argv.join(' '))?.[1] ?? fallback);
-const seconds = argument('seconds', 10);
-const sizeMib = argument('size-mib', 256);
+const options = benchOptions();
+const seconds = options.number('seconds', 5, 1);
+const sizeMib = options.number('size-mib', 40);
+const warmupSeconds = options.quick ? 0 : 1;
+const pin = !process.argv.includes('--no-pin') && cpus().length >= 2;
+const clientCpu = '0';
+const serverCpu = '1';
 const nginxPort = 18080;
 const bootwrightPort = 18081;
+const root = join(import.meta.dirname, '..');
 
 requireBinaries([
   { path: '/usr/sbin/nginx', debianPackage: 'nginx-light' },
   { path: '/usr/bin/wrk', debianPackage: 'wrk' },
   { path: '/usr/bin/xorriso', debianPackage: 'xorriso' },
+  { path: '/usr/bin/taskset', debianPackage: 'util-linux' },
 ]);
 
 const cleanup = new Cleanup();
 cleanup.onSignals();
 
-async function waitForHttp(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+const pinnedTo = (cpu: string, command: string[]) => (pin ? ['taskset', '-c', cpu, ...command] : command);
+
+async function waitForHttp(url: string, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
     try {
       if ((await fetch(url, { method: 'HEAD' })).ok) return;
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${url} did not come up`);
+  throw new Error(`${url} did not come up: ${output()}`);
 }
 
 async function sha256Of(url: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of (await fetch(url)).body as unknown as AsyncIterable<Uint8Array>)
-    hash.update(chunk);
-  return hash.digest('hex');
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return createHash('sha256')
+    .update(Buffer.from(await response.arrayBuffer()))
+    .digest('hex');
 }
 
-/** wrk's Requests/sec and Transfer/sec (in MB/s). */
-function wrk(url: string): { requests: number; megabytes: number } {
-  const output = execFileSync('wrk', ['-t2', '-c64', `-d${seconds}s`, url], { encoding: 'utf8' });
+/** wrk's Requests/sec and Transfer/sec (in MB/s, 10^6 bytes). */
+function wrk(url: string, duration: number): { requests: number; megabytes: number } {
+  const [command, ...args] = pinnedTo(clientCpu, ['wrk', '-t1', '-c64', `-d${duration}s`, url]);
+  const output = execFileSync(command as string, args, { encoding: 'utf8' });
+  if (/Non-2xx/.test(output)) throw new Error(`wrk on ${url} got error responses:\n${output}`);
   const requests = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0);
   const transfer = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(output);
   const scale: Record<string, number> = { B: 1e-6, KB: 1.024e-3, MB: 1.048576, GB: 1073.741824 };
   return { requests, megabytes: Number(transfer?.[1] ?? 0) * (scale[transfer?.[2] ?? 'MB'] ?? 1) };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'bootwright-iso-http-'));
+const work = mkdtempSync(join(tmpdir(), 'bootwright-http-'));
 // nginx's workers run as www-data and must be able to read the tree.
 chmodSync(work, 0o755);
 cleanup.add(() => rmSync(work, { recursive: true, force: true }));
@@ -64,88 +79,121 @@ try {
   mkdirSync(tree);
   const big = Buffer.alloc(sizeMib * 2 ** 20);
   for (let offset = 0; offset < big.length; offset += 2 ** 20) randomBytes(2 ** 20).copy(big, offset);
-  writeFileSync(join(tree, 'big.img'), big);
-  writeFileSync(join(tree, 'small.txt'), randomBytes(2048));
+  const small = randomBytes(2048);
+  writeFileSync(join(tree, 'vmlinuz'), big);
+  writeFileSync(join(tree, 'initrd.img'), small);
   const iso = join(work, 'tree.iso');
   execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-J', '-o', iso, tree], { stdio: 'pipe' });
 
-  log('starting nginx (from disk, sendfile) and bootwright (from the ISO)');
   const nginxConf = join(work, 'nginx.conf');
   writeFileSync(
     nginxConf,
-    `worker_processes 2; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
+    `worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
 events { worker_connections 1024; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
-  server { listen 127.0.0.1:${nginxPort}; root ${tree}; } }
+  server { listen 127.0.0.1:${nginxPort}; root ${tree};
+    location /cobbler/images/ { alias ${tree}/; } } }
 `,
   );
-  const nginx = spawn('nginx', ['-c', nginxConf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [nginxCommand, ...nginxArgs] = pinnedTo(serverCpu, ['nginx', '-c', nginxConf, '-g', 'daemon off;']);
+  const nginx = spawn(nginxCommand as string, nginxArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nginxOutput = collect(nginx);
   cleanup.add(() => stop(nginx));
+
   const dataDir = join(work, 'data');
   const cli = (...argv: string[]) =>
     execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', `--data-dir=${dataDir}`, ...argv], {
+      cwd: root,
       stdio: 'pipe',
     });
   cli(
     'distro',
     'add',
-    '--name=bench',
-    '--kernel=tree:big.img',
-    '--initrd=tree:small.txt',
+    '--name=on-disk',
+    `--kernel=${join(tree, 'vmlinuz')}`,
+    `--initrd=${join(tree, 'initrd.img')}`,
+  );
+  cli(
+    'distro',
+    'add',
+    '--name=in-iso',
+    '--kernel=tree:vmlinuz',
+    '--initrd=tree:initrd.img',
     `--tree-source=${iso}`,
   );
-  const server = spawn(
+  const [serverCommand, ...serverArgs] = pinnedTo(serverCpu, [
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/run.ts',
-      'serve',
-      `--data-dir=${dataDir}`,
-      `--port=${bootwrightPort}`,
-      '--tftp-port=0',
-      '--host=127.0.0.1',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    '--import',
+    'tsx',
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    'src/cli/run.ts',
+    'serve',
+    `--data-dir=${dataDir}`,
+    `--port=${bootwrightPort}`,
+    '--tftp-port=0',
+    '--host=127.0.0.1',
+  ]);
+  const server = spawn(serverCommand as string, serverArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const serverOutput = collect(server);
   cleanup.add(() => stop(server));
-  const nginxBase = `http://127.0.0.1:${nginxPort}`;
-  const bootwrightBase = `http://127.0.0.1:${bootwrightPort}/distros/bench`;
-  await waitForHttp(`${nginxBase}/small.txt`);
-  await waitForHttp(`${bootwrightBase}/small.txt`).catch((error) => {
-    throw new Error(`${error}: ${serverOutput.text()}`);
-  });
 
-  const expected = createHash('sha256').update(big).digest('hex');
-  for (const base of [nginxBase, bootwrightBase]) {
-    if ((await sha256Of(`${base}/big.img`)) !== expected)
-      throw new Error(`${base}/big.img does not serve the file's bytes`);
+  const nginxBase = `http://127.0.0.1:${nginxPort}/cobbler/images`;
+  const bootwrightBase = `http://127.0.0.1:${bootwrightPort}/cobbler/images`;
+  await waitForHttp(`${nginxBase}/initrd.img`, nginxOutput.text);
+  await waitForHttp(`${bootwrightBase}/on-disk/initrd.img`, serverOutput.text);
+
+  const cases = [
+    { source: 'on-disk', file: 'vmlinuz', bytes: big, what: 'from a file on disk' },
+    { source: 'in-iso', file: 'vmlinuz', bytes: big, what: 'from inside an ISO image' },
+    { source: 'on-disk', file: 'initrd.img', bytes: small, what: 'from a file on disk' },
+    { source: 'in-iso', file: 'initrd.img', bytes: small, what: 'from inside an ISO image' },
+  ];
+  for (const { source, file, bytes } of cases) {
+    const expected = createHash('sha256').update(bytes).digest('hex');
+    for (const url of [`${nginxBase}/${file}`, `${bootwrightBase}/${source}/${file}`]) {
+      if ((await sha256Of(url)) !== expected) throw new Error(`${url} does not serve the file's bytes`);
+    }
   }
-  log('both serve the same bytes');
+  log(`both serve the same bytes; ${pin ? 'wrk on CPU 0, the server under test on CPU 1' : 'not pinned'}`);
 
-  const rows: ResultRow[] = [];
-  for (const [file, label] of [
-    ['big.img', `MB/s of a ${sizeMib} MiB file from an ISO, wrk 64 connections`],
-    ['small.txt', 'requests/s of a 2 KiB file from an ISO, wrk 64 connections'],
-  ] as const) {
-    log(`wrk on ${file}: nginx`);
-    const peer = wrk(`${nginxBase}/${file}`);
-    log(`wrk on ${file}: bootwright`);
-    const ours = wrk(`${bootwrightBase}/${file}`);
-    const big = file === 'big.img';
-    const row: ResultRow = {
-      figure: label,
-      bootwright: big ? ours.megabytes : ours.requests,
-      peer: big ? peer.megabytes : peer.requests,
-      peerName: 'nginx (same bytes from disk, sendfile)',
+  const measured = cases.map(() => ({ peer: [] as number[], ours: [] as number[] }));
+  const measure = (index: number, duration: number) => {
+    const { source, file, bytes } = cases[index] as (typeof cases)[number];
+    const value = (result: { requests: number; megabytes: number }) =>
+      bytes === big ? result.megabytes : result.requests;
+    const peer = value(wrk(`${nginxBase}/${file}`, duration));
+    const ours = value(wrk(`${bootwrightBase}/${source}/${file}`, duration));
+    return { peer, ours };
+  };
+  if (warmupSeconds > 0) {
+    log('warming up (the JIT, the page cache)');
+    for (let index = 0; index < cases.length; index++) measure(index, warmupSeconds);
+  }
+  for (let run = 1; run <= options.runs; run++) {
+    for (let index = 0; index < cases.length; index++) {
+      const { peer, ours } = measure(index, seconds);
+      measured[index]?.peer.push(peer);
+      measured[index]?.ours.push(ours);
+      const { source, file } = cases[index] as (typeof cases)[number];
+      log(`run ${run}, ${source}/${file}: nginx ${peer.toFixed(0)}, bootwright ${ours.toFixed(0)}`);
+    }
+  }
+
+  const cores = pin ? ', wrk and each server pinned to one core of their own' : '';
+  const rows: ResultRow[] = cases.map(({ bytes, what }, index) => {
+    const isBig = bytes === big;
+    return {
+      figure: isBig
+        ? `HTTP download of a ${sizeMib} MiB kernel ${what}, wrk 64 connections${cores}`
+        : `HTTP download of a 2 KiB file ${what}, wrk 64 connections${cores}`,
+      unit: isBig ? 'MB/s' : 'requests/s',
+      bootwright: measured[index]?.ours ?? [],
+      peer: measured[index]?.peer ?? [],
+      peerName: 'nginx (1 worker, sendfile, from disk)',
+      goal: isBig ? 0.8 : 0.5,
     };
-    log(
-      `${row.figure}: bootwright ${row.bootwright.toFixed(0)}, nginx ${row.peer.toFixed(0)}, ratio ${(row.bootwright / row.peer).toFixed(2)}x`,
-    );
-    rows.push(row);
-  }
-  recordResults('iso-http', rows);
+  });
+  recordResults('http', rows, options, { seconds, sizeMib, pinned: pin });
 } finally {
   await cleanup.run();
 }

@@ -1,42 +1,60 @@
 // Kernels and initrds over HTTP at Cobbler's path (`/cobbler/images/DISTRO/BASENAME`, where koan downloads them
 // and iPXE fetches them) and the tidy `/images/...`, plus each system's boot configs for people to inspect.
 
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { type Context, Hono } from 'hono';
+import type { BootFiles } from '../boot/boot-files.js';
 import { notFound, quote } from '../errors.js';
-import { fileResponse, localFileSource } from '../http/file-response.js';
+import { type FileSource, fileResponse, localFileSource } from '../http/file-response.js';
 import type { ApiServices } from './services.js';
 import { treeFileSource } from './tree-http.js';
+
+export type ImageFile = { kind: 'file'; source: FileSource } | { kind: 'redirect'; url: string };
+
+/**
+ * A distro's kernel or initrd by its basename: a file in the distro's tree, a file on this server, or a URL the
+ * client is sent to. Throws E_NOT_FOUND when the distro has no such file or it cannot be read.
+ */
+export async function findImageFile(boot: BootFiles, distro: string, file: string): Promise<ImageFile> {
+  const found = await boot.distroFile(distro, file);
+  if (!found) throw notFound(`Distro ${quote(distro)} has no kernel or initrd called ${quote(file)}.`);
+  if (found.treePath !== undefined) {
+    const tree = await boot.trees.treeFor(distro);
+    const entry = await tree.stat(found.treePath);
+    if (entry?.type !== 'file') {
+      throw notFound(
+        `Distro ${quote(distro)} names ${quote(found.source)}, which is not a file in ${quote(tree.location)}.`,
+      );
+    }
+    return { kind: 'file', source: treeFileSource(tree, found.treePath, entry) };
+  }
+  if (/^(https?|ftp):\/\//.test(found.source)) return { kind: 'redirect', url: found.source };
+  const stats = isAbsolute(found.source) ? statSync(found.source, { throwIfNoEntry: false }) : undefined;
+  if (!stats?.isFile()) {
+    throw notFound(
+      `Distro ${quote(distro)} names ${quote(found.source)}, which is not a readable file on this server.`,
+    );
+  }
+  return { kind: 'file', source: localFileSource(found.source, stats) };
+}
+
+export const imagePrefixes = ['/cobbler/images', '/images'] as const;
 
 export function createBootHttp(services: ApiServices): Hono {
   const { boot, inventory } = services;
   const http = new Hono();
 
   const distroFile = async (context: Context) => {
-    const distro = context.req.param('distro') ?? '';
-    const file = context.req.param('file') ?? '';
-    const found = await boot.distroFile(distro, file);
-    if (!found) throw notFound(`Distro ${quote(distro)} has no kernel or initrd called ${quote(file)}.`);
-    if (found.treePath !== undefined) {
-      const tree = await boot.trees.treeFor(distro);
-      const entry = await tree.stat(found.treePath);
-      if (entry?.type !== 'file') {
-        throw notFound(
-          `Distro ${quote(distro)} names ${quote(found.source)}, which is not a file in ${quote(tree.location)}.`,
-        );
-      }
-      return fileResponse(context, treeFileSource(tree, found.treePath, entry));
-    }
-    if (/^(https?|ftp):\/\//.test(found.source)) return context.redirect(found.source, 302);
-    if (!isAbsolute(found.source) || !existsSync(found.source)) {
-      throw notFound(
-        `Distro ${quote(distro)} names ${quote(found.source)}, which is not a readable file on this server.`,
-      );
-    }
-    return fileResponse(context, localFileSource(found.source, statSync(found.source)));
+    const found = await findImageFile(
+      boot,
+      context.req.param('distro') ?? '',
+      context.req.param('file') ?? '',
+    );
+    if (found.kind === 'redirect') return context.redirect(found.url, 302);
+    return fileResponse(context, found.source);
   };
-  for (const prefix of ['/cobbler/images', '/images']) {
+  for (const prefix of imagePrefixes) {
     http.get(`${prefix}/:distro/:file`, distroFile);
     http.on('HEAD', `${prefix}/:distro/:file`, distroFile);
   }

@@ -3,32 +3,46 @@
 // through fileResponse (Range, ETag, HEAD); a directory gets an HTML index for people, since installers ask only
 // for files they already know the names of (.treeinfo, repodata/, images/).
 
+import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
+import type { BootFiles } from '../boot/boot-files.js';
 import type { TreeEntry, TreeSource } from '../distros/tree-source.js';
 import { BootwrightError, notFound, quote } from '../errors.js';
 import { type FileSource, fileResponse } from '../http/file-response.js';
 import type { ApiServices } from './services.js';
 
-/** Streams an async iterable of chunks as a web stream; cancelling (a client gone) stops the reads. */
-function toWebStream(chunks: AsyncIterable<Buffer>): ReadableStream<Uint8Array> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await iterator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
+/** Tells apart trees opened one after the other from the same location, whose entries may differ. */
+const treeIds = new WeakMap<TreeSource, number>();
+let lastTreeId = 0;
+
+function treeIdOf(tree: TreeSource): number {
+  let id = treeIds.get(tree);
+  if (id === undefined) {
+    id = ++lastTreeId;
+    treeIds.set(tree, id);
+  }
+  return id;
+}
+
+/**
+ * An ISO image's files are fixed while the tree is open (it is reopened when the distro's tree_source changes), so
+ * the open tree and the path name their bytes; a directory tree's file is named by its inode, size and mtime; a tree
+ * on another web server gives nothing trustworthy, so its files are never kept.
+ */
+function identityOf(tree: TreeSource, path: string, entry: TreeEntry): string | undefined {
+  if (tree.kind === 'iso') return `iso:${treeIdOf(tree)}:${entry.size}:${entry.mtimeMs}:${path}`;
+  if (tree.kind === 'directory' && entry.inode !== undefined)
+    return `tree:${entry.inode}:${entry.size}:${entry.mtimeMs}:${tree.location}/${path}`;
+  return undefined;
 }
 
 export function treeFileSource(tree: TreeSource, path: string, entry: TreeEntry): FileSource {
+  const identity = identityOf(tree, path, entry);
   return {
     size: entry.size,
     mtimeMs: entry.mtimeMs,
-    stream: (start, end) => toWebStream(tree.read(path, start, end)),
+    ...(identity ? { identity } : {}),
+    read: (start, end) => Readable.from(tree.read(path, start, end), { objectMode: false }),
   };
 }
 
@@ -40,7 +54,7 @@ const textTypes: Record<string, string> = {
   '.xml': 'application/xml',
 };
 
-function contentTypeOf(path: string): string {
+export function contentTypeOf(path: string): string {
   const name = path.split('/').pop() ?? '';
   const dot = name.lastIndexOf('.');
   return (dot >= 0 ? textTypes[name.slice(dot)] : undefined) ?? 'application/octet-stream';
@@ -87,6 +101,39 @@ async function directoryIndex(
   return context.body(html, 200, { 'content-type': 'text/html; charset=utf-8' });
 }
 
+export interface FoundTreeEntry {
+  tree: TreeSource;
+  treePath: string;
+  entry: TreeEntry;
+}
+
+/**
+ * What `/distros/NAME/PATH` (after `prefix`) names in the distro's tree: a file or a directory. Throws E_NOT_FOUND
+ * when there is nothing there, and E_FORBIDDEN for a path that would leave the tree.
+ */
+export async function findTreeEntry(
+  boot: BootFiles,
+  urlPath: string,
+  prefix: string,
+): Promise<FoundTreeEntry> {
+  const [rawName = '', ...rawSegments] = urlPath.slice(prefix.length).split('/');
+  const name = decodeSegment(rawName, urlPath);
+  const treePath = rawSegments
+    .map((segment) => decodeSegment(segment, urlPath))
+    .filter((segment) => segment !== '')
+    .join('/');
+  const tree = await boot.trees.treeFor(name);
+  const entry = await tree.stat(treePath);
+  if (!entry) {
+    throw notFound(
+      `${quote(treePath)} is not in the tree of distro ${quote(name)} (${quote(tree.location)}).`,
+    );
+  }
+  return { tree, treePath, entry };
+}
+
+export const treePrefixes = ['/distros/', '/cblr/links/'] as const;
+
 export function createTreeHttp(services: ApiServices): Hono {
   const { boot } = services;
   const http = new Hono();
@@ -94,19 +141,7 @@ export function createTreeHttp(services: ApiServices): Hono {
   const serveTree = (prefix: string) => async (context: Context) => {
     // The raw path, so that each segment is decoded once and checked after decoding.
     const urlPath = new URL(context.req.url).pathname;
-    const [rawName = '', ...rawSegments] = urlPath.slice(prefix.length).split('/');
-    const name = decodeSegment(rawName, urlPath);
-    const treePath = rawSegments
-      .map((segment) => decodeSegment(segment, urlPath))
-      .filter((segment) => segment !== '')
-      .join('/');
-    const tree = await boot.trees.treeFor(name);
-    const entry = await tree.stat(treePath);
-    if (!entry) {
-      throw notFound(
-        `${quote(treePath)} is not in the tree of distro ${quote(name)} (${quote(tree.location)}).`,
-      );
-    }
+    const { tree, treePath, entry } = await findTreeEntry(boot, urlPath, prefix);
     if (entry.type === 'directory') {
       // Relative links in the index need the trailing slash, as every web server's autoindex does.
       if (!urlPath.endsWith('/')) return context.redirect(`${urlPath}/`, 301);
@@ -116,7 +151,7 @@ export function createTreeHttp(services: ApiServices): Hono {
   };
 
   // GET routes answer HEAD too (Hono runs the GET handler and drops the body); fileResponse sees the HEAD method.
-  for (const prefix of ['/distros/', '/cblr/links/']) {
+  for (const prefix of treePrefixes) {
     http.get(`${prefix}:name`, serveTree(prefix));
     http.get(`${prefix}:name/*`, serveTree(prefix));
   }

@@ -11,6 +11,8 @@ export interface TreeEntry {
   type: 'file' | 'directory';
   size: number;
   mtimeMs: number;
+  /** For a directory tree, the file's device and inode: with size and mtime they tell a replaced file apart. */
+  inode?: string;
 }
 
 export interface TreeSource {
@@ -70,6 +72,7 @@ class DirectoryTree implements TreeSource {
       type: info.isDirectory() ? 'directory' : 'file',
       size: info.isFile() ? info.size : 0,
       mtimeMs: info.mtimeMs,
+      inode: `${info.dev}:${info.ino}:${info.ctimeMs}`,
     };
   }
 

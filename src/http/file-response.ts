@@ -1,25 +1,65 @@
 // Sending files over HTTP with what installers and koan rely on: correct Content-Length, single byte ranges
 // (RFC 9110 §14) for resumed downloads, ETag/Last-Modified with conditional requests, and streaming, so that a
-// 1 GB initrd never sits in memory.
+// 1 GB initrd never sits in memory. One plan decides status and headers; the Hono route turns it into a Response
+// and the node:http listener's download path (file-downloads.ts) writes it straight to the socket.
 
 import { createReadStream, type Stats, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Context } from 'hono';
+import { LruCache } from '../iso9660/lru-cache.js';
 
 export interface FileSource {
   size: number;
   mtimeMs: number;
-  /** Reads bytes start..end inclusive as a stream. */
-  stream(start: number, end: number): ReadableStream<Uint8Array>;
+  /**
+   * Names exactly these bytes (which file, and its inode, size and mtime where the source has them), so that a
+   * small file can be kept in memory and is read again as soon as it changes; absent where no such name exists
+   * (a tree on another web server), and then nothing is kept.
+   */
+  identity?: string;
+  /** Bytes start..end inclusive. */
+  read(start: number, end: number): Readable;
 }
+
+/** Big reads: a kernel goes out in 40 writes of 1 MiB rather than 640 of the default 64 KiB. */
+const fileChunkBytes = 1024 * 1024;
 
 export function localFileSource(path: string, stats: Stats = statSync(path)): FileSource {
   return {
     size: stats.size,
     mtimeMs: stats.mtimeMs,
-    stream: (start, end) =>
-      Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>,
+    identity: `file:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${path}`,
+    read: (start, end) => createReadStream(path, { start, end, highWaterMark: fileChunkBytes }),
   };
+}
+
+/**
+ * Small files (boot configs, .treeinfo, repodata, 2 KiB initrds in tests) are served from memory: reading each one
+ * again costs a trip through libuv's thread pool, which at thousands of requests a second is most of the work. Keyed
+ * by the source's identity, so a changed file is read again on its next request.
+ */
+const smallFileMaxBytes = 256 * 1024;
+const smallFiles = new LruCache<string, Buffer>(64 * 1024 * 1024, (bytes) => bytes.length);
+
+async function readWhole(source: FileSource): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.read(0, source.size - 1)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The body for bytes start..end: a buffer for a small file (kept for the next request), else a stream. */
+async function bodyOf(source: FileSource, start: number, end: number): Promise<Buffer | Readable> {
+  if (source.identity === undefined || source.size > smallFileMaxBytes) return source.read(start, end);
+  let whole = smallFiles.get(source.identity);
+  if (whole === undefined) {
+    whole = await readWhole(source);
+    // A file that changed while read is served as read, but not kept under the name of its old bytes.
+    if (whole.length !== source.size) return whole.subarray(start, end + 1);
+    smallFiles.set(source.identity, whole);
+  }
+  return start === 0 && end === whole.length - 1 ? whole : whole.subarray(start, end + 1);
 }
 
 function etagOf(source: FileSource): string {
@@ -48,11 +88,25 @@ export function parseRange(
   return { start, end };
 }
 
-export function fileResponse(
-  context: Context,
+export interface FileRequest {
+  method: string;
+  /** A request header by its lower-case name. */
+  header(name: string): string | undefined;
+}
+
+export interface FilePlan {
+  status: 200 | 206 | 304 | 416;
+  headers: Record<string, string>;
+  /** The bytes to send, inclusive; absent when there is no body (HEAD, 304, 416, an empty file). */
+  body?: { start: number; end: number };
+}
+
+/** Status, headers and which bytes to send, from the request's method, conditional and Range headers. */
+export function planFileResponse(
+  request: FileRequest,
   source: FileSource,
   contentType = 'application/octet-stream',
-): Response {
+): FilePlan {
   const etag = etagOf(source);
   const headers: Record<string, string> = {
     'content-type': contentType,
@@ -60,29 +114,71 @@ export function fileResponse(
     etag,
     'last-modified': new Date(source.mtimeMs).toUTCString(),
   };
-  if (context.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-  const rangeHeader = context.req.header('range');
-  const ifRange = context.req.header('if-range');
+  if (request.header('if-none-match') === etag) return { status: 304, headers };
+  const rangeHeader = request.header('range');
+  const ifRange = request.header('if-range');
   const range =
     rangeHeader && (!ifRange || ifRange === etag) ? parseRange(rangeHeader, source.size) : undefined;
-  const head = context.req.method === 'HEAD';
+  const head = request.method === 'HEAD';
   if (range === 'unsatisfiable') {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, 'content-range': `bytes */${source.size}` },
-    });
+    return { status: 416, headers: { ...headers, 'content-range': `bytes */${source.size}` } };
   }
   if (range) {
-    const length = range.end - range.start + 1;
-    return new Response(head ? null : source.stream(range.start, range.end), {
-      status: 206,
-      headers: {
-        ...headers,
-        'content-length': String(length),
-        'content-range': `bytes ${range.start}-${range.end}/${source.size}`,
-      },
-    });
+    headers['content-length'] = String(range.end - range.start + 1);
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${source.size}`;
+    return { status: 206, headers, ...(head ? {} : { body: range }) };
   }
-  const body = head || source.size === 0 ? null : source.stream(0, source.size - 1);
-  return new Response(body, { status: 200, headers: { ...headers, 'content-length': String(source.size) } });
+  headers['content-length'] = String(source.size);
+  const body = head || source.size === 0 ? undefined : { start: 0, end: source.size - 1 };
+  return { status: 200, headers, ...(body ? { body } : {}) };
+}
+
+export async function fileResponse(
+  context: Context,
+  source: FileSource,
+  contentType = 'application/octet-stream',
+): Promise<Response> {
+  const plan = planFileResponse(
+    { method: context.req.method, header: (name) => context.req.header(name) },
+    source,
+    contentType,
+  );
+  if (!plan.body) return new Response(null, { status: plan.status, headers: plan.headers });
+  const body = await bodyOf(source, plan.body.start, plan.body.end);
+  return new Response(
+    Buffer.isBuffer(body)
+      ? (body as Uint8Array<ArrayBuffer>)
+      : (Readable.toWeb(body) as ReadableStream<Uint8Array>),
+    { status: plan.status, headers: plan.headers },
+  );
+}
+
+/**
+ * The same answer as fileResponse, written to node:http's response without a web Request, Response or stream in
+ * between. Resolves with the status once the headers are written, while the body goes on streaming; a source that
+ * fails mid-body cuts the connection, as the Content-Length already promised more.
+ */
+export async function sendFile(
+  request: IncomingMessage,
+  response: ServerResponse,
+  source: FileSource,
+  contentType = 'application/octet-stream',
+): Promise<number> {
+  const plan = planFileResponse(
+    { method: request.method ?? 'GET', header: (name) => request.headers[name] as string | undefined },
+    source,
+    contentType,
+  );
+  if (!plan.body) {
+    response.writeHead(plan.status, plan.headers).end();
+    return plan.status;
+  }
+  const body = await bodyOf(source, plan.body.start, plan.body.end);
+  response.writeHead(plan.status, plan.headers);
+  if (Buffer.isBuffer(body)) response.end(body);
+  else {
+    // pipeline destroys both ends when the client goes away or the source fails; nothing else is left to do.
+    pipeline(body, response).catch(() => {});
+  }
+  return plan.status;
 }

@@ -2,11 +2,12 @@
 // ClientHello (first byte 0x16) arrives on this plain-HTTP port: it gets a 400 and a closed socket, and the
 // server carries on (koan-wire.md, "The HTTP port must survive a TLS handshake").
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BootwrightError } from '../errors.js';
+import { downloadHandlerOf } from './app.js';
 
 export interface HttpListener {
   server: Server;
@@ -14,8 +15,23 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+/** Downloads first, on node:http directly; whatever they leave (all the API) goes through Hono. */
+function requestListener(app: Hono): RequestListener {
+  const hono = getRequestListener(app.fetch);
+  const downloads = downloadHandlerOf(app);
+  if (!downloads) return hono;
+  return (request, response) => {
+    downloads(request, response).then(
+      (answered) => {
+        if (!answered) hono(request, response);
+      },
+      () => hono(request, response),
+    );
+  };
+}
+
 export async function listenHttp(app: Hono, options: { host?: string; port: number }): Promise<HttpListener> {
-  const server = createServer({ keepAliveTimeout: 5000 }, getRequestListener(app.fetch));
+  const server = createServer({ keepAliveTimeout: 5000 }, requestListener(app));
   server.on('clientError', (_error, socket: Socket) => {
     if (socket.writable && !socket.destroyed) {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
