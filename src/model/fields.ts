@@ -37,6 +37,13 @@ export interface FieldDef {
   required?: boolean;
   /** Shown in `report` but never written by users. */
   readOnly?: boolean;
+  /** For lists whose items land in kickstart network lines: each must be an address, or a DNS name. */
+  items?: 'address' | 'hostname';
+  /**
+   * For dicts written into kernel command lines and boot loader scripts (GRUB, iPXE) and kickstart lines: the
+   * characters those languages give meaning to are refused at write time.
+   */
+  commandLine?: boolean;
 }
 
 export const archs = [
@@ -99,9 +106,11 @@ const commonFields: FieldDef[] = [
   f('owners', 'list', INHERIT, 'Users who may edit this object', { setting: 'default_ownership' }),
   f('kernel_options', 'dict', {}, 'Kernel options for the installer, e.g. "console=ttyS0 !quiet"', {
     aliases: ['kopts'],
+    commandLine: true,
   }),
   f('kernel_options_post', 'dict', {}, 'Kernel options for the installed system', {
     aliases: ['kopts-post'],
+    commandLine: true,
   }),
   f('autoinstall_meta', 'dict', {}, 'Template variables, e.g. "tree=http://..."', { aliases: ['ksmeta'] }),
   f('mgmt_classes', 'list', [], 'Configuration-management classes (puppet roles)'),
@@ -175,8 +184,11 @@ export const profileFields: FieldDef[] = [
     aliases: ['kickstart'],
     setting: 'autoinstall',
   }),
-  f('name_servers', 'list', [], 'DNS servers', { setting: 'default_name_servers' }),
-  f('name_servers_search', 'list', [], 'DNS search domains', { setting: 'default_name_servers_search' }),
+  f('name_servers', 'list', [], 'DNS servers', { setting: 'default_name_servers', items: 'address' }),
+  f('name_servers_search', 'list', [], 'DNS search domains', {
+    setting: 'default_name_servers_search',
+    items: 'hostname',
+  }),
   f('repos', 'list', [], 'Repos to use during installation', { refKind: 'repo' }),
   f('enable_menu', 'bool', INHERIT, 'Show in PXE menus', { setting: 'enable_menu' }),
   f('dhcp_tag', 'string', '', 'DHCP tag'),
@@ -191,8 +203,8 @@ export const systemFields: FieldDef[] = [
   f('profile', 'ref', '', 'Profile', { refKind: 'profile', required: true }),
   f('hostname', 'hostname', '', 'Host name written to the installed system'),
   f('gateway', 'ipv4', '', 'Default gateway'),
-  f('name_servers', 'list', [], 'DNS servers'),
-  f('name_servers_search', 'list', [], 'DNS search domains'),
+  f('name_servers', 'list', [], 'DNS servers', { items: 'address' }),
+  f('name_servers_search', 'list', [], 'DNS search domains', { items: 'hostname' }),
   f('netboot_enabled', 'bool', true, 'Install over the network at next boot', { aliases: ['netboot'] }),
   f('status', 'enum', '', 'Lifecycle (also the puppet environment)', { choices: systemStatuses }),
   f('autoinstall', 'string', INHERIT, 'Autoinstall template override', {

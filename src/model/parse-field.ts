@@ -29,6 +29,43 @@ function hasControlCharacters(text: string, allowNewlines: boolean): boolean {
   return false;
 }
 
+/**
+ * Kernel options are written into kernel command lines, GRUB and iPXE scripts and kickstart `bootloader` lines,
+ * where these characters separate commands, substitute variables or quote: one of them in a value would let an
+ * object's editor run commands in every boot loader and installer that reads it.
+ */
+const commandLineMeta = /[\s;&|`$<>\\"'{}]|[\u0000-\u001f\u007f]/u;
+
+function checkCommandLine(dict: Record<string, unknown>, what: string): void {
+  for (const [key, value] of Object.entries(dict)) {
+    for (const word of [
+      key.replace(/^!/, ''),
+      ...(value === null ? [] : Array.isArray(value) ? value : [value]),
+    ]) {
+      const text = String(word);
+      const bad = commandLineMeta.exec(text)?.[0];
+      if (bad === undefined) continue;
+      const shown = /\s/.test(bad) ? 'white space' : quote(bad);
+      throw invalid(
+        `${what} ${quote(key)}${value === null ? '' : `=${quote(text)}`} holds ${shown}, which boot loaders and installers would read as a command or quote; use plain key=value words, and put commands in a snippet.`,
+      );
+    }
+  }
+}
+
+/** A DNS server: an IPv4 or IPv6 address, nothing that could extend a kickstart `network` line. */
+function parseAddress(value: string, what: string): string {
+  try {
+    return parseIpv4(value, what);
+  } catch {
+    try {
+      return parseIpv6(value, what);
+    } catch {
+      throw invalid(`${what} ${quote(value)} is not an IP address such as 192.0.2.53 or 2001:db8::53.`);
+    }
+  }
+}
+
 function label(field: FieldDef): string {
   return `--${field.name.replaceAll('_', '-')}`;
 }
@@ -84,8 +121,11 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       return parseInteger(value, what);
     case 'disk-sizes':
       return parseDiskSizes(value, what);
-    case 'dict':
-      return toKvDict(value, what);
+    case 'dict': {
+      const dict = toKvDict(value, what);
+      if (field.commandLine) checkCommandLine(dict, what);
+      return dict;
+    }
     case 'params':
       return parseParams(value, what) as FieldValue;
     case 'list': {
@@ -96,6 +136,8 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
           throw invalid(`${what} ${quote(bad)} is not one of: ${field.choices.join(', ')}.`);
       }
       if (field.refKind) for (const item of items) parseName(item, what);
+      if (field.items === 'address') for (const item of items) parseAddress(item, what);
+      if (field.items === 'hostname') for (const item of items) parseHostname(item, what);
       return [...new Set(items)];
     }
     case 'enum': {

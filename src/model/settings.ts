@@ -24,8 +24,8 @@ export const settingFields: FieldDef[] = [
   s('default_virt_path', 'string', '', 'VM disk location ("" lets koan choose)'),
   s('default_virt_disk_driver', 'enum', 'raw', 'VM disk format', { choices: diskDrivers }),
   s('virt_auto_boot', 'bool', true, 'Start VMs when their host boots'),
-  s('default_name_servers', 'list', [], 'DNS servers for every system'),
-  s('default_name_servers_search', 'list', [], 'DNS search domains for every system'),
+  s('default_name_servers', 'list', [], 'DNS servers for every system', { items: 'address' }),
+  s('default_name_servers_search', 'list', [], 'DNS search domains for every system', { items: 'hostname' }),
   s('default_ownership', 'list', ['admin'], 'Owners of new objects'),
   s(
     'default_password_crypted',
@@ -33,8 +33,8 @@ export const settingFields: FieldDef[] = [
     '$1$mF86/UHC$WvcIcX2t6crBz2onWxyac.',
     'Root password hash for templates',
   ),
-  s('kernel_options', 'dict', {}, 'Kernel options for every install'),
-  s('kernel_options_post', 'dict', {}, 'Kernel options for every installed system'),
+  s('kernel_options', 'dict', {}, 'Kernel options for every install', { commandLine: true }),
+  s('kernel_options_post', 'dict', {}, 'Kernel options for every installed system', { commandLine: true }),
   s('autoinstall_meta', 'dict', {}, 'Template variables for every install'),
   s('mgmt_classes', 'list', [], 'Configuration-management classes for every system'),
   s(
