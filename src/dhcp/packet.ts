@@ -214,23 +214,18 @@ export function optionOrder(codes: Iterable<number>): number[] {
 }
 
 export function serializeDhcpPacket(packet: DhcpPacket): Buffer {
-  const optionBytes: Buffer[] = [];
-  for (const code of optionOrder(packet.options.keys())) {
+  const codes = optionOrder(packet.options.keys());
+  // Sized first, then written in place: one allocation for the whole datagram.
+  let optionsLength = 1;
+  for (const code of codes) {
     if (!Number.isInteger(code) || code <= OPTION_PAD || code >= OPTION_END) {
       unsendable(`option code ${code} is not between 1 and 254`);
     }
-    const value = packet.options.get(code) as Buffer;
+    const valueLength = (packet.options.get(code) as Buffer).length;
     // RFC 3396: a value longer than 255 bytes goes out as consecutive instances of the same code.
-    let offset = 0;
-    do {
-      const part = value.subarray(offset, offset + MAXIMUM_INSTANCE_LENGTH);
-      optionBytes.push(Buffer.from([code, part.length]), part);
-      offset += MAXIMUM_INSTANCE_LENGTH;
-    } while (offset < value.length);
+    optionsLength += valueLength + 2 * Math.max(1, Math.ceil(valueLength / MAXIMUM_INSTANCE_LENGTH));
   }
-  optionBytes.push(Buffer.from([OPTION_END]));
-  const options = Buffer.concat(optionBytes);
-  const length = Math.max(MINIMUM_MESSAGE_LENGTH, OPTIONS_OFFSET + options.length);
+  const length = Math.max(MINIMUM_MESSAGE_LENGTH, OPTIONS_OFFSET + optionsLength);
   if (length > MAXIMUM_MESSAGE_LENGTH) unsendable(`${length} bytes do not fit in one UDP datagram`);
 
   const buffer = Buffer.alloc(length);
@@ -250,7 +245,20 @@ export function serializeDhcpPacket(packet: DhcpPacket): Buffer {
   writeCString(buffer, 'sname', packet.sname, SNAME_OFFSET, SNAME_LENGTH);
   writeCString(buffer, 'file', packet.file, FILE_OFFSET, FILE_LENGTH);
   buffer.writeUInt32BE(MAGIC_COOKIE, COOKIE_OFFSET);
-  options.copy(buffer, OPTIONS_OFFSET);
+  let at = OPTIONS_OFFSET;
+  for (const code of codes) {
+    const value = packet.options.get(code) as Buffer;
+    let offset = 0;
+    do {
+      const partLength = Math.min(MAXIMUM_INSTANCE_LENGTH, value.length - offset);
+      buffer[at] = code;
+      buffer[at + 1] = partLength;
+      value.copy(buffer, at + 2, offset, offset + partLength);
+      at += 2 + partLength;
+      offset += MAXIMUM_INSTANCE_LENGTH;
+    } while (offset < value.length);
+  }
+  buffer[at] = OPTION_END;
   return buffer;
 }
 

@@ -246,8 +246,12 @@ const HTTP_ARCHES = new Set<number>([
   ClientArch.HttpBios,
 ]);
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Built from a table: it runs for every packet. */
 function formatMac(chaddr: Buffer): string {
-  return [...chaddr.subarray(0, 6)].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+  const hex = (index: number) => HEX_BYTES[chaddr[index] ?? 0];
+  return `${hex(0)}:${hex(1)}:${hex(2)}:${hex(3)}:${hex(4)}:${hex(5)}`;
 }
 
 function readClient(packet: DhcpPacket, type: number, config: DhcpConfig): Client {
