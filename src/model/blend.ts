@@ -102,9 +102,26 @@ function fieldIndex(fields: readonly FieldDef[]): Map<string, FieldDef> {
   return index;
 }
 
-function stack(layers: Layer[]): Record<string, unknown> {
-  const blended: Record<string, unknown> = {};
-  const fallbacks = new Set<string>();
+/** Layers stacked so far: the values, and the setting stand-ins that an object's own value still replaces. */
+interface Stacked {
+  blended: Record<string, unknown>;
+  fallbacks: Set<string>;
+}
+
+/** Arrays and plain objects copied all the way down, so that a view never shares them with a remembered stack. */
+function copyContainers<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyContainers) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const copy: Record<string, unknown> = {};
+    for (const key in value) copy[key] = copyContainers((value as Record<string, unknown>)[key]);
+    return copy as T;
+  }
+  return value;
+}
+
+function stack(layers: Layer[], start?: Stacked): Stacked {
+  const blended: Record<string, unknown> = start ? copyContainers(start.blended) : {};
+  const fallbacks = new Set<string>(start?.fallbacks);
   for (const layer of layers) {
     const index = fieldIndex(layer.fields);
     for (const [key, value] of Object.entries(layer.values)) {
@@ -114,7 +131,38 @@ function stack(layers: Layer[]): Record<string, unknown> {
     }
     for (const key of layer.fallbacks ?? []) fallbacks.add(key);
   }
-  return blended;
+  return { blended, fallbacks };
+}
+
+// The settings, distro and profiles stacked, remembered per settings object and keyed by the distro's and the
+// profiles' content: every system of a profile starts from the same stack, which is most of blending's work.
+const parentStacks = new WeakMap<Settings, Map<string, Stacked>>();
+const parentStacksPerSettings = 1000;
+
+function parentStack(lineage: Lineage, settings: Settings, parentLayers: () => Layer[]): Stacked {
+  let stacks = parentStacks.get(settings);
+  if (!stacks) {
+    stacks = new Map();
+    parentStacks.set(settings, stacks);
+  }
+  // The objects as read from the store now: an edited distro or profile makes another key, never a stale hit.
+  const key = JSON.stringify([lineage.distro ?? null, lineage.profiles]);
+  let stacked = stacks.get(key);
+  if (!stacked) {
+    stacked = stack(parentLayers());
+    if (stacks.size >= parentStacksPerSettings) stacks.clear();
+    stacks.set(key, stacked);
+  }
+  return stacked;
+}
+
+export interface BlendOptions {
+  /**
+   * Start a system from the remembered stack of its settings, distro and profiles. Only for a caller that keeps
+   * one settings object per stored settings and never changes it (the autoinstall renderer): the settings object
+   * itself is the key for what is below the distro.
+   */
+  reuseParentStack?: boolean;
 }
 
 /** Interfaces with inherited bridges resolved, so `<<inherit>>` never reaches koan (Cobbler 3.3 leaks it). */
@@ -136,13 +184,20 @@ export function httpServer(server: unknown, port: unknown): string {
   return Number(port) === 80 || port === undefined ? host : `${host}:${port}`;
 }
 
-export function blend(lineage: Lineage, settings: Settings): BlendedView {
-  const layers: Layer[] = [settingsLayer(settings)];
-  if (lineage.distro) layers.push(objectLayer(lineage.distro));
-  for (const profile of [...lineage.profiles].reverse()) layers.push(objectLayer(profile));
-  if (lineage.system) layers.push(objectLayer(lineage.system));
-  if (lineage.repo) layers.push(objectLayer(lineage.repo));
-  const view = stack(layers);
+export function blend(lineage: Lineage, settings: Settings, options: BlendOptions = {}): BlendedView {
+  const parentLayers = () => {
+    const layers: Layer[] = [settingsLayer(settings)];
+    if (lineage.distro) layers.push(objectLayer(lineage.distro));
+    for (const profile of [...lineage.profiles].reverse()) layers.push(objectLayer(profile));
+    return layers;
+  };
+  const ownLayers: Layer[] = [];
+  if (lineage.system) ownLayers.push(objectLayer(lineage.system));
+  if (lineage.repo) ownLayers.push(objectLayer(lineage.repo));
+  const view =
+    options.reuseParentStack && lineage.system && !lineage.repo
+      ? stack(ownLayers, parentStack(lineage, settings, parentLayers)).blended
+      : stack([...parentLayers(), ...ownLayers]).blended;
 
   const profile = lineage.profiles[0];
   view.distro_name = lineage.distro?.name ?? '';

@@ -97,6 +97,40 @@ describe('rendering autoinstall files', () => {
   });
 });
 
+describe('rendering from the store as it is now', () => {
+  it('sees an edited system, profile, distro and setting on the very next render', async (t) => {
+    const { dataDir, inventory, renderer } = await setup(t);
+    write(dataDir, 'templates/site.ks', '$hostname $tree $kernel_options $name_servers $server\n');
+    await inventory.add('system', { name: 'vm10', profile: 'web', hostname: 'vm10' });
+    const render = async (name: string) => (await renderer.autoinstall({ kind: 'system', name })).text;
+    assert.equal(await render('vm9'), 'vm9 http://192.0.2.1/cblr/links/rhel9  [] 192.0.2.1\n');
+
+    await inventory.edit('system', 'vm9', { hostname: 'vm9b', name_servers: '192.0.2.53' });
+    assert.equal(await render('vm9'), "vm9b http://192.0.2.1/cblr/links/rhel9  ['192.0.2.53'] 192.0.2.1\n");
+    await inventory.edit('profile', 'web', { kernel_options: 'quiet' });
+    assert.equal(
+      await render('vm9'),
+      "vm9b http://192.0.2.1/cblr/links/rhel9 quiet ['192.0.2.53'] 192.0.2.1\n",
+    );
+    await inventory.edit('distro', 'rhel9', { autoinstall_meta: 'tree=http://mirror.example/rhel9' });
+    assert.equal(await render('vm9'), "vm9b http://mirror.example/rhel9 quiet ['192.0.2.53'] 192.0.2.1\n");
+    await inventory.setSetting('server', '192.0.2.2');
+    assert.equal(await render('vm9'), "vm9b http://mirror.example/rhel9 quiet ['192.0.2.53'] 192.0.2.2\n");
+    // Another system of the same profile shares nothing that vm9 changed.
+    assert.equal(await render('vm10'), 'vm10 http://mirror.example/rhel9 quiet [] 192.0.2.2\n');
+  });
+
+  it('gives each render its own lists and dictionaries, which a template may change', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    // default_ownership comes from the settings, below the distro: the part that systems of a profile share.
+    write(dataDir, 'templates/site.ks', '#silent $default_ownership.append("ops")\n$default_ownership\n');
+    for (let i = 0; i < 2; i++) {
+      const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+      assert.equal(rendered.text, "['admin', 'ops']\n");
+    }
+  });
+});
+
 describe('autoinstall files over HTTP', () => {
   it("serves kickstarts at the Cobbler paths, with Cobbler's 404 and error bodies", async (t) => {
     const fixture = await apiFixture(t);

@@ -4,8 +4,10 @@
 import { BootwrightError, quote } from '../errors.js';
 import type { RenderBackend } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
+import { blend } from '../model/blend.js';
 import type { KvDict } from '../model/kinds.js';
 import { substituteAtAt } from '../model/rendered.js';
+import { applySettingOverrides, type Settings } from '../model/settings.js';
 import {
   MissingSnippetError,
   renderCheetah,
@@ -47,8 +49,28 @@ export class AutoinstallRenderer implements RenderBackend {
     readonly library: TemplateLibrary,
   ) {}
 
+  /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
+  private settingsRead: { json: string; settings: Settings } | undefined;
+
+  /**
+   * The settings as stored now, as the same object while they are unchanged: blending keeps the stack of settings,
+   * distro and profiles per settings object, so the systems of a profile share it until something in it changes.
+   */
+  private async currentSettings(): Promise<Settings> {
+    const overrides = await this.inventory.store.settingOverrides();
+    const json = JSON.stringify(overrides);
+    if (this.settingsRead?.json !== json) {
+      this.settingsRead = { json, settings: applySettingOverrides(overrides) };
+    }
+    return this.settingsRead.settings;
+  }
+
+  /** What `inventory.blended` gives, read from the store on every call, plus the template variables on top. */
   async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
-    return templateVariables(await this.inventory.blended(target.kind, target.name), target);
+    const object = await this.inventory.get(target.kind, target.name);
+    const lineage = await this.inventory.lineage(object);
+    const view = blend(lineage, await this.currentSettings(), { reuseParentStack: true });
+    return templateVariables(view, target);
   }
 
   /** The autoinstall file of a system or profile, as its installer receives it. */
