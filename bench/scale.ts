@@ -100,6 +100,16 @@ async function tftpGet(port: number, file: string): Promise<number> {
   }
 }
 
+/** A UDP port nobody holds now (TFTP has no "port 0, tell me": 0 turns it off). */
+async function freeUdpPort(): Promise<number> {
+  const probe = createSocket('udp4');
+  probe.bind(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 function rssMib(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
@@ -171,8 +181,7 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bootwright-scale-'));
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
   cleanup.add(removeDataDir);
-  const httpPort = 18200 + run;
-  const tftpPort = 18300 + run;
+  const tftpPort = await freeUdpPort();
   const server: ChildProcess = spawn(
     process.execPath,
     [
@@ -182,7 +191,7 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
       'src/cli/run.ts',
       'serve',
       `--data-dir=${dataDir}`,
-      `--port=${httpPort}`,
+      '--port=0',
       `--tftp-port=${tftpPort}`,
       '--host=127.0.0.1',
     ],
@@ -197,6 +206,7 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
         throw new Error(`${error}: ${output.text()}`);
       },
     );
+    const httpPort = Number(/serving http on port (\d+)/.exec(output.text())?.[1]);
     const secret = readFileSync(join(dataDir, 'shared-secret'), 'utf8').trim();
     const login = await expectOk(
       http(httpPort, 'POST', '/api/v1/login', JSON.stringify({ username: '', password: secret })),

@@ -61,9 +61,14 @@ function describe(ref: ObjectRef): string {
   return `${ref.kind} ${quote(ref.name)}`;
 }
 
+/** Defaults are shared by every object: lists and dictionaries are copied, strings and numbers need not be. */
+function copyOfDefault(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+}
+
 function newInterface(): NetworkInterface {
   return Object.fromEntries(
-    interfaceFields.map((field) => [field.name, structuredClone(field.default)]),
+    interfaceFields.map((field) => [field.name, copyOfDefault(field.default)]),
   ) as unknown as NetworkInterface;
 }
 
@@ -224,7 +229,7 @@ export class Inventory implements InventoryBackend {
       fields: {},
     };
     for (const field of fieldsByKind[kind]) {
-      if (field.name !== 'name') object.fields[field.name] = structuredClone(field.default) as FieldValue;
+      if (field.name !== 'name') object.fields[field.name] = copyOfDefault(field.default) as FieldValue;
     }
     if (kind === 'system') object.interfaces = {};
     const { name: _ignored, ...rest } = changes;
