@@ -121,7 +121,10 @@ export function planFileResponse(
     rangeHeader && (!ifRange || ifRange === etag) ? parseRange(rangeHeader, source.size) : undefined;
   const head = request.method === 'HEAD';
   if (range === 'unsatisfiable') {
-    return { status: 416, headers: { ...headers, 'content-range': `bytes */${source.size}` } };
+    return {
+      status: 416,
+      headers: { ...headers, 'content-range': `bytes */${source.size}`, 'content-length': '0' },
+    };
   }
   if (range) {
     headers['content-length'] = String(range.end - range.start + 1);
