@@ -2,7 +2,7 @@
 // turns any failure into one line on stderr and the exit status of its error code. It never throws.
 
 import { resolveDataDir } from '../config/paths.js';
-import { BootwrightError, quote } from '../errors.js';
+import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { isObjectKind } from '../model/kinds.js';
 import { formatInstallLogs } from '../triggers/install-logs.js';
 import { version } from '../version.js';
@@ -155,11 +155,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function errorLine(error: unknown): string {
+function errorLine(thrown: unknown): string {
+  const error = asBootwrightError(thrown);
   const message =
-    error instanceof BootwrightError
-      ? error.message
-      : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    error.code === 'E_INTERNAL' ? error.message.replace(/^Internal error/, 'internal error') : error.message;
   // One line, whatever the message holds, so that scripts can read stderr line by line.
   return `bootwright: ${message.replaceAll(/\s*\r?\n\s*/g, ' ')}\n`;
 }
@@ -179,6 +178,6 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     } catch {
       // Nowhere left to report to (stderr closed); the exit status still tells.
     }
-    return error instanceof BootwrightError ? error.exitCode : 1;
+    return asBootwrightError(error).exitCode;
   }
 }
