@@ -20,7 +20,7 @@ export async function findImageFile(boot: BootFiles, distro: string, file: strin
   const found = await boot.distroFile(distro, file);
   if (!found) throw notFound(`Distro ${quote(distro)} has no kernel or initrd called ${quote(file)}.`);
   if (found.treePath !== undefined) {
-    const tree = await boot.trees.treeFor(distro);
+    const tree = await boot.trees.treeFor(distro, found.treeSource);
     const entry = await tree.stat(found.treePath);
     if (entry?.type !== 'file') {
       throw notFound(

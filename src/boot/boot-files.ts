@@ -24,6 +24,8 @@ export interface DistroFile {
   source: string;
   /** For `tree:PATH`: the path inside the distro's tree_source, served from `trees`. */
   treePath?: string;
+  /** For `tree:PATH`: the distro's tree_source, read with it, so that opening the tree needs no second read. */
+  treeSource?: string;
 }
 
 export class BootFiles {
@@ -130,7 +132,7 @@ export class BootFiles {
       if (((treePath ?? source).split('?')[0] ?? '').split('/').pop() !== basename) continue;
       return treePath === undefined
         ? { distro: distroName, source }
-        : { distro: distroName, source, treePath };
+        : { distro: distroName, source, treePath, treeSource: String(distro.fields.tree_source ?? '') };
     }
     return undefined;
   }

@@ -46,10 +46,11 @@ export class TreeCache {
 
   /**
    * The open tree of a distro. Throws E_NOT_FOUND for an unknown distro or one without a tree_source, and
-   * E_UNAVAILABLE when the tree_source cannot be opened (an unplugged disk, a removed ISO).
+   * E_UNAVAILABLE when the tree_source cannot be opened (an unplugged disk, a removed ISO). A caller that has just
+   * read the distro passes its tree_source as `location`, which spares a second read of the store per download.
    */
-  async treeFor(distroName: string): Promise<TreeSource> {
-    const location = await this.#lookup(distroName);
+  async treeFor(distroName: string, location?: string): Promise<TreeSource> {
+    location ??= await this.#lookup(distroName);
     if (location === undefined) throw notFound(`Distro ${quote(distroName)} does not exist.`);
     if (location === '') throw notFound(`Distro ${quote(distroName)} has no tree_source.`);
     let entry = this.#trees.get(distroName);
