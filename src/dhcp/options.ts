@@ -273,8 +273,11 @@ export function encodeUint8(value: number): Buffer {
   return Buffer.from([value]);
 }
 
+// Small values come from Node's shared buffer pool (allocUnsafe) and are written whole: Buffer.alloc would make a
+// fresh ArrayBuffer for each, several per reply.
+
 export function encodeUint32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
+  const buffer = Buffer.allocUnsafe(4);
   buffer.writeUInt32BE(value >>> 0);
   return buffer;
 }
@@ -284,7 +287,7 @@ export function encodeIpv4(address: string): Buffer {
 }
 
 export function encodeIpv4List(addresses: readonly string[]): Buffer {
-  const buffer = Buffer.alloc(addresses.length * 4);
+  const buffer = Buffer.allocUnsafe(addresses.length * 4);
   addresses.forEach((address, index) => {
     const value = ipv4ToInt(address);
     if (value === undefined) {

@@ -228,7 +228,8 @@ export function serializeDhcpPacket(packet: DhcpPacket): Buffer {
   const length = Math.max(MINIMUM_MESSAGE_LENGTH, OPTIONS_OFFSET + optionsLength);
   if (length > MAXIMUM_MESSAGE_LENGTH) unsendable(`${length} bytes do not fit in one UDP datagram`);
 
-  const buffer = Buffer.alloc(length);
+  // From the shared pool, zeroed: the unused header fields and the padding go out as zeros.
+  const buffer = Buffer.allocUnsafe(length).fill(0);
   buffer.writeUInt8(checkInteger('op', packet.op, 0xff), 0);
   buffer.writeUInt8(checkInteger('htype', packet.htype, 0xff), 1);
   buffer.writeUInt8(checkInteger('hlen', packet.hlen, 16), 2);
