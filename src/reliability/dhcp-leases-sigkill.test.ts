@@ -11,89 +11,23 @@
 // `npm run test:long` runs 50,000 clients.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { RelayClientsPlan, RelayOutcome } from '../testing/dhcp-relay-clients.fixture.js';
-import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
+import type { RelayOutcome } from '../testing/dhcp-relay-clients.fixture.js';
+import { exited } from '../testing/guest-run.js';
 import { reportCount, scaled } from '../testing/long-mode.js';
-import { canCreateNetns, createNetnsPair, type NetnsPair } from '../testing/netns.js';
+import { canCreateNetns, createNetnsPair } from '../testing/netns.js';
 import { tempDir } from '../testing/temp-dir.js';
+import {
+  assertNoAddressHeldTwice,
+  configureDhcpStore,
+  randomMac,
+  runClients,
+  startServe,
+} from './_dhcp-clients.js';
 
 const clientCount = scaled(5_000, 50_000);
 const keeperCount = 100;
 const reservedCount = 20;
-
-function randomMac(): string {
-  const bytes = randomBytes(6);
-  // Locally administered, unicast: never a real vendor's address.
-  bytes[0] = ((bytes[0] as number) & 0xfc) | 0x02;
-  return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
-}
-
-function startServe(pair: NetnsPair, dataDir: string): Promise<ChildProcess> {
-  const child = pair.spawn(
-    pair.server,
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
-      ...[`--data-dir=${dataDir}`, '--host=0.0.0.0', '--port=8080', '--tftp-port=0'],
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
-    const poll = setInterval(() => {
-      if (/serving http/.test(output)) {
-        clearInterval(poll);
-        resolve(child);
-      } else if (child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(poll);
-        reject(new Error(`bootwright serve did not start: ${output}`));
-      }
-    }, 50);
-  });
-}
-
-/** Runs the relay clients in the client namespace; `onOutcome` sees each outcome as it happens. */
-function runClients(
-  pair: NetnsPair,
-  plan: Omit<RelayClientsPlan, 'server' | 'relay'>,
-  onOutcome: (outcome: RelayOutcome) => void,
-): { child: ChildProcess; done: Promise<void> } {
-  const fixture = join(projectRoot, 'src', 'testing', 'dhcp-relay-clients.fixture.ts');
-  const full: RelayClientsPlan = { server: pair.server.address, relay: pair.client.address, ...plan };
-  const child = pair.spawn(
-    pair.client,
-    process.execPath,
-    ['--import', 'tsx', fixture, JSON.stringify(full)],
-    {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let partial = '';
-  let errors = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (line) onOutcome(JSON.parse(line) as RelayOutcome);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('exit', (code, signal) =>
-      code === 0 || signal === 'SIGKILL'
-        ? resolve()
-        : reject(new Error(`relay clients exited ${code}: ${errors}`)),
-    );
-  });
-  return { child, done };
-}
 
 describe('DHCP leases survive SIGKILL', {
   skip: !canCreateNetns() && 'needs root for network namespaces',
@@ -101,27 +35,7 @@ describe('DHCP leases survive SIGKILL', {
   it(`${clientCount.toLocaleString('en-US')} random clients: no address twice, none reserved, keepers keep theirs across a SIGKILL`, async (t) => {
     const pair = await createNetnsPair(t, { prefix: 'bw-dhcpkill' });
     const dataDir = tempDir(t);
-    const reserved = Array.from({ length: reservedCount }, (_, i) => `192.0.2.${30 + i}`);
-    await configureStore(dataDir, [
-      ['setting', 'edit', '--name=server', '--value=192.0.2.1'],
-      ['setting', 'edit', '--name=next_server', '--value=192.0.2.1'],
-      ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
-      ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
-      ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.10'],
-      ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.250'],
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img'],
-      ['profile', 'add', '--name=p', '--distro=d'],
-      ...reserved.map((address, i) => [
-        ...[
-          'system',
-          'add',
-          `--name=known${i}`,
-          '--profile=p',
-          `--mac=52:54:00:aa:00:${i.toString(16).padStart(2, '0')}`,
-        ],
-        `--ip-address=${address}`,
-      ]),
-    ]);
+    const reserved = await configureDhcpStore(dataDir, reservedCount);
 
     const keepers = Array.from({ length: keeperCount }, randomMac);
     const churners = Array.from({ length: clientCount - keeperCount }, randomMac);
@@ -163,37 +77,7 @@ describe('DHCP leases survive SIGKILL', {
     const rest = churners.filter((mac) => !tried.has(mac));
     await runClients(pair, { ...plan, keepers, churners: rest }, (outcome) => outcomes.push(outcome)).done;
 
-    const acks = outcomes.filter((outcome) => outcome.kind === 'ack');
-    const reservedSet = new Set(reserved);
-    for (const ack of acks)
-      assert.ok(!reservedSet.has(ack.address), `${ack.mac} got ${ack.address}, reserved for a known system`);
-
-    // Holding intervals per address, from the clients' side: ACK until RELEASE sent, or for good. Each churner
-    // does one exchange, so its release is found by its MAC.
-    const keeperSet = new Set(keepers);
-    const releaseOf = new Map<string, number>();
-    for (const outcome of outcomes) if (outcome.kind === 'released') releaseOf.set(outcome.mac, outcome.at);
-    const holds = new Map<string, { mac: string; from: number; until: number }[]>();
-    for (const ack of acks) {
-      const until = keeperSet.has(ack.mac)
-        ? Number.POSITIVE_INFINITY
-        : (releaseOf.get(ack.mac) ?? Number.POSITIVE_INFINITY);
-      const list = holds.get(ack.address) ?? [];
-      list.push({ mac: ack.mac, from: ack.at, until });
-      holds.set(ack.address, list);
-    }
-    for (const [address, list] of holds) {
-      list.sort((a, b) => a.from - b.from);
-      for (let i = 1; i < list.length; i++) {
-        const before = list[i - 1] as (typeof list)[number];
-        const after = list[i] as (typeof list)[number];
-        if (before.mac === after.mac) continue;
-        assert.ok(
-          after.from >= before.until,
-          `${address} was acknowledged to ${after.mac} at ${after.from} while ${before.mac} held it (from ${before.from} until ${before.until})`,
-        );
-      }
-    }
+    const releases = assertNoAddressHeldTwice(outcomes, keepers, reserved);
 
     // Keepers acknowledged before the kill get the same address after it.
     const before = new Map(
@@ -223,11 +107,11 @@ describe('DHCP leases survive SIGKILL', {
       acksAfter >= (rest.length + keeperCount) * 0.95,
       `${acksAfter} ACKs for ${rest.length + keeperCount} clients after the restart`,
     );
-    assert.ok(releaseOf.size >= clientCount / 2, `only ${releaseOf.size} releases`);
+    assert.ok(releases >= clientCount / 2, `only ${releases} releases`);
     reportCount(
       'reliability/dhcp-leases-sigkill',
       'DHCP clients (DORA) checked across a SIGKILL',
-      acks.length,
+      outcomes.filter((outcome) => outcome.kind === 'ack').length,
     );
     await exited(server, 0);
   });

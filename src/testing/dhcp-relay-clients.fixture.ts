@@ -20,6 +20,9 @@ export interface RelayClientsPlan {
   /** Per packet: how long to wait for the answer, and how many times to send it. */
   timeoutMs: number;
   attempts: number;
+  /** Faults a bad network adds on the way out: each packet sent twice, or held back so later ones overtake it. */
+  duplicatePercent?: number;
+  reorderPercent?: number;
 }
 
 export type RelayOutcome =
@@ -47,6 +50,16 @@ socket.on('message', (bytes) => {
   }
   waiting.get(packet.xid)?.(packet);
 });
+
+/** Sends like a bad network would deliver: sometimes twice, sometimes late, so that packets arrive out of order. */
+function sendToServer(bytes: Buffer): void {
+  const copies = randomInt(100) < (plan.duplicatePercent ?? 0) ? 2 : 1;
+  for (let copy = 0; copy < copies; copy++) {
+    if (randomInt(100) < (plan.reorderPercent ?? 0)) {
+      setTimeout(() => socket.send(bytes, 67, plan.server), 20 + randomInt(130));
+    } else socket.send(bytes, 67, plan.server);
+  }
+}
 
 function emit(outcome: RelayOutcome): void {
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
@@ -92,7 +105,7 @@ async function exchange(bytes: Buffer, xid: number, wanted: number[]): Promise<D
         clearTimeout(timer);
         resolve(packet);
       });
-      socket.send(bytes, 67, plan.server);
+      sendToServer(bytes);
     });
     if (answer) {
       waiting.delete(xid);
@@ -124,11 +137,7 @@ async function client(mac: string, keep: boolean): Promise<void> {
   if (keep) return;
   // The release is sent before it is reported: from here on the client no longer claims the address.
   const releasedAt = Date.now();
-  socket.send(
-    request(mac, randomInt(2 ** 32 - 1), RELEASE, [[54, serverId]], answer.yiaddr),
-    67,
-    plan.server,
-  );
+  sendToServer(request(mac, randomInt(2 ** 32 - 1), RELEASE, [[54, serverId]], answer.yiaddr));
   emit({ kind: 'released', mac, address: answer.yiaddr, at: releasedAt });
 }
 
