@@ -9,8 +9,8 @@
 // triggers could ask its API; a shell script cannot.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, readdir, stat } from 'node:fs/promises';
+import { constants, existsSync, readdirSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
 import type { InventoryHooks, ObjectChange } from '../inventory/hooks.js';
@@ -119,7 +119,11 @@ export class TriggerRunner implements InventoryHooks {
     const path = join(this.dir, dir);
     let names: string[];
     try {
-      names = await readdir(path);
+      // Synchronous, and asked first whether the directory exists: every change lists three directories, usually
+      // missing, inside its transaction, and the thread pool's round trip and a thrown ENOENT cost tens of
+      // microseconds each (10% of a large batch add).
+      if (!existsSync(path)) return [];
+      names = readdirSync(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
