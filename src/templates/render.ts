@@ -178,7 +178,8 @@ export class AutoinstallRenderer implements RenderBackend {
       });
       return {
         template: file.name,
-        text: substituteAtAt(result.output, variables),
+        // Most files hold no @@name@@ at all; looking for one is cheaper than running the substitution.
+        text: result.output.includes('@@') ? substituteAtAt(result.output, variables) : result.output,
         problems: result.problems,
       };
     } catch (error) {

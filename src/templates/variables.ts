@@ -27,8 +27,13 @@ function yumConfigStanza(view: BlendedView, target: AutoinstallTarget): string {
   return `curl -s "${url}" --output /etc/yum.repos.d/cobbler-config.repo`;
 }
 
+/**
+ * Adds the template variables to a blended view and returns it. The view must be the caller's own (a fresh one from
+ * blend): copying its hundred and more keys would cost more than all the rest. Everything derived is computed from
+ * the view as blended before any of it is written, so that autoinstall_meta keys such as `breed` or `autoinstall`
+ * become variables without changing what the kernel options, URLs and repo stanzas are built from.
+ */
 export function templateVariables(view: BlendedView, target: AutoinstallTarget): Record<string, unknown> {
-  const variables: Record<string, unknown> = { ...view };
   const meta: KvDict = {};
   for (const [key, value] of Object.entries((view.autoinstall_meta ?? {}) as KvDict)) {
     meta[key] = typeof value === 'string' ? substituteAtAt(value, view) : value;
@@ -37,21 +42,25 @@ export function templateVariables(view: BlendedView, target: AutoinstallTarget):
   if (meta.tree === undefined && view.tree_source && view.distro_name) {
     meta.tree = `${serverBase(view)}/cblr/links/${String(view.distro_name)}`;
   }
+  const breed = String(view.breed ?? '');
+  const derived: Record<string, unknown> = {
+    autoinstall_meta: meta,
+    ks_meta: meta,
+    kernel_options: kvToString((view.kernel_options ?? {}) as KvDict),
+    kernel_options_post: kvToString((view.kernel_options_post ?? {}) as KvDict),
+    install_kernel_options: buildKernelCommandLine(view, target).options,
+    autoinstall_url: autoinstallUrl(view, target),
+    obj_type: target.kind,
+  };
+  if (breed === 'redhat') {
+    derived.yum_repo_stanza = yumRepoStanza(view);
+    derived.yum_config_stanza = yumConfigStanza(view, target);
+  }
+  const variables: Record<string, unknown> = view;
   Object.assign(variables, meta);
-  variables.autoinstall_meta = meta;
-  variables.ks_meta = meta;
-  variables.kernel_options = kvToString((view.kernel_options ?? {}) as KvDict);
-  variables.kernel_options_post = kvToString((view.kernel_options_post ?? {}) as KvDict);
-  variables.install_kernel_options = buildKernelCommandLine(view, target).options;
-  variables.autoinstall_url = autoinstallUrl(view, target);
-  variables.obj_type = target.kind;
+  Object.assign(variables, derived);
   if (!('interfaces' in variables)) variables.interfaces = {};
   if (!variables.hostname && target.kind === 'system') variables.hostname = '';
-  const breed = String(view.breed ?? '');
-  if (breed === 'redhat') {
-    variables.yum_repo_stanza = yumRepoStanza(view);
-    variables.yum_config_stanza = yumConfigStanza(view, target);
-  }
   if ((breed === 'debian' || breed === 'ubuntu') && typeof meta.tree === 'string') {
     try {
       variables.install_source_directory = new URL(meta.tree).pathname;
