@@ -61,6 +61,12 @@ const MAXIMUM_QUEUE = 1024;
 /** A request whose lookups take longer than this is given up, so one slow lookup cannot stall every client. */
 const HANDLER_TIMEOUT_MS = 5000;
 const EXPIRE_INTERVAL_MS = 60_000;
+/**
+ * Requests come in storms (a rack powering up, perfdhcp) and the kernel's default receive buffer holds only about a
+ * hundred datagrams, a few milliseconds of a pause (garbage collection, another process on the core). Linux caps
+ * this at net.core.rmem_max.
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Endpoint {
   /** Every socket that receives. */
@@ -187,7 +193,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     );
     return async () => {
       // The lease is on disk before the client hears about it (RFC 2131 §4.3.1: a committed lease is never reused).
-      await Promise.all(written);
+      if (written.length > 0) await Promise.all(written);
       if (!reply) {
         counters.ignored += 1;
         emit(ignored);
@@ -335,6 +341,11 @@ function bindSocket(address: string, port: number): Promise<dgram.Socket> {
     socket.bind({ address, port }, () => {
       socket.off('error', onError);
       socket.setBroadcast(true);
+      try {
+        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch {
+        // The kernel's default buffer still works; it only overflows sooner in a storm.
+      }
       resolve(socket);
     });
   });
