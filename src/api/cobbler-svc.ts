@@ -73,10 +73,18 @@ export function createCobblerSvc(services: ApiServices): Hono {
 
   const renderAutoinstall = async (context: Context, target: AutoinstallTarget | undefined) => {
     if (!target) return text(context, '# object not found\n', 404);
-    if (!(await inventory.store.get(target.kind, target.name)))
-      return text(context, `# ${target.kind} not found\n`, 404);
-    const rendered = await renderer.autoinstall(target);
-    return text(context, rendered.text);
+    try {
+      return text(context, (await renderer.autoinstall(target)).text);
+    } catch (error) {
+      // The object is looked up only when something was not found, not before every render: a missing template
+      // is reported as such, a missing object with Cobbler's short body.
+      if (
+        asBootwrightError(error).code === 'E_NOT_FOUND' &&
+        !(await inventory.store.get(target.kind, target.name))
+      )
+        return text(context, `# ${target.kind} not found\n`, 404);
+      throw error;
+    }
   };
 
   svc.onError((thrown, context) => {
