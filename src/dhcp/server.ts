@@ -191,6 +191,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     const written = leaseWrites.map((write) =>
       write.kind === 'upsert' ? leases.upsert(write.lease) : leases.release(write.address),
     );
+    // Observed at once: should this request have timed out meanwhile, nobody else awaits a failed write.
+    for (const write of written) write.catch(() => undefined);
     return async () => {
       // The lease is on disk before the client hears about it (RFC 2131 §4.3.1: a committed lease is never reused).
       if (written.length > 0) await Promise.all(written);
