@@ -112,6 +112,35 @@ describe('SqliteLeaseStore on disk', () => {
     );
   });
 
+  it('keeps bound and declined leases across a restart, but not offers', async (context) => {
+    const path = join(tempDir(context), 'leases.db');
+    const first = SqliteLeaseStore.open(path);
+    await first.upsert(lease('192.0.2.10', 'aa:bb:cc:dd:ee:01'));
+    await first.upsert(lease('192.0.2.11', 'aa:bb:cc:dd:ee:02', { state: 'declined' }));
+    await first.upsert(lease('192.0.2.12', 'aa:bb:cc:dd:ee:03', { state: 'offered' }));
+    assert.equal((await first.byAddress('192.0.2.12'))?.state, 'offered', 'an offer is held in memory');
+    await first.close();
+    const second = SqliteLeaseStore.open(path);
+    context.after(() => second.close());
+    assert.deepEqual(
+      (await second.all()).map((item) => `${item.address} ${item.state}`),
+      ['192.0.2.10 bound', '192.0.2.11 declined'],
+    );
+  });
+
+  it('forgets a write whose commit failed, and keeps what was on disk before', async (context) => {
+    const path = join(tempDir(context), 'leases.db');
+    const store = SqliteLeaseStore.open(path);
+    context.after(() => store.close());
+    await store.upsert(lease('192.0.2.10', 'aa:bb:cc:dd:ee:01'));
+    const other = new Database(path);
+    context.after(() => other.close());
+    other.exec('DROP TABLE dhcp_leases');
+    await assert.rejects(store.upsert(lease('192.0.2.11', 'aa:bb:cc:dd:ee:02')), /no such table/);
+    assert.equal(await store.byAddress('192.0.2.11'), undefined, 'a lease that is not on disk is not read');
+    assert.equal((await store.byAddress('192.0.2.10'))?.mac, 'aa:bb:cc:dd:ee:01');
+  });
+
   it('shares a database file with other tables and says which file it cannot open', async (context) => {
     const dir = tempDir(context);
     const path = join(dir, 'shared.db');

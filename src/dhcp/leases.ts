@@ -230,8 +230,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private changed = new Set<string>();
   /** Settled with the next batch. */
   private waiting: Waiter[] = [];
-  /** Settled with the batch being committed. */
-  private inFlight: Waiter[] | undefined;
+  /** The batch being committed: who waits for it, and the rows as they were before it, should it fail. */
+  private inFlight: { waiting: Waiter[]; before: RowWrite[] } | undefined;
   private commitScheduled = false;
   /** Set when the writer thread is gone: every later write fails with it. */
   private writerLost: Error | undefined;
@@ -345,11 +345,13 @@ export class SqliteLeaseStore implements LeaseStore {
     this.waiting = [];
     this.changed = new Set();
     const writes: RowWrite[] = [];
+    const before: RowWrite[] = [];
     for (const address of changed) {
       const held = this.index.byAddress(address);
       const lease = held && held.state !== 'offered' ? { ...held } : undefined;
       if (sameLease(lease, this.written.get(address))) continue;
       writes.push({ address, lease });
+      before.push({ address, lease: this.written.get(address) });
       if (lease) this.written.set(address, lease);
       else this.written.delete(address);
     }
@@ -358,17 +360,17 @@ export class SqliteLeaseStore implements LeaseStore {
       for (const waiter of waiting) waiter.resolve();
       return;
     }
-    this.inFlight = waiting;
+    this.inFlight = { waiting, before };
     this.writer.ref();
     this.writer.postMessage(writes);
   }
 
   private batchDone(error: Error | undefined): void {
-    const settled = this.inFlight ?? [];
+    const { waiting: settled, before } = this.inFlight ?? { waiting: [], before: [] };
     this.inFlight = undefined;
     this.writer.unref();
     if (error) {
-      this.forgetUnwritten();
+      this.forgetUnwritten(before);
       // The writes made while this batch was out were worked out against rows that are not on disk: they go too.
       for (const waiter of [...settled, ...this.waiting]) waiter.reject(error);
       this.waiting = [];
@@ -384,7 +386,7 @@ export class SqliteLeaseStore implements LeaseStore {
       'E_UNAVAILABLE',
       `DHCP leases cannot be written: ${error.message}.`,
     );
-    for (const waiter of [...(this.inFlight ?? []), ...this.waiting]) waiter.reject(this.writerLost);
+    for (const waiter of [...(this.inFlight?.waiting ?? []), ...this.waiting]) waiter.reject(this.writerLost);
     this.inFlight = undefined;
     this.waiting = [];
   }
@@ -402,12 +404,16 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   /**
-   * After a failed commit, reads must not go on seeing leases that are not on disk: the index is rebuilt from the
-   * rows on disk, with the offers it held where their address and client are still free.
+   * After a failed commit (rolled back as a whole), reads must not go on seeing leases that are not on disk: the rows
+   * go back to what they were before the batch, and the index is rebuilt from them, with the offers it held where
+   * their address and client are still free.
    */
-  private forgetUnwritten(): void {
+  private forgetUnwritten(before: RowWrite[]): void {
+    for (const { address, lease } of before) {
+      if (lease) this.written.set(address, lease);
+      else this.written.delete(address);
+    }
     const offers = this.index.all().filter((lease) => lease.state === 'offered');
-    this.loadWritten();
     this.index = new LeaseIndex();
     for (const lease of this.written.values()) this.index.put(lease);
     for (const offer of offers) {
