@@ -38,11 +38,20 @@ function identityOf(tree: TreeSource, path: string, entry: TreeEntry): string | 
 
 export function treeFileSource(tree: TreeSource, path: string, entry: TreeEntry): FileSource {
   const identity = identityOf(tree, path, entry);
+  const readInto = tree.readInto?.bind(tree);
   return {
     size: entry.size,
     mtimeMs: entry.mtimeMs,
     ...(identity ? { identity } : {}),
     read: (start, end) => Readable.from(tree.read(path, start, end), { objectMode: false }),
+    ...(readInto
+      ? {
+          openReader: async () => ({
+            readInto: (buffer: Buffer, position: number) => readInto(path, buffer, position),
+            close: async () => {},
+          }),
+        }
+      : {}),
   };
 }
 

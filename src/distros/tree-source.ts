@@ -27,6 +27,11 @@ export interface TreeSource {
   readFile(path: string, maxBytes?: number): Promise<Buffer>;
   /** Bytes start..end inclusive of a file, streamed. */
   read(path: string, start: number, end: number): AsyncIterable<Buffer>;
+  /**
+   * Reads a file's bytes from `position` into `buffer` (as many as it holds, or fewer); resolves with how many, 0 at
+   * the end. For callers that reuse their buffers; absent where the tree has no cheaper way than read().
+   */
+  readInto?(path: string, buffer: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,13 @@ class IsoTree implements TreeSource {
     if (entry?.type !== 'file')
       throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
     yield* this.image.read(entry, start, end) as AsyncIterable<Buffer>;
+  }
+
+  async readInto(path: string, buffer: Buffer, position: number): Promise<number> {
+    const entry = await this.image.resolve(`/${cleanTreePath(path)}`);
+    if (entry?.type !== 'file')
+      throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
+    return this.image.readInto(entry, buffer, position);
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@
 // and the node:http listener's download path (file-downloads.ts) writes it straight to the socket.
 
 import { createReadStream, type Stats, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,8 +20,16 @@ export interface FileSource {
    * (a tree on another web server), and then nothing is kept.
    */
   identity?: string;
+  /** Where the source can read into the caller's buffers, a big file is sent that way rather than through read(). */
+  openReader?(): Promise<FileReader>;
   /** Bytes start..end inclusive. */
   read(start: number, end: number): Readable;
+}
+
+export interface FileReader {
+  /** Reads bytes from `position` into `buffer` (as many as it holds, or fewer); resolves with how many, 0 at the end. */
+  readInto(buffer: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** Big reads: a kernel goes out in 40 writes of 1 MiB rather than 640 of the default 64 KiB. */
@@ -31,6 +40,14 @@ export function localFileSource(path: string, stats: Stats = statSync(path)): Fi
     size: stats.size,
     mtimeMs: stats.mtimeMs,
     identity: `file:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${path}`,
+    openReader: async () => {
+      const handle = await open(path, 'r');
+      return {
+        readInto: async (buffer, position) =>
+          (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
+        close: () => handle.close(),
+      };
+    },
     read: (start, end) => createReadStream(path, { start, end, highWaterMark: fileChunkBytes }),
   };
 }
@@ -60,6 +77,45 @@ async function bodyOf(source: FileSource, start: number, end: number): Promise<B
     smallFiles.set(source.identity, whole);
   }
   return start === 0 && end === whole.length - 1 ? whole : whole.subarray(start, end + 1);
+}
+
+/**
+ * Sends bytes start..end of a file through two buffers used in turn: one is read into while the other is written
+ * to the socket, and none is allocated per chunk. A stream allocates a buffer per chunk, and for kernels sent to
+ * many clients the garbage collector then did as much work as the socket writes.
+ */
+async function pumpFile(
+  reader: FileReader,
+  start: number,
+  end: number,
+  response: ServerResponse,
+): Promise<void> {
+  try {
+    const gone = new Promise<void>((resolve) => response.once('close', resolve));
+    const buffers = [Buffer.allocUnsafe(fileChunkBytes), Buffer.allocUnsafe(fileChunkBytes)];
+    const written: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+    let turn = 0;
+    for (let position = start; position <= end; turn ^= 1) {
+      // A buffer is read into again only once the socket is done with its last chunk.
+      await Promise.race([written[turn], gone]);
+      if (response.destroyed) return;
+      const buffer = buffers[turn] as Buffer;
+      const bytesRead = await reader.readInto(
+        buffer.subarray(0, Math.min(buffer.length, end + 1 - position)),
+        position,
+      );
+      if (bytesRead === 0) throw new Error(`The file ended at byte ${position} of the ${end + 1} promised`);
+      // A failed write needs no handling here: the socket is destroyed, and the next turn sees it.
+      written[turn] = new Promise<void>((resolve) =>
+        response.write(buffer.subarray(0, bytesRead), () => resolve()),
+      );
+      position += bytesRead;
+    }
+    await Promise.race([Promise.all(written), gone]);
+    if (!response.destroyed) response.end();
+  } finally {
+    await reader.close();
+  }
 }
 
 function etagOf(source: FileSource): string {
@@ -176,7 +232,15 @@ export async function sendFile(
     response.writeHead(plan.status, plan.headers).end();
     return plan.status;
   }
-  const body = await bodyOf(source, plan.body.start, plan.body.end);
+  const { start, end } = plan.body;
+  if (source.openReader && (source.identity === undefined || source.size > smallFileMaxBytes)) {
+    const reader = await source.openReader();
+    response.writeHead(plan.status, plan.headers);
+    // The Content-Length is promised: a file that cannot be read to the end cuts the connection.
+    pumpFile(reader, start, end, response).catch((error: Error) => response.destroy(error));
+    return plan.status;
+  }
+  const body = await bodyOf(source, start, end);
   response.writeHead(plan.status, plan.headers);
   if (Buffer.isBuffer(body)) response.end(body);
   else {

@@ -119,6 +119,20 @@ describe('downloads on the node:http listener', () => {
     );
   });
 
+  it('let a client go mid-download and keep serving', async (t) => {
+    const { base, kernel } = await setup(t);
+    for (const distro of needsXorriso ? ['on-disk', 'tree'] : ['on-disk', 'tree', 'iso']) {
+      const abort = new AbortController();
+      const response = await fetch(`${base}/cobbler/images/${distro}/vmlinuz`, { signal: abort.signal });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      abort.abort();
+      await reader.read().catch(() => undefined);
+      const again = await fetch(`${base}/cobbler/images/${distro}/vmlinuz`);
+      assert.deepEqual(Buffer.from(await again.arrayBuffer()), kernel);
+    }
+  });
+
   it('serve a changed small file on the next request', async (t) => {
     const { base, dir, small } = await setup(t);
     for (const url of [`${base}/images/on-disk/initrd.img`, `${base}/distros/tree/images/initrd.img`]) {

@@ -8,6 +8,8 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes from `position`, or fewer only where the source ends. */
   read(position: number, length: number): Promise<Buffer>;
+  /** Reads `length` bytes from `position` into the start of `buffer`; resolves with how many, fewer only at the end. */
+  readInto?(buffer: Buffer, position: number, length: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -40,13 +42,18 @@ class FileSource implements ByteSource {
 
   async read(position: number, length: number): Promise<Buffer> {
     const buffer = Buffer.allocUnsafe(length);
+    const filled = await this.readInto(buffer, position, length);
+    return filled === length ? buffer : buffer.subarray(0, filled);
+  }
+
+  async readInto(buffer: Buffer, position: number, length: number): Promise<number> {
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await this.#handle.read(buffer, filled, length - filled, position + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled === length ? buffer : buffer.subarray(0, filled);
+    return filled;
   }
 
   async close(): Promise<void> {

@@ -473,6 +473,16 @@ describe('IsoImage on images xorriso writes', { skip: needsXorriso }, () => {
           `${start}-${end}`,
         );
       }
+      // readInto stops at each extent's end, and at the buffer's: reading on from where it stopped joins them.
+      for (const bufferBytes of [4000, 1 << 20]) {
+        const buffer = Buffer.alloc(bufferBytes);
+        const pieces: Buffer[] = [];
+        for (let position = 0, read = 1; read > 0; position += read) {
+          read = await iso.readInto(entry, buffer, position);
+          pieces.push(Buffer.from(buffer.subarray(0, read)));
+        }
+        assert.deepEqual(Buffer.concat(pieces), expected, `readInto with ${bufferBytes}-byte buffers`);
+      }
       assert.equal((await walkAll(iso)).size, 4);
       await iso.close();
     }
