@@ -8,7 +8,7 @@
 // Run: node --import tsx bench/dhcp.ts [--quick] [--runs=3] [--seconds=2] [--rates=1000,2000,...] [--clients=200]
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canCreateNetns, createNetnsPair, type NetnsPair } from '../src/testing/netns.js';
@@ -33,6 +33,8 @@ const clients = options.number('clients', 200);
 /** The rate the latencies are compared at: the same offered load for every server, below every server's limit. */
 const latencyRate = rates.includes(1000) ? 1000 : (rates[0] as number);
 const WARM_UP_RATE = 500;
+/** USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux architecture Debian ships. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const macs = Array.from({ length: clients }, (_, index) => {
   const bytes = [0x52, 0x54, 0x00, 0xbe, index >> 8, index & 0xff];
   return bytes.map((byte) => byte.toString(16).padStart(2, '0')).join(':');
@@ -60,6 +62,8 @@ interface Ladder {
   rungs: Rung[];
   /** The highest rung with under 1% lost, if any. */
   best: Rung | undefined;
+  /** The server's CPU time (all its threads) per completed exchange over the whole ladder, warm-up included. */
+  cpuMsPerExchange: number;
 }
 
 if (!canCreateNetns()) {
@@ -118,10 +122,23 @@ async function perfdhcp(pair: NetnsPair, rate: number, period = seconds): Promis
   };
 }
 
-async function climb(pair: NetnsPair, name: string): Promise<Ladder> {
+/**
+ * User and system CPU seconds of a process so far, from /proc (`ip netns exec` execs the server, so the child's pid
+ * is the server's). Less sensitive than rates to other work on a shared machine.
+ */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in brackets and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function climb(pair: NetnsPair, name: string, server: ChildProcess): Promise<Ladder> {
+  const cpuBefore = cpuSecondsOf(server.pid);
   // Unmeasured: every client gets its first lease and the server warms up (JIT), so each rung measures the same
   // thing, a steady stream of clients that come back.
-  await perfdhcp(pair, WARM_UP_RATE, 1);
+  const warmUp = await perfdhcp(pair, WARM_UP_RATE, 1);
   const rungs: Rung[] = [];
   let failedInARow = 0;
   for (const rate of rates) {
@@ -136,7 +153,10 @@ async function climb(pair: NetnsPair, name: string): Promise<Ladder> {
     if (failedInARow === 2 || rung.dropPercent > 10) break;
   }
   const best = rungs.filter((rung) => rung.dropPercent < 1).at(-1);
-  return { rungs, best };
+  const exchanges = rungs.reduce((sum, rung) => sum + rung.acks, warmUp.acks);
+  const cpuMsPerExchange = ((cpuSecondsOf(server.pid) - cpuBefore) * 1000) / exchanges;
+  log(`  ${name}: ${cpuMsPerExchange.toFixed(3)} ms of server CPU per completed exchange`);
+  return { rungs, best, cpuMsPerExchange };
 }
 
 /** A fresh pair of namespaces for one server, removed (with its processes) when `run` ends. */
@@ -173,7 +193,7 @@ async function benchBootwright(run: number): Promise<Ladder> {
     await waitFor(() => output.text().includes('"ready":true') || child.exitCode !== null, 'bootwright DHCP');
     if (child.exitCode !== null) throw new Error(`bootwright DHCP did not start:\n${output.text()}`);
     try {
-      return await climb(pair, 'bootwright');
+      return await climb(pair, 'bootwright', child);
     } finally {
       await stop(child);
       const stats = /\{"stats".*\}/.exec(output.text())?.[0];
@@ -205,7 +225,7 @@ async function benchDnsmasq(parent: string, run: number, label: string): Promise
     await waitFor(() => output.text().includes('DHCP, IP range') || child.exitCode !== null, 'dnsmasq');
     if (child.exitCode !== null) throw new Error(`dnsmasq did not start:\n${output.text()}`);
     try {
-      return await climb(pair, label);
+      return await climb(pair, label, child);
     } finally {
       await stop(child);
     }
@@ -268,6 +288,14 @@ try {
       unit: '%',
       bootwright: ladders.bootwright.map(lossAtBest),
       peer: ladders.dnsmasqDisk.map(lossAtBest),
+      peerName: 'dnsmasq --no-ping (leases on disk)',
+      lowerIsBetter: true,
+    },
+    {
+      figure: 'DHCP server CPU time per completed DORA exchange (all threads), leases on disk',
+      unit: 'ms',
+      bootwright: ladders.bootwright.map((ladder) => ladder.cpuMsPerExchange),
+      peer: ladders.dnsmasqDisk.map((ladder) => ladder.cpuMsPerExchange),
       peerName: 'dnsmasq --no-ping (leases on disk)',
       lowerIsBetter: true,
     },

@@ -267,7 +267,12 @@ export class SqliteLeaseStore implements LeaseStore {
       db.pragma('busy_timeout = 10000');
       db.exec(SCHEMA);
       const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-      const writer = new Worker(LEASE_WRITER, { eval: true, workerData: { sqlite, path: resolve(path) } });
+      // No execArgv: the writer is plain JavaScript and needs none of the TypeScript loader a test runs under.
+      const writer = new Worker(LEASE_WRITER, {
+        eval: true,
+        execArgv: [],
+        workerData: { sqlite, path: resolve(path) },
+      });
       return new SqliteLeaseStore(db, writer);
     } catch (error) {
       db?.close();
