@@ -9,7 +9,19 @@ import { BootwrightError, invalid, quote } from '../errors.js';
 
 export const builtinLibraryDir = fileURLToPath(new URL('../../library/', import.meta.url));
 
+/** How long where a file is (or that it is absent) is remembered; a found file's content is checked every time. */
 const lookupTtlMs = 1000;
+
+interface FileIdentity {
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  ino: number;
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
+}
 
 export interface TemplateFile {
   /** The name as written in profiles and snippets, e.g. `sample.ks` or `rhel/base.ks`. */
@@ -51,7 +63,7 @@ export function checkRelativeName(name: string, what: string): string {
 }
 
 export class TemplateLibrary {
-  private readonly cache = new Map<string, { mtimeMs: number; size: number; text: string }>();
+  private readonly cache = new Map<string, FileIdentity & { text: string }>();
   private readonly lookups = new Map<string, { until: number; file: TemplateFile | undefined }>();
   private readonly snippetDirs = new Map<
     string,
@@ -87,20 +99,22 @@ export class TemplateLibrary {
     const stat = statSync(real);
     if (!stat.isFile()) return undefined;
     const cached = this.cache.get(real);
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size)
-      return { path: real, text: cached.text };
+    if (cached && sameFile(cached, stat)) return { path: real, text: cached.text };
     const text = readFileSync(real, 'utf8');
-    this.cache.set(real, { mtimeMs: stat.mtimeMs, size: stat.size, text });
+    const { mtimeMs, ctimeMs, size, ino } = stat;
+    this.cache.set(real, { mtimeMs, ctimeMs, size, ino, text });
     return { path: real, text };
   }
 
   private find(kind: 'templates' | 'snippets' | 'scripts', relativeName: string): TemplateFile | undefined {
-    // A kickstart pulls a dozen snippets, each looked for in up to eight places; remembering the answers for a
-    // moment saves those file-system calls on every request, and an edited file still shows within a second.
+    // A kickstart pulls a dozen snippets, each looked for in up to eight places; remembering where each was found
+    // (or that it is nowhere) for a moment saves those file-system calls on every request, and a new file shows
+    // within a second. The file found is checked with one stat on every request, so an edit shows at once.
     const key = `${kind}/${relativeName}`;
     const now = Date.now();
     const remembered = this.lookups.get(key);
-    if (remembered && remembered.until > now) return remembered.file;
+    if (remembered && remembered.until > now && (!remembered.file || this.unchanged(remembered.file)))
+      return remembered.file;
     let file: TemplateFile | undefined;
     for (const root of this.roots(kind)) {
       const found = this.readInside(root.dir, relativeName);
@@ -112,6 +126,13 @@ export class TemplateLibrary {
     if (this.lookups.size > 10_000) this.lookups.clear();
     this.lookups.set(key, { until: now + lookupTtlMs, file });
     return file;
+  }
+
+  /** Whether a file found before is still the one read then (same inode, size, mtime and ctime). */
+  private unchanged(file: TemplateFile): boolean {
+    const read = this.cache.get(file.path);
+    const stat = statSync(file.path, { throwIfNoEntry: false });
+    return read !== undefined && stat !== undefined && read.text === file.text && sameFile(read, stat);
   }
 
   template(name: string): TemplateFile {

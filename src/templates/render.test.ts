@@ -120,6 +120,19 @@ describe('rendering from the store as it is now', () => {
     assert.equal(await render('vm10'), 'vm10 http://mirror.example/rhel9 quiet [] 192.0.2.2\n');
   });
 
+  it('sees an edited template and an edited snippet on the very next render', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    const render = async () => (await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text;
+    write(dataDir, 'templates/site.ks', 'first $SNIPPET("site_disk")');
+    write(dataDir, 'snippets/per_system/site_disk/vm9', 'disk one');
+    assert.equal(await render(), 'first disk one');
+    // Same sizes: only the content (and the file's times) tell the edits apart.
+    write(dataDir, 'templates/site.ks', 'again $SNIPPET("site_disk")');
+    assert.equal(await render(), 'again disk one');
+    write(dataDir, 'snippets/per_system/site_disk/vm9', 'disk two');
+    assert.equal(await render(), 'again disk two');
+  });
+
   it('gives each render its own lists and dictionaries, which a template may change', async (t) => {
     const { dataDir, renderer } = await setup(t);
     // default_ownership comes from the settings, below the distro: the part that systems of a profile share.
