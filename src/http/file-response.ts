@@ -144,10 +144,12 @@ export function parseRange(
   return { start, end };
 }
 
+/** What of a request decides the answer: its method and its conditional and Range headers. */
 export interface FileRequest {
   method: string;
-  /** A request header by its lower-case name. */
-  header(name: string): string | undefined;
+  ifNoneMatch?: string | undefined;
+  range?: string | undefined;
+  ifRange?: string | undefined;
 }
 
 export interface FilePlan {
@@ -170,9 +172,9 @@ export function planFileResponse(
     etag,
     'last-modified': new Date(source.mtimeMs).toUTCString(),
   };
-  if (request.header('if-none-match') === etag) return { status: 304, headers };
-  const rangeHeader = request.header('range');
-  const ifRange = request.header('if-range');
+  if (request.ifNoneMatch === etag) return { status: 304, headers };
+  const rangeHeader = request.range;
+  const ifRange = request.ifRange;
   const range =
     rangeHeader && (!ifRange || ifRange === etag) ? parseRange(rangeHeader, source.size) : undefined;
   const head = request.method === 'HEAD';
@@ -198,7 +200,12 @@ export async function fileResponse(
   contentType = 'application/octet-stream',
 ): Promise<Response> {
   const plan = planFileResponse(
-    { method: context.req.method, header: (name) => context.req.header(name) },
+    {
+      method: context.req.method,
+      ifNoneMatch: context.req.header('if-none-match'),
+      range: context.req.header('range'),
+      ifRange: context.req.header('if-range'),
+    },
     source,
     contentType,
   );
@@ -224,7 +231,12 @@ export async function sendFile(
   contentType = 'application/octet-stream',
 ): Promise<number> {
   const plan = planFileResponse(
-    { method: request.method ?? 'GET', header: (name) => request.headers[name] as string | undefined },
+    {
+      method: request.method ?? 'GET',
+      ifNoneMatch: request.headers['if-none-match'],
+      range: request.headers.range,
+      ifRange: request.headers['if-range'] as string | undefined,
+    },
     source,
     contentType,
   );
