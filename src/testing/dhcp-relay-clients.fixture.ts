@@ -51,12 +51,19 @@ socket.on('message', (bytes) => {
   waiting.get(packet.xid)?.(packet);
 });
 
+/** Late copies not sent yet: the socket stays open for them. */
+let delayedSends = 0;
+
 /** Sends like a bad network would deliver: sometimes twice, sometimes late, so that packets arrive out of order. */
 function sendToServer(bytes: Buffer): void {
   const copies = randomInt(100) < (plan.duplicatePercent ?? 0) ? 2 : 1;
   for (let copy = 0; copy < copies; copy++) {
     if (randomInt(100) < (plan.reorderPercent ?? 0)) {
-      setTimeout(() => socket.send(bytes, 67, plan.server), 20 + randomInt(130));
+      delayedSends += 1;
+      setTimeout(() => {
+        delayedSends -= 1;
+        socket.send(bytes, 67, plan.server);
+      }, 20 + randomInt(130));
     } else socket.send(bytes, 67, plan.server);
   }
 }
@@ -159,5 +166,7 @@ socket.bind(67, plan.relay, async () => {
     }
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  // A late copy of the last clients' packets may still be due; sending it on a closed socket would throw.
+  while (delayedSends > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   socket.close();
 });
