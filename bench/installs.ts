@@ -110,7 +110,8 @@ function sampleCpu(serverPid: number, intervalMs = 200) {
     samples.push({ time: Date.now(), server: cpuSeconds(serverPid) ?? Number.NaN, guests });
   };
   take();
-  const timer = setInterval(take, intervalMs);
+  // Unreferenced: a run that fails before stop() must not be kept from ending by it.
+  const timer = setInterval(take, intervalMs).unref();
   return {
     samples,
     stop: () => {
