@@ -107,7 +107,9 @@ class DirectoryTree implements TreeSource {
     if (!real)
       throw new BootwrightError('E_NOT_FOUND', `${quote(path)} is not a file in ${quote(this.location)}.`);
     if (end < start) return;
-    for await (const chunk of createReadStream(real, { start, end })) yield chunk as Buffer;
+    // 1 MiB reads, as the ISO reader's: a kernel goes out in a few large socket writes.
+    for await (const chunk of createReadStream(real, { start, end, highWaterMark: 1024 * 1024 }))
+      yield chunk as Buffer;
   }
 
   async close(): Promise<void> {}
