@@ -24,7 +24,7 @@ const bigFileNote =
   'the socket writes). Named: a sendfile(2)/splice path in a native addon, or nginx in front for the image paths.';
 const smallFileNote =
   'Per request the profile shows node:http itself (parse, headers, socket write) at about 20 µs of CPU, the ' +
-  "distro's row read from SQLite and parsed at about 8 µs, the http.image event stored at about 5 µs, the lookup and " +
+  "distro's row read from SQLite and parsed at about 10 µs, the http.image event stored at about 6 µs, the lookup and " +
   'headers at about 8 µs; nginx spends about 8 µs in all, so node:http alone caps a Node process near 0.3x on one ' +
   'core. Made: downloads are answered on node:http before Hono (no web Request/Response, routing, middleware or ' +
   'web stream), small files are served from memory keyed by inode, size and mtime (an open ISO: by image and path), ' +
