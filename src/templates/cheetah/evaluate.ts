@@ -46,6 +46,13 @@ import type { TemplateHost, TemplateProblem, TemplateSource } from './types.js';
 export const MAX_TEMPLATE_DEPTH = 32;
 /** How deep #def calls may nest; CPython's recursion limit would stop a runaway #def at a similar depth. */
 const MAX_CALL_DEPTH = 200;
+/**
+ * A render stops after this many loop turns (#for and comprehensions together, nested loops multiplied): about a
+ * second of work. Templates come from whoever may edit them, and a render must not hold the server for longer.
+ */
+export const MAX_LOOP_TURNS = 10_000_000;
+/** Nor may a render write more than this. */
+export const MAX_OUTPUT_LENGTH = 64 * 2 ** 20;
 
 export type ParseFunction = (source: TemplateSource, expandSnippetShorthand: boolean) => TemplateAst;
 
@@ -106,6 +113,7 @@ export class Renderer {
   private readonly globals = new PyDict();
   private depth = 0;
   private callDepth = 0;
+  private loopTurns = 0;
 
   constructor(
     private readonly host: TemplateHost,
@@ -156,6 +164,13 @@ export class Renderer {
         case 'for': {
           const iterable = this.evaluate(node.iterable, frame);
           for (const item of this.iterate(iterable, node.iterable, frame)) {
+            this.countTurn();
+            if (out.text.length > MAX_OUTPUT_LENGTH) {
+              throw new PyError(
+                'MemoryError',
+                `the output is over the ${MAX_OUTPUT_LENGTH} characters a render may write`,
+              );
+            }
             this.assign(node.target, item, frame);
             const signal = this.execute(node.body, frame, out);
             if (signal === BREAK) break;
@@ -668,6 +683,16 @@ export class Renderer {
     return pySlice(target, bound(index.start), bound(index.stop), bound(index.step));
   }
 
+  private countTurn(): void {
+    this.loopTurns += 1;
+    if (this.loopTurns > MAX_LOOP_TURNS) {
+      throw new PyError(
+        'RuntimeError',
+        `the loops ran more than ${MAX_LOOP_TURNS} times, so the render was stopped`,
+      );
+    }
+  }
+
   private comprehension(expr: Extract<Expr, { kind: 'comprehension' }>, frame: Frame): unknown {
     // Python 3 runs a comprehension in its own function: its loop variables do not leak.
     const scope: Frame = { locals: new Map(), instance: frame.instance, catches: false, parent: frame };
@@ -680,6 +705,7 @@ export class Renderer {
       }
       const iterable = this.evaluate(clause.iterable, level === 0 ? frame : scope);
       for (const item of this.iterate(iterable, clause.iterable, frame)) {
+        this.countTurn();
         this.assign(clause.target, item, scope);
         if (clause.conditions.every((condition) => pyTruthy(this.evaluate(condition, scope)))) run(level + 1);
       }

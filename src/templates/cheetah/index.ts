@@ -83,10 +83,14 @@ export function renderCheetah(
 function asTemplateError(error: unknown, file: string): unknown {
   if (error instanceof BootwrightError) return error;
   if (error instanceof RangeError) {
-    // JavaScript's stack ran out: brackets or #def calls nested thousands deep.
+    // JavaScript's own limits: the stack (brackets or #def calls nested thousands deep), or a string or array
+    // grown past what V8 allows by a route the value limits do not see.
+    const tooDeep = /call stack/i.test(error.message);
     return new BootwrightError(
       'E_TEMPLATE',
-      `${file}: the template nests too deeply to handle (${error.message})`,
+      tooDeep
+        ? `${file}: the template nests too deeply to handle (${error.message})`
+        : `${file}: the template builds a value too large to handle (${error.message})`,
     );
   }
   if (!(error instanceof PyError)) return error;

@@ -2,6 +2,7 @@
 // here is an AttributeError or an undefined name, as it would be for a misspelt name in Python.
 import { formatWithSpec, roundNumber, strFormat } from './python-format.js';
 import {
+  checkValueLength,
   codePoints,
   type DictLike,
   dictDelete,
@@ -17,6 +18,7 @@ import {
   isNumeric,
   isPythonSpace,
   iterate,
+  MAX_RANGE_LENGTH,
   makeFloat,
   newDict,
   PyCallable,
@@ -206,6 +208,7 @@ function justify(
   if (codePoints(fill).length !== 1) throw typeError('The fill character must be exactly one character long');
   const missing = width - codePoints(text).length;
   if (missing <= 0) return text;
+  checkValueLength(width, `str.${method}()`);
   if (where === 'left') return text + fill.repeat(missing);
   if (where === 'right') return fill.repeat(missing) + text;
   // CPython: left = marg / 2 + (marg & width & 1)
@@ -679,7 +682,14 @@ function makeRange(args: unknown[], kwargs: Kwargs): PyRange {
   });
   const [a = 0, b, c = 1] = numbers;
   if (c === 0) throw valueError('range() arg 3 must not be zero');
-  return b === undefined ? new PyRange(0, a, 1) : new PyRange(a, b, c);
+  const range = b === undefined ? new PyRange(0, a, 1) : new PyRange(a, b, c);
+  if (range.length > MAX_RANGE_LENGTH) {
+    throw new PyError(
+      'MemoryError',
+      `range() of ${range.length} numbers is over the ${MAX_RANGE_LENGTH} a template may loop over`,
+    );
+  }
+  return range;
 }
 
 function extreme(name: 'min' | 'max', args: unknown[], kwargs: Kwargs): unknown {

@@ -87,6 +87,23 @@ export class PyCallable extends PyObject {
 }
 
 /** A Python exception raised while evaluating; the renderer adds the file position and turns it into E_TEMPLATE. */
+/**
+ * A template is data from whoever may edit templates, so what it may build is bounded: no string or list longer
+ * than this, no range longer than MAX_RANGE_LENGTH. Real kickstarts stay far below both; `'x' * 10**9` does not.
+ */
+export const MAX_VALUE_LENGTH = 16 * 2 ** 20;
+export const MAX_RANGE_LENGTH = 10_000_000;
+
+/** Throws before a value over MAX_VALUE_LENGTH is built; `length` is what it would measure. */
+export function checkValueLength(length: number, what: string): void {
+  if (length > MAX_VALUE_LENGTH) {
+    throw new PyError(
+      'MemoryError',
+      `${what} would hold ${length} items or characters, over the ${MAX_VALUE_LENGTH} a template may build`,
+    );
+  }
+}
+
 export class PyError extends Error {
   /** Where it happened, set by the innermost expression that saw it. */
   location: { file: string; line: number; column: number } | undefined;
@@ -656,6 +673,8 @@ export function pyBinary(
   if (isNumeric(a) && isNumeric(b)) return numericBinary(op, a, b);
   switch (op) {
     case '+':
+      if ((typeof a === 'string' && typeof b === 'string') || (Array.isArray(a) && Array.isArray(b)))
+        checkValueLength(a.length + b.length, 'the sum');
       if (typeof a === 'string' && typeof b === 'string') return a + b;
       if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
       if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
@@ -680,6 +699,13 @@ export function pyBinary(
 function repeat(sequence: unknown, count: unknown): unknown {
   if (!isIntegral(count)) return undefined;
   const times = Math.max(0, toNumber(count));
+  const length =
+    typeof sequence === 'string' || Array.isArray(sequence)
+      ? sequence.length
+      : sequence instanceof PyTuple
+        ? sequence.items.length
+        : 0;
+  checkValueLength(length * times, 'the repetition');
   if (typeof sequence === 'string') return sequence.repeat(times);
   if (Array.isArray(sequence)) return Array.from({ length: times }, () => sequence).flat(1);
   if (sequence instanceof PyTuple)
