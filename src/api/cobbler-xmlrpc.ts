@@ -3,6 +3,7 @@
 // Unknown names give `{}` for the rendered views, which koan reports as "No entry/entries found".
 
 import { randomBytes } from 'node:crypto';
+import { type RequestTransport, refuseCredentialsInClear } from '../auth/require-tls.js';
 import type { TokenOwner } from '../auth/tokens.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
@@ -18,12 +19,15 @@ import {
 } from '../xmlrpc/codec.js';
 import { receiveInstallLog } from './install-report.js';
 import { objectToJson } from './object-json.js';
+import { redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
 /** The Cobbler API level bootwright answers as in `version()`; koan and scripts compare it as a float. */
 const cobblerApiVersion = 3.3;
 const pendingHandleLimit = 10_000;
 const NEW_HANDLE_PREFIX = '___NEW___';
+/** Reads that take a password or a token; with the writes, what api_require_tls refuses over plain HTTP. */
+const credentialReads = /^(?:login|token_check|get_user_from_token|get_\w+_handle)$/;
 
 type Method = (params: XmlRpcValue[], source: string | undefined) => Promise<XmlRpcValue>;
 
@@ -73,21 +77,29 @@ function splitInterfaceKey(key: string): { ifname: string; field: string } {
 export class CobblerXmlRpc {
   private readonly methods = new Map<string, Method>();
   private readonly pending = new Map<string, PendingEdit>();
+  private readonly credentialMethods: Set<string>;
 
   constructor(private readonly services: ApiServices) {
     this.registerReads();
+    const reads = new Set(this.methods.keys());
     this.registerWrites();
+    this.credentialMethods = new Set(
+      [...this.methods.keys()].filter((name) => !reads.has(name) || credentialReads.test(name)),
+    );
   }
 
   /** Handles one POST body and returns the XML response; failures become XML-RPC faults, never HTTP errors. */
-  async handle(body: Buffer, source?: string): Promise<string> {
+  async handle(body: Buffer, source?: string, transport?: RequestTransport): Promise<string> {
     try {
       const call = parseMethodCall(body);
       const method = this.methods.get(call.methodName);
       if (!method) {
         throw new BootwrightError('E_NOT_FOUND', `Unknown XML-RPC method ${quote(call.methodName)}.`);
       }
-      return serializeMethodResponse(await method(call.params, source));
+      if (this.credentialMethods.has(call.methodName))
+        refuseCredentialsInClear(this.services.requireTls, transport ?? { encrypted: false });
+      // XML-RPC reads carry no token, as in Cobbler: their secrets are never sent (secrets.ts).
+      return serializeMethodResponse(redactSecrets(await method(call.params, source)));
     } catch (thrown) {
       const error = asBootwrightError(thrown);
       return serializeFault(error.faultCode, error.message);

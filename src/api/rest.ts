@@ -5,6 +5,7 @@
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
+import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
@@ -12,10 +13,12 @@ import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { requireAutoinstallSecretOf } from './autoinstall-access.js';
 import { registerInstallRoutes } from './install-routes.js';
 import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
+import { redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
 const pagingKeys = new Set(['offset', 'limit']);
@@ -86,12 +89,36 @@ async function readJsonObjectOrArray(
 export function createRestApi(services: ApiServices): Hono {
   const { inventory, auth } = services;
   const api = new Hono();
-  const allow = (context: Context, access: Access) => auth.requireToken(bearerToken(context), access);
+  const allow = (context: Context, access: Access) => {
+    refuseCredentialsInClear(services.requireTls, transportOf(context));
+    return auth.requireToken(bearerToken(context), access);
+  };
+
+  // Reads are open, but their secrets are for callers with a token (secrets.ts).
+  api.use('*', async (context, next) => {
+    await next();
+    if (
+      context.req.method !== 'GET' ||
+      !context.res.headers.get('content-type')?.includes('application/json')
+    )
+      return;
+    try {
+      allow(context, 'read');
+      return;
+    } catch {
+      // no token, or a dead one: redact
+    }
+    const text = await context.res.text();
+    const redacted = redactSecrets(JSON.parse(text) as unknown);
+    const { status, headers } = context.res;
+    context.res = new Response(JSON.stringify(redacted), { status, headers });
+  });
 
   api.get('/openapi.json', (context) => context.json(openApiDocument(services.version)));
   api.get('/version', (context) => context.json({ name: 'bootwright', version: services.version }));
 
   api.post('/login', async (context) => {
+    refuseCredentialsInClear(services.requireTls, transportOf(context));
     const body = await readJsonObject(context);
     const source = remoteAddress(context);
     const token = await auth.login(String(body.username ?? ''), String(body.password ?? ''), source);
@@ -270,16 +297,20 @@ export function createRestApi(services: ApiServices): Hono {
 
   // The installer's own call at the end of an install, like /cblr/svc/op/nopxe: no token, as installers have none.
   api.post('/systems/:name/nopxe', async (context) => {
+    await requireAutoinstallSecretOf(services, context, { kind: 'system', name: context.req.param('name') });
     return context.json({ netboot_disabled: await inventory.finishNetboot(context.req.param('name')) });
   });
   registerInstallRoutes(api, services);
 
   api.get('/:kinds/:name/autoinstall', async (context) => {
+    await requireAutoinstallSecretOf(services, context, renderTarget(context));
     const rendered = await services.renderer.autoinstall(renderTarget(context));
     return context.body(rendered.text, 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
 
   api.get('/:kinds/:name/variables', async (context) => {
+    // The variables hold the URLs with the secret, and all a kickstart is made of.
+    await requireAutoinstallSecretOf(services, context, renderTarget(context));
     return context.json(await services.renderer.variables(renderTarget(context)));
   });
 
