@@ -1,0 +1,245 @@
+// Load (issue 10): the real `bootwright serve` under many HTTP clients fetching rendered autoinstall files for
+// different systems and many TFTP transfers at once, for a while. Zero errors: every request gets its own system's
+// kickstart, every transfer its file byte for byte; the API answers throughout; the server's memory levels off
+// instead of growing with the number of requests. The normal run is 100 HTTP clients and 20 transfers for 10 s;
+// `npm run test:long` is the issue's 1,000 clients and 200 transfers for three minutes.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { dataPaths } from '../config/paths.js';
+import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
+import { longMode, reportCount, scaled } from '../testing/long-mode.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
+
+const httpClients = scaled(100, 1_000);
+const tftpTransfers = scaled(20, 200);
+const seconds = scaled(10, 180);
+const systemCount = 200;
+const tftpFileBytes = 1_000_000;
+
+async function startServe(dataDir: string, tftpPort: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
+      ...[`--data-dir=${dataDir}`, '--host=127.0.0.1', '--port=0', `--tftp-port=${tftpPort}`],
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const deadline = Date.now() + 30_000;
+  while (!/serving http on port \d+/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`bootwright serve did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, port: Number(/serving http on port (\d+)/.exec(output)?.[1]) };
+}
+
+function get(
+  agent: Agent,
+  port: number,
+  path: string,
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One TFTP download (windowsize 8, blksize 1468), the way a boot loader's fetch loads the server. */
+async function tftpFetch(port: number, filename: string): Promise<Buffer> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const chunks: Buffer[] = [];
+  let expected = 1;
+  let sinceAck = 0;
+  let serverPort = 0;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      let idle: NodeJS.Timeout | undefined;
+      const fail = setTimeout(() => reject(new Error(`${filename}: transfer not finished in 60 s`)), 60_000);
+      const ack = (block: number) =>
+        socket.send(serializeTftpPacket({ type: 'ACK', block }), serverPort, '127.0.0.1');
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          if (serverPort) ack(expected - 1);
+          arm();
+        }, 1000);
+      };
+      socket.on('message', (bytes, from) => {
+        const packet = parseTftpPacket(bytes);
+        serverPort ||= from.port;
+        arm();
+        if (packet.type === 'ERROR') {
+          clearTimeout(fail);
+          clearTimeout(idle);
+          return reject(new Error(`ERROR ${packet.code} ${packet.message}`));
+        }
+        if (packet.type === 'OACK') return ack(0);
+        if (packet.type !== 'DATA') return;
+        if (packet.block !== expected) return ack(expected - 1);
+        chunks.push(Buffer.from(packet.data));
+        expected += 1;
+        sinceAck += 1;
+        const last = packet.data.length < 1468;
+        if (last || sinceAck === 8) {
+          sinceAck = 0;
+          ack(packet.block);
+        }
+        if (last) {
+          clearTimeout(fail);
+          clearTimeout(idle);
+          resolve(Buffer.concat(chunks));
+        }
+      });
+      const options = new Map([
+        ['blksize', '1468'],
+        ['windowsize', '8'],
+      ]);
+      socket.send(serializeTftpPacket({ type: 'RRQ', filename, mode: 'octet', options }), port, '127.0.0.1');
+      arm();
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+describe('load', () => {
+  it(`${httpClients} HTTP clients and ${tftpTransfers} TFTP transfers at once for ${seconds} s: no errors, the API answers, memory levels off`, {
+    timeout: (seconds + 120) * 1000,
+  }, async (t) => {
+    const dataDir = tempDir(t);
+    const tftpRoot = tempDir(t);
+    const initrd = randomBytes(tftpFileBytes);
+    writeFileSync(join(tftpRoot, 'initrd.img'), initrd);
+    const initrdHash = createHash('sha256').update(initrd).digest('hex');
+    await configureStore(dataDir, [
+      ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
+      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img', '--breed=redhat'],
+      ['profile', 'add', '--name=p', '--distro=d'],
+    ]);
+    // The systems go in through the batch REST API once the server is up; the CLI would take a process each.
+    const tftpPort = 20_000 + randomInt(20_000);
+    const server = await startServe(dataDir, tftpPort);
+    t.after(async () => {
+      if (server.child.exitCode === null) server.child.kill('SIGTERM');
+      await exited(server.child, 10_000);
+    });
+    const pid = server.child.pid as number;
+    const secret = readFileSync(dataPaths(dataDir).sharedSecret, 'utf8').trim();
+    const login = await fetch(`http://127.0.0.1:${server.port}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: '', password: secret }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const systems = Array.from({ length: systemCount }, (_, i) => ({
+      name: `node${i}`,
+      profile: 'p',
+      hostname: `node${i}`,
+    }));
+    const added = await fetch(`http://127.0.0.1:${server.port}/api/v1/systems`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(systems),
+    });
+    assert.equal(added.status, 201, await added.text());
+
+    const agent = new Agent({ keepAlive: true, maxSockets: httpClients });
+    t.after(() => agent.destroy());
+    const stopAt = Date.now() + seconds * 1000;
+    const errors: string[] = [];
+    const counts = { http: 0, tftp: 0, probes: 0 };
+    const rss: number[] = [];
+
+    const httpClient = async () => {
+      while (Date.now() < stopAt) {
+        const i = randomInt(systemCount);
+        try {
+          const { status, body } = await get(agent, server.port, `/cblr/svc/op/autoinstall/system/node${i}`);
+          if (status !== 200) errors.push(`autoinstall node${i}: HTTP ${status} ${body.slice(0, 200)}`);
+          else if (!body.includes(`node${i}`))
+            errors.push(`autoinstall node${i}: another system's kickstart`);
+          else counts.http += 1;
+        } catch (error) {
+          errors.push(`autoinstall node${i}: ${String(error)}`);
+        }
+      }
+    };
+    const tftpClient = async () => {
+      while (Date.now() < stopAt) {
+        try {
+          const data = await tftpFetch(tftpPort, 'initrd.img');
+          if (createHash('sha256').update(data).digest('hex') !== initrdHash)
+            errors.push('TFTP: bytes differ');
+          else counts.tftp += 1;
+        } catch (error) {
+          errors.push(`TFTP: ${String(error)}`);
+        }
+      }
+    };
+    // The API must keep answering a plain read while all of that goes on.
+    const prober = async () => {
+      const probeAgent = new Agent({ keepAlive: false });
+      while (Date.now() < stopAt) {
+        try {
+          const { status } = await get(probeAgent, server.port, '/api/v1/version', 10_000);
+          if (status !== 200) errors.push(`API probe: HTTP ${status}`);
+          else counts.probes += 1;
+        } catch (error) {
+          errors.push(`API probe: ${String(error)}`);
+        }
+        rss.push(rssMiB(pid));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: httpClients }, httpClient),
+      ...Array.from({ length: tftpTransfers }, tftpClient),
+      prober(),
+    ]);
+
+    assert.deepEqual(errors.slice(0, 10), [], `${errors.length} errors`);
+    assert.ok(counts.http > httpClients && counts.tftp >= tftpTransfers, JSON.stringify(counts));
+    assert.ok(counts.probes >= seconds, `the API answered only ${counts.probes} probes`);
+    // Memory levels off: the last quarter of the run holds no more than the first quarter plus a margin for the
+    // heap settling (a leak per request would grow with the tens of thousands of requests in between).
+    const quarter = Math.max(1, Math.floor(rss.length / 4));
+    const early = Math.max(...rss.slice(0, quarter));
+    const late = Math.max(...rss.slice(-quarter));
+    t.diagnostic(`RSS ${early.toFixed(0)} MiB early, ${late.toFixed(0)} MiB late; ${JSON.stringify(counts)}`);
+    assert.ok(late < early * 1.5 + 64, `RSS grew from ${early.toFixed(0)} to ${late.toFixed(0)} MiB`);
+    reportCount(
+      `reliability/load${longMode ? ' (long)' : ''}`,
+      'autoinstall requests, all answered right',
+      counts.http,
+    );
+    reportCount(`reliability/load${longMode ? ' (long)' : ''}`, 'TFTP transfers, byte-exact', counts.tftp);
+  });
+});
