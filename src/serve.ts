@@ -2,7 +2,9 @@
 // and starts the services (HTTP, TFTP, DHCP, the event bus and triggers), and it stops them cleanly on SIGTERM.
 
 import { Authenticator } from './auth/authenticator.js';
+import type { RequireTls } from './auth/require-tls.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
+import { loadTlsCredentials, type TlsCredentials } from './auth/tls-credentials.js';
 import { TokenIssuer } from './auth/tokens.js';
 import { BootFiles } from './boot/boot-files.js';
 import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
@@ -15,6 +17,7 @@ import { EventBus } from './events/event-bus.js';
 import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
 import { Inventory } from './inventory/inventory.js';
+import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { TemplateLibrary } from './templates/library.js';
@@ -36,17 +39,28 @@ export interface ServeOptions {
   /** 0 turns TFTP off. */
   tftpPort?: number;
   dhcpPort?: number;
+  /** PEM certificate and key for the HTTPS listener (default: the tls_cert and tls_key settings). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort?: number;
 }
 
 export const serveHelp = `Usage: bootwright serve [--port=N] [--host=ADDRESS] [--data-dir=DIR]
+                       [--tls-cert=FILE --tls-key=FILE [--tls-port=N]]
 
 Runs the boot server from the store in the data directory: the REST API (/api/v1), Cobbler's XML-RPC API
 (/cobbler_api), autoinstall files and boot files over HTTP, TFTP, and DHCP when the dhcp_mode setting says so.
+With a certificate, the same is also served over HTTPS; the api_require_tls setting then refuses logins and
+changes over plain HTTP, so that passwords and tokens never cross the network in clear.
 
   --port=N          HTTP port (default: the http_port setting, 80)
   --tftp-port=N     TFTP port (default: the tftp_port setting, 69; 0 turns TFTP off)
   --dhcp-port=N     DHCP port when the dhcp_mode setting is not off (default 67)
   --host=ADDRESS    address to listen on (default: all)
+  --tls-cert=FILE   PEM certificate (with any intermediates) for a second listener speaking HTTPS, for the API's
+                    logins and changes (default: the tls_cert setting); installers keep using plain HTTP
+  --tls-key=FILE    PEM private key of that certificate, unencrypted (default: the tls_key setting)
+  --tls-port=N      HTTPS port (default: the tls_port setting, 443)
   --data-dir=DIR    state directory (default: $BOOTWRIGHT_DATA_DIR or ~/.local/state/bootwright)
 `;
 
@@ -55,7 +69,9 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return 'help';
-    const match = /^--(port|tftp-port|dhcp-port|host|data-dir)(?:=(.*))?$/.exec(arg);
+    const match = /^--(port|tftp-port|dhcp-port|host|data-dir|tls-cert|tls-key|tls-port)(?:=(.*))?$/.exec(
+      arg,
+    );
     if (!match) {
       throw new BootwrightError(
         'E_USAGE',
@@ -68,6 +84,9 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
     else if (match[1] === 'tftp-port') options.tftpPort = parseInteger(value, '--tftp-port', 0);
     else if (match[1] === 'dhcp-port') options.dhcpPort = parseInteger(value, '--dhcp-port', 1);
     else if (match[1] === 'host') options.host = value;
+    else if (match[1] === 'tls-cert') options.tlsCert = value;
+    else if (match[1] === 'tls-key') options.tlsKey = value;
+    else if (match[1] === 'tls-port') options.tlsPort = parseInteger(value, '--tls-port', 0);
     else options.dataDir = value;
   }
   return options;
@@ -75,6 +94,8 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
 
 export interface RunningServer {
   port: number;
+  /** The HTTPS port, when serve has a certificate. */
+  tlsPort?: number;
   tftpPort?: number;
   dataDir: string;
   events: EventBus;
@@ -82,6 +103,26 @@ export interface RunningServer {
 }
 
 const hourMs = 3_600_000;
+
+/** The certificate and key from the flags, else from the settings; none when neither names either. */
+function tlsCredentialsFrom(options: ServeOptions, settings: Settings): TlsCredentials | undefined {
+  const cert = options.tlsCert ?? String(settings.tls_cert ?? '');
+  const key = options.tlsKey ?? String(settings.tls_key ?? '');
+  const certOrigin = options.tlsCert !== undefined ? '--tls-cert' : 'the tls_cert setting';
+  const keyOrigin = options.tlsKey !== undefined ? '--tls-key' : 'the tls_key setting';
+  if (cert === '' && key === '') return undefined;
+  if (cert === '' || key === '') {
+    const [given, missing] =
+      cert === ''
+        ? [keyOrigin, '--tls-cert (or the tls_cert setting)']
+        : [certOrigin, '--tls-key (or the tls_key setting)'];
+    throw new BootwrightError(
+      'E_USAGE',
+      `HTTPS needs both a certificate and its key, but only ${given} is set; pass ${missing}.`,
+    );
+  }
+  return loadTlsCredentials({ cert, key, certOrigin, keyOrigin });
+}
 
 /** Starts every service from one data directory; used by `serve` and by tests that need a real server. */
 export async function startServer(
@@ -109,6 +150,19 @@ export async function startServer(
     });
     const inventory = new Inventory(store, triggers);
     const settings = await inventory.settings();
+    // Read before anything listens, so that a wrong certificate stops serve at once.
+    const tls = tlsCredentialsFrom(options, settings);
+    const tlsPort = options.tlsPort ?? Number(settings.tls_port);
+    if (settings.api_require_tls === true && !tls) {
+      throw new BootwrightError(
+        'E_USAGE',
+        'The api_require_tls setting is on but serve has no certificate, so nobody could log in; pass --tls-cert and --tls-key (or set tls_cert and tls_key), or turn api_require_tls off.',
+      );
+    }
+    const requireTls: RequireTls | undefined =
+      settings.api_require_tls === true
+        ? { httpsPort: tlsPort, serverName: String(settings.server) }
+        : undefined;
     const boot = new BootFiles(inventory);
     const dhcpConfig = dhcpConfigFromSettings(settings);
     // Opened before the event bus: a TFTP or HTTP request carries only the client's address, and for a machine on
@@ -137,7 +191,17 @@ export async function startServer(
       tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
     });
     const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
-    const app = createApp({ inventory, renderer, boot, auth, events, triggers, dataDir, version });
+    const app = createApp({
+      inventory,
+      renderer,
+      boot,
+      auth,
+      events,
+      triggers,
+      dataDir,
+      version,
+      ...(requireTls ? { requireTls } : {}),
+    });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),
@@ -145,6 +209,17 @@ export async function startServer(
     // Stops run in reverse: HTTP finishes its downloads before the trees they read from close.
     stops.push(() => boot.trees.closeAll());
     stops.push(() => http.close());
+    let https: { port: number } | undefined;
+    if (tls) {
+      const listener = await listenHttp(app, {
+        host: options.host,
+        port: tlsPort,
+        tls: { cert: tls.cert, key: tls.key },
+        portFlag: '--tls-port',
+      });
+      stops.push(() => listener.close());
+      https = listener;
+    }
 
     const tftpPort = options.tftpPort ?? Number(settings.tftp_port);
     let tftp: { port: number } | undefined;
@@ -193,7 +268,14 @@ export async function startServer(
       stops.push(() => dhcp.close());
     }
 
-    return { port: http.port, ...(tftp ? { tftpPort: tftp.port } : {}), dataDir, events, stop: stopAll };
+    return {
+      port: http.port,
+      ...(https ? { tlsPort: https.port } : {}),
+      ...(tftp ? { tftpPort: tftp.port } : {}),
+      dataDir,
+      events,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
@@ -214,9 +296,10 @@ export async function serve(argv: string[], io: ServeIo): Promise<number> {
     io.stderr.write(`bootwright: ${error.message}\n`);
     return error.exitCode;
   }
+  const https = server.tlsPort ? `, https on port ${server.tlsPort}` : '';
   const tftp = server.tftpPort ? `, tftp on port ${server.tftpPort}` : '';
   io.stdout.write(
-    `bootwright ${version} serving http on port ${server.port}${tftp}, data in ${server.dataDir}\n`,
+    `bootwright ${version} serving http on port ${server.port}${https}${tftp}, data in ${server.dataDir}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

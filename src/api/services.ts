@@ -1,6 +1,7 @@
 // What the HTTP APIs need from the rest of the server; serve.ts builds it, tests build their own.
 
 import type { Authenticator } from '../auth/authenticator.js';
+import type { RequireTls } from '../auth/require-tls.js';
 import type { BootFiles } from '../boot/boot-files.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Inventory } from '../inventory/inventory.js';
@@ -19,4 +20,6 @@ export interface ApiServices {
   triggers?: TriggerRunner;
   /** The data directory, which keeps installers' uploaded logs; without it, log upload is unavailable. */
   dataDir?: string;
+  /** Set by the api_require_tls setting: logins and token calls over plain HTTP are refused. */
+  requireTls?: RequireTls;
 }

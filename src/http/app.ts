@@ -16,6 +16,7 @@ import {
   treeFileSource,
   treePrefixes,
 } from '../api/tree-http.js';
+import { transportOf } from '../auth/require-tls.js';
 import { asBootwrightError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventInput } from '../store/store.js';
@@ -60,7 +61,7 @@ export function createApp(services: ApiServices): Hono {
   app.route('/cblr/svc', createCobblerSvc(services));
 
   app.post('/cobbler_api', async (context) => {
-    const xml = await xmlrpc.handle(await readBody(context), remoteAddress(context));
+    const xml = await xmlrpc.handle(await readBody(context), remoteAddress(context), transportOf(context));
     return context.body(xml, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
 

@@ -13,6 +13,20 @@ export const settingFields: FieldDef[] = [
   s('server', 'string', '127.0.0.1', 'Address installers and koan use to reach this server'),
   s('next_server', 'string', '127.0.0.1', 'TFTP server address handed out for network boot'),
   s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees'),
+  s(
+    'tls_cert',
+    'string',
+    '',
+    'PEM certificate (chain) for the HTTPS listener of serve; with tls_key, turns HTTPS on',
+  ),
+  s('tls_key', 'string', '', 'PEM private key of tls_cert'),
+  s('tls_port', 'int', 443, 'HTTPS port of serve when tls_cert and tls_key are set'),
+  s(
+    'api_require_tls',
+    'bool',
+    false,
+    'Refuse logins and changes over plain HTTP, so passwords and tokens travel only over HTTPS (read when serve starts)',
+  ),
   s('autoinstall', 'string', 'default.ks', 'Autoinstall template for profiles that name none'),
   s('default_virt_type', 'enum', 'xenpv', 'Virtualization type when a profile names none', {
     choices: virtTypes,
