@@ -9,8 +9,10 @@ import { remoteAddress } from '../http/request-body.js';
 import { type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { parseInstallMode, reportInstallStep } from './install-report.js';
 import { answerNodeClassifier } from './node-classifier.js';
+import { bearerToken } from './rest.js';
 import type { ApiServices } from './services.js';
 
 /** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
@@ -71,8 +73,17 @@ export function createCobblerSvc(services: ApiServices): Hono {
     return [...names];
   };
 
-  const renderAutoinstall = async (context: Context, target: AutoinstallTarget | undefined) => {
+  /** With autoinstall_secrets on, the `/secret/HEX` pair of the path (or a token) must match the target. */
+  const requireSecret = (context: Context, target: AutoinstallTarget, pairs: Record<string, string>) =>
+    requireAutoinstallSecret(services, target, pairs.secret, bearerToken(context));
+
+  const renderAutoinstall = async (
+    context: Context,
+    target: AutoinstallTarget | undefined,
+    pairs: Record<string, string>,
+  ) => {
     if (!target) return text(context, '# object not found\n', 404);
+    await requireSecret(context, target, pairs);
     try {
       return text(context, (await renderer.autoinstall(target)).text);
     } catch (error) {
@@ -91,7 +102,8 @@ export function createCobblerSvc(services: ApiServices): Hono {
     const error = asBootwrightError(thrown);
     if (error.code === 'E_NOT_FOUND') return text(context, `# object not found\n# ${error.message}\n`, 404);
     if (error.code === 'E_INTERNAL') console.error(thrown);
-    return text(context, `# *** ERROR ***\n# ${error.message}\n`, error.code === 'E_INVALID' ? 400 : 500);
+    const status = error.code === 'E_INVALID' || error.code === 'E_FORBIDDEN' ? error.httpStatus : 500;
+    return text(context, `# *** ERROR ***\n# ${error.message}\n`, status);
   });
 
   svc.get('/op/*', async (context) => {
@@ -99,18 +111,20 @@ export function createCobblerSvc(services: ApiServices): Hono {
     switch (pairs.op) {
       case 'autoinstall':
       case 'ks':
-        return renderAutoinstall(context, targetOf(pairs));
+        return renderAutoinstall(context, targetOf(pairs), pairs);
       case 'script': {
         const target = targetOf(pairs);
         const script = context.req.query('script') ?? pairs.script;
         if (!target || !script)
           return text(context, '# *** ERROR ***\n# say ?script=NAME and a system or profile\n', 400);
+        await requireSecret(context, target, pairs);
         return text(context, (await renderer.script(target, script)).text);
       }
       case 'template': {
         const target = targetOf(pairs);
         if (!target || !pairs.path)
           return text(context, '# *** ERROR ***\n# say a system or profile and /path/P\n', 400);
+        await requireSecret(context, target, pairs);
         return text(
           context,
           (await renderer.templateFile(target, `/${decodeTemplatePath(pairs.path)}`.replace(/^\/+/, '/')))
@@ -136,14 +150,21 @@ export function createCobblerSvc(services: ApiServices): Hono {
         const names = await autodetect(context);
         if (names.length !== 1)
           return text(context, `# *** ERROR ***\n# autodetect found ${names.length} systems\n`, 404);
-        return renderAutoinstall(context, { kind: 'system', name: names[0] as string });
+        // A MAC header is easily forged, so with autoinstall_secrets on this too needs the system's secret.
+        return renderAutoinstall(context, { kind: 'system', name: names[0] as string }, pairs);
       }
       case 'settings':
         return context.json(await inventory.settings());
       case 'ipxe': {
-        if (pairs.system)
+        // By name, the script would hand out the secret to anyone who guesses the name; by MAC it must (README).
+        if (pairs.system) {
+          await requireSecret(context, { kind: 'system', name: pairs.system }, pairs);
           return text(context, await boot.ipxeForSystem(await inventory.get('system', pairs.system)));
-        if (pairs.profile) return text(context, await boot.ipxeForProfile(pairs.profile));
+        }
+        if (pairs.profile) {
+          await requireSecret(context, { kind: 'profile', name: pairs.profile }, pairs);
+          return text(context, await boot.ipxeForProfile(pairs.profile));
+        }
         if (pairs.mac) {
           const system = await boot.systemByMac(pairs.mac);
           // An unknown machine gets the menu, as it would over TFTP.
@@ -174,11 +195,13 @@ export function createCobblerSvc(services: ApiServices): Hono {
             '# *** ERROR ***\n# say /mode/pre|post|firstboot and a system or profile\n',
             400,
           );
+        await requireSecret(context, target, pairs);
         await reportInstallStep(services, parseInstallMode(pairs.mode), target, remoteAddress(context));
         return text(context, 'True');
       }
       case 'nopxe': {
         if (!pairs.system) return text(context, 'False');
+        await requireSecret(context, { kind: 'system', name: pairs.system }, pairs);
         return text(context, (await inventory.finishNetboot(pairs.system)) ? 'True' : 'False');
       }
       case 'puppet': {

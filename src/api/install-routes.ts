@@ -1,5 +1,6 @@
 // The REST twins of what installers call while they run: install steps (like /cblr/svc/op/trig) and log upload
-// (like Cobbler's anamon). No token, as installers have none; the settings say whether each is on.
+// (like Cobbler's anamon). No token, as installers have none; the settings say whether each is on, and with
+// autoinstall_secrets on they need the object's `?secret=` so that one machine cannot report for another.
 
 import type { Hono } from 'hono';
 import { BootwrightError, notFound, quote } from '../errors.js';
@@ -7,6 +8,7 @@ import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js
 import { parseInteger } from '../model/values.js';
 import { isKoanStep, koanSteps } from '../status/koan-steps.js';
 import { listInstallLogs, readInstallLog } from '../triggers/install-logs.js';
+import { requireAutoinstallSecretOf } from './autoinstall-access.js';
 import { parseInstallMode, receiveInstallLog, reportInstallStep } from './install-report.js';
 import type { ApiServices } from './services.js';
 
@@ -28,6 +30,7 @@ export function registerInstallRoutes(api: Hono, services: ApiServices): void {
       kind: kinds === 'systems' ? 'system' : 'profile',
       name: context.req.param('name'),
     } as const;
+    await requireAutoinstallSecretOf(services, context, target);
     const triggers = await reportInstallStep(services, mode, target, remoteAddress(context));
     return context.json({ reported: `install.${mode}`, triggers });
   });
@@ -74,6 +77,7 @@ export function registerInstallRoutes(api: Hono, services: ApiServices): void {
   // PUT for curl; POST too, as BusyBox wget in the Debian installer can only POST (--post-file).
   api.on(['PUT', 'POST'], '/systems/:name/logs/:file', async (context) => {
     const offset = context.req.query('offset');
+    await requireAutoinstallSecretOf(services, context, { kind: 'system', name: context.req.param('name') });
     const saved = await receiveInstallLog(
       services,
       context.req.param('name'),

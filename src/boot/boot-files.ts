@@ -6,6 +6,8 @@ import { TreeCache, treePathOf } from '../distros/tree-cache.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { InventoryObject } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
+import type { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
+import { addAutoinstallSecret } from '../templates/install-urls.js';
 import { type BootChoice, type InstallEntry, installEntry, serialConsoleOf } from './boot-entry.js';
 import { renderGrubMain, renderGrubSystem } from './grub.js';
 import { renderIpxeMenu, renderIpxeSystem } from './ipxe.js';
@@ -32,7 +34,11 @@ export class BootFiles {
   /** The distros' install trees, for `tree:` kernels and initrds and for /distros/NAME/. */
   readonly trees: TreeCache;
 
-  constructor(private readonly inventory: Inventory) {
+  constructor(
+    private readonly inventory: Inventory,
+    /** Gives each object the secret its autoinstall URL carries while the autoinstall_secrets setting is on. */
+    private readonly secrets?: AutoinstallSecrets,
+  ) {
     this.trees = new TreeCache(async (name) => {
       const distro = await inventory.store.get('distro', name);
       return distro ? String(distro.fields.tree_source ?? '') : undefined;
@@ -59,10 +65,9 @@ export class BootFiles {
   async choiceFor(system: InventoryObject): Promise<{ choice: BootChoice; view: Record<string, unknown> }> {
     const view = await this.inventory.blended('system', system.name);
     if (view.netboot_enabled !== true) return { choice: { kind: 'local' }, view };
-    return {
-      choice: { kind: 'install', entry: installEntry(view, { kind: 'system', name: system.name }) },
-      view,
-    };
+    const target = { kind: 'system', name: system.name } as const;
+    addAutoinstallSecret(view, target, this.secrets);
+    return { choice: { kind: 'install', entry: installEntry(view, target) }, view };
   }
 
   /** Profiles shown in menus, and the label a menu boots on timeout (the profile of the system named "default"). */
@@ -71,7 +76,8 @@ export class BootFiles {
     for (const profile of await this.inventory.list('profile')) {
       const view = await this.inventory.blended('profile', profile.name);
       if (view.enable_menu === false) continue;
-      entries.push(installEntry(view, { kind: 'profile', name: profile.name }));
+      const target = { kind: 'profile', name: profile.name } as const;
+      entries.push(installEntry(addAutoinstallSecret(view, target, this.secrets), target));
     }
     const fallback = await this.inventory.store.get('system', 'default');
     const timeoutLabel = fallback ? String(fallback.fields.profile ?? '') || undefined : undefined;
@@ -114,7 +120,9 @@ export class BootFiles {
 
   async ipxeForProfile(name: string): Promise<string> {
     const view = await this.inventory.blended('profile', name);
-    return renderIpxeSystem({ kind: 'install', entry: installEntry(view, { kind: 'profile', name }) });
+    const target = { kind: 'profile', name } as const;
+    addAutoinstallSecret(view, target, this.secrets);
+    return renderIpxeSystem({ kind: 'install', entry: installEntry(view, target) });
   }
 
   async ipxeMenu(): Promise<string> {

@@ -7,6 +7,7 @@ import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
@@ -58,7 +59,11 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     events: { publish: (event) => void store.events.append([event]) },
   });
   const inventory = new Inventory(store, triggers);
-  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(globals.dataDir));
+  const renderer = new AutoinstallRenderer(
+    inventory,
+    new TemplateLibrary(globals.dataDir),
+    new AutoinstallSecrets(paths.autoinstallKey),
+  );
   const close = async () => {
     await triggers.idle();
     await store.close();

@@ -9,6 +9,8 @@ export interface DataPaths {
   store: string;
   usersFile: string;
   sharedSecret: string;
+  /** The key the per-object autoinstall secrets are derived from (autoinstall_secrets setting). */
+  autoinstallKey: string;
   /** Executables run on changes and install reports: add/<kind>/{pre,post}/, install/post/, ... */
   triggers: string;
   /** The operator's own boot loaders, served over TFTP before the distribution's. */
@@ -29,6 +31,7 @@ export function dataPaths(dataDir: string): DataPaths {
     store: join(dataDir, 'store.sqlite'),
     usersFile: join(dataDir, 'users'),
     sharedSecret: join(dataDir, 'shared-secret'),
+    autoinstallKey: join(dataDir, 'autoinstall.key'),
     triggers: join(dataDir, 'triggers'),
     loaders: join(dataDir, 'loaders'),
   };

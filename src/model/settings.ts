@@ -74,6 +74,12 @@ export const settingFields: FieldDef[] = [
   s('puppet_version', 'int', 2, 'Puppet major version'),
   s('register_new_installs', 'bool', false, 'Let installs of a profile register themselves as systems'),
   s('anamon_enabled', 'bool', false, 'Stream installer logs to the server'),
+  s(
+    'autoinstall_secrets',
+    'bool',
+    false,
+    'Put a per-system secret in autoinstall URLs; kickstarts and install reports need it',
+  ),
   s('tftp_port', 'int', 69, 'TFTP port of serve (0 turns TFTP off)'),
   s(
     'tftp_root',

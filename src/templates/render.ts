@@ -8,13 +8,14 @@ import { blend } from '../model/blend.js';
 import type { KvDict } from '../model/kinds.js';
 import { substituteAtAt } from '../model/rendered.js';
 import { applySettingOverrides, type Settings } from '../model/settings.js';
+import type { AutoinstallSecrets } from './autoinstall-secrets.js';
 import {
   MissingSnippetError,
   renderCheetah,
   type TemplateHost,
   type TemplateProblem,
 } from './cheetah/index.js';
-import type { AutoinstallTarget } from './install-urls.js';
+import { type AutoinstallTarget, addAutoinstallSecret } from './install-urls.js';
 import { isJinja, renderJinja } from './jinja.js';
 import type { SnippetContext, TemplateFile, TemplateLibrary } from './library.js';
 import { templateVariables } from './variables.js';
@@ -47,6 +48,8 @@ export class AutoinstallRenderer implements RenderBackend {
   constructor(
     private readonly inventory: Inventory,
     readonly library: TemplateLibrary,
+    /** Gives each object the secret its URLs carry while the autoinstall_secrets setting is on. */
+    readonly secrets?: AutoinstallSecrets,
   ) {}
 
   /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
@@ -70,7 +73,7 @@ export class AutoinstallRenderer implements RenderBackend {
     const object = await this.inventory.get(target.kind, target.name);
     const lineage = await this.inventory.lineage(object);
     const view = blend(lineage, await this.currentSettings(), { reuseParentStack: true });
-    return templateVariables(view, target);
+    return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
   }
 
   /** The autoinstall file of a system or profile, as its installer receives it. */

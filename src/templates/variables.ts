@@ -6,7 +6,7 @@ import type { BlendedView } from '../model/blend.js';
 import type { KvDict } from '../model/kinds.js';
 import { kvToString } from '../model/kv.js';
 import { substituteAtAt } from '../model/rendered.js';
-import { type AutoinstallTarget, autoinstallUrl, serverBase } from './install-urls.js';
+import { type AutoinstallTarget, autoinstallUrl, secretPathOf, serverBase } from './install-urls.js';
 import { buildKernelCommandLine } from './kernel-cmdline.js';
 
 function repoUrl(view: BlendedView, repo: Record<string, unknown>): string {
@@ -50,6 +50,8 @@ export function templateVariables(view: BlendedView, target: AutoinstallTarget):
     kernel_options_post: kvToString((view.kernel_options_post ?? {}) as KvDict),
     install_kernel_options: buildKernelCommandLine(view, target).options,
     autoinstall_url: autoinstallUrl(view, target),
+    // For the installer's own calls back (trig, nopxe, log upload): '' while autoinstall_secrets is off.
+    autoinstall_secret_path: secretPathOf(view),
     obj_type: target.kind,
   };
   if (breed === 'redhat') {
