@@ -20,6 +20,7 @@ import { Inventory } from './inventory/inventory.js';
 import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { AutoinstallSecrets } from './templates/autoinstall-secrets.js';
 import { TemplateLibrary } from './templates/library.js';
 import { AutoinstallRenderer } from './templates/render.js';
 import { startTftpServer } from './tftp/server.js';
@@ -163,7 +164,8 @@ export async function startServer(
       settings.api_require_tls === true
         ? { httpsPort: tlsPort, serverName: String(settings.server) }
         : undefined;
-    const boot = new BootFiles(inventory);
+    const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
+    const boot = new BootFiles(inventory, autoinstallSecrets);
     const dhcpConfig = dhcpConfigFromSettings(settings);
     // Opened before the event bus: a TFTP or HTTP request carries only the client's address, and for a machine on
     // the dynamic pool only its lease ties that address to a MAC, and so to a system.
@@ -190,7 +192,7 @@ export async function startServer(
       sharedSecret: ensureSharedSecret(paths.sharedSecret),
       tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
     });
-    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
+    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
     const app = createApp({
       inventory,
       renderer,
