@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { BootFiles } from './boot-files.js';
 
@@ -27,6 +28,33 @@ async function setup(t: TestContext) {
 }
 
 describe('boot files from the store', () => {
+  it("puts each object's secret in its autoinstall URL while autoinstall_secrets is on, and only then", async (t) => {
+    const { inventory } = await setup(t);
+    const secrets = new AutoinstallSecrets(`${tempDir(t)}/autoinstall.key`);
+    const boot = new BootFiles(inventory, secrets);
+    const vm9 = secrets.secretFor({ kind: 'system', name: 'vm9' });
+    const profile = secrets.secretFor({ kind: 'profile', name: 'rhel9-base' });
+    const plain = await boot.pxelinuxConfig('01-52-54-00-00-00-09');
+    assert.doesNotMatch(plain ?? '', /secret/);
+
+    await inventory.setSetting('autoinstall_secrets', true);
+    const systemUrl = `inst.ks=http://192.0.2.1/cblr/svc/op/autoinstall/system/vm9/secret/${vm9} `;
+    assert.ok((await boot.pxelinuxConfig('01-52-54-00-00-00-09'))?.includes(systemUrl));
+    assert.ok((await boot.grubConfig('system/52:54:00:00:00:09'))?.includes(systemUrl));
+    const system = await boot.systemByMac('52:54:00:00:00:09');
+    assert.ok(system);
+    assert.ok((await boot.ipxeForSystem(system)).includes(systemUrl));
+    const profileUrl = `/cblr/svc/op/autoinstall/profile/rhel9-base/secret/${profile} `;
+    assert.ok((await boot.pxelinuxConfig('default'))?.includes(profileUrl));
+    assert.ok((await boot.grubConfig('grub.cfg'))?.includes(profileUrl));
+    assert.ok((await boot.ipxeMenu()).includes(profileUrl));
+    assert.ok((await boot.ipxeForProfile('rhel9-base')).includes(profileUrl));
+    // Without a key the server would hand out URLs that it then refuses: it says so instead.
+    await assert.rejects(new BootFiles(inventory).pxelinuxConfig('01-52-54-00-00-00-09'), {
+      code: 'E_UNAVAILABLE',
+    });
+  });
+
   it('serves the install config by MAC and by hex IP, and local boot once netboot is off', async (t) => {
     const { inventory, boot } = await setup(t);
     const byMac = await boot.pxelinuxConfig('01-52-54-00-00-00-09');
