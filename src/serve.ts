@@ -221,6 +221,8 @@ export async function startServer(
       });
       stops.push(() => listener.close());
       https = listener;
+      // Port 0 lets the system choose: the refusal must name the port really chosen.
+      if (requireTls) requireTls.httpsPort = listener.port;
     }
 
     const tftpPort = options.tftpPort ?? Number(settings.tftp_port);

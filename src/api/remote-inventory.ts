@@ -1,6 +1,7 @@
 // The inventory of a running server, reached over the REST API: what the CLI uses with --server. Writes log in
 // with the token given, or with the shared secret from the server's data directory when the CLI runs beside it.
 
+import { describeCertificateFailure } from '../auth/certificate-trust.js';
 import { readSharedSecret } from '../auth/shared-secret.js';
 import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
@@ -100,6 +101,13 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
+      const refusedCertificate = describeCertificateFailure(error);
+      if (refusedCertificate) {
+        throw new BootwrightError(
+          'E_UNAVAILABLE',
+          `Refused the server at ${this.baseUrl}: ${refusedCertificate}.`,
+        );
+      }
       const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new BootwrightError(
         'E_UNAVAILABLE',

@@ -2,6 +2,7 @@
 // Koan makes (koan-wire.md): find the server as Koan does (https, then http; `/cobbler_api`), `ping()`, then the
 // read calls. No login: Koan never logs in, and neither server asks it to.
 
+import { describeCertificateFailure } from '../auth/certificate-trust.js';
 import { BootwrightError, quote } from '../errors.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 
@@ -21,6 +22,8 @@ export function candidateApiUrls(server: string, port?: string): string[] {
 }
 
 function reason(error: unknown): string {
+  const refusedCertificate = describeCertificateFailure(error);
+  if (refusedCertificate) return `refused: ${refusedCertificate}`;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -1,0 +1,342 @@
+// serve's HTTPS listener with a certificate made by openssl for the test, driven by real clients on loopback:
+// Node's https, Python's xmlrpc.client trusting the test CA, the bootwright CLI and koan with NODE_EXTRA_CA_CERTS.
+// Installers keep plain HTTP; api_require_tls moves logins and changes to HTTPS.
+
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
+import { setUserPassword } from './auth/users-file.js';
+import { dataPaths } from './config/paths.js';
+import { startServer } from './serve.js';
+import { runCli } from './testing/cli.js';
+import { tempDir } from './testing/temp-dir.js';
+
+interface Certificates {
+  ca: string;
+  cert: string;
+  key: string;
+  otherKey: string;
+}
+
+/** A private CA and a certificate for 127.0.0.1 signed by it, as an operator would make them. */
+function makeCertificates(dir: string): Certificates {
+  const path = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    path('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=bootwright test CA',
+  );
+  openssl(
+    'req',
+    ...ecKey,
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  writeFileSync(path('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    path('san.ext'),
+    '-out',
+    path('server.pem'),
+  );
+  return { ca: path('ca.pem'), cert: path('server.pem'), key: path('server.key'), otherKey: path('ca.key') };
+}
+
+/** One HTTPS request that trusts only the test CA. */
+function httpsFetch(
+  url: string,
+  ca: string,
+  init: { method?: string; body?: string; token?: string } = {},
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        ca: readFileSync(ca),
+        headers: init.token ? { authorization: `Bearer ${init.token}` } : {},
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(init.body);
+  });
+}
+
+/** Runs a Python snippet with `s` bound to a ServerProxy trusting the CA; the snippet sets `out`, returned as JSON. */
+// Asynchronous on purpose: the server answers from this same process, so a blocking spawn would deadlock.
+async function python(url: string, ca: string, code: string): Promise<unknown> {
+  const script = `
+import json, ssl, sys, xmlrpc.client
+s = xmlrpc.client.ServerProxy(sys.argv[1], context=ssl.create_default_context(cafile=sys.argv[2]))
+out = None
+${code}
+print(json.dumps(out, default=str))
+`;
+  const { stdout } = await promisify(execFile)('python3', ['-c', script, url, ca], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout);
+}
+
+/** The bootwright CLI in a process of its own, as an operator runs it (NODE_EXTRA_CA_CERTS is read at start). */
+async function bootwright(argv: string[], env: NodeJS.ProcessEnv) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', ...argv],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout: string; stderr: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function setup(t: TestContext, settings: Record<string, string> = {}) {
+  const dir = tempDir(t);
+  const certificates = makeCertificates(dir);
+  const dataDir = tempDir(t);
+  await setUserPassword(dataPaths(dataDir).usersFile, 'admin', 'admin-pass');
+  const kernel = Buffer.alloc(256 * 1024, 7);
+  writeFileSync(join(dir, 'vmlinuz'), kernel);
+  writeFileSync(join(dir, 'initrd.img'), 'initrd');
+  const cli = async (...argv: string[]) => assert.equal((await runCli(dataDir, ...argv)).code, 0);
+  await cli(
+    'distro',
+    'add',
+    '--name=d',
+    `--kernel=${join(dir, 'vmlinuz')}`,
+    `--initrd=${join(dir, 'initrd.img')}`,
+  );
+  await cli('profile', 'add', '--name=p', '--distro=d');
+  for (const [name, value] of Object.entries(settings))
+    await cli('setting', 'edit', `--name=${name}`, `--value=${value}`);
+  const running = await startServer({
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    tftpPort: 0,
+    tlsCert: certificates.cert,
+    tlsKey: certificates.key,
+    tlsPort: 0,
+  });
+  t.after(() => running.stop());
+  return {
+    ...certificates,
+    dataDir,
+    kernel,
+    http: `http://127.0.0.1:${running.port}`,
+    https: `https://127.0.0.1:${running.tlsPort}`,
+  };
+}
+
+async function httpsLogin(https: string, ca: string): Promise<string> {
+  const body = JSON.stringify({ username: 'admin', password: 'admin-pass' });
+  const answer = await httpsFetch(`${https}/api/v1/login`, ca, { method: 'POST', body });
+  assert.equal(answer.status, 200, answer.body.toString());
+  return (JSON.parse(answer.body.toString()) as { token: string }).token;
+}
+
+describe('serve over HTTPS', () => {
+  it('serves the REST API and XML-RPC over HTTPS, and installers over plain HTTP', async (t) => {
+    const { ca, https, http, kernel } = await setup(t);
+    const version = await httpsFetch(`${https}/api/v1/version`, ca);
+    assert.equal(version.status, 200);
+    assert.equal(JSON.parse(version.body.toString()).name, 'bootwright');
+
+    const out = await python(
+      `${https}/cobbler_api`,
+      ca,
+      `
+token = s.login('admin', 'admin-pass')
+s.xapi_object_edit('profile', 'p2', 'add', {'distro': 'd'}, token)
+out = {'ping': s.ping(), 'profiles': sorted(s.find_profile({'name': 'p*'}))}
+`,
+    );
+    assert.deepEqual(out, { ping: true, profiles: ['p', 'p2'] });
+
+    // The fast download path answers on both listeners.
+    const plainKernel = await fetch(`${http}/cobbler/images/d/vmlinuz`);
+    assert.equal(plainKernel.status, 200);
+    assert.deepEqual(Buffer.from(await plainKernel.arrayBuffer()), kernel);
+    const secureKernel = await httpsFetch(`${https}/cobbler/images/d/vmlinuz`, ca);
+    assert.equal(secureKernel.status, 200);
+    assert.deepEqual(secureKernel.body, kernel);
+    const kickstart = await fetch(`${http}/cblr/svc/op/autoinstall/profile/p2`);
+    assert.equal(kickstart.status, 200);
+    assert.match(await kickstart.text(), /^url /m);
+  });
+
+  it('with api_require_tls, refuses logins and changes over plain HTTP and takes them over HTTPS', async (t) => {
+    const { ca, https, http } = await setup(t, { api_require_tls: 'true' });
+    const where = https.replace('https://', '');
+
+    const plainLogin = await fetch(`${http}/api/v1/login`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'admin', password: 'admin-pass' }),
+    });
+    assert.equal(plainLogin.status, 403);
+    const refusal = ((await plainLogin.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(refusal.code, 'E_FORBIDDEN');
+    assert.match(refusal.message, new RegExp(`only over https://${where} \\(the api_require_tls setting\\)`));
+
+    const token = await httpsLogin(https, ca);
+    const distro = JSON.stringify({ name: 'd2', kernel: '/k', initrd: '/i' });
+    const plainWrite = await fetch(`${http}/api/v1/distros`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: distro,
+    });
+    assert.equal(plainWrite.status, 403);
+    const secureWrite = await httpsFetch(`${https}/api/v1/distros`, ca, {
+      method: 'POST',
+      body: distro,
+      token,
+    });
+    assert.equal(secureWrite.status, 201, secureWrite.body.toString());
+
+    // Reads and the installer's routes stay on plain HTTP.
+    assert.equal((await fetch(`${http}/api/v1/distros/d2`)).status, 200);
+    assert.equal((await fetch(`${http}/cblr/svc/op/autoinstall/profile/p`)).status, 200);
+
+    const plainRpc = (await python(
+      `${http}/cobbler_api`,
+      ca,
+      `
+out = {'ping': s.ping(), 'systems': s.get_systems()}
+try:
+    s.login('admin', 'admin-pass')
+except xmlrpc.client.Fault as fault:
+    out['login'] = fault.faultString
+try:
+    s.new_distro('${token}')
+except xmlrpc.client.Fault as fault:
+    out['write'] = fault.faultString
+`,
+    )) as { ping: boolean; systems: unknown[]; login: string; write: string };
+    assert.equal(plainRpc.ping, true);
+    assert.deepEqual(plainRpc.systems, []);
+    assert.match(plainRpc.login, new RegExp(`only over https://${where} `));
+    assert.match(plainRpc.write, new RegExp(`only over https://${where} `));
+    const secureRpc = await python(
+      `${https}/cobbler_api`,
+      ca,
+      `
+token = s.login('admin', 'admin-pass')
+out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}, token)
+`,
+    );
+    assert.equal(secureRpc, true);
+  });
+
+  it('lets the CLI and koan use --server=https://... when NODE_EXTRA_CA_CERTS names the CA', async (t) => {
+    const { ca, https } = await setup(t, { api_require_tls: 'true' });
+    const token = await httpsLogin(https, ca);
+    const trusted = { NODE_EXTRA_CA_CERTS: ca, BOOTWRIGHT_TOKEN: token };
+
+    const added = await bootwright(
+      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/k', '--initrd=/i'],
+      trusted,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const listed = await bootwright([`--server=${https}`, 'distro', 'list'], trusted);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /by-cli/);
+    const koan = await bootwright(['koan', `--server=${https}`, '--list=profiles'], trusted);
+    assert.equal(koan.code, 0, koan.stderr);
+    assert.match(koan.stdout, /\bp\b/);
+
+    // Without the CA, the certificate is refused, and the error says how to trust it.
+    const untrusted = await bootwright([`--server=${https}`, 'distro', 'list'], { NODE_EXTRA_CA_CERTS: '' });
+    assert.equal(untrusted.code, 8);
+    assert.match(untrusted.stderr, /not signed by a CA this machine trusts .*NODE_EXTRA_CA_CERTS=/);
+  });
+
+  it('explains a bad certificate, key or port in one sentence', async (t) => {
+    const dir = tempDir(t);
+    const { cert, key, otherKey } = makeCertificates(dir);
+    const start = (options: { tlsCert?: string; tlsKey?: string; tlsPort?: number }, dataDir = tempDir(t)) =>
+      startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0, tlsPort: 0, ...options });
+    const cases: [{ tlsCert?: string; tlsKey?: string; tlsPort?: number }, RegExp][] = [
+      [
+        { tlsCert: join(dir, 'missing.pem'), tlsKey: key },
+        /^Cannot read the TLS certificate ".*missing.pem" \(no such file\); check the path in --tls-cert\.$/,
+      ],
+      [
+        { tlsCert: cert, tlsKey: dir },
+        /^Cannot read the TLS key ".*" \(it is a directory\); check the path in --tls-key\.$/,
+      ],
+      [{ tlsCert: key, tlsKey: key }, /^The TLS certificate ".*server.key" is not a PEM certificate/],
+      [{ tlsCert: cert, tlsKey: cert }, /^The TLS key ".*server.pem" is not a PEM private key/],
+      [{ tlsCert: cert, tlsKey: otherKey }, /^The TLS key ".*ca.key" does not belong to the certificate/],
+      [
+        { tlsCert: cert },
+        /^HTTPS needs both a certificate and its key, but only --tls-cert is set; pass --tls-key/,
+      ],
+    ];
+    for (const [options, message] of cases) {
+      await assert.rejects(start(options), (error: Error) => {
+        assert.match(error.message, message);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      });
+    }
+
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    t.after(() => busy.close());
+    const busyPort = (busy.address() as { port: number }).port;
+    await assert.rejects(start({ tlsCert: cert, tlsKey: key, tlsPort: busyPort }), {
+      code: 'E_UNAVAILABLE',
+      message: `Cannot listen on 127.0.0.1:${busyPort}: another program uses it; stop it or pass --tls-port.`,
+    });
+
+    const requiring = tempDir(t);
+    assert.equal(
+      (await runCli(requiring, 'setting', 'edit', '--name=api_require_tls', '--value=true')).code,
+      0,
+    );
+    await assert.rejects(start({}, requiring), {
+      code: 'E_USAGE',
+      message: /^The api_require_tls setting is on but serve has no certificate/,
+    });
+  });
+});
