@@ -186,12 +186,22 @@ export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: { title: 'bootwright REST API', version },
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A token from POST /api/v1/login; with the api_require_tls setting on, logins and calls with a token are refused (403) except over HTTPS',
+        },
+      },
+    },
     paths: {
       '/api/v1/login': {
         post: {
           summary: 'Log in with {"username", "password"}; returns {"token"} for Authorization: Bearer',
-          responses: { 200: { description: 'A token' }, 401: errorResponse },
+          responses: { 200: { description: 'A token' }, 401: errorResponse, 403: errorResponse },
         },
       },
       '/api/v1/settings': {
