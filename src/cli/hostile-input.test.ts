@@ -5,12 +5,11 @@
 // parsed by the same code.
 
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { runCli } from '../testing/cli.js';
 import { reportCount, scaled } from '../testing/long-mode.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { main } from './main.js';
 
 const runs = scaled(300, 10_000);
 
@@ -114,15 +113,8 @@ describe('hostile input to the command line', () => {
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(words, actions, fc.array(argument, { maxLength: 6 }), async (word, action, rest) => {
-        const argv = [word, ...(action ? [action] : []), ...rest, `--data-dir=${dataDir}`];
-        let stdout = '';
-        let stderr = '';
-        const code = await main(argv, {
-          stdout: { write: (text: string) => (stdout += text) },
-          stderr: { write: (text: string) => (stderr += text) },
-          env: {},
-          stdin: Readable.from([]),
-        });
+        const argv = [word, ...(action ? [action] : []), ...rest];
+        const { code, stdout, stderr } = await runCli(dataDir, ...argv);
         statuses.set(code, (statuses.get(code) ?? 0) + 1);
         const shown = `bootwright ${JSON.stringify(argv)} exited ${code}: ${stderr}`;
         assert.doesNotMatch(

@@ -34,7 +34,7 @@ function hasControlCharacters(text: string, allowNewlines: boolean): boolean {
  * where these characters separate commands, substitute variables or quote: one of them in a value would let an
  * object's editor run commands in every boot loader and installer that reads it.
  */
-const commandLineMeta = /[\s;&|`$<>\\"'{}]|[\u0000-\u001f\u007f]/u;
+const commandLineMeta = /[\s;&|`$<>\\"'{}]/u;
 
 function checkCommandLine(dict: Record<string, unknown>, what: string): void {
   for (const [key, value] of Object.entries(dict)) {
@@ -43,7 +43,7 @@ function checkCommandLine(dict: Record<string, unknown>, what: string): void {
       ...(value === null ? [] : Array.isArray(value) ? value : [value]),
     ]) {
       const text = String(word);
-      const bad = commandLineMeta.exec(text)?.[0];
+      const bad = commandLineMeta.exec(text)?.[0] ?? (hasControlCharacters(text, false) ? '\n' : undefined);
       if (bad === undefined) continue;
       const shown = /\s/.test(bad) ? 'white space' : quote(bad);
       throw invalid(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { RelayClientsPlan, RelayOutcome } from '../testing/dhcp-relay-clients.fixture.js';
 import { configureStore, projectRoot } from '../testing/guest-run.js';
 import type { NetnsPair } from '../testing/netns.js';
+import { startServeProcess } from '../testing/serve-process.js';
 
 export function randomMac(): string {
   const bytes = randomBytes(6);
@@ -37,31 +38,13 @@ export async function configureDhcpStore(dataDir: string, reservedCount: number)
   return reserved;
 }
 
-export function startServe(pair: NetnsPair, dataDir: string): Promise<ChildProcess> {
-  const child = pair.spawn(
-    pair.server,
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
-      ...[`--data-dir=${dataDir}`, '--host=0.0.0.0', '--port=8080', '--tftp-port=0'],
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+/** `bootwright serve` on the real ports in the server namespace (DHCP on 67), HTTP on 8080, no TFTP. */
+export async function startServe(pair: NetnsPair, dataDir: string): Promise<ChildProcess> {
+  const flags = [`--data-dir=${dataDir}`, '--host=0.0.0.0', '--port=8080', '--tftp-port=0'];
+  const server = await startServeProcess(flags, (command, args, options) =>
+    pair.spawn(pair.server, command, args, options),
   );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
-    const poll = setInterval(() => {
-      if (/serving http/.test(output)) {
-        clearInterval(poll);
-        resolve(child);
-      } else if (child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(poll);
-        reject(new Error(`bootwright serve did not start: ${output}`));
-      }
-    }, 50);
-  });
+  return server.child;
 }
 
 /** Runs the relay clients in the client namespace; `onOutcome` sees each outcome as it happens. */

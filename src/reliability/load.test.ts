@@ -5,46 +5,23 @@
 // `npm run test:long` is the issue's 1,000 clients and 200 transfers for three minutes.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { dataPaths } from '../config/paths.js';
-import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
+import { configureStore, exited } from '../testing/guest-run.js';
 import { longMode, reportCount, scaled } from '../testing/long-mode.js';
+import { startServeProcess } from '../testing/serve-process.js';
 import { tempDir } from '../testing/temp-dir.js';
-import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
+import { tftpFetch } from '../testing/tftp-client.js';
 
 const httpClients = scaled(100, 1_000);
 const tftpTransfers = scaled(20, 200);
 const seconds = scaled(10, 180);
 const systemCount = 200;
 const tftpFileBytes = 1_000_000;
-
-async function startServe(dataDir: string, tftpPort: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
-      ...[`--data-dir=${dataDir}`, '--host=127.0.0.1', '--port=0', `--tftp-port=${tftpPort}`],
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const deadline = Date.now() + 30_000;
-  while (!/serving http on port \d+/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`bootwright serve did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, port: Number(/serving http on port (\d+)/.exec(output)?.[1]) };
-}
 
 function get(
   agent: Agent,
@@ -63,66 +40,6 @@ function get(
     req.on('error', reject);
     req.end();
   });
-}
-
-/** One TFTP download (windowsize 8, blksize 1468), the way a boot loader's fetch loads the server. */
-async function tftpFetch(port: number, filename: string): Promise<Buffer> {
-  const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  const chunks: Buffer[] = [];
-  let expected = 1;
-  let sinceAck = 0;
-  let serverPort = 0;
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      let idle: NodeJS.Timeout | undefined;
-      const fail = setTimeout(() => reject(new Error(`${filename}: transfer not finished in 60 s`)), 60_000);
-      const ack = (block: number) =>
-        socket.send(serializeTftpPacket({ type: 'ACK', block }), serverPort, '127.0.0.1');
-      const arm = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => {
-          if (serverPort) ack(expected - 1);
-          arm();
-        }, 1000);
-      };
-      socket.on('message', (bytes, from) => {
-        const packet = parseTftpPacket(bytes);
-        serverPort ||= from.port;
-        arm();
-        if (packet.type === 'ERROR') {
-          clearTimeout(fail);
-          clearTimeout(idle);
-          return reject(new Error(`ERROR ${packet.code} ${packet.message}`));
-        }
-        if (packet.type === 'OACK') return ack(0);
-        if (packet.type !== 'DATA') return;
-        if (packet.block !== expected) return ack(expected - 1);
-        chunks.push(Buffer.from(packet.data));
-        expected += 1;
-        sinceAck += 1;
-        const last = packet.data.length < 1468;
-        if (last || sinceAck === 8) {
-          sinceAck = 0;
-          ack(packet.block);
-        }
-        if (last) {
-          clearTimeout(fail);
-          clearTimeout(idle);
-          resolve(Buffer.concat(chunks));
-        }
-      });
-      const options = new Map([
-        ['blksize', '1468'],
-        ['windowsize', '8'],
-      ]);
-      socket.send(serializeTftpPacket({ type: 'RRQ', filename, mode: 'octet', options }), port, '127.0.0.1');
-      arm();
-    });
-  } finally {
-    socket.close();
-  }
 }
 
 function rssMiB(pid: number): number {
@@ -146,7 +63,12 @@ describe('load', () => {
     ]);
     // The systems go in through the batch REST API once the server is up; the CLI would take a process each.
     const tftpPort = 20_000 + randomInt(20_000);
-    const server = await startServe(dataDir, tftpPort);
+    const server = await startServeProcess([
+      `--data-dir=${dataDir}`,
+      '--host=127.0.0.1',
+      '--port=0',
+      `--tftp-port=${tftpPort}`,
+    ]);
     t.after(async () => {
       if (server.child.exitCode === null) server.child.kill('SIGTERM');
       await exited(server.child, 10_000);
@@ -195,7 +117,7 @@ describe('load', () => {
     const tftpClient = async () => {
       while (Date.now() < stopAt) {
         try {
-          const data = await tftpFetch(tftpPort, 'initrd.img');
+          const { data } = await tftpFetch(tftpPort, 'initrd.img', { windowsize: 8, idleMs: 1000 });
           if (createHash('sha256').update(data).digest('hex') !== initrdHash)
             errors.push('TFTP: bytes differ');
           else counts.tftp += 1;

@@ -7,26 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import { main } from '../cli/main.js';
 import { dataPaths } from '../config/paths.js';
+import { runCli } from '../testing/cli.js';
 import { configureStore } from '../testing/guest-run.js';
 import { reportCount } from '../testing/long-mode.js';
 import { tempDir } from '../testing/temp-dir.js';
-
-async function bootwright(argv: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    stdin: Readable.from([]),
-  });
-  return { code, stderr, stdout };
-}
 
 /** A tmpfs of `size` mounted for this test only, unmounted when it ends. */
 function smallDisk(t: TestContext, size: string): string {
@@ -48,16 +35,16 @@ describe('storage faults', () => {
     const other = new Database(dataPaths(dataDir).store);
     t.after(() => other.close());
     other.exec('BEGIN EXCLUSIVE');
-    const blocked = await bootwright([`--data-dir=${dataDir}`, 'profile', 'add', '--name=p', '--distro=d']);
+    const blocked = await runCli(dataDir, 'profile', 'add', '--name=p', '--distro=d');
     assert.equal(blocked.code, 8, blocked.stderr);
     assert.match(
       blocked.stderr,
       /^bootwright: The store is locked by another process .*retry when it is done\.\n$/,
     );
     other.exec('COMMIT');
-    const list = await bootwright([`--data-dir=${dataDir}`, 'profile', 'list']);
+    const list = await runCli(dataDir, 'profile', 'list');
     assert.equal(list.stdout, '', 'the refused write left nothing behind');
-    const again = await bootwright([`--data-dir=${dataDir}`, 'profile', 'add', '--name=p', '--distro=d']);
+    const again = await runCli(dataDir, 'profile', 'add', '--name=p', '--distro=d');
     assert.equal(again.code, 0, again.stderr);
   });
 
@@ -78,10 +65,10 @@ describe('storage faults', () => {
     const written: string[] = [];
     let refusal: { code: number; stderr: string } | undefined;
     for (let i = 0; i < 500 && !refusal; i++) {
-      const run = await bootwright([
-        `--data-dir=${dataDir}`,
+      const run = await runCli(
+        dataDir,
         ...['system', 'add', `--name=s${i}`, '--profile=p', `--comment=${comment}${i}`, `--hostname=s${i}`],
-      ]);
+      );
       if (run.code === 0) written.push(`s${i}`);
       else refusal = run;
     }
@@ -94,16 +81,16 @@ describe('storage faults', () => {
     assert.ok(written.length > 5, `only ${written.length} systems fitted`);
 
     rmSync(filler);
-    const listed = (await bootwright([`--data-dir=${dataDir}`, 'system', 'list'])).stdout
+    const listed = (await runCli(dataDir, 'system', 'list')).stdout
       .split('\n')
       .map((line) => line.trim())
       .filter(Boolean);
     assert.deepEqual(listed.sort(), [...written].sort(), 'exactly the acknowledged systems are there');
     for (const name of [written[0], written.at(-1)] as string[]) {
-      const report = await bootwright([`--data-dir=${dataDir}`, 'system', 'report', `--name=${name}`]);
+      const report = await runCli(dataDir, 'system', 'report', `--name=${name}`);
       assert.match(report.stdout, new RegExp(`${comment}${name.slice(1)}\\b`), `${name} is whole`);
     }
-    const after = await bootwright([`--data-dir=${dataDir}`, 'system', 'add', '--name=after', '--profile=p']);
+    const after = await runCli(dataDir, 'system', 'add', '--name=after', '--profile=p');
     assert.equal(after.code, 0, after.stderr);
     reportCount(
       'reliability/storage-faults',

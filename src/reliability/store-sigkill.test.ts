@@ -4,45 +4,25 @@
 // either wholly there or wholly absent, and no object is half-written. `npm run test:long` runs 30,000 writes.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setUserPassword } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
-import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
+import { configureStore, exited } from '../testing/guest-run.js';
 import { reportCount, scaled } from '../testing/long-mode.js';
+import { type ServeProcess, startServeProcess } from '../testing/serve-process.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const writeCount = scaled(3_000, 30_000);
 const concurrency = 32;
 
-interface Running {
-  child: ChildProcess;
-  base: string;
-}
-
-async function startServe(dataDir: string): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'serve'],
-      ...[`--data-dir=${dataDir}`, '--host=127.0.0.1', '--port=0', '--tftp-port=0'],
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const deadline = Date.now() + 30_000;
-  while (!/serving http on port \d+/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bootwright serve did not start: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const port = Number(/serving http on port (\d+)/.exec(output)?.[1]);
-  return { child, base: `http://127.0.0.1:${port}` };
+async function startServe(dataDir: string): Promise<{ child: ServeProcess['child']; base: string }> {
+  const server = await startServeProcess([
+    `--data-dir=${dataDir}`,
+    '--host=127.0.0.1',
+    '--port=0',
+    '--tftp-port=0',
+  ]);
+  return { child: server.child, base: `http://127.0.0.1:${server.port}` };
 }
 
 /** What write `i` sends: a system with interfaces and options, so a torn write would show. */

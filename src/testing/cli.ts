@@ -1,5 +1,8 @@
-// Runs the real CLI in-process on a data directory and captures what it prints, for tests.
+// Runs the real CLI in-process on a data directory and captures what it prints, for tests. The environment is
+// empty and stdin is closed, so that nothing from the machine running the tests (BOOTWRIGHT_SERVER, a terminal)
+// changes what a command does.
 
+import { Readable } from 'node:stream';
 import { main } from '../cli/main.js';
 
 export async function runCli(
@@ -11,6 +14,8 @@ export async function runCli(
   const code = await main(['--data-dir', dataDir, ...argv], {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    stdin: Readable.from([]),
   });
   return { code, stdout, stderr };
 }

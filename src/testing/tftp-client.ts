@@ -1,0 +1,123 @@
+// A TFTP client for tests that follows RFC 1350, 2348 and 7440 (lock-step or windowed) and can play a bad network
+// on its own traffic: it loses, repeats and holds back packets as told, in both directions. Real clients (atftp,
+// tftp-hpa, QEMU's iPXE) are used elsewhere; this one exists for what they cannot be made to do.
+
+import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
+
+export interface TftpFaults {
+  /** Of the packets received and of the ACKs sent, this share is dropped. */
+  lossPercent: number;
+  duplicatePercent: number;
+  /** This share of ACKs is held back 5-45 ms, so that later ones overtake it. */
+  reorderPercent: number;
+}
+
+export interface TftpFetchOptions {
+  windowsize?: number;
+  blksize?: number;
+  faults?: TftpFaults;
+  /** How long without a packet before the last ACK is sent again. */
+  idleMs?: number;
+}
+
+export interface TftpFetched {
+  data: Buffer;
+  /** Packets this client dropped or held back on purpose. */
+  injectedFaults: number;
+}
+
+const noFaults: TftpFaults = { lossPercent: 0, duplicatePercent: 0, reorderPercent: 0 };
+const chance = (percent: number) => percent > 0 && randomInt(100) < percent;
+
+export async function tftpFetch(
+  port: number,
+  filename: string,
+  options: TftpFetchOptions = {},
+): Promise<TftpFetched> {
+  const { windowsize = 1, blksize = 1468, idleMs = 150, faults = noFaults } = options;
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const chunks: Buffer[] = [];
+  let expected = 1;
+  let sinceAck = 0;
+  let serverPort = 0;
+  let injected = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const sendAck = (block: number) => {
+    if (chance(faults.lossPercent)) return void injected++;
+    const bytes = serializeTftpPacket({ type: 'ACK', block });
+    const copies = chance(faults.duplicatePercent) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      if (chance(faults.reorderPercent))
+        setTimeout(() => socket.send(bytes, serverPort, '127.0.0.1'), 5 + randomInt(40));
+      else socket.send(bytes, serverPort, '127.0.0.1');
+    }
+  };
+  try {
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      // The server's ERROR after its last retry may itself be lost: a transfer that takes this long has failed.
+      const deadline = setTimeout(() => reject(new Error(`${filename}: no end after 60 s`)), 60_000);
+      const armIdle = () => {
+        clearTimeout(idle);
+        // RFC 1350: the receiver retransmits its last ACK when nothing comes.
+        idle = setTimeout(() => {
+          if (serverPort) sendAck(expected - 1);
+          armIdle();
+        }, idleMs);
+      };
+      socket.on('message', (bytes, from) => {
+        if (chance(faults.lossPercent)) return void injected++;
+        const packet = parseTftpPacket(bytes);
+        if (packet.type === 'ERROR') {
+          clearTimeout(deadline);
+          clearTimeout(idle);
+          return reject(new Error(`ERROR ${packet.code} ${packet.message}`));
+        }
+        serverPort ||= from.port;
+        armIdle();
+        if (packet.type === 'OACK') return sendAck(0);
+        if (packet.type !== 'DATA') return;
+        if (packet.block !== expected) {
+          // A gap, or a block we have (our ACK was lost): say where we are, so the server resends from there
+          // (RFC 7440 §4) or moves on.
+          sendAck(expected - 1);
+          return;
+        }
+        chunks.push(Buffer.from(packet.data));
+        expected += 1;
+        sinceAck += 1;
+        const last = packet.data.length < blksize;
+        if (last || sinceAck >= windowsize) {
+          sinceAck = 0;
+          sendAck(packet.block);
+        }
+        if (last) {
+          clearTimeout(idle);
+          // Answer the server's retransmissions of the last block for a moment, as RFC 1350 asks (dallying).
+          clearTimeout(deadline);
+          setTimeout(() => resolve(Buffer.concat(chunks)), 300);
+        }
+      });
+      const options = new Map([
+        ['blksize', String(blksize)],
+        ...(windowsize > 1 ? [['windowsize', String(windowsize)] as [string, string]] : []),
+      ]);
+      const request = serializeTftpPacket({ type: 'RRQ', filename, mode: 'octet', options });
+      // The request itself may be lost too; resend it until something answers.
+      const resendRequest = setInterval(() => {
+        if (serverPort) return clearInterval(resendRequest);
+        socket.send(request, port, '127.0.0.1');
+      }, 200);
+      socket.send(request, port, '127.0.0.1');
+      armIdle();
+    });
+    return { data, injectedFaults: injected };
+  } finally {
+    clearTimeout(idle);
+    socket.close();
+  }
+}
