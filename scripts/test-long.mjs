@@ -3,24 +3,14 @@
 // `npm test` runs in their short forms; BOOTWRIGHT_LONG=1 makes them long. Extra arguments narrow the run to files
 // whose path contains them, as with scripts/run-tests.mjs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-function findTests(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return findTests(path);
-    return entry.name.endsWith('.test.ts') ? [path] : [];
-  });
-}
+import { testFiles } from './test-files.mjs';
 
 // A file has a long form when it asks for one through src/testing/long-mode.ts.
 const filters = process.argv.slice(2);
-const files = findTests('src')
-  .filter((file) => /long-mode\.js'/.test(readFileSync(file, 'utf8')))
-  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
-  .sort();
+const files = testFiles(filters).filter((file) => /long-mode\.js'/.test(readFileSync(file, 'utf8')));
 if (files.length === 0) {
   console.error(`No long-form test files match ${JSON.stringify(filters)}.`);
   process.exit(1);
