@@ -96,6 +96,15 @@ describe('autoinstall secrets over HTTP', () => {
     await refused(await get(`/cblr/svc/op/autoinstall/profile/web/secret/${vm9}`));
     await refused(await get('/cblr/svc/op/script/system/vm9?script=preseed_late_default'));
     await refused(await get('/cblr/svc/op/ipxe/system/vm9'));
+
+    // The install timeline, an open read, records the fetch without the secret.
+    let timeline = '';
+    for (let tries = 0; !timeline.includes('http.autoinstall') && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      timeline = await (await get('/api/v1/events?system=vm9')).text();
+    }
+    assert.ok(timeline.includes('/cblr/svc/op/autoinstall/system/vm9/secret/********'), timeline);
+    assert.ok(!timeline.includes(vm9) && !timeline.includes(vm10), timeline);
   });
 
   it('puts the secret in boot configs and kernel command lines', async (t) => {

@@ -20,6 +20,7 @@ import { transportOf } from '../auth/require-tls.js';
 import { asBootwrightError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventInput } from '../store/store.js';
+import { maskSecretPath } from '../templates/install-urls.js';
 import { type FileSource, sendFile } from './file-response.js';
 import { readBody, remoteAddress } from './request-body.js';
 
@@ -138,7 +139,8 @@ function bootRequestEvent(path: string, status: number, remote: string | undefin
   const source = (remote ?? '').replace(/^::ffff:/, '') || undefined;
   let type: string | undefined;
   let system: string | undefined;
-  const detail: Record<string, unknown> = { path, status };
+  // Events are open reads: a path that carries an autoinstall secret must not hand it out.
+  const detail: Record<string, unknown> = { path: maskSecretPath(path), status };
   if (path.startsWith('/cblr/svc/op/')) {
     const pairs = parseSvcPath(path.slice('/cblr/svc'.length));
     // The classifier reports its own richer check-in event (enc.checkin).

@@ -45,6 +45,11 @@ export function secretPathOf(view: BlendedView): string {
   return secret === '' ? '' : `/secret/${secret}`;
 }
 
+/** A service path with its secret masked, for what is recorded where anyone may read it (the install timeline). */
+export function maskSecretPath(path: string): string {
+  return path.replace(/\/secret\/[^/]*/g, '/secret/********');
+}
+
 export function serverBase(view: BlendedView): string {
   return `http://${String(view.http_server ?? '127.0.0.1')}`;
 }
