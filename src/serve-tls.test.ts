@@ -4,11 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { setUserPassword } from './auth/users-file.js';
 import { dataPaths } from './config/paths.js';
@@ -23,31 +24,30 @@ interface Certificates {
   otherKey: string;
 }
 
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'pipe' });
+}
+
+const newEcKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 /** A private CA and a certificate for 127.0.0.1 signed by it, as an operator would make them. */
 function makeCertificates(dir: string): Certificates {
-  const path = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ca = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca.key');
+  openssl('req', '-x509', ...newEcKey, '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=test CA');
+  return { ca, ...makeLeaf(dir, 'server'), otherKey: caKey };
+}
+
+/** A certificate for 127.0.0.1 (NAME.pem, NAME.key) signed by the CA in dir. */
+function makeLeaf(dir: string, name: string): { cert: string; key: string } {
+  const path = (file: string) => join(dir, file);
   openssl(
     'req',
-    '-x509',
-    ...ecKey,
+    ...newEcKey,
     '-keyout',
-    path('ca.key'),
+    path(`${name}.key`),
     '-out',
-    path('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=bootwright test CA',
-  );
-  openssl(
-    'req',
-    ...ecKey,
-    '-keyout',
-    path('server.key'),
-    '-out',
-    path('server.csr'),
+    path(`${name}.csr`),
     '-subj',
     '/CN=127.0.0.1',
   );
@@ -56,7 +56,7 @@ function makeCertificates(dir: string): Certificates {
     'x509',
     '-req',
     '-in',
-    path('server.csr'),
+    path(`${name}.csr`),
     '-CA',
     path('ca.pem'),
     '-CAkey',
@@ -67,9 +67,20 @@ function makeCertificates(dir: string): Certificates {
     '-extfile',
     path('san.ext'),
     '-out',
-    path('server.pem'),
+    path(`${name}.pem`),
   );
-  return { ca: path('ca.pem'), cert: path('server.pem'), key: path('server.key'), otherKey: path('ca.key') };
+  return { cert: path(`${name}.pem`), key: path(`${name}.key`) };
+}
+
+/** The serial number of the certificate a TLS server presents. */
+function servedSerial(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(ca) }, () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
 }
 
 /** One HTTPS request that trusts only the test CA. */
@@ -161,6 +172,8 @@ async function setup(t: TestContext, settings: Record<string, string> = {}) {
   t.after(() => running.stop());
   return {
     ...certificates,
+    dir,
+    running,
     dataDir,
     kernel,
     http: `http://127.0.0.1:${running.port}`,
@@ -288,6 +301,22 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}
     const untrusted = await bootwright([`--server=${https}`, 'distro', 'list'], { NODE_EXTRA_CA_CERTS: '' });
     assert.equal(untrusted.code, 8);
     assert.match(untrusted.stderr, /not signed by a CA this machine trusts .*NODE_EXTRA_CA_CERTS=/);
+  });
+
+  it('reloads a renewed certificate and key, and keeps the old pair when the new one is bad', async (t) => {
+    const { ca, cert, key, dir, running } = await setup(t);
+    const port = running.tlsPort as number;
+    const first = await servedSerial(port, ca);
+    const renewed = makeLeaf(dir, 'renewed');
+    copyFileSync(renewed.cert, cert);
+    copyFileSync(renewed.key, key);
+    assert.match(running.reloadTls?.() ?? '', /GMT$/);
+    const second = await servedSerial(port, ca);
+    assert.notEqual(second, first);
+
+    writeFileSync(key, 'half-written\n');
+    assert.throws(() => running.reloadTls?.(), { message: /^The TLS key ".*" is not a PEM private key/ });
+    assert.equal(await servedSerial(port, ca), second);
   });
 
   it('explains a bad certificate, key or port in one sentence', async (t) => {

@@ -1,10 +1,11 @@
 // `bootwright serve`: the wiring. It is the only place that reads serve's flags and environment, opens the store,
 // and starts the services (HTTP, TFTP, DHCP, the event bus and triggers), and it stops them cleanly on SIGTERM.
 
+import type { Server as HttpsServer } from 'node:https';
 import { Authenticator } from './auth/authenticator.js';
 import type { RequireTls } from './auth/require-tls.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
-import { loadTlsCredentials, type TlsCredentials } from './auth/tls-credentials.js';
+import { loadTlsCredentials, type TlsPaths } from './auth/tls-credentials.js';
 import { TokenIssuer } from './auth/tokens.js';
 import { BootFiles } from './boot/boot-files.js';
 import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
@@ -52,7 +53,8 @@ export const serveHelp = `Usage: bootwright serve [--port=N] [--host=ADDRESS] [-
 Runs the boot server from the store in the data directory: the REST API (/api/v1), Cobbler's XML-RPC API
 (/cobbler_api), autoinstall files and boot files over HTTP, TFTP, and DHCP when the dhcp_mode setting says so.
 With a certificate, the same is also served over HTTPS; the api_require_tls setting then refuses logins and
-changes over plain HTTP, so that passwords and tokens never cross the network in clear.
+changes over plain HTTP, so that passwords and tokens never cross the network in clear. SIGHUP reloads the
+certificate and key after a renewal, without dropping a download in flight.
 
   --port=N          HTTP port (default: the http_port setting, 80)
   --tftp-port=N     TFTP port (default: the tftp_port setting, 69; 0 turns TFTP off)
@@ -101,12 +103,17 @@ export interface RunningServer {
   dataDir: string;
   events: EventBus;
   stop(): Promise<void>;
+  /**
+   * With HTTPS: reads the certificate and key again, after a renewal, without dropping a download in flight; new
+   * connections get them. Returns when the new certificate expires; a bad one throws and the old one stays.
+   */
+  reloadTls?(): string;
 }
 
 const hourMs = 3_600_000;
 
 /** The certificate and key from the flags, else from the settings; none when neither names either. */
-function tlsCredentialsFrom(options: ServeOptions, settings: Settings): TlsCredentials | undefined {
+function tlsPathsFrom(options: ServeOptions, settings: Settings): TlsPaths | undefined {
   const cert = options.tlsCert ?? String(settings.tls_cert ?? '');
   const key = options.tlsKey ?? String(settings.tls_key ?? '');
   const certOrigin = options.tlsCert !== undefined ? '--tls-cert' : 'the tls_cert setting';
@@ -122,7 +129,7 @@ function tlsCredentialsFrom(options: ServeOptions, settings: Settings): TlsCrede
       `HTTPS needs both a certificate and its key, but only ${given} is set; pass ${missing}.`,
     );
   }
-  return loadTlsCredentials({ cert, key, certOrigin, keyOrigin });
+  return { cert, key, certOrigin, keyOrigin };
 }
 
 /** Starts every service from one data directory; used by `serve` and by tests that need a real server. */
@@ -152,7 +159,8 @@ export async function startServer(
     const inventory = new Inventory(store, triggers);
     const settings = await inventory.settings();
     // Read before anything listens, so that a wrong certificate stops serve at once.
-    const tls = tlsCredentialsFrom(options, settings);
+    const tlsPaths = tlsPathsFrom(options, settings);
+    const tls = tlsPaths && loadTlsCredentials(tlsPaths);
     const tlsPort = options.tlsPort ?? Number(settings.tls_port);
     if (settings.api_require_tls === true && !tls) {
       throw new BootwrightError(
@@ -211,8 +219,8 @@ export async function startServer(
     // Stops run in reverse: HTTP finishes its downloads before the trees they read from close.
     stops.push(() => boot.trees.closeAll());
     stops.push(() => http.close());
-    let https: { port: number } | undefined;
-    if (tls) {
+    let https: { port: number; reloadTls(): string } | undefined;
+    if (tlsPaths && tls) {
       const listener = await listenHttp(app, {
         host: options.host,
         port: tlsPort,
@@ -220,7 +228,14 @@ export async function startServer(
         portFlag: '--tls-port',
       });
       stops.push(() => listener.close());
-      https = listener;
+      https = {
+        port: listener.port,
+        reloadTls: () => {
+          const renewed = loadTlsCredentials(tlsPaths);
+          (listener.server as HttpsServer).setSecureContext({ cert: renewed.cert, key: renewed.key });
+          return renewed.certificate.validTo;
+        },
+      };
       // Port 0 lets the system choose: the refusal must name the port really chosen.
       if (requireTls) requireTls.httpsPort = listener.port;
     }
@@ -274,7 +289,7 @@ export async function startServer(
 
     return {
       port: http.port,
-      ...(https ? { tlsPort: https.port } : {}),
+      ...(https ? { tlsPort: https.port, reloadTls: https.reloadTls } : {}),
       ...(tftp ? { tftpPort: tftp.port } : {}),
       dataDir,
       events,
@@ -305,6 +320,17 @@ export async function serve(argv: string[], io: ServeIo): Promise<number> {
   io.stdout.write(
     `bootwright ${version} serving http on port ${server.port}${https}${tftp}, data in ${server.dataDir}\n`,
   );
+  // SIGHUP after renewing the certificate, as for other daemons; without HTTPS it keeps its default (exit).
+  const onHangUp = () => {
+    try {
+      const validTo = server.reloadTls?.();
+      io.stdout.write(`bootwright: SIGHUP received, reloaded the TLS certificate (valid until ${validTo})\n`);
+    } catch (thrown) {
+      const error = asBootwrightError(thrown);
+      io.stderr.write(`bootwright: SIGHUP received, kept the TLS certificate in use: ${error.message}\n`);
+    }
+  };
+  if (server.reloadTls) process.on('SIGHUP', onHangUp);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       io.stdout.write(`bootwright: ${signal} received, shutting down\n`);
@@ -317,6 +343,7 @@ export async function serve(argv: string[], io: ServeIo): Promise<number> {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });
+  process.off('SIGHUP', onHangUp);
   await server.stop();
   io.stdout.write('bootwright: stopped\n');
   return 0;
