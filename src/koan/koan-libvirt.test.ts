@@ -8,6 +8,7 @@
 // Needs root and the Debian packages qemu-system-x86, libvirt-daemon-system, libvirt-clients, qemu-utils, cpio.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -39,7 +40,12 @@ interface KoanRun {
 }
 
 /** `bootwright koan ...` inside the namespace, as an operator runs it on the hypervisor host. */
-async function koan(ns: TapNamespace, args: string[], deadlineMs = KOAN_DEADLINE_MS): Promise<KoanRun> {
+async function koan(
+  ns: TapNamespace,
+  args: string[],
+  deadlineMs = KOAN_DEADLINE_MS,
+  onStdout: (stdout: string) => void = () => {},
+): Promise<KoanRun> {
   const child = ns.spawn(
     process.execPath,
     ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), 'koan', ...args],
@@ -50,7 +56,10 @@ async function koan(ns: TapNamespace, args: string[], deadlineMs = KOAN_DEADLINE
   );
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    onStdout(stdout);
+  });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await exited(child, deadlineMs);
   return { code, stdout, stderr };
@@ -222,6 +231,56 @@ describe('bootwright koan with a real libvirtd', () => {
       explain(`${what}\n--- bootwright status --system vm9 ---\n${status}`),
     );
     t.diagnostic(`bootwright status --system vm9:\n${status}`);
+  });
+
+  it('ends with how to carry on by hand when libvirtd dies during --vm-poll, and reports the failure', {
+    timeout: KOAN_DEADLINE_MS + 60_000,
+  }, async (t: TestContext) => {
+    assert.equal(unavailable, undefined, unavailable);
+    const lab = await startLab(t, 'bw-koanlost');
+    const disk = join(lab.work, `${SYSTEM}-disk0`);
+    // Without libvirtd nobody stops the installer's QEMU; it is found by its disk, which only this test uses.
+    t.after(() => spawnSync('pkill', ['-KILL', '-f', disk]));
+    let killedAt = 0;
+    const run = await koan(
+      lab.ns,
+      [
+        ...[
+          '--server',
+          lab.ns.address,
+          '--port',
+          '80',
+          '--virt',
+          `--system=${SYSTEM}`,
+          `--virt-name=${SYSTEM}`,
+        ],
+        ...['--virt-type=qemu', `--virt-path=${lab.work}`, '--vm-poll', '--poll-interval=1'],
+        `--cache-dir=${join(lab.work, 'cache')}`,
+      ],
+      KOAN_DEADLINE_MS,
+      (stdout) => {
+        if (killedAt || !stdout.includes(`the installer runs in qemu virtual machine ${SYSTEM}`)) return;
+        killedAt = Date.now();
+        process.kill(lab.libvirt.pids.libvirtd, 'SIGKILL');
+      },
+    );
+    const explain = (what: string) =>
+      `${what}\n--- koan stdout ---\n${run.stdout}\n--- koan stderr ---\n${run.stderr}\n--- libvirtd ---\n${lab.libvirt.logs()}`;
+    assert.ok(killedAt > 0, explain('koan never started the installer'));
+    assert.equal(run.code, 8, explain('koan should end with E_UNAVAILABLE'));
+    assert.match(
+      run.stderr,
+      /^bootwright: Lost track of "vm9" while the install ran \(.+\); when libvirt is back, "virsh -c qemu:\/\/\/system domstate vm9" tells whether it finished, and "virsh start vm9" boots the installed system\.\n$/,
+      explain('not the one-line error that says how to carry on'),
+    );
+    // The disk koan made stays for the install still running in QEMU, and the server's timeline says why koan
+    // stopped watching.
+    assert.ok(existsSync(disk), explain('the disk was removed under a running install'));
+    const status = await statusOf(lab.dataDir, SYSTEM, [
+      'koan: defined the installed system vm9',
+      'Lost track',
+    ]);
+    assert.match(status, /Lost track of "vm9"/, explain(`no failure on the timeline:\n${status}`));
   });
 
   it('refuses an existing disk image and a bridge libvirt cannot use, leaving nothing behind', {
