@@ -132,6 +132,9 @@ describe('autoinstall secrets over HTTP', () => {
     await refused(
       await fetch(`${base}/api/v1/systems/vm9/logs/x.log?secret=${vm10}`, { method: 'PUT', body: 'x' }),
     );
+    await refused(await get('/api/v1/systems/vm9/logs'));
+    await refused(await get(`/api/v1/systems/vm9/logs/x.log?secret=${vm10}`));
+    assert.equal((await get(`/api/v1/systems/vm9/logs?secret=${vm9}`)).status, 200);
 
     assert.equal(await (await get(`/cblr/svc/op/trig/mode/pre/system/vm9/secret/${vm9}`)).text(), 'True');
     const install = await fetch(`${base}/api/v1/systems/vm9/install/post?secret=${vm9}`, { method: 'POST' });

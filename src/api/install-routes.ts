@@ -63,13 +63,16 @@ export function registerInstallRoutes(api: Hono, services: ApiServices): void {
     return context.json({ reported: `koan.${body.step}` });
   });
 
+  // Installer logs hold the kernel command line, and so the system's secret.
   api.get('/systems/:name/logs', async (context) => {
     const system = context.req.param('name');
+    await requireAutoinstallSecretOf(services, context, { kind: 'system', name: system });
     return context.json({ items: await listInstallLogs(await logsDir(system), system) });
   });
 
   api.get('/systems/:name/logs/:file', async (context) => {
     const system = context.req.param('name');
+    await requireAutoinstallSecretOf(services, context, { kind: 'system', name: system });
     const text = await readInstallLog(await logsDir(system), system, context.req.param('file'));
     return context.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
