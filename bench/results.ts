@@ -5,7 +5,7 @@
 // publish and must never overwrite the real ones.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export interface ResultRow {
@@ -132,7 +132,8 @@ export function recordResults(
 ): void {
   const dir = resultsDir(options.quick);
   mkdirSync(dir, { recursive: true });
-  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB (${hostname()})`;
+  // The load average says how quiet the machine was: other work on it shows in every figure.
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB (${hostname()}), load ${loadavg()[0]?.toFixed(1)} at the end`;
   const record: ResultFile = {
     name,
     date: new Date().toISOString(),
