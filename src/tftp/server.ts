@@ -158,13 +158,16 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       return;
     }
     const negotiated = negotiateOptions(request.options, { size: file.size, mode: request.mode }, limits);
-    const transfer = new ReadTransfer(createBlockSource(file, negotiated.blockSize, request.mode), {
-      blockSize: negotiated.blockSize,
-      windowSize: negotiated.windowSize,
-      oack: negotiated.acknowledged,
-      timeoutMs: negotiated.timeoutMs ?? timeoutMs,
-      retries,
-    });
+    const transfer = new ReadTransfer(
+      createBlockSource(file, negotiated.blockSize, request.mode, negotiated.windowSize),
+      {
+        blockSize: negotiated.blockSize,
+        windowSize: negotiated.windowSize,
+        oack: negotiated.acknowledged,
+        timeoutMs: negotiated.timeoutMs ?? timeoutMs,
+        retries,
+      },
+    );
     const onEnd = (outcome: TransferOutcome) => {
       done();
       void closeFile(file);

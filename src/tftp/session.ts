@@ -1,7 +1,9 @@
 // Transport for one transfer: its own UDP socket (RFC 1350 section 4: each side picks a fresh transfer ID, the
-// port), a timer, and a queue so that the state machine sees one event at a time while a block is being read.
+// port) and one retransmission timer. Every packet is handled to the end in the socket's callback, with no promise,
+// closure or timer call per packet: that is what keeps a lock-step transfer's round trip short.
 
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { asBootwrightError } from '../errors.js';
 import { opcodes, parseTftpPacket, serializeTftpPacket, tftpErrorCodes } from './packet.js';
@@ -14,13 +16,27 @@ const unknownTransferId = serializeTftpPacket({
   message: 'Unknown transfer ID',
 });
 
+/**
+ * Packets only ever go to the address a packet came from, already an IP address: without this, node:dgram passes
+ * each one through dns.lookup, which answers an IP address on the next tick, one deferred call per packet sent.
+ */
+function sameAddress(
+  address: string,
+  _options: unknown,
+  callback: (error: null, address: string, family: number) => void,
+): void {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 export class TransferSession {
   /** Whether the client has answered on this session's port yet; until then a repeated RRQ is a duplicate. */
   heardFromClient = false;
-  private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer set now will fire: it is moved only when the transfer wants a tick sooner than that. */
+  private timerDue = 0;
+  private deadline: number | undefined;
+  private waitingForBlocks = false;
   private ended = false;
-  private sending = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -41,7 +57,7 @@ export class TransferSession {
     transfer: ReadTransfer,
     onEnd: (outcome: TransferOutcome) => void,
   ): Promise<TransferSession> {
-    const socket = createSocket(type);
+    const socket = createSocket({ type, lookup: sameAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ address: host, port: 0 }, () => {
@@ -53,12 +69,12 @@ export class TransferSession {
   }
 
   start(): void {
-    this.enqueue(() => this.transfer.start(performance.now()));
+    this.run(() => this.transfer.start(performance.now()));
   }
 
   /** Ends the transfer from outside (server shutdown, a new request from the same port); no packet is sent. */
   abort(message: string): void {
-    this.end({ status: 'failed', bytes: 0, message });
+    this.end({ status: 'failed', bytes: 0, message }, []);
   }
 
   private onMessage(bytes: Buffer, from: { address: string; port: number }): void {
@@ -75,47 +91,71 @@ export class TransferSession {
       return; // A garbled packet counts as lost; the timer recovers from it.
     }
     this.heardFromClient = true;
-    this.enqueue(() => this.transfer.receive(packet, performance.now()));
+    this.run(() => this.transfer.receive(packet, performance.now()));
   }
 
-  private enqueue(work: () => Promise<TransferStep>): void {
-    this.queue = this.queue
-      .then(async () => {
-        if (this.ended) return;
-        const step = await work();
-        if (this.ended) return;
-        for (const packet of step.send) this.send(packet, this.client);
-        if (step.outcome) return this.end(step.outcome);
-        this.arm(step.deadline);
-      })
-      .catch((error: unknown) => {
-        this.end({ status: 'failed', bytes: 0, message: asBootwrightError(error).message });
-      });
-  }
-
-  private arm(deadline: number | undefined): void {
-    clearTimeout(this.timer);
+  private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (deadline === undefined) return;
-    const delay = Math.max(0, deadline - performance.now());
-    this.timer = setTimeout(() => this.enqueue(() => this.transfer.tick(performance.now())), delay);
+    if (this.ended || this.deadline === undefined) return;
+    const now = performance.now();
+    if (now < this.deadline) this.setTimer(this.deadline, now);
+    else this.run(() => this.transfer.tick(now));
+  };
+
+  private readonly onBlocksRead = (): void => {
+    this.waitingForBlocks = false;
+    this.run(() => this.transfer.resume(performance.now()));
+  };
+
+  private run(work: () => TransferStep): void {
+    if (this.ended) return;
+    let step: TransferStep;
+    try {
+      step = work();
+    } catch (error) {
+      this.end({ status: 'failed', bytes: 0, message: asBootwrightError(error).message }, []);
+      return;
+    }
+    if (step.outcome) {
+      this.end(step.outcome, step.send);
+      return;
+    }
+    for (const packet of step.send) this.send(packet, this.client);
+    if (step.reading && !this.waitingForBlocks) {
+      this.waitingForBlocks = true;
+      step.reading.then(this.onBlocksRead);
+    }
+    this.deadline = step.deadline;
+    // Each ACK moves the deadline later; the timer then fires early, finds the deadline ahead and sets itself for
+    // it, so that a transfer of 30,000 blocks sets its timer a few times instead of 30,000.
+    if (step.deadline !== undefined && (this.timer === undefined || step.deadline < this.timerDue)) {
+      this.setTimer(step.deadline, performance.now());
+    }
+  }
+
+  private setTimer(due: number, now: number): void {
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(this.onTimer, Math.max(1, due - now));
   }
 
   private send(packet: Buffer, to: TftpClient): void {
-    this.sending++;
-    // Send errors are ignored for the same reason as in the 'error' handler above.
-    this.socket.send(packet, to.port, to.address, () => {
-      this.sending--;
-      if (this.ended && this.sending === 0) this.socket.close();
-    });
+    // No callback: a failed send is a lost packet, which retransmission recovers from (see the 'error' handler).
+    this.socket.send(packet, to.port, to.address);
   }
 
-  private end(outcome: TransferOutcome): void {
+  /** Ends the transfer; `finalPackets` (an ERROR) go out before the socket is closed. */
+  private end(outcome: TransferOutcome, finalPackets: Buffer[]): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
-    // With sends still queued, the last send's callback closes the socket, so a final ERROR still goes out.
-    if (this.sending === 0) this.socket.close();
+    let unsent = finalPackets.length;
+    if (unsent === 0) this.socket.close();
+    for (const packet of finalPackets) {
+      this.socket.send(packet, this.client.port, this.client.address, () => {
+        if (--unsent === 0) this.socket.close();
+      });
+    }
     this.onEnd(outcome);
   }
 }

@@ -218,16 +218,49 @@ test('an ERROR from the client during the data ends the transfer as failed, with
 });
 
 test('a read error ends the transfer with ERROR 0 to the client', async () => {
-  const source: BlockSource = {
-    next: async () => {
+  const file = {
+    size: 5000,
+    read: async () => {
       throw new Error('EIO: i/o error, read');
     },
   };
-  const step = await transferOf(Buffer.alloc(0), {}, source).start(0);
+  const transfer = transferOf(Buffer.alloc(0), {}, createBlockSource(file, 512, 'octet'));
+  const waiting = transfer.start(0);
+  assert.deepEqual(waiting.send, [], 'nothing is sent before the first block is read');
+  assert.equal(waiting.deadline, undefined, 'and no retransmission is due while nothing is in flight');
+  await waiting.reading;
+  const step = transfer.resume(1);
   assert.deepEqual(packets(step), [
     { type: 'ERROR', code: 0, message: 'Internal error: EIO: i/o error, read' },
   ]);
   assert.equal(step.outcome?.status, 'failed');
+});
+
+test('a window whose blocks are still being read is sent as they arrive, with no block twice', async () => {
+  const data = randomBytes(600_000);
+  const file = {
+    size: data.length,
+    read: async (offset: number, length: number) => data.subarray(offset, offset + length),
+  };
+  const transfer = transferOf(data, { windowSize: 8 }, createBlockSource(file, 512, 'octet', 8));
+  let step = transfer.start(0);
+  const received: Buffer[] = [];
+  let next = 1;
+  while (!step.outcome) {
+    for (const packet of packets(step)) {
+      assert.equal(packet.type, 'DATA');
+      if (packet.type !== 'DATA') continue;
+      assert.equal(packet.block, next & 0xffff, 'blocks arrive once each, in order');
+      next++;
+      received.push(packet.data);
+    }
+    if (step.reading) {
+      await step.reading;
+      step = transfer.resume(0);
+    } else step = transfer.receive(ack((next - 1) & 0xffff), 0);
+  }
+  assert.deepEqual(step.outcome, { status: 'sent', bytes: data.length });
+  assert.deepEqual(Buffer.concat(received), data);
 });
 
 test('packets other than ACK and ERROR are ignored', async () => {

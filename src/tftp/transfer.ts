@@ -26,44 +26,48 @@ export type TransferOutcome =
 
 export interface TransferStep {
   send: Buffer[];
-  /** When to call tick() next; undefined once the transfer has ended. */
+  /** When to call tick() next; undefined once the transfer has ended, or while nothing is in flight. */
   deadline: number | undefined;
   outcome?: TransferOutcome;
+  /** Set when blocks due to be sent are still being read from disk: call resume() once it settles. */
+  reading?: Promise<void>;
 }
 
 /** Back-off stops doubling here, so that a patient client is still retried every few seconds. */
 export const maxRetransmitDelayMs = 8000;
 
+/**
+ * Each call answers at once (no promise per packet): the blocks come ready-made from the BlockSource, which reads
+ * ahead; only when a block is not read yet does a step carry `reading`, and resume() sends on from there.
+ */
 export class ReadTransfer {
   private phase: 'new' | 'oack' | 'data' | 'done' = 'new';
   /** Highest block the client acknowledged; the window is acked+1 .. acked+windowSize. */
   private acked = 0;
-  /** Highest block sent so far. */
+  /** Highest block sent so far; the source keeps the packets acked+1 .. sent for retransmission. */
   private sent = 0;
-  /** The final (short) block, once it has been read. */
+  /** The final (short) block and its data length, once it has been read. */
   private last: number | undefined;
-  /** Serialized DATA packets acked+1 .. sent, kept for retransmission. */
-  private readonly window = new Map<number, Buffer>();
+  private lastLength = 0;
   private attempts = 0;
   private deadline: number | undefined;
-  private bytes = 0;
 
   constructor(
     private readonly source: BlockSource,
     private readonly settings: TransferSettings,
   ) {}
 
-  async start(now: number): Promise<TransferStep> {
+  start(now: number): TransferStep {
     if (this.phase !== 'new') return this.idle();
     if (this.settings.oack.size > 0) {
       this.phase = 'oack';
       return this.arm(now, [serializeTftpPacket({ type: 'OACK', options: this.settings.oack })]);
     }
     this.phase = 'data';
-    return this.guard(() => this.sendWindow(now, 1));
+    return this.sendWindow(now, 1);
   }
 
-  async receive(packet: TftpPacket, now: number): Promise<TransferStep> {
+  receive(packet: TftpPacket, now: number): TransferStep {
     if (this.phase === 'done' || this.phase === 'new') return this.idle();
     if (packet.type === 'ERROR') return this.onError(packet.code, packet.message);
     if (packet.type !== 'ACK') return this.idle();
@@ -71,19 +75,21 @@ export class ReadTransfer {
       if (packet.block !== 0) return this.idle();
       this.phase = 'data';
       this.attempts = 0;
-      return this.guard(() => this.sendWindow(now, 1));
+      return this.sendWindow(now, 1);
     }
     const block = this.acked + ((packet.block - this.acked) & 0xffff);
     // RFC 1123 section 4.2.3.1: a duplicate ACK is ignored, never answered, or each duplicate doubles the traffic
     // (the Sorcerer's Apprentice). An ACK for nothing in flight is stale and ignored too.
     if (block === this.acked || block > this.sent) return this.idle();
-    this.advance(block);
-    if (block === this.last) return this.finish({ status: 'sent', bytes: this.bytes }, []);
+    this.acked = block;
+    this.attempts = 0;
+    this.source.release(block);
+    if (block === this.last) return this.finish({ status: 'sent', bytes: this.bytes() }, []);
     // RFC 7440 section 4: an ACK inside the window means the blocks after it were lost; send again from there.
-    return this.guard(() => this.sendWindow(now, block + 1));
+    return this.sendWindow(now, block + 1);
   }
 
-  async tick(now: number): Promise<TransferStep> {
+  tick(now: number): TransferStep {
     if (this.deadline === undefined || now < this.deadline) return this.idle();
     if (this.attempts >= this.settings.retries) {
       const waitingFor = this.phase === 'oack' ? 'the OACK' : `block ${this.acked + 1}`;
@@ -93,7 +99,13 @@ export class ReadTransfer {
     if (this.phase === 'oack') {
       return this.arm(now, [serializeTftpPacket({ type: 'OACK', options: this.settings.oack })]);
     }
-    return this.guard(() => this.sendWindow(now, this.acked + 1));
+    return this.sendWindow(now, this.acked + 1);
+  }
+
+  /** After a step's `reading` settled: sends the rest of the window, or fails if the read did. */
+  resume(now: number): TransferStep {
+    if (this.phase !== 'data') return this.idle();
+    return this.sendWindow(now, this.sent + 1);
   }
 
   /** The wait before the next retransmission: timeout, 2 x timeout, 4 x timeout, ... capped. */
@@ -102,30 +114,43 @@ export class ReadTransfer {
     return Math.min(base * 2 ** this.attempts, Math.max(base, maxRetransmitDelayMs));
   }
 
-  private advance(block: number): void {
-    for (let n = this.acked + 1; n <= block; n++) {
-      this.bytes += (this.window.get(n)?.length ?? 4) - 4;
-      this.window.delete(n);
+  /** Data bytes the client acknowledged: every block before the last one is full. */
+  private bytes(): number {
+    if (this.last !== undefined && this.acked >= this.last) {
+      return (this.last - 1) * this.settings.blockSize + this.lastLength;
     }
-    this.acked = block;
-    this.attempts = 0;
+    return this.acked * this.settings.blockSize;
   }
 
-  private async sendWindow(now: number, first: number): Promise<TransferStep> {
+  /** Sends blocks first .. the window's end, as far as they are read; the timer runs while any is in flight. */
+  private sendWindow(now: number, first: number): TransferStep {
     const packets: Buffer[] = [];
     const end = this.acked + this.settings.windowSize;
-    for (let n = first; n <= end && (this.last === undefined || n <= this.last); n++) {
-      let packet = this.window.get(n);
-      if (!packet) {
-        const data = await this.source.next();
-        packet = serializeTftpPacket({ type: 'DATA', block: n & 0xffff, data });
-        this.window.set(n, packet);
-        if (data.length < this.settings.blockSize) this.last = n;
+    let n = first;
+    try {
+      for (; n <= end && (this.last === undefined || n <= this.last); n++) {
+        const packet = this.source.packet(n);
+        if (packet === undefined) break;
+        if (packet.length - 4 < this.settings.blockSize) {
+          this.last = n;
+          this.lastLength = packet.length - 4;
+        }
+        if (n > this.sent) this.sent = n;
+        packets.push(packet);
       }
-      this.sent = Math.max(this.sent, n);
-      packets.push(packet);
+    } catch (error) {
+      return this.fail(asBootwrightError(error).message);
     }
-    return this.arm(now, packets);
+    const waiting = n <= end && (this.last === undefined || n <= this.last);
+    let step: TransferStep;
+    if (packets.length > 0) step = this.arm(now, packets);
+    else {
+      // Nothing in flight while the disk is read: nothing to retransmit, and the client is not late.
+      if (this.sent === this.acked) this.deadline = undefined;
+      step = this.idle();
+    }
+    if (waiting) step.reading = this.source.reading();
+    return step;
   }
 
   private onError(code: number, message: string): TransferStep {
@@ -134,29 +159,20 @@ export class ReadTransfer {
     }
     const outcome = {
       status: 'failed',
-      bytes: this.bytes,
+      bytes: this.bytes(),
       message: `Client ended the transfer with ERROR ${code} ${quote(message)}`,
     } as const;
     return this.finish(outcome, []);
   }
 
-  private async guard(step: () => Promise<TransferStep>): Promise<TransferStep> {
-    try {
-      return await step();
-    } catch (error) {
-      return this.fail(asBootwrightError(error).message);
-    }
-  }
-
   private fail(message: string): TransferStep {
     const error = serializeTftpPacket({ type: 'ERROR', code: tftpErrorCodes.notDefined, message });
-    return this.finish({ status: 'failed', bytes: this.bytes, message }, [error]);
+    return this.finish({ status: 'failed', bytes: this.bytes(), message }, [error]);
   }
 
   private finish(outcome: TransferOutcome, send: Buffer[]): TransferStep {
     this.phase = 'done';
     this.deadline = undefined;
-    this.window.clear();
     return { send, deadline: undefined, outcome };
   }
 
