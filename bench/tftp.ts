@@ -192,17 +192,24 @@ function label(testCase: Case): string {
 }
 
 /**
- * Where bootwright misses its goal, what the profile of the fixture server showed, so the table says why. Written
- * from `node --cpu-prof` of src/tftp/serve-directory.fixture.ts under this benchmark.
+ * Where bootwright misses its goal, what the profile of the fixture server showed, so the table says why. From
+ * `node --cpu-prof` of src/tftp/serve-directory.fixture.ts and the server's CPU time (cpuacct) under this benchmark.
  */
 function noteWhenMissed(testCase: Case): string {
+  const cut =
+    'JavaScript per packet was cut (DATA packets built per 256 KiB read-ahead chunk, each ACK answered inside ' +
+    "the socket's callback with no promise, nextTick or timer call): server CPU per 40 MB went from about 570 " +
+    'to 460 ms (tftpd-hpa about 540, dnsmasq about 430, same load).';
+  const next =
+    'What is left is node:dgram itself (a 40-line lock-step node:dgram server costs the same): the fix named is ' +
+    'a connected socket per transfer, which skips the per-packet address parsing and route lookup (-18% CPU in ' +
+    'that minimal server), plus a second SO_REUSEADDR socket on its port so that strangers still get ERROR 5 ' +
+    '(RFC 1350 section 4); beyond that only recvmmsg/sendmmsg, which node:dgram does not offer.';
   return testCase.clients === 1 && !testCase.windowsize
-    ? "Lock-step (one block per round trip) on loopback is bound by wake-up latency, not by the server's CPU: " +
-        'the profile shows most time idle in epoll between ACKs. Per-packet cost was cut (DATA packets built in ' +
-        'place from 1 MB file reads, one re-armed timer per session, no per-packet promise or event).'
-    : "The profile of the server shows its time in the kernel's UDP send path (sendmsg) and libuv; per-packet " +
-        'JavaScript work was cut (DATA packets built in place from 1 MB file reads, one re-armed timer per session, ' +
-        'no per-packet promise or event).';
+    ? `Lock-step on loopback is bound by round-trip latency: the profile is ~88% idle, and most busy time is in ` +
+        `the sendmsg that delivers the block and wakes the client. ${cut} ${next}`
+    : `With many clients the server's one core is the limit, and two thirds of its time is in the kernel ` +
+        `(sendmsg, recvmsg, epoll). ${cut} ${next}`;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'bootwright-bench-tftp-'));
