@@ -52,7 +52,7 @@ export function runClients(
   pair: NetnsPair,
   plan: Omit<RelayClientsPlan, 'server' | 'relay'>,
   onOutcome: (outcome: RelayOutcome) => void,
-): { child: ChildProcess; done: Promise<void> } {
+): { stop(): void; done: Promise<void> } {
   const fixture = join(projectRoot, 'src', 'testing', 'dhcp-relay-clients.fixture.ts');
   const full: RelayClientsPlan = { server: pair.server.address, relay: pair.client.address, ...plan };
   const child = pair.spawn(
@@ -73,14 +73,21 @@ export function runClients(
     for (const line of lines) if (line) onOutcome(JSON.parse(line) as RelayOutcome);
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  let stopped = false;
   const done = new Promise<void>((resolve, reject) => {
-    child.on('exit', (code, signal) =>
-      code === 0 || signal === 'SIGKILL'
-        ? resolve()
-        : reject(new Error(`relay clients exited ${code}: ${errors}`)),
-    );
+    child.on('exit', (code, signal) => {
+      if (code === 0 || (stopped && signal === 'SIGKILL')) resolve();
+      // Killed by anyone else, the clients' record is cut short: say so rather than check half a run.
+      else reject(new Error(`relay clients ended with ${signal ?? `exit ${code}`}: ${errors}`));
+    });
   });
-  return { child, done };
+  return {
+    stop() {
+      stopped = true;
+      child.kill('SIGKILL');
+    },
+    done,
+  };
 }
 
 /**

@@ -67,7 +67,7 @@ describe('DHCP leases survive SIGKILL', {
     assert.equal(acksBeforeKill, killAt, `the server was never killed: only ${acksBeforeKill} ACKs`);
     await exited(server, 10_000);
     await new Promise((resolve) => setTimeout(resolve, plan.timeoutMs * plan.attempts + 300));
-    firstClients.child.kill('SIGKILL');
+    firstClients.stop();
     await firstClients.done;
     const firstRun = outcomes.length;
     const tried = new Set(outcomes.map((outcome) => outcome.mac));
