@@ -9,6 +9,7 @@ import { dataPaths } from '../config/paths.js';
 import { startServer } from '../serve.js';
 import { deriveAutoinstallSecret } from '../templates/autoinstall-secrets.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 /** A served inventory with systems vm9 and vm10 of profile "web", autoinstall_secrets as given. */
@@ -142,6 +143,17 @@ describe('autoinstall secrets over HTTP', () => {
     assert.equal(await (await get(`/cblr/svc/op/nopxe/system/vm9/secret/${vm9}`)).text(), 'True');
     assert.equal(await netboot('vm9'), false);
     assert.equal(await netboot('vm10'), true);
+  });
+
+  it('lets the remote CLI read a kickstart with its token, and refuses it without one', async (t) => {
+    const { base, token } = await served(t, true);
+    const remote = (...argv: string[]) => runCli(tempDir(t), `--server=${base}`, ...argv);
+    const withToken = await remote(`--token=${token}`, 'system', 'get-autoinstall', '--name=vm9');
+    assert.equal(withToken.code, 0, withToken.stderr);
+    assert.match(withToken.stdout, /rootpw --iscrypted/);
+    const without = await remote('system', 'get-autoinstall', '--name=vm9');
+    assert.notEqual(without.code, 0);
+    assert.match(without.stderr, /secret/);
   });
 
   it('changes nothing while the setting is off', async (t) => {

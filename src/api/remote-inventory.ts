@@ -96,7 +96,8 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
         method,
         headers: {
           'content-type': 'application/json',
-          ...(write && this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          // A token the CLI has goes with reads too: it shows secrets and passes autoinstall_secrets checks.
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
