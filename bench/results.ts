@@ -8,6 +8,12 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * The load average when the script started says how quiet the machine was: other work on it shows in every figure.
+ * (At the end it would mostly count the script's own clients.)
+ */
+const loadBefore = loadavg()[0] ?? 0;
+
 export interface ResultRow {
   figure: string;
   /** What one value counts: "DORA/s", "MB/s", "requests/s", "ms". */
@@ -132,8 +138,7 @@ export function recordResults(
 ): void {
   const dir = resultsDir(options.quick);
   mkdirSync(dir, { recursive: true });
-  // The load average says how quiet the machine was: other work on it shows in every figure.
-  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB (${hostname()}), load ${loadavg()[0]?.toFixed(1)} at the end`;
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB (${hostname()}), load ${loadBefore.toFixed(1)} before the script`;
   const record: ResultFile = {
     name,
     date: new Date().toISOString(),
