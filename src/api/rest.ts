@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
 import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
-import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js';
+import { readJson, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
 import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
@@ -65,14 +65,7 @@ function editOptions(context: Context): EditOptions {
 async function readJsonObjectOrArray(
   context: Context,
 ): Promise<Record<string, unknown> | Record<string, unknown>[]> {
-  const body = await readBody(context);
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw invalid(`Request body is not valid JSON: ${(error as Error).message}.`);
-  }
+  const parsed = await readJson(context);
   if (!Array.isArray(parsed)) {
     if (parsed === null || typeof parsed !== 'object')
       throw invalid('Request body must be a JSON object or an array of them.');

@@ -7,22 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApp } from '../http/app.js';
 import { objectKinds } from '../model/kinds.js';
-import { apiFixture } from '../testing/api-fixture.js';
+import { apiFixture, sampleRoutePath } from '../testing/api-fixture.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 import { refuseCredentialsInClear } from './require-tls.js';
 
 const readMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'ALL']);
 const policy = { httpsPort: 8443, serverName: '192.0.2.1' };
-
-function concrete(path: string): string {
-  return path
-    .replace(':kinds', 'systems')
-    .replace(':name', 'vm9')
-    .replace(':mode', 'start')
-    .replace(':file', 'anaconda.log')
-    .replace(':loader', 'pxelinux')
-    .replace('*', 'x');
-}
 
 describe('api_require_tls', () => {
   it('names the HTTPS URL by the host the client used, else by the server setting', () => {
@@ -54,7 +44,7 @@ describe('api_require_tls', () => {
     );
     const send = (app: typeof requiring, route: string, token?: string) => {
       const [method, path] = route.split(' ') as [string, string];
-      return app.request(concrete(path), {
+      return app.request(sampleRoutePath(path), {
         method,
         headers: {
           host: 'boot.example.org',

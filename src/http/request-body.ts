@@ -20,15 +20,19 @@ export async function readBody(context: Context): Promise<Buffer> {
   return body;
 }
 
-export async function readJsonObject(context: Context): Promise<Record<string, unknown>> {
+/** The body parsed as JSON; an empty body reads as `{}`. */
+export async function readJson(context: Context): Promise<unknown> {
   const body = await readBody(context);
   if (body.length === 0) return {};
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw invalid(`Request body is not valid JSON: ${(error as Error).message}.`);
   }
+}
+
+export async function readJsonObject(context: Context): Promise<Record<string, unknown>> {
+  const parsed = await readJson(context);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw invalid('Request body must be a JSON object.');
   }

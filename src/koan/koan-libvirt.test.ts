@@ -143,6 +143,15 @@ async function startLab(t: TestContext, prefix: string): Promise<Lab> {
   return { ns, libvirt, work, dataDir, serverStderr: server.stderr };
 }
 
+/** The seed's koan line for vm9 in this lab: a qemu guest, its disk in the lab's work directory, --vm-poll. */
+function seedKoanArgs(lab: Lab): string[] {
+  return [
+    ...['--server', lab.ns.address, '--port', '80', '--virt', `--system=${SYSTEM}`, `--virt-name=${SYSTEM}`],
+    ...['--virt-type=qemu', `--virt-path=${lab.work}`, '--vm-poll', '--poll-interval=1'],
+    `--cache-dir=${join(lab.work, 'cache')}`,
+  ];
+}
+
 const unavailable = libvirtUnavailable();
 
 describe('bootwright koan with a real libvirtd', () => {
@@ -158,19 +167,7 @@ describe('bootwright koan with a real libvirtd', () => {
     const lab = await startLab(t, 'bw-koan');
     const consoleLog = join(lab.work, 'vm9-console.log');
     const started = Date.now();
-    const run = await koan(lab.ns, [
-      ...[
-        '--server',
-        lab.ns.address,
-        '--port',
-        '80',
-        '--virt',
-        `--system=${SYSTEM}`,
-        `--virt-name=${SYSTEM}`,
-      ],
-      ...['--virt-type=qemu', `--virt-path=${lab.work}`, '--vm-poll', '--poll-interval=1'],
-      ...[`--cache-dir=${join(lab.work, 'cache')}`, `--console-log=${consoleLog}`],
-    ]);
+    const run = await koan(lab.ns, [...seedKoanArgs(lab), `--console-log=${consoleLog}`]);
     t.diagnostic(`koan ran for ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const explain = (what: string) =>
       `${what}\n--- koan stdout ---\n${run.stdout}\n--- koan stderr ---\n${run.stderr}\n--- guest console ---\n${readConsole(consoleLog)}\n--- libvirtd ---\n${lab.libvirt.logs()}\n--- serve ---\n${lab.serverStderr()}`;
@@ -242,28 +239,11 @@ describe('bootwright koan with a real libvirtd', () => {
     // Without libvirtd nobody stops the installer's QEMU; it is found by its disk, which only this test uses.
     t.after(() => spawnSync('pkill', ['-KILL', '-f', disk]));
     let killedAt = 0;
-    const run = await koan(
-      lab.ns,
-      [
-        ...[
-          '--server',
-          lab.ns.address,
-          '--port',
-          '80',
-          '--virt',
-          `--system=${SYSTEM}`,
-          `--virt-name=${SYSTEM}`,
-        ],
-        ...['--virt-type=qemu', `--virt-path=${lab.work}`, '--vm-poll', '--poll-interval=1'],
-        `--cache-dir=${join(lab.work, 'cache')}`,
-      ],
-      KOAN_DEADLINE_MS,
-      (stdout) => {
-        if (killedAt || !stdout.includes(`the installer runs in qemu virtual machine ${SYSTEM}`)) return;
-        killedAt = Date.now();
-        process.kill(lab.libvirt.pids.libvirtd, 'SIGKILL');
-      },
-    );
+    const run = await koan(lab.ns, seedKoanArgs(lab), KOAN_DEADLINE_MS, (stdout) => {
+      if (killedAt || !stdout.includes(`the installer runs in qemu virtual machine ${SYSTEM}`)) return;
+      killedAt = Date.now();
+      process.kill(lab.libvirt.pids.libvirtd, 'SIGKILL');
+    });
     const explain = (what: string) =>
       `${what}\n--- koan stdout ---\n${run.stdout}\n--- koan stderr ---\n${run.stderr}\n--- libvirtd ---\n${lab.libvirt.logs()}`;
     assert.ok(killedAt > 0, explain('koan never started the installer'));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { objectKinds } from '../model/kinds.js';
-import { apiFixture } from '../testing/api-fixture.js';
+import { apiFixture, sampleRoutePath } from '../testing/api-fixture.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 
 /** Routes an installer or koan calls during an install, without a token; everything else that writes needs one. */
@@ -24,16 +24,6 @@ const openWrites = new Set([
 ]);
 
 const readMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function concrete(path: string): string {
-  return path
-    .replace(':kinds', 'systems')
-    .replace(':name', 'vm9')
-    .replace(':mode', 'start')
-    .replace(':file', 'anaconda.log')
-    .replace(':loader', 'pxelinux')
-    .replace('*', 'x');
-}
 
 describe('every write path needs a token', () => {
   it('refuses each REST write route without a token, with an unknown one, and with a read-only one', async (t) => {
@@ -53,7 +43,7 @@ describe('every write path needs a token', () => {
         ['an unknown token', 'not-a-token', 401],
         ['a read-only token', viewer, 403],
       ] as const) {
-        const response = await fixture.app.request(concrete(path), {
+        const response = await fixture.app.request(sampleRoutePath(path), {
           method,
           headers: {
             'content-type': 'application/json',

@@ -50,3 +50,14 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const adminToken = await auth.login('admin', 'secret-admin');
   return { app: createApp(services), services, dataDir, sharedSecret, adminToken };
 }
+
+/** A route pattern from the app's route table with its parameters filled in, to send a request to each route. */
+export function sampleRoutePath(pattern: string): string {
+  return pattern
+    .replace(':kinds', 'systems')
+    .replace(':name', 'vm9')
+    .replace(':mode', 'start')
+    .replace(':file', 'anaconda.log')
+    .replace(':loader', 'pxelinux')
+    .replace('*', 'x');
+}
