@@ -10,10 +10,10 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cleanup, collect, log, requireBinaries, stop } from './lab.js';
+import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
 // What the CPU profiles (node --cpu-prof on the server, wrk on the other core) showed, printed where a goal is missed.
@@ -35,7 +35,6 @@ const options = benchOptions();
 const seconds = options.number('seconds', 5, 1);
 const sizeMib = options.number('size-mib', 40);
 const warmupSeconds = options.quick ? 0 : 1;
-const pin = !process.argv.includes('--no-pin') && cpus().length >= 2;
 const clientCpu = '0';
 const serverCpu = '1';
 const nginxPort = 18080;
@@ -51,8 +50,6 @@ requireBinaries([
 
 const cleanup = new Cleanup();
 cleanup.onSignals();
-
-const pinnedTo = (cpu: string, command: string[]) => (pin ? ['taskset', '-c', cpu, ...command] : command);
 
 async function waitForHttp(url: string, output: () => string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -143,18 +140,10 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
       `--tree-source=${iso}`,
     ),
   ]);
-  const [serverCommand, ...serverArgs] = pinnedTo(serverCpu, [
-    process.execPath,
-    '--import',
-    'tsx',
-    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-    'src/cli/run.ts',
-    'serve',
-    `--data-dir=${dataDir}`,
-    `--port=${bootwrightPort}`,
-    '--tftp-port=0',
-    '--host=127.0.0.1',
-  ]);
+  const [serverCommand, ...serverArgs] = pinnedTo(
+    serverCpu,
+    serveCommand([`--data-dir=${dataDir}`, `--port=${bootwrightPort}`, '--tftp-port=0', '--host=127.0.0.1']),
+  );
   const server = spawn(serverCommand as string, serverArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const serverOutput = collect(server);
   cleanup.add(() => stop(server));
@@ -176,7 +165,9 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
       if ((await sha256Of(url)) !== expected) throw new Error(`${url} does not serve the file's bytes`);
     }
   }
-  log(`both serve the same bytes; ${pin ? 'wrk on CPU 0, the server under test on CPU 1' : 'not pinned'}`);
+  log(
+    `both serve the same bytes; ${pinning ? 'wrk on CPU 0, the server under test on CPU 1' : 'not pinned'}`,
+  );
 
   const measured = cases.map(() => ({ peer: [] as number[], ours: [] as number[] }));
   const measure = (index: number, duration: number) => {
@@ -201,7 +192,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     }
   }
 
-  const cores = pin ? ', wrk and each server pinned to one core of their own' : '';
+  const cores = pinning ? ', wrk and each server pinned to one core of their own' : '';
   const rows: ResultRow[] = cases.map(({ bytes, what }, index) => {
     const isBig = bytes === big;
     return {
@@ -218,7 +209,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   for (const row of rows) {
     if ((ratio(row) ?? 0) < (row.goal ?? 0)) row.note = row.unit === 'MB/s' ? bigFileNote : smallFileNote;
   }
-  recordResults('http', rows, options, { seconds, sizeMib, pinned: pin });
+  recordResults('http', rows, options, { seconds, sizeMib, pinned: pinning });
 } finally {
   await cleanup.run();
 }

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 export function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -91,4 +92,28 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * On a machine with two cores or more, the load generator and the server under test each get one (taskset), so
+ * that where the scheduler puts them does not swing the figures; `--no-pin` turns it off.
+ */
+export const pinning = !process.argv.includes('--no-pin') && cpus().length >= 2;
+
+/** `command` run on `cpu` alone when pinning. */
+export function pinnedTo(cpu: string, command: string[]): string[] {
+  return pinning ? ['taskset', '-c', cpu, ...command] : command;
+}
+
+/** The command line of `bootwright serve` from source; BENCH_CPU_PROF=DIR (or `profileDir`) profiles it. */
+export function serveCommand(flags: string[], profileDir = process.env.BENCH_CPU_PROF): string[] {
+  return [
+    process.execPath,
+    '--import',
+    'tsx',
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    'src/cli/run.ts',
+    'serve',
+    ...flags,
+  ];
 }

@@ -11,7 +11,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Inventory } from '../src/inventory/inventory.js';
@@ -19,7 +19,7 @@ import type { InventoryObject, NetworkInterface } from '../src/model/kinds.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js';
 import { AutoinstallRenderer } from '../src/templates/render.js';
-import { Cleanup, collect, log, requireBinaries, stop } from './lab.js';
+import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
 const options = benchOptions();
@@ -29,13 +29,12 @@ const port = options.number('port', 18090);
 const wrkConnections = 16;
 /** The peer renders for this many different systems, round robin: enough to vary the output, quick to prepare. */
 const peerSampleSize = 200;
-const pin = !process.argv.includes('--no-pin') && cpus().length >= 2;
 const root = join(import.meta.dirname, '..');
 
 requireBinaries([
   { path: '/usr/bin/python3', debianPackage: 'python3' },
   { path: '/usr/bin/wrk', debianPackage: 'wrk' },
-  ...(pin ? [{ path: '/usr/bin/taskset', debianPackage: 'util-linux' }] : []),
+  ...(pinning ? [{ path: '/usr/bin/taskset', debianPackage: 'util-linux' }] : []),
 ]);
 try {
   execFileSync('/usr/bin/python3', ['-c', 'import Cheetah.Template'], { stdio: 'pipe' });
@@ -44,7 +43,6 @@ try {
   process.exit(2);
 }
 
-const pinnedTo = (cpu: string, command: string[]) => (pin ? ['taskset', '-c', cpu, ...command] : command);
 const cleanup = new Cleanup();
 cleanup.onSignals();
 const work = mkdtempSync(join(tmpdir(), 'bootwright-bench-render-'));
@@ -183,18 +181,10 @@ try {
   const cheetah = startCheetahPeer(variablesPath);
   cleanup.add(() => stop(cheetah.child));
 
-  const serverArgs = pinnedTo('1', [
-    process.execPath,
-    '--import',
-    'tsx',
-    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-    'src/cli/run.ts',
-    'serve',
-    `--data-dir=${dataDir}`,
-    `--port=${port}`,
-    '--tftp-port=0',
-    '--host=127.0.0.1',
-  ]);
+  const serverArgs = pinnedTo(
+    '1',
+    serveCommand([`--data-dir=${dataDir}`, `--port=${port}`, '--tftp-port=0', '--host=127.0.0.1']),
+  );
   const server = spawn(serverArgs[0] as string, serverArgs.slice(1), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -274,7 +264,7 @@ end
       goal: 20,
     },
     {
-      figure: `default.ks autoinstall requests/s over HTTP from ${store10k}, wrk ${wrkConnections} connections${pin ? ', server on one core' : ''}`,
+      figure: `default.ks autoinstall requests/s over HTTP from ${store10k}, wrk ${wrkConnections} connections${pinning ? ', server on one core' : ''}`,
       unit: 'renders/s',
       bootwright: measured.http,
       ...peerOnce,
@@ -317,7 +307,7 @@ end
     const achieved = ratio(row);
     if (achieved !== undefined && row.goal !== undefined && achieved < row.goal) row.note = notes[key];
   }
-  recordResults('render-autoinstall', rows, options, { seconds, systems: systemCount, pinned: pin });
+  recordResults('render-autoinstall', rows, options, { seconds, systems: systemCount, pinned: pinning });
 } finally {
   await cleanup.run();
 }

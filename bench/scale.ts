@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cleanup, collect, log, stop, waitFor } from './lab.js';
+import { Cleanup, collect, log, serveCommand, stop, waitFor } from './lab.js';
 import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 
 const options = benchOptions(process.argv.slice(2), 3);
@@ -184,17 +184,10 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
   const tftpPort = await freeUdpPort();
   const server: ChildProcess = spawn(
     process.execPath,
-    [
-      ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
-      '--import',
-      'tsx',
-      'src/cli/run.ts',
-      'serve',
-      `--data-dir=${dataDir}`,
-      '--port=0',
-      `--tftp-port=${tftpPort}`,
-      '--host=127.0.0.1',
-    ],
+    serveCommand(
+      [`--data-dir=${dataDir}`, '--port=0', `--tftp-port=${tftpPort}`, '--host=127.0.0.1'],
+      cpuProfDir,
+    ).slice(1),
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output = collect(server);
