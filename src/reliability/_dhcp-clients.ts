@@ -18,10 +18,18 @@ export function randomMac(): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
 }
 
-/** Full-mode DHCP for 192.0.2.10-250, with `reservedCount` systems holding static addresses from 192.0.2.30 up. */
-export async function configureDhcpStore(dataDir: string, reservedCount: number): Promise<string[]> {
+/**
+ * Full-mode DHCP for 192.0.2.10-250, with `reservedCount` systems holding static addresses from 192.0.2.30 up, and
+ * leases of `leaseSeconds`.
+ */
+export async function configureDhcpStore(
+  dataDir: string,
+  reservedCount: number,
+  leaseSeconds = 3600,
+): Promise<string[]> {
   const reserved = Array.from({ length: reservedCount }, (_, i) => `192.0.2.${30 + i}`);
   await configureStore(dataDir, [
+    ['setting', 'edit', '--name=dhcp_lease_time', `--value=${leaseSeconds}`],
     ['setting', 'edit', '--name=server', '--value=192.0.2.1'],
     ['setting', 'edit', '--name=next_server', '--value=192.0.2.1'],
     ['setting', 'edit', '--name=dhcp_mode', '--value=full'],
@@ -92,13 +100,15 @@ export function runClients(
 
 /**
  * What every run must show, from the clients' own record: no ACK of an address reserved for a known system, and
- * no address acknowledged to a client while another held it (a keeper holds for good, a churner until it sent its
- * RELEASE; each churner does one exchange, so its release is found by its MAC).
+ * no address acknowledged to a client while another held it. A client holds its address from its ACK until its
+ * lease runs out (`leaseSeconds`), or until it sent its RELEASE if it is a churner (each churner does one
+ * exchange, so its release is found by its MAC; a release lost on the way only makes the server hold longer).
  */
 export function assertNoAddressHeldTwice(
   outcomes: RelayOutcome[],
   keepers: string[],
   reserved: string[],
+  leaseSeconds = 3600,
 ): number {
   const acks = outcomes.filter((outcome) => outcome.kind === 'ack');
   const reservedSet = new Set(reserved);
@@ -109,9 +119,10 @@ export function assertNoAddressHeldTwice(
   for (const outcome of outcomes) if (outcome.kind === 'released') releaseOf.set(outcome.mac, outcome.at);
   const holds = new Map<string, { mac: string; from: number; until: number }[]>();
   for (const ack of acks) {
-    const until = keeperSet.has(ack.mac)
-      ? Number.POSITIVE_INFINITY
-      : (releaseOf.get(ack.mac) ?? Number.POSITIVE_INFINITY);
+    // A client counts its lease from when it sent its REQUEST (RFC 2131 §4.4.1), a moment before the ACK came;
+    // a second covers that moment, however slow the machine.
+    const expiry = ack.at + leaseSeconds * 1000 - 1000;
+    const until = keeperSet.has(ack.mac) ? expiry : Math.min(releaseOf.get(ack.mac) ?? expiry, expiry);
     const list = holds.get(ack.address) ?? [];
     list.push({ mac: ack.mac, from: ack.at, until });
     holds.set(ack.address, list);
