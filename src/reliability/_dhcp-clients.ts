@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { RelayClientsPlan, RelayOutcome } from '../testing/dhcp-relay-clients.fixture.js';
 import { configureStore, projectRoot } from '../testing/guest-run.js';
 import type { NetnsPair } from '../testing/netns.js';
@@ -63,15 +65,13 @@ export function runClients(
 ): { stop(): void; done: Promise<void> } {
   const fixture = join(projectRoot, 'src', 'testing', 'dhcp-relay-clients.fixture.ts');
   const full: RelayClientsPlan = { server: pair.server.address, relay: pair.client.address, ...plan };
-  const child = pair.spawn(
-    pair.client,
-    process.execPath,
-    ['--import', 'tsx', fixture, JSON.stringify(full)],
-    {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const planFile = join(mkdtempSync(join(tmpdir(), 'bootwright-relay-plan-')), 'plan.json');
+  writeFileSync(planFile, JSON.stringify(full));
+  const child = pair.spawn(pair.client, process.execPath, ['--import', 'tsx', fixture, planFile], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.on('exit', () => rmSync(dirname(planFile), { recursive: true, force: true }));
   let partial = '';
   let errors = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {

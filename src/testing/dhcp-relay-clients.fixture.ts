@@ -4,10 +4,12 @@
 // does one DORA (retrying a lost packet), then RELEASEs its address if it is a "churner" or keeps it if it is a
 // "keeper". Every outcome goes to stdout at once as a JSON line, so that a test which kills the server mid-run still
 // knows exactly which addresses were acknowledged to whom and when.
-// Usage: node --import tsx src/testing/dhcp-relay-clients.fixture.ts '<JSON of RelayClientsPlan>'
+// Usage: node --import tsx src/testing/dhcp-relay-clients.fixture.ts PLAN.json (a RelayClientsPlan; a file, since
+// tens of thousands of MACs do not fit in a command line)
 
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { type DhcpPacket, parseDhcpPacket, serializeDhcpPacket } from '../dhcp/packet.js';
 
 export interface RelayClientsPlan {
@@ -37,7 +39,7 @@ const ACK = 5;
 const NAK = 6;
 const RELEASE = 7;
 
-const plan = JSON.parse(process.argv[2] ?? '{}') as RelayClientsPlan;
+const plan = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as RelayClientsPlan;
 const socket = createSocket({ type: 'udp4', reuseAddr: true });
 const waiting = new Map<number, (packet: DhcpPacket) => void>();
 
