@@ -21,6 +21,8 @@ export interface TftpFetchOptions {
   faults?: TftpFaults;
   /** How long without a packet before the last ACK is sent again. */
   idleMs?: number;
+  /** How long the whole transfer may take before it counts as failed. */
+  deadlineMs?: number;
 }
 
 export interface TftpFetched {
@@ -37,7 +39,7 @@ export async function tftpFetch(
   filename: string,
   options: TftpFetchOptions = {},
 ): Promise<TftpFetched> {
-  const { windowsize = 1, blksize = 1468, idleMs = 150, faults = noFaults } = options;
+  const { windowsize = 1, blksize = 1468, idleMs = 150, deadlineMs = 60_000, faults = noFaults } = options;
   const socket = createSocket('udp4');
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
@@ -60,7 +62,10 @@ export async function tftpFetch(
   try {
     const data = await new Promise<Buffer>((resolve, reject) => {
       // The server's ERROR after its last retry may itself be lost: a transfer that takes this long has failed.
-      const deadline = setTimeout(() => reject(new Error(`${filename}: no end after 60 s`)), 60_000);
+      const deadline = setTimeout(
+        () => reject(new Error(`${filename}: no end after ${deadlineMs / 1000} s`)),
+        deadlineMs,
+      );
       const armIdle = () => {
         clearTimeout(idle);
         // RFC 1350: the receiver retransmits its last ACK when nothing comes.
