@@ -218,6 +218,22 @@ export async function cliOutput(lab: Lab, argv: string[]): Promise<string> {
   return output;
 }
 
+/**
+ * `bootwright system add` for a machine known by its MAC, on the lab's profile; with `classes`, it also gets the
+ * host name `NAME.example.org` and those puppet classes, which its first boot asks the classifier for.
+ */
+export function knownMachine(name: string, mac: string, classes?: string): string[] {
+  return [
+    ...['system', 'add', `--name=${name}`, `--profile=${PROFILE}`, `--mac=${mac}`],
+    ...(classes ? [`--hostname=${name}.example.org`, `--mgmt-classes=${classes}`] : []),
+  ];
+}
+
+/** The kickstart URL bootwright writes on a system's kernel command line in the lab. */
+export function autoinstallUrl(lab: Lab, system: string): string {
+  return `http://${lab.ns.address}/cblr/svc/op/autoinstall/system/${system}`;
+}
+
 /** The console lines of an install from `ksUrl` that ends as the kickstart says (`reboot` or `poweroff`). */
 export function installLines(ksUrl: string, ending: 'reboot' | 'poweroff'): string[] {
   return [

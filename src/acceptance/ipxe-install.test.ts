@@ -12,12 +12,13 @@ import { assertInOrder, statusOf } from '../testing/guest-run.js';
 import {
   assertNoGuestFailure,
   assertPoweredOff,
+  autoinstallUrl,
   blankDisk,
   cliOutput,
   DISTRO,
   firstBootLines,
   installLines,
-  PROFILE,
+  knownMachine,
   runMachine,
   skipUnlessRoot,
   startLab,
@@ -25,7 +26,6 @@ import {
 
 const MAC = '52:54:00:b0:08:02';
 const SYSTEM = 'rack2';
-const FQDN = 'rack2.example.org';
 const CLASSES = 'webserver ntp';
 /** Two network boots under TCG (about 20 s each), the install and the first boot. */
 const DEADLINE_MS = 170_000;
@@ -36,10 +36,7 @@ describe('bare metal: PXE by MAC through iPXE over HTTP', { skip: skipUnlessRoot
   }, async (t: TestContext) => {
     const lab = await startLab(t, 'bw-acc-ipxe', [
       ['setting', 'edit', '--name=dhcp_boot_loader', '--value=ipxe'],
-      [
-        ...['system', 'add', `--name=${SYSTEM}`, `--profile=${PROFILE}`, `--mac=${MAC}`],
-        ...[`--hostname=${FQDN}`, `--mgmt-classes=${CLASSES}`],
-      ],
+      knownMachine(SYSTEM, MAC, CLASSES),
     ]);
     const run = await runMachine(lab, {
       name: SYSTEM,
@@ -51,7 +48,7 @@ describe('bare metal: PXE by MAC through iPXE over HTTP', { skip: skipUnlessRoot
     });
     t.diagnostic(`power-on to power-off (install, reboot, first boot): ${run.seconds.toFixed(1)} s`);
     assertNoGuestFailure(run);
-    const ksUrl = `http://${lab.ns.address}/cblr/svc/op/autoinstall/system/${SYSTEM}`;
+    const ksUrl = autoinstallUrl(lab, SYSTEM);
     assertInOrder(
       run.console,
       [...installLines(ksUrl, 'reboot'), ...firstBootLines(ksUrl, SYSTEM)],

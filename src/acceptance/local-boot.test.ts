@@ -13,11 +13,12 @@ import { assertInOrder, statusOf } from '../testing/guest-run.js';
 import {
   assertNoGuestFailure,
   assertPoweredOff,
+  autoinstallUrl,
   blankDisk,
   cliOutput,
   firstBootLines,
   installLines,
-  PROFILE,
+  knownMachine,
   runMachine,
   skipUnlessRoot,
   startLab,
@@ -25,7 +26,6 @@ import {
 
 const MAC = '52:54:00:b0:08:05';
 const SYSTEM = 'rack5';
-const FQDN = 'rack5.example.org';
 const CLASSES = 'webserver ntp';
 /** The direct-kernel install takes about 10 s under TCG; the firmware boot (iPXE tries first) about 30 s. */
 const DEADLINE_MS = 100_000;
@@ -36,13 +36,10 @@ describe('bare metal: netboot disabled', { skip: skipUnlessRoot }, () => {
   }, async (t: TestContext) => {
     const lab = await startLab(t, 'bw-acc-local', [
       ['setting', 'edit', '--name=pxe_just_once', '--value=false'],
-      [
-        ...['system', 'add', `--name=${SYSTEM}`, `--profile=${PROFILE}`, `--mac=${MAC}`],
-        ...[`--hostname=${FQDN}`, `--mgmt-classes=${CLASSES}`],
-      ],
+      knownMachine(SYSTEM, MAC, CLASSES),
     ]);
     const disk = blankDisk(lab, SYSTEM);
-    const ksUrl = `http://${lab.ns.address}/cblr/svc/op/autoinstall/system/${SYSTEM}`;
+    const ksUrl = autoinstallUrl(lab, SYSTEM);
     const install = await runMachine(lab, {
       name: `${SYSTEM}-install`,
       mac: MAC,

@@ -16,12 +16,13 @@ import { assertInOrder, statusOf } from '../testing/guest-run.js';
 import {
   assertNoGuestFailure,
   assertPoweredOff,
+  autoinstallUrl,
   blankDisk,
   cliOutput,
   DISTRO,
   firstBootLines,
   installLines,
-  PROFILE,
+  knownMachine,
   runMachine,
   skipUnlessRoot,
   startLab,
@@ -29,7 +30,6 @@ import {
 
 const MAC = '52:54:00:b0:08:01';
 const SYSTEM = 'rack1';
-const FQDN = 'rack1.example.org';
 const CLASSES = 'webserver ntp';
 /** Two PXE boots (about 25 s each under TCG, mostly iPXE waiting for IPv6), the install and the first boot. */
 const DEADLINE_MS = 170_000;
@@ -38,12 +38,7 @@ describe('bare metal: PXE by MAC through pxelinux', { skip: skipUnlessRoot }, ()
   it('a machine known by its MAC PXE boots, installs, reboots, and its next network boot boots its disk', {
     timeout: DEADLINE_MS + 60_000,
   }, async (t: TestContext) => {
-    const lab = await startLab(t, 'bw-acc-pxe', [
-      [
-        ...['system', 'add', `--name=${SYSTEM}`, `--profile=${PROFILE}`, `--mac=${MAC}`],
-        ...[`--hostname=${FQDN}`, `--mgmt-classes=${CLASSES}`],
-      ],
-    ]);
+    const lab = await startLab(t, 'bw-acc-pxe', [knownMachine(SYSTEM, MAC, CLASSES)]);
     const disk = blankDisk(lab, SYSTEM);
 
     const run = await runMachine(lab, {
@@ -56,7 +51,7 @@ describe('bare metal: PXE by MAC through pxelinux', { skip: skipUnlessRoot }, ()
     });
     t.diagnostic(`power-on to power-off (install, reboot, first boot): ${run.seconds.toFixed(1)} s`);
     assertNoGuestFailure(run);
-    const ksUrl = `http://${lab.ns.address}/cblr/svc/op/autoinstall/system/${SYSTEM}`;
+    const ksUrl = autoinstallUrl(lab, SYSTEM);
     // The second half is the second power-on: the firmware tries the network, then boots the disk.
     assertInOrder(
       run.console,

@@ -16,11 +16,12 @@ import { assertInOrder, statusOf } from '../testing/guest-run.js';
 import {
   assertNoGuestFailure,
   assertPoweredOff,
+  autoinstallUrl,
   blankDisk,
   cliOutput,
   DISTRO,
   installLines,
-  PROFILE,
+  knownMachine,
   runMachine,
   skipUnlessRoot,
   startLab,
@@ -39,9 +40,7 @@ describe('bare metal: UEFI network install', { skip: skipUnlessRoot }, () => {
       findLoader('grubx64.efi'),
       'GRUB for UEFI x64 is missing: install the Debian package grub-efi-amd64-signed.',
     );
-    const lab = await startLab(t, 'bw-acc-uefi', [
-      ['system', 'add', `--name=${SYSTEM}`, `--profile=${PROFILE}`, `--mac=${MAC}`],
-    ]);
+    const lab = await startLab(t, 'bw-acc-uefi', [knownMachine(SYSTEM, MAC)]);
     const run = await runMachine(lab, {
       name: SYSTEM,
       mac: MAC,
@@ -53,7 +52,7 @@ describe('bare metal: UEFI network install', { skip: skipUnlessRoot }, () => {
     });
     t.diagnostic(`power-on to the end of the install: ${run.seconds.toFixed(1)} s`);
     assertNoGuestFailure(run);
-    const ksUrl = `http://${lab.ns.address}/cblr/svc/op/autoinstall/system/${SYSTEM}`;
+    const ksUrl = autoinstallUrl(lab, SYSTEM);
     assertInOrder(run.console, installLines(ksUrl, 'reboot'), run.explain);
     assertPoweredOff(run, DEADLINE_MS);
 
