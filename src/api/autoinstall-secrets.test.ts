@@ -4,25 +4,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
-import { readSharedSecret } from '../auth/shared-secret.js';
 import { dataPaths } from '../config/paths.js';
-import { startServer } from '../serve.js';
 import { deriveAutoinstallSecret } from '../templates/autoinstall-secrets.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { runCli } from '../testing/cli.js';
+import { servedWithToken } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 /** A served inventory with systems vm9 and vm10 of profile "web", autoinstall_secrets as given. */
 async function served(t: TestContext, autoinstallSecrets: boolean) {
-  const dataDir = tempDir(t);
-  const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
-  t.after(() => server.stop());
-  const base = `http://127.0.0.1:${server.port}`;
-  const login = await fetch(`${base}/api/v1/login`, {
-    method: 'POST',
-    body: JSON.stringify({ username: '', password: readSharedSecret(dataPaths(dataDir).sharedSecret) }),
-  });
-  const { token } = (await login.json()) as { token: string };
+  const { dataDir, base, token } = await servedWithToken(t);
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}/api/v1${path}`, {
       method,

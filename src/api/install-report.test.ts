@@ -7,17 +7,15 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, symlinkSync, writeF
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { readSharedSecret } from '../auth/shared-secret.js';
-import { dataPaths } from '../config/paths.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
 import { listenHttp } from '../http/server.js';
-import { startServer } from '../serve.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { apiFixture } from '../testing/api-fixture.js';
+import { servedWithToken } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { type InstallLogFile, readInstallLog } from '../triggers/install-logs.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
@@ -51,15 +49,7 @@ async function eventually<T>(
 
 /** The server `bootwright serve` runs, with a distro, a profile "web" and a system "vm9" made over REST. */
 async function servedInventory(t: TestContext) {
-  const dataDir = tempDir(t);
-  const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
-  t.after(() => server.stop());
-  const base = `http://127.0.0.1:${server.port}`;
-  const login = await fetch(`${base}/api/v1/login`, {
-    method: 'POST',
-    body: JSON.stringify({ username: '', password: readSharedSecret(dataPaths(dataDir).sharedSecret) }),
-  });
-  const { token } = (await login.json()) as { token: string };
+  const { server, dataDir, base, token } = await servedWithToken(t);
   const post = (path: string, body: unknown) =>
     fetch(`${base}/api/v1${path}`, {
       method: 'POST',

@@ -8,9 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { readSharedSecret } from '../auth/shared-secret.js';
-import { dataPaths } from '../config/paths.js';
-import { startServer } from '../serve.js';
+import { servedWithToken } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const run = promisify(execFile);
@@ -24,18 +22,10 @@ async function freeUdpPort(): Promise<number> {
 }
 
 async function boot(t: TestContext) {
-  const dataDir = tempDir(t);
   const files = tempDir(t);
   writeFileSync(join(files, 'vmlinuz'), Buffer.alloc(300_000, 1));
   writeFileSync(join(files, 'initrd.img'), Buffer.alloc(1000, 2));
-  const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: await freeUdpPort() });
-  t.after(() => server.stop());
-  const base = `http://127.0.0.1:${server.port}`;
-  const login = await fetch(`${base}/api/v1/login`, {
-    method: 'POST',
-    body: JSON.stringify({ username: '', password: readSharedSecret(dataPaths(dataDir).sharedSecret) }),
-  });
-  const { token } = (await login.json()) as { token: string };
+  const { server, base, token } = await servedWithToken(t, { tftpPort: await freeUdpPort() });
   const post = async (path: string, body: unknown) => {
     const response = await fetch(`${base}/api/v1/${path}`, {
       method: 'POST',

@@ -1,0 +1,30 @@
+// The real server as `bootwright serve` runs it, in-process on loopback, with an admin token from the data
+// directory's shared secret (as the CLI beside the server logs in), for tests that drive it over HTTP.
+
+import type { TestContext } from 'node:test';
+import { readSharedSecret } from '../auth/shared-secret.js';
+import { dataPaths } from '../config/paths.js';
+import { type RunningServer, startServer } from '../serve.js';
+import { tempDir } from './temp-dir.js';
+
+export interface Served {
+  server: RunningServer;
+  dataDir: string;
+  /** http://127.0.0.1:PORT */
+  base: string;
+  token: string;
+}
+
+/** Starts the server on a fresh data directory (TFTP off unless `tftpPort` is given), stopped when `t` ends. */
+export async function servedWithToken(t: TestContext, { tftpPort = 0 } = {}): Promise<Served> {
+  const dataDir = tempDir(t);
+  const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort });
+  t.after(() => server.stop());
+  const base = `http://127.0.0.1:${server.port}`;
+  const login = await fetch(`${base}/api/v1/login`, {
+    method: 'POST',
+    body: JSON.stringify({ username: '', password: readSharedSecret(dataPaths(dataDir).sharedSecret) }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  return { server, dataDir, base, token };
+}
