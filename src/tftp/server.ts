@@ -5,7 +5,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { asBootwrightError, invalid, quote } from '../errors.js';
-import { createBlockSource } from './block-source.js';
 import { negotiateOptions } from './options.js';
 import {
   maxDataBytes,
@@ -17,8 +16,8 @@ import {
   tftpErrorCodes,
 } from './packet.js';
 import { resolveTftpPath, type TftpClient, type TftpFile, type TftpRoute } from './routes.js';
-import { TransferSession } from './session.js';
-import { ReadTransfer, type TransferOutcome } from './transfer.js';
+import type { TransferOutcome } from './transfer.js';
+import { type TransferHandle, TransferWorker } from './transfer-worker.js';
 
 export interface TftpEvent {
   type: 'tftp.requested' | 'tftp.sent' | 'tftp.failed';
@@ -54,7 +53,7 @@ export interface TftpServer {
 
 interface Pending {
   request: Buffer;
-  session: TransferSession | undefined;
+  session: TransferHandle | undefined;
   /** Why the request was dropped before its transfer started, if it was. */
   cancelled: string | undefined;
 }
@@ -81,6 +80,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     // A failed reply from the listening port is like a lost packet: the client asks again.
   });
 
+  const transfers = new TransferWorker();
   /** In-flight requests by client address and port, to tell a repeated RRQ from a new one. */
   const pending = new Map<string, Pending>();
   const emit = (event: TftpEvent) => {
@@ -112,7 +112,10 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     if (packet.type !== 'RRQ') return;
     const key = `${client.address}:${client.port}`;
     const previous = pending.get(key);
-    if (previous && !previous.session?.heardFromClient && previous.request.equals(bytes)) return;
+    // The same request again from the same port while its transfer runs is the client repeating itself (it
+    // resends the RRQ until an answer comes, and under load the answer is slow): never a second transfer. Once
+    // the client has answered, the transfer's port is its own, and abandoning it for the repeat would strand it.
+    if (previous?.request.equals(bytes)) return;
     if (previous) {
       previous.cancelled = superseded;
       previous.session?.abort(superseded);
@@ -158,16 +161,13 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       return;
     }
     const negotiated = negotiateOptions(request.options, { size: file.size, mode: request.mode }, limits);
-    const transfer = new ReadTransfer(
-      createBlockSource(file, negotiated.blockSize, request.mode, negotiated.windowSize),
-      {
-        blockSize: negotiated.blockSize,
-        windowSize: negotiated.windowSize,
-        oack: negotiated.acknowledged,
-        timeoutMs: negotiated.timeoutMs ?? timeoutMs,
-        retries,
-      },
-    );
+    const settings = {
+      blockSize: negotiated.blockSize,
+      windowSize: negotiated.windowSize,
+      oack: negotiated.acknowledged,
+      timeoutMs: negotiated.timeoutMs ?? timeoutMs,
+      retries,
+    };
     const onEnd = (outcome: TransferOutcome) => {
       done();
       void closeFile(file);
@@ -177,15 +177,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
         emit({ type: 'tftp.sent', client, path, route, bytes: outcome.bytes, ...declined });
       }
     };
-    const session = await TransferSession.open(socketType, options.host, client, transfer, onEnd).catch(
-      async (error: unknown) => {
-        await closeFile(file);
-        throw error;
-      },
+    entry.session = transfers.start(
+      { socketType, host: options.host, client, mode: request.mode, settings },
+      file,
+      onEnd,
     );
-    entry.session = session;
-    if (entry.cancelled) return session.abort(entry.cancelled);
-    session.start();
   }
 
   return {
@@ -196,6 +192,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
         entry.session?.abort(entry.cancelled);
       }
       await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await transfers.close();
     },
   };
 }

@@ -29,8 +29,6 @@ function sameAddress(
 }
 
 export class TransferSession {
-  /** Whether the client has answered on this session's port yet; until then a repeated RRQ is a duplicate. */
-  heardFromClient = false;
   private timer: NodeJS.Timeout | undefined;
   /** When the timer set now will fire: it is moved only when the transfer wants a tick sooner than that. */
   private timerDue = 0;
@@ -90,7 +88,6 @@ export class TransferSession {
     } catch {
       return; // A garbled packet counts as lost; the timer recovers from it.
     }
-    this.heardFromClient = true;
     this.run(() => this.transfer.receive(packet, performance.now()));
   }
 
