@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { EventBus } from '../events/event-bus.js';
@@ -8,7 +9,7 @@ import type { EventInput } from '../store/store.js';
 import { apiFixture } from '../testing/api-fixture.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { createApp } from './app.js';
-import { listenHttp } from './server.js';
+import { listenHttp, takingTurns } from './server.js';
 
 /** A server on loopback whose downloads take the node:http path, beside the same app called without a socket. */
 async function setup(t: TestContext) {
@@ -146,5 +147,24 @@ describe('downloads on the node:http listener', () => {
     for (const url of [`${base}/images/on-disk/initrd.img`, `${base}/distros/tree/images/initrd.img`]) {
       assert.deepEqual(Buffer.from(await (await fetch(url)).arrayBuffer()), changed);
     }
+  });
+});
+
+describe('requests take turns', () => {
+  it('at most 16 start in one turn of the event loop, in arrival order; the rest wait for the next turns', async () => {
+    const started: number[] = [];
+    const listener = takingTurns((request) => void started.push(Number(request.url)));
+    for (let i = 0; i < 40; i++) listener({ url: String(i) } as IncomingMessage, {} as ServerResponse);
+    assert.deepEqual(started, [], 'nothing starts inside the turn that read the requests');
+    const afterTurns: number[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      afterTurns.push(started.length);
+    }
+    assert.deepEqual(afterTurns, [16, 32, 40]);
+    assert.deepEqual(
+      started,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
   });
 });

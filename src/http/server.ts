@@ -32,6 +32,32 @@ function requestListener(app: Hono): RequestListener {
   };
 }
 
+/**
+ * Requests take turns: at most `perTurn` start in one turn of the event loop, the rest wait in arrival order for
+ * the next. Why: since libuv 1.45 a listening socket accepts one connection per turn. Were every waiting request
+ * answered in the same turn, a thousand busy keep-alive clients would make each turn last a thousand renderings,
+ * and a new connection (an operator's API call, the next installer) would wait that long for each one queued
+ * before it. Short turns keep accepting, and no request waits longer than its place in the queue.
+ */
+export function takingTurns(listener: RequestListener, perTurn = 16): RequestListener {
+  let waiting: Array<() => void> = [];
+  let scheduled = false;
+  const turn = () => {
+    const now = waiting.slice(0, perTurn);
+    waiting = waiting.slice(perTurn);
+    scheduled = waiting.length > 0;
+    if (scheduled) setImmediate(turn);
+    for (const start of now) start();
+  };
+  return (request, response) => {
+    waiting.push(() => listener(request, response));
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(turn);
+    }
+  };
+}
+
 export interface ListenOptions {
   host?: string;
   port: number;
@@ -42,7 +68,7 @@ export interface ListenOptions {
 }
 
 export async function listenHttp(app: Hono, options: ListenOptions): Promise<HttpListener> {
-  const listener = requestListener(app);
+  const listener = takingTurns(requestListener(app));
   const server = options.tls
     ? createHttpsServer({ ...options.tls, keepAliveTimeout: 5000 }, listener)
     : createServer({ keepAliveTimeout: 5000 }, listener);
