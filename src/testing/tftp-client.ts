@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
+import { parseTftpPacket, serializeTftpPacket, tftpErrorCodes } from '../tftp/packet.js';
 
 export interface TftpFaults {
   /** Of the packets received and of the ACKs sent, this share is dropped. */
@@ -49,6 +49,8 @@ export async function tftpFetch(
   let serverPort = 0;
   let injected = 0;
   let idle: NodeJS.Timeout | undefined;
+  let resendTimer: NodeJS.Timeout | undefined;
+  let complete = false;
   const sendAck = (block: number) => {
     if (chance(faults.lossPercent)) return void injected++;
     const bytes = serializeTftpPacket({ type: 'ACK', block });
@@ -77,12 +79,34 @@ export async function tftpFetch(
       socket.on('message', (bytes, from) => {
         if (chance(faults.lossPercent)) return void injected++;
         const packet = parseTftpPacket(bytes);
-        if (packet.type === 'ERROR') {
+        // Once the last block is in, the file is whole: a late ERROR (say, ERROR 5 from a new transfer that got
+        // the finished one's port and heard our repeated last ACK) changes nothing.
+        if (complete) {
+          if (packet.type === 'DATA' && from.port === serverPort) sendAck(packet.block);
+          return;
+        }
+        // Before the transfer opens, only the server's own port may refuse the request (File not found, ...).
+        if (packet.type === 'ERROR' && from.port === (serverPort || port)) {
           clearTimeout(deadline);
           clearTimeout(idle);
           return reject(new Error(`ERROR ${packet.code} ${packet.message}`));
         }
-        serverPort ||= from.port;
+        // A transfer opens with an OACK or DATA 1. Anything else from an unknown port is a stale session of a
+        // finished client that had this port before us (the kernel reuses ephemeral ports): not ours to follow.
+        const opening = packet.type === 'OACK' || (packet.type === 'DATA' && packet.block === 1);
+        if (!serverPort && opening) serverPort = from.port;
+        if (from.port !== serverPort) {
+          if (packet.type === 'ERROR') return; // never answer an error (RFC 1350 §7)
+          // RFC 1350 §4: a packet from another TID (say, a second session the server opened for a repeated
+          // request) gets ERROR 5 so that it ends, and does not disturb this transfer.
+          const unknown = serializeTftpPacket({
+            type: 'ERROR',
+            code: tftpErrorCodes.unknownTransferId,
+            message: 'Unknown transfer ID',
+          });
+          socket.send(unknown, from.port, '127.0.0.1');
+          return;
+        }
         armIdle();
         if (packet.type === 'OACK') return sendAck(0);
         if (packet.type !== 'DATA') return;
@@ -101,6 +125,7 @@ export async function tftpFetch(
           sendAck(packet.block);
         }
         if (last) {
+          complete = true;
           clearTimeout(idle);
           // Answer the server's retransmissions of the last block for a moment, as RFC 1350 asks (dallying).
           clearTimeout(deadline);
@@ -112,17 +137,22 @@ export async function tftpFetch(
         ...(windowsize > 1 ? [['windowsize', String(windowsize)] as [string, string]] : []),
       ]);
       const request = serializeTftpPacket({ type: 'RRQ', filename, mode: 'octet', options });
-      // The request itself may be lost too; resend it until something answers.
-      const resendRequest = setInterval(() => {
-        if (serverPort) return clearInterval(resendRequest);
+      // The request itself may be lost too; resend it until something answers, backing off (200 ms, 400 ms, ...
+      // up to 3 s) so that a busy server is not handed a second session for every request it is slow to answer.
+      let resendDelay = 200;
+      const resendRequest = () => {
+        if (serverPort) return;
         socket.send(request, port, '127.0.0.1');
-      }, 200);
-      socket.send(request, port, '127.0.0.1');
+        resendTimer = setTimeout(resendRequest, resendDelay);
+        resendDelay = Math.min(resendDelay * 2, 3000);
+      };
+      resendRequest();
       armIdle();
     });
     return { data, injectedFaults: injected };
   } finally {
     clearTimeout(idle);
+    clearTimeout(resendTimer);
     socket.close();
   }
 }
