@@ -1,6 +1,6 @@
 // The TFTP transport: a read-only server on node:dgram. The listening socket only takes requests; each transfer
-// runs in a TransferSession on a port of its own. Request-time errors (bad packet, WRQ, no such file) are answered
-// from the listening port, since no transfer ID exists yet.
+// runs in a TransferSession on a port of its own, on the transfer thread (transfer-worker.ts). Request-time errors
+// (bad packet, WRQ, no such file) are answered from the listening port, since no transfer ID exists yet.
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
