@@ -8,15 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { reportCount, scaled } from '../testing/long-mode.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { tftpFetch } from '../testing/tftp-client.js';
 import { serializeTftpPacket } from './packet.js';
 import { fileRootRoute } from './routes.js';
-import { startTftpServer, type TftpEvent } from './server.js';
+import { rootWith, serve, until } from './test-server.fixture.js';
 
 const fileBytes = scaled(100_000, 1_000_000);
 // At 30% loss each way a lock-step block takes about two round trips and the server's timeouts back off: a
@@ -26,19 +23,11 @@ const deadlineMs = scaled(60_000, 900_000);
 describe('TFTP under loss, duplication and reordering', () => {
   for (const lossPercent of [10, 30]) {
     it(`${lossPercent}% loss each way with duplicates and reordering: 4 transfers at once, lock-step and windowed, byte-exact`, async (t) => {
-      const root = tempDir(t);
       const data = randomBytes(fileBytes);
-      writeFileSync(join(root, 'initrd.img'), data);
-      const events: TftpEvent[] = [];
-      const server = await startTftpServer({
-        host: '127.0.0.1',
-        port: 0,
-        routes: [fileRootRoute(root)],
+      const { server } = await serve(t, [fileRootRoute(rootWith(t, { 'initrd.img': data }))], {
         timeoutMs: 100,
         retries: 40,
-        onEvent: (event) => events.push(event),
       });
-      t.after(() => server.close());
       const faults = { lossPercent, duplicatePercent: 10, reorderPercent: 15 };
       const results = await Promise.all(
         [1, 1, 8, 16].map((windowsize) =>
@@ -59,19 +48,11 @@ describe('TFTP under loss, duplication and reordering', () => {
   }
 
   it('ends a transfer whose client vanished in tftp.failed after its retries, and keeps serving', async (t) => {
-    const root = tempDir(t);
     const data = randomBytes(50_000);
-    writeFileSync(join(root, 'f'), data);
-    const events: TftpEvent[] = [];
-    const server = await startTftpServer({
-      host: '127.0.0.1',
-      port: 0,
-      routes: [fileRootRoute(root)],
+    const { server, events } = await serve(t, [fileRootRoute(rootWith(t, { f: data }))], {
       timeoutMs: 50,
       retries: 3,
-      onEvent: (event) => events.push(event),
     });
-    t.after(() => server.close());
     const gone = createSocket('udp4');
     gone.bind(0, '127.0.0.1');
     await once(gone, 'listening');
@@ -82,10 +63,7 @@ describe('TFTP under loss, duplication and reordering', () => {
     );
     await once(gone, 'message');
     gone.close();
-    const deadline = Date.now() + 5_000;
-    while (!events.some((event) => event.type === 'tftp.failed') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(() => events.some((event) => event.type === 'tftp.failed'), 5_000);
     const failed = events.find((event) => event.type === 'tftp.failed');
     assert.ok(failed, JSON.stringify(events));
     assert.match(String(failed.error), /retr|timed out|no answer|gave up/i);

@@ -5,14 +5,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { tempDir } from '../testing/temp-dir.js';
 import { fuzzPackets } from './fuzz-packets.fixture.js';
 import { parseTftpPacket, serializeTftpPacket, type TftpOptions, type TftpPacket } from './packet.js';
 import { fileRootRoute, type TftpRoute } from './routes.js';
-import { startTftpServer, type TftpEvent, type TftpServerOptions } from './server.js';
+import { startTftpServer, type TftpEvent } from './server.js';
+import { rootWith, serve, until } from './test-server.fixture.js';
 
 interface Received {
   packet: TftpPacket;
@@ -106,35 +104,6 @@ class Peer {
     }
   }
 }
-
-async function serve(t: TestContext, routes: TftpRoute[], options: Partial<TftpServerOptions> = {}) {
-  const events: TftpEvent[] = [];
-  const server = await startTftpServer({
-    host: '127.0.0.1',
-    port: 0,
-    routes,
-    timeoutMs: 200,
-    retries: 3,
-    onEvent: (event) => events.push(event),
-    ...options,
-  });
-  t.after(() => server.close());
-  return { server, events };
-}
-
-function rootWith(t: TestContext, files: Record<string, Buffer | string>): string {
-  const root = tempDir(t);
-  for (const [name, data] of Object.entries(files)) writeFileSync(join(root, name), data);
-  return root;
-}
-
-const until = async (condition: () => boolean, timeoutMs = 3000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 test('a read request is served from a new port, and reported as requested then sent', async (t) => {
   const data = randomBytes(3000);
