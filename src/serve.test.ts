@@ -6,22 +6,15 @@ import { connect } from 'node:tls';
 import { readSharedSecret } from './auth/shared-secret.js';
 import { dataPaths } from './config/paths.js';
 import { parseServeArgs, startServer } from './serve.js';
+import { logIn } from './testing/served.js';
 import { tempDir } from './testing/temp-dir.js';
-
-async function login(base: string, secret: string): Promise<string> {
-  const response = await fetch(`${base}/api/v1/login`, {
-    method: 'POST',
-    body: JSON.stringify({ username: '', password: secret }),
-  });
-  return ((await response.json()) as { token: string }).token;
-}
 
 describe('bootwright serve', () => {
   it('keeps every object across a restart', async (t: TestContext) => {
     const dataDir = tempDir(t);
     const first = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     let base = `http://127.0.0.1:${first.port}`;
-    const token = await login(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
+    const token = await logIn(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
     const created = await fetch(`${base}/api/v1/distros`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },

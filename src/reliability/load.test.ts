@@ -9,14 +9,17 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readSharedSecret } from '../auth/shared-secret.js';
 import { dataPaths } from '../config/paths.js';
 import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
+import { httpGet } from '../testing/http-get.js';
 import type { LoadPlan, LoadReport } from '../testing/load-clients.fixture.js';
 import { longMode, reportCount, scaled } from '../testing/long-mode.js';
 import { startServeProcess } from '../testing/serve-process.js';
+import { logIn } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const httpClients = scaled(100, 1_000);
@@ -25,25 +28,6 @@ const seconds = scaled(10, 180);
 const systemCount = 200;
 const tftpFileBytes = 1_000_000;
 const loadClients = join(projectRoot, 'src', 'testing', 'load-clients.fixture.ts');
-
-function get(
-  agent: Agent,
-  port: number,
-  path: string,
-  timeoutMs = 30_000,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, timeout: timeoutMs }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -77,19 +61,13 @@ describe('load', () => {
       await exited(server.child, 10_000);
     });
     const pid = server.child.pid as number;
-    const secret = readFileSync(dataPaths(dataDir).sharedSecret, 'utf8').trim();
-    const login = await fetch(`http://127.0.0.1:${server.port}/api/v1/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: '', password: secret }),
-    });
-    const { token } = (await login.json()) as { token: string };
+    const token = await logIn(server.base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
     const systems = Array.from({ length: systemCount }, (_, i) => ({
       name: `node${i}`,
       profile: 'p',
       hostname: `node${i}`,
     }));
-    const added = await fetch(`http://127.0.0.1:${server.port}/api/v1/systems`, {
+    const added = await fetch(`${server.base}/api/v1/systems`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(systems),
@@ -126,7 +104,7 @@ describe('load', () => {
       const probeAgent = new Agent({ keepAlive: false });
       while (Date.now() < stopAt) {
         try {
-          const { status } = await get(probeAgent, server.port, '/api/v1/version', 10_000);
+          const { status } = await httpGet(probeAgent, server.port, '/api/v1/version', 10_000);
           if (status !== 200) errors.push(`API probe: HTTP ${status}`);
           else probes += 1;
         } catch (error) {

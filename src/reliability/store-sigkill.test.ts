@@ -10,19 +10,14 @@ import { dataPaths } from '../config/paths.js';
 import { configureStore, exited } from '../testing/guest-run.js';
 import { reportCount, scaled } from '../testing/long-mode.js';
 import { type ServeProcess, startServeProcess } from '../testing/serve-process.js';
+import { logIn } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const writeCount = scaled(3_000, 30_000);
 const concurrency = 32;
 
-async function startServe(dataDir: string): Promise<{ child: ServeProcess['child']; base: string }> {
-  const server = await startServeProcess([
-    `--data-dir=${dataDir}`,
-    '--host=127.0.0.1',
-    '--port=0',
-    '--tftp-port=0',
-  ]);
-  return { child: server.child, base: `http://127.0.0.1:${server.port}` };
+function startServe(dataDir: string): Promise<ServeProcess> {
+  return startServeProcess([`--data-dir=${dataDir}`, '--host=127.0.0.1', '--port=0', '--tftp-port=0']);
 }
 
 /** What write `i` sends: a system with interfaces and options, so a torn write would show. */
@@ -74,12 +69,7 @@ describe('the store survives SIGKILL', () => {
     t.after(() => {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
     });
-    const login = await fetch(`${server.base}/api/v1/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'secret-admin' }),
-    });
-    const { token } = (await login.json()) as { token: string };
+    const token = await logIn(server.base, 'secret-admin', 'admin');
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
     const acknowledged = new Set<number>();
@@ -137,7 +127,10 @@ describe('the store survives SIGKILL', () => {
     // And the store takes writes again.
     const again = await fetch(`${server.base}/api/v1/systems`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await relogin(server.base)}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await logIn(server.base, 'secret-admin', 'admin')}`,
+      },
       body: JSON.stringify(systemBody(writeCount + 1)),
     });
     assert.equal(again.status, 201, await again.text());
@@ -146,12 +139,3 @@ describe('the store survives SIGKILL', () => {
     await exited(server.child, 10_000);
   });
 });
-
-async function relogin(base: string): Promise<string> {
-  const login = await fetch(`${base}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: 'secret-admin' }),
-  });
-  return ((await login.json()) as { token: string }).token;
-}

@@ -9,7 +9,8 @@
 
 import { createHash, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { httpGet } from './http-get.js';
 import { tftpFetch } from './tftp-client.js';
 
 export type LoadPlan =
@@ -23,20 +24,6 @@ export interface LoadReport {
   /** The first few errors, word for word. */
   errors: string[];
   final: boolean;
-}
-
-function get(agent: Agent, port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, timeout: 30_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in 30 s`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 async function main(): Promise<void> {
@@ -57,7 +44,7 @@ async function main(): Promise<void> {
       const i = randomInt(plan.systemCount);
       const name = `node${i}`;
       try {
-        const { status, body } = await get(agent, plan.port, `/cblr/svc/op/autoinstall/system/${name}`);
+        const { status, body } = await httpGet(agent, plan.port, `/cblr/svc/op/autoinstall/system/${name}`);
         if (status !== 200) return fail(`autoinstall ${name}: HTTP ${status} ${body.slice(0, 200)}`);
         // node1 is a prefix of node12: look for the name as a whole word.
         const named = new Set(body.match(/\bnode\d+\b/g));

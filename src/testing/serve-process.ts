@@ -9,6 +9,8 @@ export interface ServeProcess {
   child: ChildProcess;
   /** The HTTP port it reported (useful with --port=0). */
   port: number;
+  /** http://127.0.0.1:PORT, for a server listening on loopback. */
+  base: string;
   /** Everything it printed so far, stdout and stderr together. */
   output(): string;
 }
@@ -36,5 +38,6 @@ export async function startServeProcess(flags: string[], spawner: Spawner = spaw
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, port: Number(/serving http on port (\d+)/.exec(output)?.[1]), output: () => output };
+  const port = Number(/serving http on port (\d+)/.exec(output)?.[1]);
+  return { child, port, base: `http://127.0.0.1:${port}`, output: () => output };
 }

@@ -21,10 +21,16 @@ export async function servedWithToken(t: TestContext, { tftpPort = 0 } = {}): Pr
   const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort });
   t.after(() => server.stop());
   const base = `http://127.0.0.1:${server.port}`;
+  const token = await logIn(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
+  return { server, dataDir, base, token };
+}
+
+/** A REST login at `base`: with the shared secret and no user name, or as `username`; the token. */
+export async function logIn(base: string, password: string, username = ''): Promise<string> {
   const login = await fetch(`${base}/api/v1/login`, {
     method: 'POST',
-    body: JSON.stringify({ username: '', password: readSharedSecret(dataPaths(dataDir).sharedSecret) }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
   });
-  const { token } = (await login.json()) as { token: string };
-  return { server, dataDir, base, token };
+  return ((await login.json()) as { token: string }).token;
 }
