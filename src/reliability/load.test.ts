@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readSharedSecret } from '../auth/shared-secret.js';
 import { dataPaths } from '../config/paths.js';
+import { freeUdpPort } from '../testing/free-port.js';
 import { configureStore, exited, projectRoot } from '../testing/guest-run.js';
 import { httpGet } from '../testing/http-get.js';
 import type { LoadPlan, LoadReport } from '../testing/load-clients.fixture.js';
@@ -49,7 +50,7 @@ describe('load', () => {
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // The systems go in through the batch REST API once the server is up; the CLI would take a process each.
-    const tftpPort = 20_000 + randomInt(20_000);
+    const tftpPort = await freeUdpPort();
     const server = await startServeProcess([
       `--data-dir=${dataDir}`,
       '--host=127.0.0.1',

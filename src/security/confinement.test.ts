@@ -4,7 +4,6 @@
 // raw bytes (HTTP over a plain socket, TFTP over UDP) so that no client library tidies the path first.
 
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,6 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { startServer } from '../serve.js';
+import { freeUdpPort } from '../testing/free-port.js';
 import { configureStore } from '../testing/guest-run.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
@@ -39,7 +39,7 @@ async function serveWithEscapes(t: TestContext) {
       `--tree-source=${tree}`,
     ],
   ]);
-  const tftpPort = 20_000 + randomInt(20_000);
+  const tftpPort = await freeUdpPort();
   const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort });
   t.after(() => server.stop());
   return { port: server.port, tftpPort: server.tftpPort as number, outside };
