@@ -82,7 +82,7 @@ function matchRule(rule: RoleRule, fqdn: string): { matched: boolean; why: strin
     // Patterns are checked when written; one that is broken anyway (an old store) must not fail every node.
     return { matched: false, why: `skipped: ${(error as Error).message}` };
   }
-  const matched = pattern.regexp.test(fqdn);
+  const matched = pattern.matcher.test(fqdn);
   return { matched, why: `${describeHostPattern(pattern)} ${matched ? 'matches' : 'does not match'}` };
 }
 

@@ -13,7 +13,7 @@ import {
   legacyInterfaceFieldNames,
   profileFields,
 } from '../model/fields.js';
-import { globToRegExp } from '../model/glob.js';
+import { compileGlob } from '../model/glob.js';
 import {
   type FieldValue,
   INHERIT,
@@ -97,21 +97,26 @@ function indexedKeyType(key: string): UniqueKeyType | undefined {
   return ifaceField ? indexed[ifaceField.name] : undefined;
 }
 
-function matches(object: InventoryObject, criteria: Record<string, string>): boolean {
-  const fields = fieldsByKind[object.kind];
-  return Object.entries(criteria).every(([key, pattern]) => {
-    const regexp = globToRegExp(pattern);
-    if (key === 'name') return regexp.test(object.name);
-    const field = findField(fields, key);
-    if (field) return valueAsText(object.fields[field.name]).some((text) => regexp.test(text));
-    const ifaceField = object.kind === 'system' ? findInterfaceField(key) : undefined;
-    if (ifaceField) {
-      return Object.values(object.interfaces ?? {}).some((iface) =>
-        valueAsText(iface[ifaceField.name as keyof NetworkInterface]).some((text) => regexp.test(text)),
-      );
-    }
-    throw invalid(`Cannot search ${object.kind}s by ${quote(key)}: there is no such field.`);
-  });
+/** A test of every criterion, each glob compiled once for the whole search (a long pattern is refused here). */
+function criteriaMatcher(criteria: Record<string, string>): (object: InventoryObject) => boolean {
+  const globs = Object.entries(criteria).map(
+    ([key, pattern]) => [key, compileGlob(pattern, `Search pattern for ${quote(key)}`)] as const,
+  );
+  return (object) => {
+    const fields = fieldsByKind[object.kind];
+    return globs.every(([key, glob]) => {
+      if (key === 'name') return glob.test(object.name);
+      const field = findField(fields, key);
+      if (field) return valueAsText(object.fields[field.name]).some((text) => glob.test(text));
+      const ifaceField = object.kind === 'system' ? findInterfaceField(key) : undefined;
+      if (ifaceField) {
+        return Object.values(object.interfaces ?? {}).some((iface) =>
+          valueAsText(iface[ifaceField.name as keyof NetworkInterface]).some((text) => glob.test(text)),
+        );
+      }
+      throw invalid(`Cannot search ${object.kind}s by ${quote(key)}: there is no such field.`);
+    });
+  };
 }
 
 export class Inventory implements InventoryBackend {
@@ -137,8 +142,9 @@ export class Inventory implements InventoryBackend {
   async list(kind: ObjectKind, query: ListQuery = {}): Promise<InventoryObject[]> {
     const criteria = query.criteria ?? {};
     if (Object.keys(criteria).length === 0) return this.store.list(kind, query);
+    const matches = criteriaMatcher(criteria);
     const candidates = (await this.indexedCandidates(kind, criteria)) ?? (await this.store.list(kind));
-    const found = candidates.filter((object) => matches(object, criteria));
+    const found = candidates.filter(matches);
     const offset = query.offset ?? 0;
     return found.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
   }

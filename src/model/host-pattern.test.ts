@@ -5,9 +5,12 @@ import { compileHostPattern } from './host-pattern.js';
 describe('compileHostPattern', () => {
   it('takes globs and /regular expressions/ with the i flag', () => {
     assert.equal(compileHostPattern('web*.example.org').kind, 'glob');
-    assert.equal(compileHostPattern('db[0-9].example.org').regexp.test('db7.example.org'), true);
+    assert.equal(compileHostPattern('db[0-9].example.org').matcher.test('db7.example.org'), true);
     const regex = compileHostPattern(' /^web\\d+\\./i ');
-    assert.deepEqual([regex.kind, regex.text, regex.regexp.flags], ['regex', '/^web\\d+\\./i', 'i']);
+    assert.deepEqual(
+      [regex.kind, regex.text, (regex.matcher as RegExp).flags],
+      ['regex', '/^web\\d+\\./i', 'i'],
+    );
   });
 
   it('refuses a broken pattern with one sentence that quotes it', () => {

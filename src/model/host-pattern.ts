@@ -4,13 +4,14 @@
 // broken one.
 
 import { invalid, quote } from '../errors.js';
-import { globToRegExp } from './glob.js';
+import { compileGlob, type Glob } from './glob.js';
 
 export interface HostPattern {
   kind: 'glob' | 'regex';
   /** The pattern as stored, e.g. `web*.example.org` or `/^web\d+\./`. */
   text: string;
-  regexp: RegExp;
+  /** Tests a whole host name: the compiled glob, or the regular expression. */
+  matcher: Glob;
 }
 
 // Letters, digits, dots and dashes of host names, plus the glob's own * ? [ ] !.
@@ -35,7 +36,7 @@ export function compileHostPattern(pattern: string, what = '--pattern'): HostPat
     }
     if (body === '') throw invalid(`${what} ${quote(text)} is an empty regular expression.`);
     try {
-      return { kind: 'regex', text, regexp: new RegExp(body, flags) };
+      return { kind: 'regex', text, matcher: new RegExp(body, flags) };
     } catch (error) {
       const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
       throw invalid(`${what} ${quote(text)} is not a valid regular expression: ${reason}.`);
@@ -46,7 +47,7 @@ export function compileHostPattern(pattern: string, what = '--pattern'): HostPat
       `${what} ${quote(text)} is not a host name glob: use letters, digits, . - and the wildcards * ? [...], or write a regular expression between slashes.`,
     );
   }
-  return { kind: 'glob', text, regexp: globToRegExp(text) };
+  return { kind: 'glob', text, matcher: compileGlob(text, what) };
 }
 
 /** What a person reads: `glob "web*.example.org"` or `regular expression /^web\d+\./`. */
