@@ -7,6 +7,7 @@ import { type Context, Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
 import { notFound, quote } from '../errors.js';
 import { type FileSource, fileResponse, localFileSource } from '../http/file-response.js';
+import { requireAutoinstallSecretOf } from './autoinstall-access.js';
 import type { ApiServices } from './services.js';
 import { treeFileSource } from './tree-http.js';
 
@@ -59,8 +60,12 @@ export function createBootHttp(services: ApiServices): Hono {
     http.on('HEAD', `${prefix}/:distro/:file`, distroFile);
   }
 
+  // These configs carry the system's autoinstall secret in their URLs: with autoinstall_secrets on, they are for
+  // whoever already has the secret or a token, as /cblr/svc/op/ipxe/system/NAME is.
   http.get('/api/v1/systems/:name/boot/:loader', async (context) => {
-    const system = await inventory.get('system', context.req.param('name'));
+    const name = context.req.param('name');
+    await requireAutoinstallSecretOf(services, context, { kind: 'system', name });
+    const system = await inventory.get('system', name);
     const mac = Object.values(system.interfaces ?? {}).find((iface) => iface.mac_address)?.mac_address;
     const loader = context.req.param('loader');
     let config: string | undefined;

@@ -13,6 +13,7 @@ import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { parseInstallMode, reportInstallStep } from './install-report.js';
 import { answerNodeClassifier } from './node-classifier.js';
 import { bearerToken } from './rest.js';
+import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
 /** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
@@ -153,8 +154,11 @@ export function createCobblerSvc(services: ApiServices): Hono {
         // A MAC header is easily forged, so with autoinstall_secrets on this too needs the system's secret.
         return renderAutoinstall(context, { kind: 'system', name: names[0] as string }, pairs);
       }
-      case 'settings':
-        return context.json(await inventory.settings());
+      case 'settings': {
+        // Open, as in Cobbler, but the root password hash in it is for callers with a token (secrets.ts).
+        const settings = await inventory.settings();
+        return context.json(hasReadToken(services, context) ? settings : redactSecrets(settings));
+      }
       case 'ipxe': {
         // By name, the script would hand out the secret to anyone who guesses the name; by MAC it must (README).
         if (pairs.system) {

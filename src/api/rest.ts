@@ -18,7 +18,7 @@ import { registerInstallRoutes } from './install-routes.js';
 import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
-import { redactSecrets } from './secrets.js';
+import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
 const pagingKeys = new Set(['offset', 'limit']);
@@ -95,12 +95,7 @@ export function createRestApi(services: ApiServices): Hono {
       !context.res.headers.get('content-type')?.includes('application/json')
     )
       return;
-    try {
-      allow(context, 'read');
-      return;
-    } catch {
-      // no token, or a dead one: redact
-    }
+    if (hasReadToken(services, context)) return;
     const text = await context.res.text();
     const redacted = redactSecrets(JSON.parse(text) as unknown);
     const { status, headers } = context.res;

@@ -2,6 +2,11 @@
 // write into kickstarts. Reads are open, as in Cobbler (koan and scripts read without logging in), so these are
 // shown only to a caller with a valid token; everyone else sees that a value is set, not what it is.
 
+import type { Context } from 'hono';
+import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
+import { bearerToken } from './rest.js';
+import type { ApiServices } from './services.js';
+
 export const secretFields: ReadonlySet<string> = new Set(['power_pass', 'default_password_crypted']);
 
 export const REDACTED = '********';
@@ -30,4 +35,18 @@ export function redactSecrets<T>(value: T): T {
     }
   }
   return (copy ?? value) as T;
+}
+
+/**
+ * Whether the request carries a live token (any role), sent the way the api_require_tls setting allows: who may see
+ * the secrets in an open read.
+ */
+export function hasReadToken(services: ApiServices, context: Context): boolean {
+  try {
+    refuseCredentialsInClear(services.requireTls, transportOf(context));
+    services.auth.requireToken(bearerToken(context), 'read');
+    return true;
+  } catch {
+    return false;
+  }
 }

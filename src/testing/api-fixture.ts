@@ -9,9 +9,11 @@ import { TokenIssuer } from '../auth/tokens.js';
 import { setUserPassword } from '../auth/users-file.js';
 import { BootFiles } from '../boot/boot-files.js';
 import { dataPaths } from '../config/paths.js';
+import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
 import { tempDir } from './temp-dir.js';
@@ -29,7 +31,6 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const dataDir = tempDir(context);
   const paths = dataPaths(dataDir);
   const store = SqliteStore.open(paths.store);
-  context.after(() => store.close());
   await setUserPassword(paths.usersFile, 'admin', 'secret-admin');
   await setUserPassword(paths.usersFile, 'viewer', 'secret-viewer', 'readonly');
   const sharedSecret = ensureSharedSecret(paths.sharedSecret);
@@ -39,11 +40,25 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
     tokens: new TokenIssuer({ ttlSeconds: 3600 }),
   });
   const inventory = new Inventory(store);
-  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
+  // As serve builds them: the autoinstall_secrets setting then works as it does in the real server.
+  const secrets = new AutoinstallSecrets(paths.autoinstallKey);
+  const boot = new BootFiles(inventory, secrets);
+  const events = new EventBus(store.events, async ({ mac, ip }) => {
+    const system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
+    return system?.name;
+  });
+  // The bus writes to the store: it is flushed before the store closes.
+  context.after(async () => {
+    await events.close();
+    await store.close();
+  });
+  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), secrets);
   const services: ApiServices = {
     inventory,
     renderer,
-    boot: new BootFiles(inventory),
+    boot,
+    events,
+    dataDir,
     auth,
     version: '0.0.0-test',
   };
