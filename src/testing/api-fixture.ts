@@ -36,7 +36,7 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const auth = new Authenticator({
     usersFile: paths.usersFile,
     sharedSecret,
-    tokens: new TokenIssuer({ ttlSeconds: 3600 }),
+    tokens: new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200 }),
   });
   const inventory = new Inventory(store);
   const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir));
