@@ -198,7 +198,10 @@ export async function startServer(
     const auth = new Authenticator({
       usersFile: paths.usersFile,
       sharedSecret: ensureSharedSecret(paths.sharedSecret),
-      tokens: new TokenIssuer({ ttlSeconds: Number(settings.auth_token_expiration) }),
+      tokens: new TokenIssuer({
+        ttlSeconds: Number(settings.auth_token_expiration),
+        maxLifetimeSeconds: Number(settings.auth_token_max_lifetime),
+      }),
     });
     const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
     const app = createApp({

@@ -1,8 +1,9 @@
 // The inventory of a running server, reached over the REST API: what the CLI uses with --server. Writes log in
-// with the token given, or with the shared secret from the server's data directory when the CLI runs beside it.
+// with the token given, or with the shared secret from the server's data directory when the CLI runs beside it
+// and reaches it by a loopback address.
 
 import { describeCertificateFailure } from '../auth/certificate-trust.js';
-import { readSharedSecret } from '../auth/shared-secret.js';
+import { mayReceiveSharedSecret, readSharedSecret } from '../auth/shared-secret.js';
 import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
@@ -47,6 +48,7 @@ function optionsQuery(options: EditOptions = {}): string {
 }
 
 export class RemoteInventory implements InventoryBackend, RenderBackend {
+  private readonly url: URL;
   private readonly baseUrl: string;
   private token: string | undefined;
 
@@ -60,6 +62,7 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
         `Server ${quote(options.baseUrl)} is not a URL such as http://192.0.2.1:8080.`,
       );
     }
+    this.url = url;
     this.baseUrl = url.origin;
     this.token = options.token;
   }
@@ -100,6 +103,9 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // The API never redirects; following one would resend a login, shared secret and all, to wherever the
+        // Location header points (a 307 keeps the body).
+        redirect: 'manual',
       });
     } catch (error) {
       const refusedCertificate = describeCertificateFailure(error);
@@ -116,6 +122,12 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
       );
     }
     const text = await response.text();
+    if (response.status >= 300 && response.status < 400) {
+      throw new BootwrightError(
+        'E_UNAVAILABLE',
+        `The server at ${this.baseUrl} answered ${method} /api/v1${path} with a redirect (HTTP ${response.status}) to ${quote(response.headers.get('location') ?? '')}, which the CLI does not follow; give the URL of the bootwright server itself as --server.`,
+      );
+    }
     if (!response.ok) {
       let error: { code?: string; message?: string } | undefined;
       try {
@@ -130,6 +142,12 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   }
 
   private async login(): Promise<void> {
+    if (!mayReceiveSharedSecret(this.url)) {
+      throw new BootwrightError(
+        'E_UNAUTHORIZED',
+        `Changes on ${this.baseUrl} need a login token, as the shared secret of this host goes only to a server on this host (127.0.0.1, ::1 or localhost); log in there with POST ${this.baseUrl}/api/v1/login and pass the token with --token or BOOTWRIGHT_TOKEN, or use --server=${this.url.protocol}//127.0.0.1:PORT on the server itself.`,
+      );
+    }
     const secret = this.options.sharedSecretPath
       ? readSharedSecret(this.options.sharedSecretPath)
       : undefined;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { BootwrightError, type ErrorCode } from '../errors.js';
 import { Authenticator, DIRECT_USER } from './authenticator.js';
 import { TokenIssuer } from './tokens.js';
-import { setUserPassword } from './users-file.js';
+import { removeUser, setUserPassword } from './users-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootwright-authenticator-'));
 const usersFile = join(dir, 'users');
@@ -19,7 +19,7 @@ before(async () => {
 
 function setup(options: { maxFailuresPerMinute?: number; sharedSecret?: string } = {}) {
   const clock = { time: 1_000_000, now: () => clock.time };
-  const tokens = new TokenIssuer({ ttlSeconds: 3600, now: clock.now });
+  const tokens = new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200, now: clock.now });
   const auth = new Authenticator({ usersFile, sharedSecret, tokens, now: clock.now, ...options });
   return { clock, auth };
 }
@@ -78,6 +78,54 @@ describe('Authenticator', () => {
       () => auth.requireToken(token, 'write'),
       isError('E_FORBIDDEN', 'User "viewer" may only read; log in as an admin user to make changes.'),
     );
+  });
+
+  it('refuses the token of a removed user and gives a demoted user only reads, at the next use', async () => {
+    const { auth } = setup();
+    await setUserPassword(usersFile, 'dave', 'dave-pw');
+    await setUserPassword(usersFile, 'erin', 'erin-pw');
+    const dave = await auth.login('dave', 'dave-pw');
+    const erin = await auth.login('erin', 'erin-pw');
+    assert.equal(auth.requireToken(dave, 'write').role, 'admin');
+    assert.equal(auth.requireToken(erin, 'write').role, 'admin');
+
+    removeUser(usersFile, 'dave');
+    const removed = isError(
+      'E_UNAUTHORIZED',
+      'User "dave" of this login token has been removed; log in as another user.',
+    );
+    assert.throws(() => auth.requireToken(dave, 'read'), removed);
+    // Forgotten, not only refused: adding a user of that name again does not bring the old token back.
+    await setUserPassword(usersFile, 'dave', 'dave-pw-2');
+    assert.throws(() => auth.requireToken(dave, 'read'), { code: 'E_UNAUTHORIZED', message: /log in first/ });
+
+    await setUserPassword(usersFile, 'erin', 'erin-pw', 'readonly');
+    assert.throws(() => auth.requireToken(erin, 'write'), { code: 'E_FORBIDDEN' });
+    assert.deepEqual(auth.requireToken(erin, 'read'), { user: 'erin', role: 'readonly' });
+  });
+
+  it('keeps the shared-secret user, who has no line in the users file, an admin', async () => {
+    const { auth } = setup();
+    const token = await auth.login('', sharedSecret);
+    await setUserPassword(usersFile, 'frank', 'frank-pw', 'readonly');
+    assert.deepEqual(auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
+  });
+
+  it('ends a token at its maximum lifetime even when used all along', async () => {
+    const { auth, clock } = setup();
+    const token = await auth.login('alice', 'alice-pw');
+    // Used every 50 minutes, well within the hour it may stay idle, for 11 h 40 min.
+    for (let use = 1; use <= 14; use++) {
+      clock.time += 3000_000;
+      assert.equal(auth.requireToken(token, 'write').user, 'alice', `use ${use}`);
+    }
+    clock.time += 1200_000 - 1;
+    assert.equal(auth.requireToken(token, 'write').user, 'alice', '1 ms before 12 h');
+    clock.time += 1;
+    assert.throws(() => auth.requireToken(token, 'read'), {
+      code: 'E_UNAUTHORIZED',
+      message: /log in first/,
+    });
   });
 
   it('asks for a login when the token is missing, unknown or expired', async () => {

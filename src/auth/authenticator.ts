@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { BootwrightError, invalid, quote } from '../errors.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { TokenIssuer, TokenOwner } from './tokens.js';
-import { readUserEntries } from './users-file.js';
+import { cachedUserEntries, type UserEntry } from './users-file.js';
 
 export type Access = 'read' | 'write';
 
@@ -30,7 +30,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export class Authenticator {
-  readonly #usersFile: string;
+  readonly #userEntries: () => Map<string, UserEntry>;
   readonly #sharedSecret: string | undefined;
   readonly #tokens: TokenIssuer;
   readonly #maxFailures: number;
@@ -52,7 +52,8 @@ export class Authenticator {
         `Failed-login limit ${quote(maxFailuresPerMinute)} is not a positive whole number; set at least 1.`,
       );
     }
-    this.#usersFile = usersFile;
+    // Read at every login and every use of a token, so that the CLI's `user add|remove` count without a restart.
+    this.#userEntries = cachedUserEntries(usersFile);
     // An empty secret would let anyone in with an empty user name and password.
     this.#sharedSecret = sharedSecret === '' ? undefined : sharedSecret;
     this.#tokens = tokens;
@@ -98,7 +99,7 @@ export class Authenticator {
 
   /** The owner of `token` if it grants `needed`; E_UNAUTHORIZED without a live token, E_FORBIDDEN without rights. */
   requireToken(token: string | undefined, needed: Access): TokenOwner {
-    const owner = token ? this.#tokens.check(token) : undefined;
+    const owner = token ? this.#currentOwner(token) : undefined;
     if (!owner) {
       throw new BootwrightError(
         'E_UNAUTHORIZED',
@@ -114,6 +115,24 @@ export class Authenticator {
     return owner;
   }
 
+  /**
+   * The token's owner with the role the users file gives them now: a token must not outlive its user's removal or
+   * keep write access after a demotion. The shared-secret user has no line in the file and keeps its role.
+   */
+  #currentOwner(token: string): TokenOwner | undefined {
+    const owner = this.#tokens.check(token);
+    if (!owner || owner.user === DIRECT_USER) return owner;
+    const entry = this.#userEntries().get(owner.user);
+    if (!entry) {
+      this.#tokens.revoke(token);
+      throw new BootwrightError(
+        'E_UNAUTHORIZED',
+        `User ${quote(owner.user)} of this login token has been removed; log in as another user.`,
+      );
+    }
+    return { user: owner.user, role: entry.role };
+  }
+
   async #authenticate(user: string, password: string): Promise<TokenOwner | undefined> {
     if (user === '') {
       const secret = this.#sharedSecret;
@@ -121,8 +140,7 @@ export class Authenticator {
         ? { user: DIRECT_USER, role: 'admin' }
         : undefined;
     }
-    // Read on every login so that users added or removed by the CLI count without a restart.
-    const entry = readUserEntries(this.#usersFile).get(user);
+    const entry = this.#userEntries().get(user);
     // An unknown user still costs one hash, so that response time does not reveal which users exist.
     this.#dummyHash ??= hashPassword('no such user');
     const matches = await verifyPassword(password, entry?.hash ?? (await this.#dummyHash));

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ensureSharedSecret, readSharedSecret } from './shared-secret.js';
+import { ensureSharedSecret, mayReceiveSharedSecret, readSharedSecret } from './shared-secret.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootwright-secret-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,5 +31,37 @@ describe('shared secret', () => {
     writeFileSync(path, '\n');
     assert.equal(readSharedSecret(path), undefined);
     assert.throws(() => ensureSharedSecret(path), { code: 'E_INVALID' });
+  });
+
+  it('goes only to a server named by a loopback address, in any spelling the URL parser accepts', () => {
+    const allowed = (text: string) => mayReceiveSharedSecret(new URL(text));
+    for (const local of [
+      'http://127.0.0.1:8080',
+      'http://127.8.9.10',
+      'http://127.1',
+      'http://0x7f000001',
+      'https://localhost:8443',
+      'http://LOCALHOST',
+      'http://[::1]:80',
+      'http://[0:0:0:0:0:0:0:1]',
+      'http://[::ffff:127.0.0.1]',
+    ]) {
+      assert.equal(allowed(local), true, local);
+    }
+    for (const other of [
+      'http://192.0.2.1',
+      'https://boot.example.org',
+      'http://128.0.0.1',
+      'http://0.0.0.0',
+      'http://[::]',
+      'http://[::2]',
+      'http://[::ffff:192.0.2.1]',
+      'http://127.0.0.1.example.org',
+      'http://localhost.example.org',
+      'http://localhost.',
+      'http://user@192.0.2.1',
+    ]) {
+      assert.equal(allowed(other), false, other);
+    }
   });
 });

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BootwrightError, type ErrorCode } from '../errors.js';
 import { verifyPassword } from './password.js';
-import { readUserEntries, readUsers, removeUser, setUserPassword } from './users-file.js';
+import { cachedUserEntries, readUserEntries, readUsers, removeUser, setUserPassword } from './users-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootwright-users-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +83,25 @@ describe('users file', () => {
       await assert.rejects(setUserPassword(path, name, 'pw'), isError('E_INVALID', JSON.stringify(name)));
       assert.throws(() => removeUser(path, name), isError('E_INVALID', JSON.stringify(name)));
     }
+  });
+
+  it('reads the file again for each change, by the CLI or by hand, and not otherwise', async () => {
+    const path = freshPath();
+    const current = cachedUserEntries(path);
+    assert.deepEqual(current(), new Map());
+    await setUserPassword(path, 'alice', 'pw-a');
+    const first = current();
+    assert.deepEqual([...first.keys()], ['alice']);
+    // Unchanged file, same parse: the check on every request costs a stat.
+    assert.equal(current(), first);
+    await setUserPassword(path, 'alice', 'pw-a', 'readonly');
+    assert.equal(current().get('alice')?.role, 'readonly');
+    appendFileSync(path, 'bob:$scrypt$x\n');
+    assert.deepEqual([...current().keys()], ['alice', 'bob']);
+    removeUser(path, 'alice');
+    assert.deepEqual([...current().keys()], ['bob']);
+    rmSync(path);
+    assert.deepEqual(current(), new Map());
   });
 
   it('reports a malformed line by number without quoting it', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { invalid, notFound, quote } from '../errors.js';
 import { errnoCode, writePrivateFile } from './_private-file.js';
 import { hashPassword } from './password.js';
@@ -76,6 +76,26 @@ function writeLines(path: string, lines: Line[]): void {
 /** Every user with hash and role; a missing file has no users. If a name repeats, its last line counts. */
 export function readUserEntries(path: string): Map<string, UserEntry> {
   return usersOf(readLines(path));
+}
+
+/**
+ * `readUserEntries` for a check on every request: the file is parsed again only when its inode, size, or
+ * modification or change time differ from the last read, so an unchanged file costs one stat. The CLI replaces
+ * the file by rename (a new inode), so its edits are seen at the next call.
+ */
+export function cachedUserEntries(path: string): () => Map<string, UserEntry> {
+  let seen: string | undefined;
+  let entries = new Map<string, UserEntry>();
+  return () => {
+    const stat = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const version = stat ? `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}` : 'missing';
+    // Stat before read: a change between the two is read now and, its stat differing, read once more next time.
+    if (version !== seen) {
+      entries = readUserEntries(path);
+      seen = version;
+    }
+    return entries;
+  };
 }
 
 /** User name to password hash; a missing file has no users. */

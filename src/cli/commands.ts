@@ -57,7 +57,11 @@ export const globalOptions: readonly CliOption[] = [
     'URL',
     ['server'],
   ),
-  global('token', 'Login token for --server (default: $BOOTWRIGHT_TOKEN)', 'TOKEN'),
+  global(
+    'token',
+    'Login token for --server, needed for changes unless its URL names this host by 127.0.0.1, ::1 or localhost (default: $BOOTWRIGHT_TOKEN)',
+    'TOKEN',
+  ),
   global('format', 'Output format: text or json (default: text)', 'FORMAT'),
   global('help', 'Show help for the command given before it'),
 ];

@@ -1,5 +1,6 @@
 // `bootwright user add|remove|list`: edits the users file in the data directory directly, so it works while
-// the server is down and needs to run on the server's host. The server reads the file at each login.
+// the server is down and needs to run on the server's host. The server reads the file at each login and at each
+// use of a token, so a removal or a new role counts at once.
 
 import { mkdirSync } from 'node:fs';
 import type { Role } from '../auth/tokens.js';

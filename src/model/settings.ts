@@ -69,6 +69,12 @@ export const settingFields: FieldDef[] = [
   s('allow_duplicate_ips', 'bool', false, 'Allow two systems with the same IP address'),
   s('allow_duplicate_hostnames', 'bool', false, 'Allow two systems with the same hostname or DNS name'),
   s('auth_token_expiration', 'int', 3600, 'Seconds a login token stays valid without use'),
+  s(
+    'auth_token_max_lifetime',
+    'int',
+    43200,
+    'Seconds a login token stays valid after its login, however often it is used (read when serve starts)',
+  ),
   s('puppet_auto_setup', 'bool', false, 'Install and register puppet during installs'),
   s('puppet_server', 'string', '', 'Puppet server name'),
   s('puppet_version', 'int', 2, 'Puppet major version'),

@@ -37,7 +37,7 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const auth = new Authenticator({
     usersFile: paths.usersFile,
     sharedSecret,
-    tokens: new TokenIssuer({ ttlSeconds: 3600 }),
+    tokens: new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200 }),
   });
   const inventory = new Inventory(store);
   // As serve builds them: the autoinstall_secrets setting then works as it does in the real server.
