@@ -17,6 +17,7 @@ import {
   XmlRpcDouble,
   type XmlRpcValue,
 } from '../xmlrpc/codec.js';
+import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { receiveInstallLog } from './install-report.js';
 import { objectToJson } from './object-json.js';
 import { redactSecrets } from './secrets.js';
@@ -29,7 +30,12 @@ const NEW_HANDLE_PREFIX = '___NEW___';
 /** Reads that take a password or a token; with the writes, what api_require_tls refuses over plain HTTP. */
 const credentialReads = /^(?:login|token_check|get_user_from_token|get_\w+_handle)$/;
 
-type Method = (params: XmlRpcValue[], source: string | undefined) => Promise<XmlRpcValue>;
+/** `source` is the caller's address; `urlSecret` the `?secret=` of the URL it called, which installers may carry. */
+type Method = (
+  params: XmlRpcValue[],
+  source: string | undefined,
+  urlSecret: string | undefined,
+) => Promise<XmlRpcValue>;
 
 interface PendingEdit {
   kind: ObjectKind;
@@ -89,7 +95,12 @@ export class CobblerXmlRpc {
   }
 
   /** Handles one POST body and returns the XML response; failures become XML-RPC faults, never HTTP errors. */
-  async handle(body: Buffer, source?: string, transport?: RequestTransport): Promise<string> {
+  async handle(
+    body: Buffer,
+    source?: string,
+    transport?: RequestTransport,
+    urlSecret?: string,
+  ): Promise<string> {
     try {
       const call = parseMethodCall(body);
       const method = this.methods.get(call.methodName);
@@ -99,7 +110,7 @@ export class CobblerXmlRpc {
       if (this.credentialMethods.has(call.methodName))
         refuseCredentialsInClear(this.services.requireTls, transport ?? { encrypted: false });
       // XML-RPC reads carry no token, as in Cobbler: their secrets are never sent (secrets.ts).
-      return serializeMethodResponse(redactSecrets(await method(call.params, source)));
+      return serializeMethodResponse(redactSecrets(await method(call.params, source, urlSecret)));
     } catch (thrown) {
       const error = asBootwrightError(thrown);
       return serializeFault(error.faultCode, error.message);
@@ -193,7 +204,18 @@ export class CobblerXmlRpc {
 
     // Cobbler's anamon: a chunk of an installer's log, base64-encoded, with no token. Offset -1 appends; a size
     // that is not the chunk's, upload turned off or an unknown system answer false, as in Cobbler.
-    on('upload_log_data', async ([name, file, size, offset, data]) => {
+    // With autoinstall_secrets on, the system's secret, as for the REST upload: else any machine could fill
+    // another's logs with lies. A stock anamon sends five arguments, so the secret can come in the URL it is given
+    // (`/cobbler_api?secret=HEX`), or in a sixth, Cobbler's token slot, which also takes a login token. A refusal
+    // is a fault, not false, so that the sender's log says why.
+    on('upload_log_data', async ([name, file, size, offset, data, secretOrToken], _source, urlSecret) => {
+      const inCall = typeof secretOrToken === 'string' && secretOrToken !== '' ? secretOrToken : undefined;
+      await requireAutoinstallSecret(
+        this.services,
+        { kind: 'system', name: text(name, 'System') },
+        urlSecret ?? inCall,
+        inCall,
+      );
       const chunk = Buffer.isBuffer(data) ? data : Buffer.from(text(data, 'Data'), 'base64');
       const at = Number(offset ?? -1);
       if (!Number.isSafeInteger(at) || at < -1) throw invalid(`Offset ${quote(offset)} is not valid.`);

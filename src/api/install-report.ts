@@ -15,7 +15,10 @@ export function parseInstallMode(value: string | undefined): InstallMode {
   return mode;
 }
 
-/** Returns whether triggers were started. The object must exist; the installer's address may be unknown. */
+/**
+ * Returns whether triggers will run for this report (started, queued, or joined to the same run); the runner
+ * bounds them. The object must exist; the installer's address may be unknown.
+ */
 export async function reportInstallStep(
   services: ApiServices,
   mode: InstallMode,
@@ -33,8 +36,7 @@ export async function reportInstallStep(
     detail: { [target.kind]: target.name },
   });
   if (!triggers || (await inventory.settings()).run_install_triggers !== true) return false;
-  triggers.startInstallTriggers(mode, target, ip);
-  return true;
+  return triggers.startInstallTriggers(mode, target, ip);
 }
 
 /** Keeps one chunk of an installer's log; see writeInstallLogChunk for what the offset means. */

@@ -62,7 +62,12 @@ export function createApp(services: ApiServices): Hono {
   app.route('/cblr/svc', createCobblerSvc(services));
 
   app.post('/cobbler_api', async (context) => {
-    const xml = await xmlrpc.handle(await readBody(context), remoteAddress(context), transportOf(context));
+    const xml = await xmlrpc.handle(
+      await readBody(context),
+      remoteAddress(context),
+      transportOf(context),
+      context.req.query('secret'),
+    );
     return context.body(xml, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
 

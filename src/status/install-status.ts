@@ -110,6 +110,8 @@ export function describeEvent(event: StoredEvent): string {
       return detail.timedOut === true
         ? `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} killed after its timeout`
         : `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} exited ${String(detail.status ?? '')}`;
+    case 'trigger.dropped':
+      return `triggers ${String(detail.dir ?? '')} not run: ${String(detail.reason ?? '')}`;
     default:
       return event.type.startsWith('koan.')
         ? `koan: ${String(detail.message ?? event.type.slice(5))}`

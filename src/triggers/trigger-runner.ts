@@ -7,6 +7,8 @@
 // A failing pre trigger (non-zero exit or timeout) refuses the change. Every run is an event (`trigger.run`) with
 // its exit status and output. Triggers also get BOOTWRIGHT_* variables saying what changed, as Cobbler's Python
 // triggers could ask its API; a shell script cannot.
+// Install reports need no token (/cblr/svc/op/trig is open unless autoinstall_secrets is on), so their runs are
+// bounded: a few at once, a bounded queue behind them, and a report the same as one queued or running joins it.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, existsSync, readdirSync } from 'node:fs';
@@ -15,6 +17,11 @@ import { join } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
 import type { InventoryHooks, ObjectChange } from '../inventory/hooks.js';
 import type { EventInput } from '../store/store.js';
+
+/** Install trigger runs (one directory each, its scripts one after another) going at once; the rest wait. */
+export const maxInstallTriggerRuns = 4;
+/** Install trigger runs that may wait for a place; a report past this runs no triggers, and an event says so. */
+export const maxWaitingInstallTriggerRuns = 64;
 
 export type InstallMode = 'pre' | 'post' | 'firstboot';
 export const installModes: readonly InstallMode[] = ['pre', 'post', 'firstboot'];
@@ -104,6 +111,11 @@ export class TriggerRunner implements InventoryHooks {
   private readonly env: NodeJS.ProcessEnv;
   private readonly children = new Set<ChildProcess>();
   private readonly background = new Set<Promise<unknown>>();
+  /** The install runs queued or going, by their mode and arguments. */
+  private readonly installRuns = new Set<string>();
+  /** Install runs waiting for a place, first come first served; each is called with the place of one that ended. */
+  private readonly waitingInstallRuns: (() => void)[] = [];
+  private goingInstallRuns = 0;
   private closed = false;
 
   constructor(options: TriggerRunnerOptions) {
@@ -190,18 +202,56 @@ export class TriggerRunner implements InventoryHooks {
     });
   }
 
-  /** Starts install triggers and returns at once: an installer waiting on its report must not wait on them. */
+  /**
+   * Starts install triggers and returns at once: an installer waiting on its report must not wait on them. Returns
+   * whether they will run: false when the queue is full (an event says so) or the runner is closing. A report with
+   * the same arguments as a run queued or going joins that run: it would run the same scripts with the same
+   * arguments, and one looping client must not queue a run per request. The installer's address is part of them,
+   * so that machines installing one profile at once each get their run.
+   */
   startInstallTriggers(
     mode: InstallMode,
     target: { kind: 'system' | 'profile'; name: string },
     ip: string | undefined,
-  ): void {
-    if (this.closed) return;
-    const running = this.runInstallTriggers(mode, target, ip).catch((error: unknown) => {
-      console.error(`bootwright: install/${mode} triggers failed: ${(error as Error).message}`);
-    });
+  ): boolean {
+    if (this.closed) return false;
+    const key = JSON.stringify([mode, target.kind, target.name, ip ?? '']);
+    if (this.installRuns.has(key)) return true;
+    if (
+      this.goingInstallRuns >= maxInstallTriggerRuns &&
+      this.waitingInstallRuns.length >= maxWaitingInstallTriggerRuns
+    ) {
+      this.events?.publish({
+        type: 'trigger.dropped',
+        ...(target.kind === 'system' ? { system: target.name } : {}),
+        ...(ip ? { ip, source: ip } : {}),
+        detail: {
+          dir: `install/${mode}`,
+          args: [target.kind, target.name, ip ?? ''],
+          reason: `${maxInstallTriggerRuns} install trigger runs are going and ${maxWaitingInstallTriggerRuns} waiting`,
+        },
+      });
+      return false;
+    }
+    this.installRuns.add(key);
+    const running = (async () => {
+      if (this.goingInstallRuns < maxInstallTriggerRuns) this.goingInstallRuns++;
+      else await new Promise<void>((resolve) => this.waitingInstallRuns.push(resolve));
+      try {
+        if (!this.closed) await this.runInstallTriggers(mode, target, ip);
+      } catch (error) {
+        console.error(`bootwright: install/${mode} triggers failed: ${(error as Error).message}`);
+      } finally {
+        this.installRuns.delete(key);
+        // The place passes straight to the next in line, so that a report arriving meanwhile cannot take it too.
+        const next = this.waitingInstallRuns.shift();
+        if (next) next();
+        else this.goingInstallRuns--;
+      }
+    })();
     this.background.add(running);
     void running.finally(() => this.background.delete(running));
+    return true;
   }
 
   /** Resolves once every trigger started in the background has finished. */
