@@ -3,6 +3,7 @@
 // The CLI, the REST API and XML-RPC all call this one class; each change is one store transaction.
 
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { type BlendedView, blend, type Lineage } from '../model/blend.js';
 import {
@@ -261,9 +262,11 @@ export class Inventory implements InventoryBackend {
     changes: Changes,
     options: EditOptions,
     runHooks: boolean,
+    skipIfUnchanged = false,
   ): Promise<InventoryObject> {
     return this.changing(async (tx, announce) => {
-      const object = structuredClone(await this.get(kind, name, tx));
+      const stored = await this.get(kind, name, tx);
+      const object = structuredClone(stored);
       const { name: newName, ...rest } = changes;
       if (newName !== undefined && newName !== name) {
         throw invalid(
@@ -271,6 +274,7 @@ export class Inventory implements InventoryBackend {
         );
       }
       await this.applyChanges(tx, object, rest, options);
+      if (skipIfUnchanged && isDeepStrictEqual(object, stored)) return object;
       object.mtime = Date.now() / 1000;
       await this.check(tx, object);
       await announce({ action: 'edit', kind, name });
@@ -504,7 +508,9 @@ export class Inventory implements InventoryBackend {
       return false;
     }
     const runHooks = settings.nopxe_with_triggers === true;
-    await this.editObject('system', systemName, { netboot_enabled: false }, {}, runHooks);
+    // Checked inside the write: a repeated nopxe (open to all with autoinstall_secrets off) changes nothing, so it
+    // starts no change triggers, however many arrive at once.
+    await this.editObject('system', systemName, { netboot_enabled: false }, {}, runHooks, true);
     return true;
   }
 

@@ -48,7 +48,7 @@ async function served(t: TestContext, count: number) {
   };
   const events = async (type: string): Promise<StoredEvent[]> =>
     ((await (await fetch(`${base}/api/v1/events?type=${type}`)).json()) as { items: StoredEvent[] }).items;
-  return { base, starts, events, letGo: () => writeFileSync(release, '') };
+  return { base, dataDir, starts, events, letGo: () => writeFileSync(release, '') };
 }
 
 /** Waits until `probe` holds, then a little longer, and returns what it saw last: for counts that must settle. */
@@ -157,6 +157,36 @@ describe('install trigger limits', () => {
     assert.ok(
       s.starts().every((line) => !droppedSystems.has(line.split(' ')[1])),
       'a dropped report ran its trigger',
+    );
+  });
+});
+
+describe('netboot-off triggers', () => {
+  it('runs the change triggers once per system for a flood of repeated nopxe calls', async (t) => {
+    const systems = 10;
+    const s = await served(t, systems);
+    const started = join(s.dataDir, 'changed');
+    const changeDir = join(s.dataDir, 'triggers', 'change');
+    mkdirSync(changeDir, { recursive: true });
+    writeFileSync(join(changeDir, '10-record'), `#!/bin/sh\necho "$$ $1" >> "${started}"\n`);
+    chmodSync(join(changeDir, '10-record'), 0o755);
+    const changes = (): string[] => {
+      try {
+        return readFileSync(started, 'utf8').trimEnd().split('\n');
+      } catch {
+        return [];
+      }
+    };
+    // nopxe is open with autoinstall_secrets off, as in Cobbler: each system four times, all at once.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => fetch(`${s.base}/cblr/svc/op/nopxe/system/vm${n % systems}`)),
+    );
+    assert.deepEqual(await Promise.all(answers.map((answer) => answer.text())), Array(40).fill('True'));
+    const runs = await settled('the change triggers', changes, (found) => found.length >= systems);
+    assert.equal(runs.length, systems, `change triggers run: ${runs.join(', ')}`);
+    assert.deepEqual(
+      runs.map((line) => line.split(' ')[1]).sort(),
+      Array.from({ length: systems }, (_, n) => `vm${n}`).sort(),
     );
   });
 });
