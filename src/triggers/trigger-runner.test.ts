@@ -261,16 +261,20 @@ describe('trigger runner', () => {
     assert.ok(await s.store.get('profile', 'web'));
   });
 
-  it('turns netboot off without triggers when nopxe_with_triggers is off', async (t) => {
+  it('turns netboot off without triggers when nopxe_with_triggers is off, and runs none for a repeat', async (t) => {
     const s = await setup(t);
     await s.inventory.add('system', { name: 'vm9', profile: 'web' });
+    await s.inventory.add('system', { name: 'vm10', profile: 'web' });
     recordingTrigger(s, 'change');
     await s.inventory.setSetting('nopxe_with_triggers', false);
     assert.equal(await s.inventory.finishNetboot('vm9'), true);
     assert.deepEqual(s.recorded(), []);
     await s.inventory.setSetting('nopxe_with_triggers', true);
-    await s.inventory.finishNetboot('vm9');
-    assert.deepEqual(s.recorded(), ['change vm9']);
+    await s.inventory.finishNetboot('vm10');
+    assert.deepEqual(s.recorded(), ['change vm10']);
+    // Netboot is already off: a repeated call changes nothing and runs nothing.
+    assert.equal(await s.inventory.finishNetboot('vm10'), true);
+    assert.deepEqual(s.recorded(), ['change vm10']);
   });
 
   it('keeps the first bytes of a long output and runs install triggers with type, name and address', async (t) => {
