@@ -84,6 +84,8 @@ export class CobblerXmlRpc {
   private readonly methods = new Map<string, Method>();
   private readonly pending = new Map<string, PendingEdit>();
   private readonly credentialMethods: Set<string>;
+  /** The methods open to all, as in Cobbler, which take no credentials: each one the security sweep calls. */
+  readonly openReads: ReadonlySet<string>;
 
   constructor(private readonly services: ApiServices) {
     this.registerReads();
@@ -92,6 +94,7 @@ export class CobblerXmlRpc {
     this.credentialMethods = new Set(
       [...this.methods.keys()].filter((name) => !reads.has(name) || credentialReads.test(name)),
     );
+    this.openReads = new Set([...reads].filter((name) => !this.credentialMethods.has(name)));
   }
 
   /** Handles one POST body and returns the XML response; failures become XML-RPC faults, never HTTP errors. */

@@ -7,8 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { objectKinds } from '../model/kinds.js';
+import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
+import { isObjectKind, objectKinds } from '../model/kinds.js';
 import { apiFixture } from '../testing/api-fixture.js';
+import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 
 const HASH = '$6$sweep$0123456789abcdefABCDEF';
 const POWER_PASS = 'hunter2-power';
@@ -89,6 +91,26 @@ function samplePaths(pattern: string): string[] {
   return paths;
 }
 
+/** Arguments that reach the body of an XML-RPC read method, from its name. */
+function sampleParams(method: string): XmlRpcValue[] {
+  const perKind = /^(?:get|has|find)_(\w+?)(s|_as_rendered|_for_koan)?$/.exec(method);
+  const kind = perKind?.[1] ?? '';
+  if (perKind && isObjectKind(kind)) {
+    if (method.startsWith('find_')) return [{ name: '*' }, true];
+    return perKind[2] === 's' ? [] : [sampleNames[kind] ?? 'x'];
+  }
+  const params: Record<string, XmlRpcValue[]> = {
+    get_item: ['system', 'vm9'],
+    get_items: ['system'],
+    get_item_names: ['system'],
+    find_items: ['system', { name: '*' }, '', true],
+    find_system_by_dns_name: ['vm9.example.org'],
+    get_blended_data: ['', 'vm9'],
+    upload_log_data: ['vm9', 'anaconda.log', 5, 0, Buffer.from('line\n')],
+  };
+  return params[method] ?? [];
+}
+
 describe('every read route, swept', () => {
   for (const secretsOn of [false, true]) {
     it(`gives no secret to a reader without a token, and refuses no token holder (autoinstall_secrets ${secretsOn ? 'on' : 'off'})`, async (t) => {
@@ -162,6 +184,26 @@ describe('every read route, swept', () => {
           swept.push(path);
         }
       }
+      // XML-RPC reads carry no token, as in Cobbler: every open method, each with arguments that reach its body.
+      const methods = [...new CobblerXmlRpc(fixture.services).openReads];
+      for (const method of methods) {
+        const response = await fixture.app.request('/cobbler_api', {
+          method: 'POST',
+          body: serializeMethodCall(method, sampleParams(method)),
+        });
+        const body = await response.text();
+        const answer = parseMethodResponse(body);
+        const what = `XML-RPC ${method}: ${body.slice(0, 300)}`;
+        assert.ok(answer.ok || !/E_INTERNAL|internal/i.test(answer.faultString), what);
+        assert.ok(!body.includes(HASH), `${what}: the root password hash`);
+        assert.ok(!body.includes(POWER_PASS), `${what}: the power password`);
+        if (secretsOn) {
+          for (const [owner, secret] of Object.entries(autoinstallSecrets))
+            assert.ok(!body.includes(secret), `${what}: the autoinstall secret of ${owner}`);
+        }
+      }
+      assert.ok(methods.includes('get_system_as_rendered') && methods.length > 30, methods.join(', '));
+
       // The route table was read: a broken one would make the sweep pass with nothing swept.
       for (const expected of [
         '/api/v1/systems/vm9',
