@@ -44,7 +44,10 @@ export function createApp(services: ApiServices): Hono {
   app.onError((thrown, context) => {
     const error = asBootwrightError(thrown);
     if (error.code === 'E_INTERNAL') console.error(thrown);
-    return context.json(errorBody(error), error.httpStatus as 400);
+    // The rest of a body over the limit is left unread: closing the connection after the answer is what stops the
+    // sender, where keep-alive would have the server read (and the sender send) it all to find the next request.
+    const headers = error.code === 'E_TOO_LARGE' ? { connection: 'close' } : undefined;
+    return context.json(errorBody(error), error.httpStatus as 400, headers);
   });
   app.notFound((context) =>
     context.json(

@@ -1,0 +1,187 @@
+// Limits at the HTTP edge (issue 16), on the real server listening on loopback: a request body is counted as it
+// arrives, chunked or not, and the server stops reading at 4 MiB on every route that reads one. Bodies go out as
+// raw bytes over a plain socket, so that what the server read and when it stopped is what the test sees.
+
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { readSharedSecret } from '../auth/shared-secret.js';
+import { dataPaths } from '../config/paths.js';
+import { maxBodyBytes } from '../http/request-body.js';
+import { servedWithToken } from '../testing/served.js';
+
+const bodyBytes = 64 * 1024 * 1024;
+
+interface Upload {
+  status: number;
+  body: string;
+  /** Body bytes the client wrote before the server closed the connection (or all of them). */
+  sent: number;
+  /** Whether the whole body went out. */
+  finished: boolean;
+}
+
+/** Opens a socket to the server on loopback; its errors (a reset once the server closes) are expected. */
+async function open(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port, localAddress });
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('close', () => reject(new Error('The connection closed before it opened.')));
+  });
+  return socket;
+}
+
+/** Resolves on the first of `events` on `socket`, and forgets the others. */
+function firstOf(socket: Socket, events: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of events) socket.off(event, done);
+      resolve();
+    };
+    for (const event of events) socket.on(event, done);
+  });
+}
+
+/**
+ * Sends `total` bytes of body as fast as the server takes them, chunked or with a Content-Length, like a client
+ * that does not read the answer until it has sent everything (curl -T), and stops only when the server closes.
+ */
+async function upload(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  framing: 'chunked' | 'length',
+  total = bodyBytes,
+): Promise<Upload> {
+  const socket = await open(port);
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  let closed = false;
+  const gone = firstOf(socket, ['close']).then(() => {
+    closed = true;
+  });
+  const head = Object.entries({
+    host: '127.0.0.1',
+    ...headers,
+    ...(framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }),
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`${method} ${path} HTTP/1.1\r\n${head}\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, ' ');
+  const frame =
+    framing === 'chunked'
+      ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])
+      : chunk;
+  let sent = 0;
+  while (sent < total && !closed && socket.writable) {
+    const more = socket.write(frame);
+    sent += chunk.length;
+    if (!more) await firstOf(socket, ['drain', 'close']);
+  }
+  const finished = sent >= total;
+  if (finished && framing === 'chunked' && socket.writable) socket.write('0\r\n\r\n');
+  // A server that read it all answers and keeps the connection for the next request: wait for the answer only.
+  await Promise.race([gone, delay(finished ? 2000 : 10_000)]);
+  socket.destroy();
+  const text = Buffer.concat(received).toString('latin1');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+  return { status, body: text.slice(text.indexOf('\r\n\r\n') + 4), sent, finished };
+}
+
+/** The growth of the process's array buffers (where request bodies live) while `work` runs, at its highest. */
+async function peakBufferGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const base = process.memoryUsage().arrayBuffers;
+  let peak = base;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+  };
+  const sampler = setInterval(sample, 5);
+  try {
+    const result = await work();
+    sample();
+    return { result, growth: peak - base };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** A served inventory with distro d, profile p, system vm9 and install log upload on. */
+async function servedWithSystem(t: TestContext) {
+  const served = await servedWithToken(t);
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${served.base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
+  };
+  await call('PUT', '/settings/anamon_enabled', { value: true });
+  await call('POST', '/distros', { name: 'd', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' });
+  await call('POST', '/profiles', { name: 'p', distro: 'd' });
+  await call('POST', '/systems', { name: 'vm9', profile: 'p' });
+  return { ...served, port: served.server.port, call };
+}
+
+describe('request bodies at the HTTP edge', () => {
+  it('stops reading a 64 MiB chunked body at the 4 MiB limit on every route that reads one, with a 413', async (t) => {
+    const { port, base, token } = await servedWithSystem(t);
+    const routes: [string, string, Record<string, string>][] = [
+      ['POST', '/api/v1/login', { 'content-type': 'application/json' }],
+      ['POST', '/api/v1/systems', { 'content-type': 'application/json', authorization: `Bearer ${token}` }],
+      ['POST', '/api/v1/systems/vm9/koan', { 'content-type': 'application/json' }],
+      ['POST', '/cobbler_api', { 'content-type': 'text/xml' }],
+      ['PUT', '/api/v1/systems/vm9/logs/anaconda.log', {}],
+      ['POST', '/api/v1/systems/vm9/logs/anaconda.log', {}],
+    ];
+    for (const [method, path, headers] of routes) {
+      for (const framing of ['chunked', 'length'] as const) {
+        const what = `${method} ${path} (${framing})`;
+        const { result, growth } = await peakBufferGrowth(() => upload(port, method, path, headers, framing));
+        assert.equal(result.status, 413, `${what}: ${result.body}`);
+        assert.match(
+          result.body,
+          new RegExp(
+            `^\\{"error":\\{"code":"E_TOO_LARGE","message":"Request body[^"]* is over the ${maxBodyBytes}-byte limit; send at most ${maxBodyBytes} bytes per request\\."\\}\\}$`,
+          ),
+          what,
+        );
+        // It stopped reading: the client could not hand over more than the limit and what the two sockets'
+        // kernel buffers hold before the server closed the connection, far from the whole body.
+        assert.ok(
+          !result.finished && result.sent < bodyBytes / 2,
+          `${what}: the client sent ${result.sent} bytes`,
+        );
+        // And held no more than about the limit: not the 64 MiB (or twice that) of a buffered body.
+        assert.ok(growth < 24 * 1024 * 1024, `${what}: array buffers grew by ${growth} bytes`);
+      }
+    }
+    assert.equal((await fetch(`${base}/api/v1/version`)).status, 200, 'the server carries on');
+  });
+
+  it('reads a chunked body under the limit whole, as before', async (t) => {
+    const { base, dataDir } = await servedWithToken(t);
+    const password = readSharedSecret(dataPaths(dataDir).sharedSecret) as string;
+    const json = Buffer.from(JSON.stringify({ username: '', password }));
+    // A stream body goes out chunked, in two chunks here.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(json.subarray(0, 10));
+        controller.enqueue(json.subarray(10));
+        controller.close();
+      },
+    });
+    const login = await fetch(`${base}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(login.status, 200, await login.clone().text());
+    assert.match(((await login.json()) as { token: string }).token, /\S{16,}/);
+  });
+});
