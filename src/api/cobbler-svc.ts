@@ -6,6 +6,7 @@
 import { type Context, Hono } from 'hono';
 import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { remoteAddress } from '../http/request-body.js';
+import { decodePathSegment } from '../http/request-path.js';
 import { type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
@@ -20,7 +21,7 @@ export function parseSvcPath(path: string): Record<string, string> {
   const words = path
     .split('/')
     .filter((word) => word !== '')
-    .map(decodeURIComponent);
+    .map((word) => decodePathSegment(word, path));
   const pairs: Record<string, string> = {};
   for (let i = 0; i + 1 < words.length; i += 2) pairs[words[i] as string] = words[i + 1] as string;
   return pairs;

@@ -23,6 +23,7 @@ import type { EventInput } from '../store/store.js';
 import { maskSecretPath } from '../templates/install-urls.js';
 import { type FileSource, sendFile } from './file-response.js';
 import { readBody, remoteAddress } from './request-body.js';
+import { refuseMalformedPaths } from './request-path.js';
 
 /**
  * Answers a download (GET or HEAD of a kernel, initrd or tree file) straight on node:http and resolves true, or
@@ -56,6 +57,7 @@ export function createApp(services: ApiServices): Hono {
     ),
   );
 
+  app.use(refuseMalformedPaths());
   if (services.events) app.use(reportBootRequests(services.events));
 
   // Before the REST routes, whose /:kinds/:name/... patterns would otherwise claim the boot config paths.

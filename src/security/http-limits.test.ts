@@ -1,5 +1,6 @@
 // Limits at the HTTP edge (issue 16), on the real server listening on loopback: a request body is counted as it
-// arrives, chunked or not, and the server stops reading at 4 MiB on every route that reads one. Bodies go out as
+// arrives, chunked or not, and the server stops reading at 4 MiB on every route that reads one; a malformed
+// percent-escape is the client's 400, never the server's 500 and stack trace. Bodies go out as
 // raw bytes over a plain socket, so that what the server read and when it stopped is what the test sees.
 
 import assert from 'node:assert/strict';
@@ -183,5 +184,44 @@ describe('request bodies at the HTTP edge', () => {
     } as RequestInit);
     assert.equal(login.status, 200, await login.clone().text());
     assert.match(((await login.json()) as { token: string }).token, /\S{16,}/);
+  });
+});
+
+describe('malformed percent-encoding', () => {
+  it('answers 400 with one sentence naming the path, and logs nothing, wherever a path is decoded', async (t) => {
+    const { base } = await servedWithSystem(t);
+    const logged: unknown[] = [];
+    t.mock.method(console, 'error', (...args: unknown[]) => logged.push(args));
+    t.mock.method(process.stderr, 'write', (chunk: unknown) => {
+      logged.push(chunk);
+      return true;
+    });
+    const bad = '%E0%A4%A';
+    for (const [method, path] of [
+      ['GET', `/cblr/svc/op/ks/system/${bad}`],
+      ['GET', `/cblr/svc/op/${bad}`],
+      ['GET', `/api/v1/systems/${bad}`],
+      ['GET', `/api/v1/systems/${bad}/autoinstall`],
+      ['POST', `/api/v1/systems/${bad}/nopxe`],
+      ['GET', `/api/v1/${bad}`],
+      ['GET', `/api/v1/enc/${bad}`],
+      ['GET', `/api/v1/systems/vm9/logs/${bad}`],
+      ['PUT', `/api/v1/systems/vm9/logs/${bad}`],
+      ['GET', `/images/d/${bad}`],
+      ['GET', `/cobbler/images/${bad}/vmlinuz`],
+      ['GET', `/distros/${bad}/`],
+      ['GET', `/cblr/links/d/${bad}`],
+      ['GET', `/${bad}`],
+    ]) {
+      const response = await fetch(`${base}${path}`, { method });
+      const text = await response.text();
+      assert.equal(response.status, 400, `${method} ${path}: ${text}`);
+      const message = (JSON.parse(text) as { error: { message: string } }).error.message;
+      assert.equal(
+        message,
+        `Path "${path}" is not valid percent-encoding: each % must be followed by two hex digits, together forming UTF-8 (such as %2F or %C3%A9).`,
+      );
+    }
+    assert.deepEqual(logged, []);
   });
 });
