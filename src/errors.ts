@@ -15,6 +15,7 @@ export const errorCodes = {
   E_FORBIDDEN: { http: 403, fault: 5, exit: 6 },
   E_TEMPLATE: { http: 500, fault: 6, exit: 7 },
   E_UNAVAILABLE: { http: 503, fault: 7, exit: 8 },
+  E_TOO_MANY: { http: 429, fault: 7, exit: 8 },
   E_INTERNAL: { http: 500, fault: 9, exit: 1 },
 } as const;
 

@@ -16,6 +16,24 @@ import { answerNodeClassifier } from './node-classifier.js';
 import { bearerToken } from './rest.js';
 import type { ApiServices } from './services.js';
 
+/** The operations answered under /cblr/svc/op/; anything else is a 404. */
+export const serviceOperations: ReadonlySet<string> = new Set([
+  'autoinstall',
+  'ks',
+  'script',
+  'template',
+  'list',
+  'autodetect',
+  'find_autoinstall',
+  'findks',
+  'settings',
+  'ipxe',
+  'yum',
+  'trig',
+  'nopxe',
+  'puppet',
+]);
+
 /** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
 export function parseSvcPath(path: string): Record<string, string> {
   const words = path
