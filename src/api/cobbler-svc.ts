@@ -4,6 +4,7 @@
 // `# *** ERROR ***` and the reason, as Cobbler does.
 
 import { type Context, Hono } from 'hono';
+import { transportOf } from '../auth/require-tls.js';
 import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { remoteAddress } from '../http/request-body.js';
 import { decodePathSegment } from '../http/request-path.js';
@@ -94,7 +95,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
 
   /** With autoinstall_secrets on, the `/secret/HEX` pair of the path (or a token) must match the target. */
   const requireSecret = (context: Context, target: AutoinstallTarget, pairs: Record<string, string>) =>
-    requireAutoinstallSecret(services, target, pairs.secret, bearerToken(context));
+    requireAutoinstallSecret(services, target, pairs.secret, bearerToken(context), transportOf(context));
 
   const renderAutoinstall = async (
     context: Context,

@@ -24,6 +24,7 @@ import { maskSecretPath } from '../templates/install-urls.js';
 import { type FileSource, sendFile } from './file-response.js';
 import { readBody, remoteAddress } from './request-body.js';
 import { decodePathSegment, refuseMalformedPaths } from './request-path.js';
+import { securityHeaders } from './security-headers.js';
 
 /**
  * Answers a download (GET or HEAD of a kernel, initrd or tree file) straight on node:http and resolves true, or
@@ -57,6 +58,7 @@ export function createApp(services: ApiServices): Hono {
     ),
   );
 
+  app.use(securityHeaders());
   app.use(refuseMalformedPaths());
   if (services.events) app.use(reportBootRequests(services));
 

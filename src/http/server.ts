@@ -10,6 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BootwrightError } from '../errors.js';
 import { downloadHandlerOf } from './app.js';
+import { strictTransportSecurity } from './security-headers.js';
 
 export interface HttpListener {
   server: Server | HttpsServer;
@@ -85,7 +86,13 @@ export interface ListenOptions {
 }
 
 export async function listenHttp(app: Hono, options: ListenOptions): Promise<HttpListener> {
-  const listener = takingTurns(requestListener(app));
+  const turns = takingTurns(requestListener(app));
+  const listener: RequestListener = options.tls
+    ? (request, response) => {
+        response.setHeader('strict-transport-security', strictTransportSecurity);
+        turns(request, response);
+      }
+    : turns;
   const timeouts = {
     keepAliveTimeout: 5000,
     headersTimeout: headersTimeoutMs,
@@ -99,7 +106,10 @@ export async function listenHttp(app: Hono, options: ListenOptions): Promise<Htt
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     if (socket.writable && !socket.destroyed) {
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const hsts = options.tls ? `Strict-Transport-Security: ${strictTransportSecurity}\r\n` : '';
+      socket.end(
+        `HTTP/1.1 ${status}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n${hsts}Content-Length: 0\r\n\r\n`,
+      );
     }
     socket.destroy();
   });
