@@ -4,7 +4,7 @@
 
 import type { MiddlewareHandler } from 'hono';
 
-/** A browser must not guess HTML or script from text a client uploaded (MIME sniffing, WHATWG Fetch §X-Content-Type-Options). */
+/** A browser must not take text a client uploaded for HTML or script (MIME sniffing; WHATWG Fetch, nosniff). */
 export const noSniff = { 'x-content-type-options': 'nosniff' } as const;
 
 /**

@@ -1,5 +1,5 @@
-// Certificates made by openssl for tests, as an operator would make them, and an HTTPS client that trusts only
-// their CA: for tests of serve's HTTPS listener on loopback.
+// Certificates made by openssl for tests, as an operator would make them, an HTTPS client that trusts only their CA,
+// and serve started with them on loopback: for tests of serve's HTTPS listener.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
