@@ -10,10 +10,12 @@ export const errorCodes = {
   E_DUPLICATE_IP: { http: 409, fault: 3, exit: 4 },
   E_DUPLICATE_HOSTNAME: { http: 409, fault: 3, exit: 4 },
   E_IN_USE: { http: 409, fault: 4, exit: 5 },
+  E_TOO_LARGE: { http: 413, fault: 1, exit: 2 },
   E_UNAUTHORIZED: { http: 401, fault: 5, exit: 6 },
   E_FORBIDDEN: { http: 403, fault: 5, exit: 6 },
   E_TEMPLATE: { http: 500, fault: 6, exit: 7 },
   E_UNAVAILABLE: { http: 503, fault: 7, exit: 8 },
+  E_TOO_MANY: { http: 429, fault: 7, exit: 8 },
   E_INTERNAL: { http: 500, fault: 9, exit: 1 },
 } as const;
 

@@ -3,74 +3,17 @@
 // Installers keep plain HTTP; api_require_tls moves logins and changes to HTTPS.
 
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
-import { setUserPassword } from './auth/users-file.js';
-import { dataPaths } from './config/paths.js';
 import { startServer } from './serve.js';
 import { runCli } from './testing/cli.js';
 import { tempDir } from './testing/temp-dir.js';
-
-interface Certificates {
-  ca: string;
-  cert: string;
-  key: string;
-  otherKey: string;
-}
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-}
-
-const newEcKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-/** A private CA and a certificate for 127.0.0.1 signed by it, as an operator would make them. */
-function makeCertificates(dir: string): Certificates {
-  const ca = join(dir, 'ca.pem');
-  const caKey = join(dir, 'ca.key');
-  openssl('req', '-x509', ...newEcKey, '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=test CA');
-  return { ca, ...makeLeaf(dir, 'server'), otherKey: caKey };
-}
-
-/** A certificate for 127.0.0.1 (NAME.pem, NAME.key) signed by the CA in dir. */
-function makeLeaf(dir: string, name: string): { cert: string; key: string } {
-  const path = (file: string) => join(dir, file);
-  openssl(
-    'req',
-    ...newEcKey,
-    '-keyout',
-    path(`${name}.key`),
-    '-out',
-    path(`${name}.csr`),
-    '-subj',
-    '/CN=127.0.0.1',
-  );
-  writeFileSync(path('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    path(`${name}.csr`),
-    '-CA',
-    path('ca.pem'),
-    '-CAkey',
-    path('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    path('san.ext'),
-    '-out',
-    path(`${name}.pem`),
-  );
-  return { cert: path(`${name}.pem`), key: path(`${name}.key`) };
-}
+import { httpsFetch, makeCertificates, makeLeaf, servedOverTls } from './testing/tls.js';
 
 /** The serial number of the certificate a TLS server presents. */
 function servedSerial(port: number, ca: string): Promise<string> {
@@ -80,32 +23,6 @@ function servedSerial(port: number, ca: string): Promise<string> {
       socket.end();
     });
     socket.on('error', reject);
-  });
-}
-
-/** One HTTPS request that trusts only the test CA. */
-function httpsFetch(
-  url: string,
-  ca: string,
-  init: { method?: string; body?: string; token?: string } = {},
-): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      url,
-      {
-        method: init.method ?? 'GET',
-        ca: readFileSync(ca),
-        headers: init.token ? { authorization: `Bearer ${init.token}` } : {},
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        response.on('error', reject);
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(init.body);
   });
 }
 
@@ -141,46 +58,6 @@ async function bootwright(argv: string[], env: NodeJS.ProcessEnv) {
   }
 }
 
-async function setup(t: TestContext, settings: Record<string, string> = {}) {
-  const dir = tempDir(t);
-  const certificates = makeCertificates(dir);
-  const dataDir = tempDir(t);
-  await setUserPassword(dataPaths(dataDir).usersFile, 'admin', 'admin-pass');
-  const kernel = Buffer.alloc(256 * 1024, 7);
-  writeFileSync(join(dir, 'vmlinuz'), kernel);
-  writeFileSync(join(dir, 'initrd.img'), 'initrd');
-  const cli = async (...argv: string[]) => assert.equal((await runCli(dataDir, ...argv)).code, 0);
-  await cli(
-    'distro',
-    'add',
-    '--name=d',
-    `--kernel=${join(dir, 'vmlinuz')}`,
-    `--initrd=${join(dir, 'initrd.img')}`,
-  );
-  await cli('profile', 'add', '--name=p', '--distro=d');
-  for (const [name, value] of Object.entries(settings))
-    await cli('setting', 'edit', `--name=${name}`, `--value=${value}`);
-  const running = await startServer({
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    tftpPort: 0,
-    tlsCert: certificates.cert,
-    tlsKey: certificates.key,
-    tlsPort: 0,
-  });
-  t.after(() => running.stop());
-  return {
-    ...certificates,
-    dir,
-    running,
-    dataDir,
-    kernel,
-    http: `http://127.0.0.1:${running.port}`,
-    https: `https://127.0.0.1:${running.tlsPort}`,
-  };
-}
-
 async function httpsLogin(https: string, ca: string): Promise<string> {
   const body = JSON.stringify({ username: 'admin', password: 'admin-pass' });
   const answer = await httpsFetch(`${https}/api/v1/login`, ca, { method: 'POST', body });
@@ -190,7 +67,7 @@ async function httpsLogin(https: string, ca: string): Promise<string> {
 
 describe('serve over HTTPS', () => {
   it('serves the REST API and XML-RPC over HTTPS, and installers over plain HTTP', async (t) => {
-    const { ca, https, http, kernel } = await setup(t);
+    const { ca, https, http, kernel } = await servedOverTls(t);
     const version = await httpsFetch(`${https}/api/v1/version`, ca);
     assert.equal(version.status, 200);
     assert.equal(JSON.parse(version.body.toString()).name, 'bootwright');
@@ -219,7 +96,7 @@ out = {'ping': s.ping(), 'profiles': sorted(s.find_profile({'name': 'p*'}))}
   });
 
   it('with api_require_tls, refuses logins and changes over plain HTTP and takes them over HTTPS', async (t) => {
-    const { ca, https, http } = await setup(t, { api_require_tls: 'true' });
+    const { ca, https, http } = await servedOverTls(t, { api_require_tls: 'true' });
     const where = https.replace('https://', '');
 
     const plainLogin = await fetch(`${http}/api/v1/login`, {
@@ -281,7 +158,7 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}
   });
 
   it('lets the CLI and koan use --server=https://... when NODE_EXTRA_CA_CERTS names the CA', async (t) => {
-    const { ca, https } = await setup(t, { api_require_tls: 'true' });
+    const { ca, https } = await servedOverTls(t, { api_require_tls: 'true' });
     const token = await httpsLogin(https, ca);
     const trusted = { NODE_EXTRA_CA_CERTS: ca, BOOTWRIGHT_TOKEN: token };
 
@@ -304,7 +181,7 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}
   });
 
   it('reloads a renewed certificate and key, and keeps the old pair when the new one is bad', async (t) => {
-    const { ca, cert, key, dir, running } = await setup(t);
+    const { ca, cert, key, dir, running } = await servedOverTls(t);
     const port = running.tlsPort as number;
     const first = await servedSerial(port, ca);
     const renewed = makeLeaf(dir, 'renewed');

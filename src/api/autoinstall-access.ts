@@ -3,6 +3,7 @@
 // it), or an operator with a valid token. With the setting off, everyone, as in Cobbler.
 
 import type { Context } from 'hono';
+import { type RequestTransport, refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, quote } from '../errors.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { bearerToken } from './rest.js';
@@ -13,12 +14,15 @@ export async function requireAutoinstallSecret(
   target: AutoinstallTarget,
   given: string | undefined,
   token: string | undefined,
+  transport: RequestTransport,
 ): Promise<void> {
   if ((await services.inventory.settings()).autoinstall_secrets !== true) return;
   // The secret is checked before the object is looked up, so that a refusal does not tell whether the name exists.
   const secrets = services.renderer.secrets;
   if (secrets?.matches(target, given)) return;
   if (token !== undefined) {
+    // With api_require_tls, a token over plain HTTP is refused here as on every other route that takes one.
+    refuseCredentialsInClear(services.requireTls, transport);
     try {
       // Any valid token, as for the other secrets in reads (password hashes): operators debugging a kickstart.
       services.auth.requireToken(token, 'read');
@@ -39,5 +43,11 @@ export function requireAutoinstallSecretOf(
   context: Context,
   target: AutoinstallTarget,
 ): Promise<void> {
-  return requireAutoinstallSecret(services, target, context.req.query('secret'), bearerToken(context));
+  return requireAutoinstallSecret(
+    services,
+    target,
+    context.req.query('secret'),
+    bearerToken(context),
+    transportOf(context),
+  );
 }

@@ -4,8 +4,10 @@
 // `# *** ERROR ***` and the reason, as Cobbler does.
 
 import { type Context, Hono } from 'hono';
+import { transportOf } from '../auth/require-tls.js';
 import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { remoteAddress } from '../http/request-body.js';
+import { decodePathSegment } from '../http/request-path.js';
 import { type ObjectKind, objectKinds } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
@@ -16,12 +18,30 @@ import { bearerToken } from './rest.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
+/** The operations answered under /cblr/svc/op/; anything else is a 404. */
+export const serviceOperations: ReadonlySet<string> = new Set([
+  'autoinstall',
+  'ks',
+  'script',
+  'template',
+  'list',
+  'autodetect',
+  'find_autoinstall',
+  'findks',
+  'settings',
+  'ipxe',
+  'yum',
+  'trig',
+  'nopxe',
+  'puppet',
+]);
+
 /** `/op/autoinstall/system/vm9/x/y` → { op: 'autoinstall', system: 'vm9', x: 'y' }. */
 export function parseSvcPath(path: string): Record<string, string> {
   const words = path
     .split('/')
     .filter((word) => word !== '')
-    .map(decodeURIComponent);
+    .map((word) => decodePathSegment(word, path));
   const pairs: Record<string, string> = {};
   for (let i = 0; i + 1 < words.length; i += 2) pairs[words[i] as string] = words[i + 1] as string;
   return pairs;
@@ -76,7 +96,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
 
   /** With autoinstall_secrets on, the `/secret/HEX` pair of the path (or a token) must match the target. */
   const requireSecret = (context: Context, target: AutoinstallTarget, pairs: Record<string, string>) =>
-    requireAutoinstallSecret(services, target, pairs.secret, bearerToken(context));
+    requireAutoinstallSecret(services, target, pairs.secret, bearerToken(context), transportOf(context));
 
   const renderAutoinstall = async (
     context: Context,

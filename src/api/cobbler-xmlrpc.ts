@@ -35,6 +35,8 @@ type Method = (
   params: XmlRpcValue[],
   source: string | undefined,
   urlSecret: string | undefined,
+  /** How the call arrived: a token in it must come over TLS when api_require_tls says so. */
+  transport: RequestTransport,
 ) => Promise<XmlRpcValue>;
 
 interface PendingEdit {
@@ -113,7 +115,9 @@ export class CobblerXmlRpc {
       if (this.credentialMethods.has(call.methodName))
         refuseCredentialsInClear(this.services.requireTls, transport ?? { encrypted: false });
       // XML-RPC reads carry no token, as in Cobbler: their secrets are never sent (secrets.ts).
-      return serializeMethodResponse(redactSecrets(await method(call.params, source, urlSecret)));
+      return serializeMethodResponse(
+        redactSecrets(await method(call.params, source, urlSecret, transport ?? { encrypted: false })),
+      );
     } catch (thrown) {
       const error = asBootwrightError(thrown);
       return serializeFault(error.faultCode, error.message);
@@ -211,34 +215,38 @@ export class CobblerXmlRpc {
     // another's logs with lies. A stock anamon sends five arguments, so the secret can come in the URL it is given
     // (`/cobbler_api?secret=HEX`), or in a sixth, Cobbler's token slot, which also takes a login token. A refusal
     // is a fault, not false, so that the sender's log says why.
-    on('upload_log_data', async ([name, file, size, offset, data, secretOrToken], _source, urlSecret) => {
-      const inCall = typeof secretOrToken === 'string' && secretOrToken !== '' ? secretOrToken : undefined;
-      await requireAutoinstallSecret(
-        this.services,
-        { kind: 'system', name: text(name, 'System') },
-        urlSecret ?? inCall,
-        inCall,
-      );
-      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(text(data, 'Data'), 'base64');
-      const at = Number(offset ?? -1);
-      if (!Number.isSafeInteger(at) || at < -1) throw invalid(`Offset ${quote(offset)} is not valid.`);
-      if (at !== -1 && size !== undefined && Number(size) !== chunk.length) return false;
-      try {
-        const fileName = text(file, 'File').replaceAll('/', '+');
-        await receiveInstallLog(
+    on(
+      'upload_log_data',
+      async ([name, file, size, offset, data, secretOrToken], _source, urlSecret, transport) => {
+        const inCall = typeof secretOrToken === 'string' && secretOrToken !== '' ? secretOrToken : undefined;
+        await requireAutoinstallSecret(
           this.services,
-          text(name, 'System'),
-          fileName,
-          chunk,
-          at === -1 ? undefined : at,
+          { kind: 'system', name: text(name, 'System') },
+          urlSecret ?? inCall,
+          inCall,
+          transport,
         );
-      } catch (thrown) {
-        const error = asBootwrightError(thrown);
-        if (error.code === 'E_FORBIDDEN' || error.code === 'E_NOT_FOUND') return false;
-        throw error;
-      }
-      return true;
-    });
+        const chunk = Buffer.isBuffer(data) ? data : Buffer.from(text(data, 'Data'), 'base64');
+        const at = Number(offset ?? -1);
+        if (!Number.isSafeInteger(at) || at < -1) throw invalid(`Offset ${quote(offset)} is not valid.`);
+        if (at !== -1 && size !== undefined && Number(size) !== chunk.length) return false;
+        try {
+          const fileName = text(file, 'File').replaceAll('/', '+');
+          await receiveInstallLog(
+            this.services,
+            text(name, 'System'),
+            fileName,
+            chunk,
+            at === -1 ? undefined : at,
+          );
+        } catch (thrown) {
+          const error = asBootwrightError(thrown);
+          if (error.code === 'E_FORBIDDEN' || error.code === 'E_NOT_FOUND') return false;
+          throw error;
+        }
+        return true;
+      },
+    );
   }
 
   private registerWrites(): void {

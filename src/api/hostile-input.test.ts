@@ -88,7 +88,7 @@ describe('hostile input to the XML-RPC endpoint', () => {
       assert.doesNotMatch(text, /root:/, `${name} must not read a file`);
     }
     const huge = await fixture.app.request('/cobbler_api', { method: 'POST', body: 'x'.repeat(5 * 2 ** 20) });
-    assert.equal(huge.status, 400);
+    assert.equal(huge.status, 413);
     assert.match(await huge.text(), /over the 4194304-byte limit/);
   });
 });

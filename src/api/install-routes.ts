@@ -5,6 +5,7 @@
 import type { Hono } from 'hono';
 import { BootwrightError, notFound, quote } from '../errors.js';
 import { readBody, readJsonObject, remoteAddress } from '../http/request-body.js';
+import { lockedDownPolicy } from '../http/security-headers.js';
 import { parseInteger } from '../model/values.js';
 import { isKoanStep, koanSteps } from '../status/koan-steps.js';
 import { listInstallLogs, readInstallLog } from '../triggers/install-logs.js';
@@ -74,7 +75,11 @@ export function registerInstallRoutes(api: Hono, services: ApiServices): void {
     const system = context.req.param('name');
     await requireAutoinstallSecretOf(services, context, { kind: 'system', name: system });
     const text = await readInstallLog(await logsDir(system), system, context.req.param('file'));
-    return context.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+    // The text is whatever the installer sent: opened in a browser, it must not run as this server's page.
+    return context.body(text, 200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-security-policy': lockedDownPolicy,
+    });
   });
 
   // PUT for curl; POST too, as BusyBox wget in the Debian installer can only POST (--post-file).

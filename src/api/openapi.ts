@@ -4,6 +4,7 @@
 import { type FieldDef, fieldsByKind, interfaceFields } from '../model/fields.js';
 import { objectKinds } from '../model/kinds.js';
 import { settingFields } from '../model/settings.js';
+import { defaultLimit, maxLimit } from './paging.js';
 
 function schemaOf(field: FieldDef): Record<string, unknown> {
   const description = field.help;
@@ -76,7 +77,11 @@ function collectionPaths(kind: string): Record<string, unknown> {
         summary: `List ${kind}s; any other query parameter is a field=glob filter (e.g. name=web*)`,
         parameters: [
           { name: 'offset', in: 'query', schema: { type: 'integer' } },
-          { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+          },
         ],
         responses: {
           200: {

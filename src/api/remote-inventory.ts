@@ -13,6 +13,7 @@ import type { Settings } from '../model/settings.js';
 import type { EventQuery, ObjectRef, StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import type { ValidationResult } from '../templates/render.js';
+import { maxLimit } from './paging.js';
 
 export interface RemoteInventoryOptions {
   baseUrl: string;
@@ -167,14 +168,22 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
     return name === undefined ? `/${kind}s` : `/${kind}s/${encodeURIComponent(name)}`;
   }
 
+  /** Page by page, as the server sends at most maxLimit objects per answer. */
   async list(kind: ObjectKind, query: ListQuery = {}): Promise<InventoryObject[]> {
-    const params = new URLSearchParams(query.criteria ?? {});
-    params.set('offset', String(query.offset ?? 0));
-    params.set('limit', String(query.limit ?? 1_000_000));
-    const page = (await this.request('GET', `${this.path(kind)}?${params}`)) as {
-      items: Record<string, unknown>[];
-    };
-    return page.items.map((item) => jsonToObject(kind, item));
+    const wanted = query.limit ?? Number.POSITIVE_INFINITY;
+    const items: Record<string, unknown>[] = [];
+    for (let offset = query.offset ?? 0; items.length < wanted; ) {
+      const params = new URLSearchParams(query.criteria ?? {});
+      params.set('offset', String(offset));
+      params.set('limit', String(Math.min(maxLimit, wanted - items.length)));
+      const page = (await this.request('GET', `${this.path(kind)}?${params}`)) as {
+        items: Record<string, unknown>[];
+      };
+      items.push(...page.items);
+      offset += page.items.length;
+      if (page.items.length < maxLimit) break;
+    }
+    return items.map((item) => jsonToObject(kind, item));
   }
 
   async get(kind: ObjectKind, name: string): Promise<InventoryObject> {
@@ -277,7 +286,8 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   }
 
   async validateAll(): Promise<ValidationResult[]> {
-    return (await this.request('GET', '/validate-autoinstalls')) as ValidationResult[];
+    // Rendering everything needs a token, as a write does: logged in like one.
+    return (await this.request('GET', '/validate-autoinstalls', undefined, true)) as ValidationResult[];
   }
 
   /** The server's puppet ENC answer for a host, which also records the host's check-in there. */

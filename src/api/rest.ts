@@ -7,6 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
 import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
+import { ClientSlots } from '../http/client-slots.js';
 import { readJson, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
 import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
@@ -18,11 +19,15 @@ import { registerInstallRoutes } from './install-routes.js';
 import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
+import { parseLimit } from './paging.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
 const pagingKeys = new Set(['offset', 'limit']);
-const defaultLimit = 1000;
+
+/** Open event streams: each holds a socket and a subscription for as long as the client stays. */
+const maxEventStreams = 128;
+const maxEventStreamsPerClient = 8;
 
 /** `/api/v1/systems` names the kind in the plural, as REST APIs usually do. */
 function kindOf(context: Context): ObjectKind {
@@ -141,7 +146,7 @@ export function createRestApi(services: ApiServices): Hono {
       ...(query.type ? { type: query.type } : {}),
       ...(query.after ? { afterId: parseInteger(query.after, 'after') } : {}),
       ...(query.since ? { since: parseInteger(query.since, 'since') } : {}),
-      limit: query.limit ? parseInteger(query.limit, 'limit', 1) : 1000,
+      limit: parseLimit(context.req.query('limit')),
       newestFirst: query.newest_first === 'true',
     });
     return context.json({ items: events });
@@ -149,15 +154,19 @@ export function createRestApi(services: ApiServices): Hono {
 
   // Live events as Server-Sent Events. `after=<id>` (or the Last-Event-ID header of a reconnecting client) first
   // replays what was missed, so that a watcher never loses a step.
+  const eventStreams = new ClientSlots('event streams', maxEventStreams, maxEventStreamsPerClient);
   api.get('/events/stream', (context) => {
     const { events } = services;
     if (!events) throw new BootwrightError('E_UNAVAILABLE', 'This server publishes no events.');
     const query = context.req.query();
     const after = query.after ?? context.req.header('last-event-id');
+    // Parsed before the stream starts, so that a bad value is a 400 rather than an error inside the stream.
+    let lastId = after ? parseInteger(after, 'after') : undefined;
     const wanted = (event: StoredEvent) =>
       (!query.system || event.system === query.system) &&
       (!query.type ||
         (query.type.endsWith('.') ? event.type.startsWith(query.type) : event.type === query.type));
+    const release = eventStreams.take(remoteAddress(context));
     return streamSSE(context, async (stream) => {
       const queue: StoredEvent[] = [];
       let wake: (() => void) | undefined;
@@ -170,35 +179,42 @@ export function createRestApi(services: ApiServices): Hono {
         unsubscribe();
         wake?.();
       });
-      let lastId = after ? parseInteger(after, 'after') : undefined;
-      if (lastId !== undefined) {
-        const missed = await inventory.store.events.query({
-          afterId: lastId,
-          limit: 10_000,
-          ...(query.system ? { system: query.system } : {}),
-        });
-        queue.unshift(...missed.filter(wanted));
-      }
-      while (!stream.aborted) {
-        const event = queue.shift();
-        if (!event) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, 15_000);
+      try {
+        if (lastId !== undefined) {
+          const missed = await inventory.store.events.query({
+            afterId: lastId,
+            limit: 10_000,
+            ...(query.system ? { system: query.system } : {}),
           });
-          wake = undefined;
-          if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
-          continue;
+          queue.unshift(...missed.filter(wanted));
         }
-        if (lastId !== undefined && event.id <= lastId) continue;
-        lastId = event.id;
-        await stream.writeSSE({ id: String(event.id), event: event.type, data: JSON.stringify(event) });
+        while (!stream.aborted) {
+          const event = queue.shift();
+          if (!event) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 15_000);
+            });
+            wake = undefined;
+            if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          if (lastId !== undefined && event.id <= lastId) continue;
+          lastId = event.id;
+          await stream.writeSSE({ id: String(event.id), event: event.type, data: JSON.stringify(event) });
+        }
+      } finally {
+        unsubscribe();
+        release();
       }
-      unsubscribe();
     });
   });
 
-  api.get('/validate-autoinstalls', async (context) => context.json(await services.renderer.validateAll()));
+  // Renders every system and profile: a read for operators (any token), not one request of a stranger's flood.
+  api.get('/validate-autoinstalls', async (context) => {
+    allow(context, 'read');
+    return context.json(await services.renderer.validateAll());
+  });
 
   // Puppet's external node classifier (as /cblr/svc/op/puppet/hostname/FQDN); open, as puppet servers have no token.
   api.get('/enc/:fqdn', async (context) => {
@@ -210,7 +226,7 @@ export function createRestApi(services: ApiServices): Hono {
     const kind = kindOf(context);
     const query = context.req.query();
     const offset = query.offset === undefined ? 0 : parseInteger(query.offset, 'offset');
-    const limit = query.limit === undefined ? defaultLimit : parseInteger(query.limit, 'limit', 1);
+    const limit = parseLimit(context.req.query('limit'));
     const criteria = Object.fromEntries(Object.entries(query).filter(([key]) => !pagingKeys.has(key)));
     if (Object.keys(criteria).length === 0) {
       const [items, total] = await Promise.all([

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { createBootHttp, findImageFile } from '../api/boot-http.js';
-import { createCobblerSvc, parseSvcPath } from '../api/cobbler-svc.js';
+import { createCobblerSvc, parseSvcPath, serviceOperations } from '../api/cobbler-svc.js';
 import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
 import { createRestApi, errorBody } from '../api/rest.js';
 import type { ApiServices } from '../api/services.js';
@@ -18,11 +18,13 @@ import {
 } from '../api/tree-http.js';
 import { transportOf } from '../auth/require-tls.js';
 import { asBootwrightError } from '../errors.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { ObjectKind } from '../model/kinds.js';
 import type { EventInput } from '../store/store.js';
 import { maskSecretPath } from '../templates/install-urls.js';
 import { type FileSource, sendFile } from './file-response.js';
 import { readBody, remoteAddress } from './request-body.js';
+import { decodePathSegment, refuseMalformedPaths } from './request-path.js';
+import { securityHeaders } from './security-headers.js';
 
 /**
  * Answers a download (GET or HEAD of a kernel, initrd or tree file) straight on node:http and resolves true, or
@@ -44,7 +46,10 @@ export function createApp(services: ApiServices): Hono {
   app.onError((thrown, context) => {
     const error = asBootwrightError(thrown);
     if (error.code === 'E_INTERNAL') console.error(thrown);
-    return context.json(errorBody(error), error.httpStatus as 400);
+    // The rest of a body over the limit is left unread: closing the connection after the answer is what stops the
+    // sender, where keep-alive would have the server read (and the sender send) it all to find the next request.
+    const headers = error.code === 'E_TOO_LARGE' ? { connection: 'close' } : undefined;
+    return context.json(errorBody(error), error.httpStatus as 400, headers);
   });
   app.notFound((context) =>
     context.json(
@@ -53,7 +58,9 @@ export function createApp(services: ApiServices): Hono {
     ),
   );
 
-  if (services.events) app.use(reportBootRequests(services.events));
+  app.use(securityHeaders());
+  app.use(refuseMalformedPaths());
+  if (services.events) app.use(reportBootRequests(services));
 
   // Before the REST routes, whose /:kinds/:name/... patterns would otherwise claim the boot config paths.
   app.route('/', createBootHttp(services));
@@ -121,52 +128,90 @@ function createDownloadHandler(services: ApiServices): DownloadHandler {
       response.destroy(error as Error);
       return true;
     }
-    const event = events && bootRequestEvent(path, status, request.socket.remoteAddress);
-    if (event) events.publish(event);
+    // The file was found, so the distro its path names exists.
+    const report = events && bootRequestEvent(path, status, request.socket.remoteAddress);
+    if (report) events.publish(report.event);
     return true;
   };
 }
 
 /**
  * Reports the requests of an install (autoinstall file, kernel and initrd, iPXE script, netboot off) on the event
- * bus, after they are answered, with the system named in the path or found by the requester's address.
+ * bus, after they are answered, with the system named in the path or found by the requester's address. Events are
+ * kept for weeks and read by everyone, so a request that names no existing system, profile or distro (a typo, a
+ * scan, a flood of made-up names) leaves none.
  */
-function reportBootRequests(events: EventBus): MiddlewareHandler {
+function reportBootRequests(services: ApiServices): MiddlewareHandler {
+  const { events, inventory } = services;
   return async (context, next) => {
     await next();
-    const event = bootRequestEvent(context.req.path, context.res.status, remoteAddress(context));
-    if (event) events.publish(event);
+    try {
+      const report = bootRequestEvent(context.req.path, context.res.status, remoteAddress(context));
+      if (!report) return;
+      for (const { kind, name } of report.names) {
+        if (!(await inventory.store.get(kind, name))) return;
+      }
+      events?.publish(report.event);
+    } catch {
+      // A path that cannot be decoded names nothing, and a store that cannot answer keeps no event: either way the
+      // route has answered, and its answer stands.
+    }
   };
 }
 
+/** Paths are cut to this length in events: enough for any tree file, not a 16 KB path kept for a month. */
+export const maxEventPathLength = 512;
+
+interface BootRequestReport {
+  event: EventInput;
+  /** The objects the path names, which must exist for the event to be kept. */
+  names: { kind: ObjectKind; name: string }[];
+}
+
 /** The event for an answered request, or undefined for requests that are no step of an install. */
-function bootRequestEvent(path: string, status: number, remote: string | undefined): EventInput | undefined {
+function bootRequestEvent(
+  path: string,
+  status: number,
+  remote: string | undefined,
+): BootRequestReport | undefined {
   const source = (remote ?? '').replace(/^::ffff:/, '') || undefined;
   let type: string | undefined;
   let system: string | undefined;
+  const names: BootRequestReport['names'] = [];
   // Events are open reads: a path that carries an autoinstall secret must not hand it out.
-  const detail: Record<string, unknown> = { path: maskSecretPath(path), status };
+  const masked = maskSecretPath(path);
+  const shown = masked.length > maxEventPathLength ? `${masked.slice(0, maxEventPathLength)}...` : masked;
+  const detail: Record<string, unknown> = { path: shown, status };
+  const distro = /^\/(?:cobbler\/images|images|distros|cblr\/links)\/([^/]+)/.exec(path);
   if (path.startsWith('/cblr/svc/op/')) {
     const pairs = parseSvcPath(path.slice('/cblr/svc'.length));
+    if (!pairs.op || !serviceOperations.has(pairs.op)) return undefined;
     // The classifier reports its own richer check-in event (enc.checkin).
-    if (!pairs.op || pairs.op === 'trig' || pairs.op === 'events' || pairs.op === 'puppet') return undefined;
+    if (pairs.op === 'trig' || pairs.op === 'puppet') return undefined;
     type = `http.${pairs.op === 'ks' ? 'autoinstall' : pairs.op}`;
     system = pairs.system;
-    if (pairs.profile) detail.profile = pairs.profile;
-  } else if (/^\/(cobbler\/)?images\//.test(path)) {
-    type = 'http.image';
-  } else if (/^\/(distros|cblr\/links)\//.test(path)) {
-    type = 'http.tree';
+    if (system) names.push({ kind: 'system', name: system });
+    if (pairs.profile) {
+      names.push({ kind: 'profile', name: pairs.profile });
+      detail.profile = pairs.profile;
+    }
+  } else if (distro) {
+    type = /^\/(cobbler\/)?images\//.test(path) ? 'http.image' : 'http.tree';
+    names.push({ kind: 'distro', name: decodePathSegment(distro[1] as string, path) });
   } else {
     const nopxe = /^\/api\/v1\/systems\/([^/]+)\/(nopxe|autoinstall)$/.exec(path);
     if (!nopxe) return undefined;
     type = `http.${nopxe[2]}`;
-    system = decodeURIComponent(nopxe[1] as string);
+    system = decodePathSegment(nopxe[1] as string, path);
+    names.push({ kind: 'system', name: system });
   }
   return {
-    type,
-    ...(system ? { system } : source ? { ip: source } : {}),
-    ...(source ? { source } : {}),
-    detail,
+    event: {
+      type,
+      ...(system ? { system } : source ? { ip: source } : {}),
+      ...(source ? { source } : {}),
+      detail,
+    },
+    names,
   };
 }

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'hono';
 import { LruCache } from '../iso9660/lru-cache.js';
+import { noSniff } from './security-headers.js';
 
 export interface FileSource {
   size: number;
@@ -167,6 +168,7 @@ export function planFileResponse(
 ): FilePlan {
   const etag = etagOf(source);
   const headers: Record<string, string> = {
+    ...noSniff,
     'content-type': contentType,
     'accept-ranges': 'bytes',
     etag,

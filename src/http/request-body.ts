@@ -1,23 +1,72 @@
 // Reading request bodies with a size cap: a boot server's API must not buffer whatever a stranger sends.
 
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { BootwrightError, invalid } from '../errors.js';
 
 export const maxBodyBytes = 4 * 1024 * 1024;
 
-export async function readBody(context: Context): Promise<Buffer> {
-  const declared = Number(context.req.header('content-length') ?? 0);
-  if (declared > maxBodyBytes) {
-    throw new BootwrightError(
-      'E_INVALID',
-      `Request body of ${declared} bytes is over the ${maxBodyBytes}-byte limit.`,
-    );
+function tooLarge(limit: number, declared?: number): BootwrightError {
+  return new BootwrightError(
+    'E_TOO_LARGE',
+    `Request body${declared === undefined ? '' : ` of ${declared} bytes`} is over the ${limit}-byte limit; send at most ${limit} bytes per request.`,
+  );
+}
+
+/**
+ * The request body, counted as it arrives: a chunked body declares no length, so the limit is enforced on the
+ * bytes themselves, and reading stops at the limit (the answer then closes the connection, see app.ts) instead of
+ * buffering whatever a stranger keeps sending.
+ */
+export async function readBody(context: Context, limit = maxBodyBytes): Promise<Buffer> {
+  const declared = context.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit, Number(declared));
+  const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming ? readIncoming(incoming, limit) : readWebStream(context.req.raw.body, limit);
+}
+
+/**
+ * On node:http, from the socket's own stream rather than the web Request's: Readable.toWeb queues up to 16384
+ * chunks ahead of its reader (Node 20), so a fast sender would fill memory behind a reader that stopped at the limit.
+ * Here, a paused stream leaves the rest in the kernel's socket buffer, which TCP flow control bounds.
+ */
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (settle: () => void) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onClose).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        incoming.pause();
+        finish(() => reject(tooLarge(limit)));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => finish(() => resolve(Buffer.concat(chunks, size)));
+    const onClose = () =>
+      finish(() => reject(invalid('The client closed the connection before the request body ended.')));
+    incoming.on('data', onData).on('end', onEnd).on('error', onClose).on('close', onClose);
+  });
+}
+
+async function readWebStream(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, size);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
   }
-  const body = Buffer.from(await context.req.arrayBuffer());
-  if (body.length > maxBodyBytes) {
-    throw new BootwrightError('E_INVALID', `Request body is over the ${maxBodyBytes}-byte limit.`);
-  }
-  return body;
 }
 
 /** The body parsed as JSON; an empty body reads as `{}`. */

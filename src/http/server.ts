@@ -10,6 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BootwrightError } from '../errors.js';
 import { downloadHandlerOf } from './app.js';
+import { strictTransportSecurity } from './security-headers.js';
 
 export interface HttpListener {
   server: Server | HttpsServer;
@@ -58,9 +59,26 @@ export function takingTurns(listener: RequestListener, perTurn = 16): RequestLis
   };
 }
 
+/**
+ * Connections open at once, per listener: past this, node:http closes new ones at once. High enough for a
+ * thousand installers in keep-alive beside the operators; low enough that a flood ends in refused connections
+ * rather than in a server out of descriptors, which would also stop TFTP and the store.
+ */
+export const defaultMaxConnections = 4096;
+
+/**
+ * How long a client may take to send its request: headers in 20 s (a slow-headers client holds a connection with
+ * a few bytes a minute otherwise), the whole request, body included, in 120 s (a 4 MiB body at 35 KB/s). Answers,
+ * a kernel download or an event stream, are not bounded by these.
+ */
+const headersTimeoutMs = 20_000;
+const requestTimeoutMs = 120_000;
+
 export interface ListenOptions {
   host?: string;
   port: number;
+  /** Default defaultMaxConnections. */
+  maxConnections?: number;
   /** PEM certificate (chain) and key: the listener speaks HTTPS. */
   tls?: { cert: Buffer; key: Buffer };
   /** The flag that changes this port, named when the port cannot be used (default --port). */
@@ -68,14 +86,30 @@ export interface ListenOptions {
 }
 
 export async function listenHttp(app: Hono, options: ListenOptions): Promise<HttpListener> {
-  const listener = takingTurns(requestListener(app));
+  const turns = takingTurns(requestListener(app));
+  const listener: RequestListener = options.tls
+    ? (request, response) => {
+        response.setHeader('strict-transport-security', strictTransportSecurity);
+        turns(request, response);
+      }
+    : turns;
+  const timeouts = {
+    keepAliveTimeout: 5000,
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+  };
   const server = options.tls
-    ? createHttpsServer({ ...options.tls, keepAliveTimeout: 5000 }, listener)
-    : createServer({ keepAliveTimeout: 5000 }, listener);
+    ? createHttpsServer({ ...options.tls, ...timeouts }, listener)
+    : createServer(timeouts, listener);
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections;
   const portFlag = options.portFlag ?? '--port';
-  server.on('clientError', (_error, socket: Socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     if (socket.writable && !socket.destroyed) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      const hsts = options.tls ? `Strict-Transport-Security: ${strictTransportSecurity}\r\n` : '';
+      socket.end(
+        `HTTP/1.1 ${status}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n${hsts}Content-Length: 0\r\n\r\n`,
+      );
     }
     socket.destroy();
   });

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { maxLimit } from '../api/paging.js';
 import { setUserPassword } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
 import { configureStore, exited } from '../testing/guest-run.js';
@@ -106,9 +107,15 @@ describe('the store survives SIGKILL', () => {
     assert.ok(killed);
 
     server = await startServe(dataDir);
-    const listing = await fetch(`${server.base}/api/v1/systems?limit=1000000`);
-    assert.equal(listing.status, 200);
-    const items = ((await listing.json()) as { items: SystemJson[] }).items;
+    // Page by page: the server sends at most maxLimit objects per answer.
+    const items: SystemJson[] = [];
+    for (;;) {
+      const listing = await fetch(`${server.base}/api/v1/systems?limit=${maxLimit}&offset=${items.length}`);
+      assert.equal(listing.status, 200);
+      const page = ((await listing.json()) as { items: SystemJson[] }).items;
+      items.push(...page);
+      if (page.length < maxLimit) break;
+    }
     const present = new Map(items.map((item) => [String(item.name), item]));
     for (const i of acknowledged) {
       const item = present.get(`node${i}`);
