@@ -15,6 +15,7 @@ import { setUserPassword } from './auth/users-file.js';
 import { dataPaths } from './config/paths.js';
 import { startServer } from './serve.js';
 import { runCli } from './testing/cli.js';
+import { serveTestRootsCommand } from './testing/served-roots.js';
 import { tempDir } from './testing/temp-dir.js';
 
 interface Certificates {
@@ -150,6 +151,7 @@ async function setup(t: TestContext, settings: Record<string, string> = {}) {
   writeFileSync(join(dir, 'vmlinuz'), kernel);
   writeFileSync(join(dir, 'initrd.img'), 'initrd');
   const cli = async (...argv: string[]) => assert.equal((await runCli(dataDir, ...argv)).code, 0);
+  await cli(...serveTestRootsCommand);
   await cli(
     'distro',
     'add',
@@ -232,7 +234,7 @@ out = {'ping': s.ping(), 'profiles': sorted(s.find_profile({'name': 'p*'}))}
     assert.match(refusal.message, new RegExp(`only over https://${where} \\(the api_require_tls setting\\)`));
 
     const token = await httpsLogin(https, ca);
-    const distro = JSON.stringify({ name: 'd2', kernel: '/k', initrd: '/i' });
+    const distro = JSON.stringify({ name: 'd2', kernel: '/srv/k', initrd: '/srv/i' });
     const plainWrite = await fetch(`${http}/api/v1/distros`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -274,7 +276,7 @@ except xmlrpc.client.Fault as fault:
       ca,
       `
 token = s.login('admin', 'admin-pass')
-out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}, token)
+out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/srv/k', 'initrd': '/srv/i'}, token)
 `,
     );
     assert.equal(secureRpc, true);
@@ -286,7 +288,7 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}
     const trusted = { NODE_EXTRA_CA_CERTS: ca, BOOTWRIGHT_TOKEN: token };
 
     const added = await bootwright(
-      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/k', '--initrd=/i'],
+      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/srv/k', '--initrd=/srv/i'],
       trusted,
     );
     assert.equal(added.code, 0, added.stderr);

@@ -11,6 +11,7 @@ import { BootFiles } from './boot/boot-files.js';
 import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
 import { bootTftpRoutes } from './boot/tftp-routes.js';
 import { dataPaths, resolveDataDir } from './config/paths.js';
+import { ServedPaths } from './config/served-paths.js';
 import { SqliteLeaseStore } from './dhcp/leases.js';
 import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
@@ -156,11 +157,13 @@ export async function startServer(
       env: { ...env, BOOTWRIGHT_DATA_DIR: dataDir },
       events: { publish: (event) => events.publish(event) },
     });
-    const inventory = new Inventory(store, triggers);
+    const servedPaths = new ServedPaths({ dataDir });
+    const inventory = new Inventory(store, triggers, servedPaths);
     const settings = await inventory.settings();
     // Read before anything listens, so that a wrong certificate stops serve at once.
     const tlsPaths = tlsPathsFrom(options, settings);
     const tls = tlsPaths && loadTlsCredentials(tlsPaths);
+    if (tlsPaths) servedPaths.neverServe(tlsPaths.key);
     const tlsPort = options.tlsPort ?? Number(settings.tls_port);
     if (settings.api_require_tls === true && !tls) {
       throw new BootwrightError(

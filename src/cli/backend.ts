@@ -3,6 +3,7 @@
 
 import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
+import { ServedPaths } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import { Inventory } from '../inventory/inventory.js';
@@ -58,7 +59,7 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     env: { ...process.env, BOOTWRIGHT_DATA_DIR: globals.dataDir },
     events: { publish: (event) => void store.events.append([event]) },
   });
-  const inventory = new Inventory(store, triggers);
+  const inventory = new Inventory(store, triggers, new ServedPaths({ dataDir: globals.dataDir }));
   const renderer = new AutoinstallRenderer(
     inventory,
     new TemplateLibrary(globals.dataDir),

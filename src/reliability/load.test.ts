@@ -46,7 +46,7 @@ describe('load', () => {
     const initrdHash = createHash('sha256').update(initrd).digest('hex');
     await configureStore(dataDir, [
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img', '--breed=redhat'],
+      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img', '--breed=redhat'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // The systems go in through the batch REST API once the server is up; the CLI would take a process each.
