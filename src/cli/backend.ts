@@ -3,6 +3,7 @@
 
 import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
+import { securePrivateDataDir } from '../config/private-data-dir.js';
 import { ServedPaths } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
@@ -19,6 +20,8 @@ export interface GlobalOptions {
   dataDir: string;
   server?: string;
   token?: string;
+  /** Where to tell the operator what opening the local store changed (file modes tightened); stderr by default. */
+  notice?: (line: string) => void;
 }
 
 export interface OpenBackend {
@@ -52,6 +55,8 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     });
     return { backend, renderer: backend, remote: backend, events: backend.events, close: async () => {} };
   }
+  const notice = globals.notice ?? ((line: string) => process.stderr.write(`bootwright: ${line}\n`));
+  for (const line of securePrivateDataDir(paths)) notice(line);
   const store = SqliteStore.open(paths.store);
   // Changes made here run the same add/edit/delete triggers as changes made through a server.
   const triggers = new TriggerRunner({

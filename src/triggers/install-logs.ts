@@ -51,7 +51,8 @@ export async function writeInstallLogChunk(
   const dir = installLogsDir(dataDir, system);
   const name = parseInstallLogName(file);
   const path = join(dir, name);
-  await mkdir(dir, { recursive: true });
+  // Owner-only, as the rest of the data directory: the logs hold kernel command lines and kickstarts.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await lstat(path).catch(() => undefined);
   if (!existing && (await readdir(dir)).length >= maxInstallLogFiles) {
     throw invalid(
@@ -60,7 +61,7 @@ export async function writeInstallLogChunk(
   }
   const notAFile = invalid(`Install log ${quote(name)} of system ${quote(system)} is not a plain file.`);
   // O_NOFOLLOW: a link planted in the directory must not redirect the write.
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o640).catch(
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600).catch(
     (error: NodeJS.ErrnoException) => {
       throw error.code === 'ELOOP' || error.code === 'EISDIR' ? notAFile : error;
     },
