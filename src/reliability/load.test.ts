@@ -20,6 +20,7 @@ import { httpGet } from '../testing/http-get.js';
 import type { LoadPlan, LoadReport } from '../testing/load-clients.fixture.js';
 import { longMode, reportCount, scaled } from '../testing/long-mode.js';
 import { startServeProcess } from '../testing/serve-process.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { logIn } from '../testing/served.js';
 import { tempDir } from '../testing/temp-dir.js';
 
@@ -45,6 +46,7 @@ describe('load', () => {
     writeFileSync(join(tftpRoot, 'initrd.img'), initrd);
     const initrdHash = createHash('sha256').update(initrd).digest('hex');
     await configureStore(dataDir, [
+      [...serveTestRootsCommand],
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
       ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img', '--breed=redhat'],
       ['profile', 'add', '--name=p', '--distro=d'],
