@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, ensurePrivateFile, tightenMode } from '../auth/_private-file.js';
+import { ensurePrivateDir, ensurePrivateFile, errnoCode, tightenMode } from '../auth/_private-file.js';
 import type { DataPaths } from './paths.js';
 
 const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
@@ -13,8 +13,16 @@ const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
 export function securePrivateDataDir(paths: DataPaths): string[] {
   const notices: string[] = [];
   const tighten = (path: string, mode: number, why: string) => {
-    const old = tightenMode(path, mode);
-    if (old !== undefined) notices.push(`tightened ${path} from ${octal(old)} to ${octal(mode)} (${why})`);
+    try {
+      const old = tightenMode(path, mode);
+      if (old !== undefined) notices.push(`tightened ${path} from ${octal(old)} to ${octal(mode)} (${why})`);
+    } catch (error) {
+      // Another user's data directory: say what its owner should do rather than stop the command.
+      if (errnoCode(error) !== 'EPERM') throw error;
+      notices.push(
+        `cannot tighten ${path} to ${octal(mode)} (${why}): not its owner; its owner should chmod it`,
+      );
+    }
   };
   if (existsSync(paths.dataDir)) tighten(paths.dataDir, 0o700, 'it holds the store, users and keys');
   else ensurePrivateDir(paths.dataDir);
