@@ -12,6 +12,7 @@ import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { startServer } from './serve.js';
 import { runCli } from './testing/cli.js';
+import { serveTestRootsCommand } from './testing/served-roots.js';
 import { tempDir } from './testing/temp-dir.js';
 import { httpsFetch, makeCertificates, makeLeaf, servedOverTls } from './testing/tls.js';
 
@@ -109,7 +110,7 @@ out = {'ping': s.ping(), 'profiles': sorted(s.find_profile({'name': 'p*'}))}
     assert.match(refusal.message, new RegExp(`only over https://${where} \\(the api_require_tls setting\\)`));
 
     const token = await httpsLogin(https, ca);
-    const distro = JSON.stringify({ name: 'd2', kernel: '/k', initrd: '/i' });
+    const distro = JSON.stringify({ name: 'd2', kernel: '/srv/k', initrd: '/srv/i' });
     const plainWrite = await fetch(`${http}/api/v1/distros`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -151,7 +152,7 @@ except xmlrpc.client.Fault as fault:
       ca,
       `
 token = s.login('admin', 'admin-pass')
-out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}, token)
+out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/srv/k', 'initrd': '/srv/i'}, token)
 `,
     );
     assert.equal(secureRpc, true);
@@ -163,7 +164,7 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/k', 'initrd': '/i'}
     const trusted = { NODE_EXTRA_CA_CERTS: ca, BOOTWRIGHT_TOKEN: token };
 
     const added = await bootwright(
-      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/k', '--initrd=/i'],
+      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/srv/k', '--initrd=/srv/i'],
       trusted,
     );
     assert.equal(added.code, 0, added.stderr);

@@ -11,6 +11,8 @@ import { BootFiles } from './boot/boot-files.js';
 import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
 import { bootTftpRoutes } from './boot/tftp-routes.js';
 import { dataPaths, resolveDataDir } from './config/paths.js';
+import { securePrivateDataDir } from './config/private-data-dir.js';
+import { ServedPaths } from './config/served-paths.js';
 import { SqliteLeaseStore } from './dhcp/leases.js';
 import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
@@ -101,6 +103,8 @@ export interface RunningServer {
   tlsPort?: number;
   tftpPort?: number;
   dataDir: string;
+  /** What starting changed that the operator should hear of: file modes tightened in the data directory. */
+  notices: string[];
   events: EventBus;
   stop(): Promise<void>;
   /**
@@ -139,6 +143,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const dataDir = resolveDataDir(options.dataDir, env);
   const paths = dataPaths(dataDir);
+  const notices = securePrivateDataDir(paths);
   const store = SqliteStore.open(paths.store);
   // Everything started is stopped in reverse order, also when a later service fails to start.
   const stops: (() => Promise<void>)[] = [() => store.close()];
@@ -156,11 +161,13 @@ export async function startServer(
       env: { ...env, BOOTWRIGHT_DATA_DIR: dataDir },
       events: { publish: (event) => events.publish(event) },
     });
-    const inventory = new Inventory(store, triggers);
+    const servedPaths = new ServedPaths({ dataDir });
+    const inventory = new Inventory(store, triggers, servedPaths);
     const settings = await inventory.settings();
     // Read before anything listens, so that a wrong certificate stops serve at once.
     const tlsPaths = tlsPathsFrom(options, settings);
     const tls = tlsPaths && loadTlsCredentials(tlsPaths);
+    if (tlsPaths) servedPaths.neverServe(tlsPaths.key);
     const tlsPort = options.tlsPort ?? Number(settings.tls_port);
     if (settings.api_require_tls === true && !tls) {
       throw new BootwrightError(
@@ -295,6 +302,7 @@ export async function startServer(
       ...(https ? { tlsPort: https.port, reloadTls: https.reloadTls } : {}),
       ...(tftp ? { tftpPort: tftp.port } : {}),
       dataDir,
+      notices,
       events,
       stop: stopAll,
     };
@@ -318,6 +326,7 @@ export async function serve(argv: string[], io: ServeIo): Promise<number> {
     io.stderr.write(`bootwright: ${error.message}\n`);
     return error.exitCode;
   }
+  for (const notice of server.notices) io.stderr.write(`bootwright: ${notice}\n`);
   const https = server.tlsPort ? `, https on port ${server.tlsPort}` : '';
   const tftp = server.tftpPort ? `, tftp on port ${server.tftpPort}` : '';
   io.stdout.write(

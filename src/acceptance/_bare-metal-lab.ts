@@ -22,6 +22,7 @@ import {
   startServeInNamespace,
 } from '../testing/guest-run.js';
 import { canCreateNetns } from '../testing/netns.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 
@@ -59,6 +60,7 @@ export async function startLab(t: TestContext, prefix: string, extra: string[][]
   const dataDir = join(work, 'data');
   await configureStore(dataDir, [
     ...installNetworkSettings(ns.address),
+    [...serveTestRootsCommand],
     [
       ...['distro', 'add', `--name=${DISTRO}`, `--kernel=${kernel}`, `--initrd=${initrd}`],
       ...['--arch=x86_64', '--breed=redhat', '--os-version=rhel9'],

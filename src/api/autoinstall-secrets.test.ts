@@ -25,7 +25,7 @@ async function served(t: TestContext, autoinstallSecrets: boolean) {
   };
   await call('PUT', '/settings/server', { value: '192.0.2.1' });
   await call('PUT', '/settings/autoinstall_secrets', { value: autoinstallSecrets });
-  await call('POST', '/distros', { name: 'rhel9', kernel: '/k', initrd: '/i', os_version: 'rhel9' });
+  await call('POST', '/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i', os_version: 'rhel9' });
   await call('POST', '/profiles', { name: 'web', distro: 'rhel9' });
   await call('POST', '/systems', { name: 'vm9', profile: 'web', mac_address: '52:54:00:00:00:09' });
   await call('POST', '/systems', { name: 'vm10', profile: 'web', mac_address: '52:54:00:00:00:10' });

@@ -31,13 +31,15 @@ export async function findImageFile(boot: BootFiles, distro: string, file: strin
     return { kind: 'file', source: treeFileSource(tree, found.treePath, entry) };
   }
   if (/^(https?|ftp):\/\//.test(found.source)) return { kind: 'redirect', url: found.source };
-  const stats = isAbsolute(found.source) ? statSync(found.source, { throwIfNoEntry: false }) : undefined;
-  if (!stats?.isFile()) {
+  const real = isAbsolute(found.source) ? await boot.realPathToServe(found) : undefined;
+  const stats = real === undefined ? undefined : statSync(real, { throwIfNoEntry: false });
+  if (real === undefined || !stats?.isFile()) {
     throw notFound(
       `Distro ${quote(distro)} names ${quote(found.source)}, which is not a readable file on this server.`,
     );
   }
-  return { kind: 'file', source: localFileSource(found.source, stats) };
+  // The real path, as checked: a link swapped after the check cannot redirect the read.
+  return { kind: 'file', source: localFileSource(real, stats) };
 }
 
 export const imagePrefixes = ['/cobbler/images', '/images'] as const;

@@ -56,7 +56,7 @@ async function servedInventory(t: TestContext) {
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
-  assert.equal((await post('/distros', { name: 'rhel9', kernel: '/k', initrd: '/i' })).status, 201);
+  assert.equal((await post('/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' })).status, 201);
   assert.equal((await post('/profiles', { name: 'web', distro: 'rhel9' })).status, 201);
   return { dataDir, base, post, server };
 }
@@ -82,8 +82,8 @@ async function installServer(t: TestContext) {
   const { inventory } = services;
   await inventory.setSetting('server', '127.0.0.1');
   await inventory.setSetting('http_port', http.port);
-  await inventory.add('distro', { name: 'rhel9', kernel: '/k', initrd: '/i' });
-  await inventory.add('distro', { name: 'bookworm', kernel: '/k', initrd: '/i', breed: 'debian' });
+  await inventory.add('distro', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
+  await inventory.add('distro', { name: 'bookworm', kernel: '/srv/k', initrd: '/srv/i', breed: 'debian' });
   await inventory.add('profile', { name: 'web', distro: 'rhel9' });
   await inventory.add('profile', { name: 'deb', distro: 'bookworm' });
   await inventory.add('system', { name: 'vm9', profile: 'web' });

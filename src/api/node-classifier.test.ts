@@ -29,8 +29,8 @@ async function classifierFixture(t: TestContext) {
     assert.equal((await call('POST', path, body)).status, 201);
   await created('/api/v1/distros', {
     name: 'deb12',
-    kernel: '/k/linux',
-    initrd: '/k/initrd.gz',
+    kernel: '/srv/k/linux',
+    initrd: '/srv/k/initrd.gz',
     mgmt_classes: 'base',
   });
   await created('/api/v1/profiles', {

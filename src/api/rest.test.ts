@@ -22,8 +22,8 @@ async function seed(fixture: ApiFixture) {
     (
       await call(fixture, 'POST', '/api/v1/distros', {
         name: 'rhel-5.5',
-        kernel: '/k/vmlinuz',
-        initrd: '/k/initrd.img',
+        kernel: '/srv/k/vmlinuz',
+        initrd: '/srv/k/initrd.img',
         os_version: 'rhel5',
       })
     ).status,
@@ -121,7 +121,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/k', initrd: '/i' },
+      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
       null,
     );
     assert.equal(anonymous.status, 401);
@@ -130,7 +130,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/k', initrd: '/i' },
+      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
       'not-a-token',
     );
     assert.equal(forged.status, 401);
@@ -145,7 +145,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/k', initrd: '/i' },
+      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
       viewerLogin.json.token,
     );
     assert.equal(readOnly.status, 403);

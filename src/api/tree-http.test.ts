@@ -152,7 +152,12 @@ describe('install trees that cannot be served', () => {
     const { app, services } = fixture;
     const { inventory } = services;
     const gone = join(tempDir(t), 'gone.iso');
-    await inventory.add('distro', { name: 'lost', tree_source: gone, kernel: 'tree:vmlinuz', initrd: '/i' });
+    await inventory.add('distro', {
+      name: 'lost',
+      tree_source: gone,
+      kernel: 'tree:vmlinuz',
+      initrd: '/srv/i',
+    });
     const response = await app.request('/distros/lost/vmlinuz');
     assert.equal(response.status, 503);
     const { error } = await response.json();
@@ -173,7 +178,7 @@ describe('install trees that cannot be served', () => {
 
   it('gives 404 for a distro without a tree_source', async (t) => {
     const { app, services } = await apiFixture(t);
-    await services.inventory.add('distro', { name: 'plain', kernel: '/k', initrd: '/i' });
+    await services.inventory.add('distro', { name: 'plain', kernel: '/srv/k', initrd: '/srv/i' });
     const response = await app.request('/distros/plain/');
     assert.equal(response.status, 404);
     assert.match((await response.json()).error.message, /has no tree_source/);
@@ -185,7 +190,12 @@ describe('install trees that cannot be served', () => {
     const outside = tempDir(t);
     writeFileSync(join(outside, 'secret'), 'secret');
     symlinkSync(join(outside, 'secret'), join(tree.dir, 'leak'));
-    await services.inventory.add('distro', { name: 'd', tree_source: tree.dir, kernel: '/k', initrd: '/i' });
+    await services.inventory.add('distro', {
+      name: 'd',
+      tree_source: tree.dir,
+      kernel: '/srv/k',
+      initrd: '/srv/i',
+    });
     assert.equal((await app.request('/distros/d/leak')).status, 404);
   });
 });

@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { notFound, quote } from '../errors.js';
 
@@ -47,4 +59,39 @@ export function writePrivateFile(path: string, content: string, { replace }: { r
     closeSync(dirFd);
   }
   return true;
+}
+
+/**
+ * Creates `dir` (with any missing parents) so that only its owner can enter it (0700). The mode is set after
+ * creating, because mkdir's mode is filtered by the umask; an existing directory is left alone (see tightenMode).
+ */
+export function ensurePrivateDir(dir: string): void {
+  if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
+}
+
+/** Creates an empty file only its owner can read (0600, whatever the umask), unless the file exists. */
+export function ensurePrivateFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Sets `mode` on an existing file or directory that its group or others can reach; returns the mode it had, or
+ * undefined when it is missing or already private.
+ */
+export function tightenMode(path: string, mode: number): number | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats || (stats.mode & 0o077) === 0) return undefined;
+  chmodSync(path, mode);
+  return stats.mode & 0o7777;
 }

@@ -118,6 +118,7 @@ describe('boot files from the store', () => {
     const { boot } = await setup(t);
     assert.deepEqual(await boot.distroFile('rhel9', 'initrd.img'), {
       distro: 'rhel9',
+      field: 'initrd',
       source: '/srv/rhel9/initrd.img',
     });
     assert.equal(await boot.distroFile('rhel9', 'passwd'), undefined);

@@ -3,6 +3,8 @@
 // the menu of profiles with local boot first.
 
 import { TreeCache, treePathOf } from '../distros/tree-cache.js';
+import { openTreeSource } from '../distros/tree-source.js';
+import { quote } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { InventoryObject } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
@@ -22,6 +24,7 @@ const menuTitle = 'bootwright';
 
 export interface DistroFile {
   distro: string;
+  field: 'kernel' | 'initrd';
   /** The kernel or initrd as the distro names it: an absolute path on this server, a URL, or `tree:PATH`. */
   source: string;
   /** For `tree:PATH`: the path inside the distro's tree_source, served from `trees`. */
@@ -39,10 +42,35 @@ export class BootFiles {
     /** Gives each object the secret its autoinstall URL carries while the autoinstall_secrets setting is on. */
     private readonly secrets?: AutoinstallSecrets,
   ) {
-    this.trees = new TreeCache(async (name) => {
-      const distro = await inventory.store.get('distro', name);
-      return distro ? String(distro.fields.tree_source ?? '') : undefined;
-    });
+    const { servedPaths, store } = inventory;
+    this.trees = new TreeCache(
+      async (name) => {
+        const distro = await store.get('distro', name);
+        return distro ? String(distro.fields.tree_source ?? '') : undefined;
+      },
+      {
+        check: async (name, location) => {
+          if (/^https?:\/\//.test(location)) return;
+          await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, store);
+        },
+        open: (location) =>
+          openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, store) }),
+      },
+    );
+  }
+
+  /**
+   * The real path to serve for a kernel or initrd that is a file on this server, undefined when it is missing;
+   * throws E_FORBIDDEN when it is outside the served roots or private (checked on every request: see served-paths).
+   */
+  async realPathToServe(file: DistroFile): Promise<string | undefined> {
+    const what = `Distro ${quote(file.distro)}: ${file.field}`;
+    return this.inventory.servedPaths.realPathToServe(file.source, what, this.inventory.store);
+  }
+
+  /** Whether a file found under the tftp_root setting, by its real path, may be served. */
+  mayServe(realPath: string): Promise<boolean> {
+    return this.inventory.servedPaths.mayServe(realPath, this.inventory.store);
   }
 
   async systemByMac(mac: string): Promise<InventoryObject | undefined> {
@@ -139,8 +167,14 @@ export class BootFiles {
       const treePath = treePathOf(source);
       if (((treePath ?? source).split('?')[0] ?? '').split('/').pop() !== basename) continue;
       return treePath === undefined
-        ? { distro: distroName, source }
-        : { distro: distroName, source, treePath, treeSource: String(distro.fields.tree_source ?? '') };
+        ? { distro: distroName, field, source }
+        : {
+            distro: distroName,
+            field,
+            source,
+            treePath,
+            treeSource: String(distro.fields.tree_source ?? ''),
+          };
     }
     return undefined;
   }

@@ -78,9 +78,19 @@ export async function checkBootServer(inventory: Inventory, loadersDir: string):
       });
     }
   }
+  // Paths stored before the served_roots rule, or left outside when the roots narrowed: serve refuses them.
+  const unserved = (path: string, what: string) => {
+    const refusal = inventory.servedPaths.refusal(path, what, settings);
+    if (refusal) findings.push({ problem: `${refusal.problem}, so it is not served`, fix: refusal.fix });
+  };
+  const tftpRoot = String(settings.tftp_root ?? '');
+  if (tftpRoot !== '') unserved(tftpRoot, 'Setting tftp_root');
   for (const distro of await inventory.list('distro')) {
+    const tree = String(distro.fields.tree_source ?? '');
+    if (tree !== '' && !/^https?:\/\//.test(tree)) unserved(tree, `Distro ${distro.name}: tree_source`);
     for (const field of ['kernel', 'initrd'] as const) {
       const source = String(distro.fields[field] ?? '');
+      if (isAbsolute(source)) unserved(source, `Distro ${distro.name}: ${field}`);
       if (/^(https?|ftp):\/\//.test(source)) continue;
       if (source.startsWith('tree:')) {
         const tree = String(distro.fields.tree_source ?? '');

@@ -15,6 +15,7 @@ import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
 import { installNetworkSettings } from '../lab/lab-network.js';
 import { exited, onPath, readConsole, startServeInNamespace } from '../testing/guest-run.js';
 import { canCreateNetns } from '../testing/netns.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { findLoader } from './loaders.js';
@@ -40,6 +41,7 @@ interface TimelineEvent {
 async function configure(dataDir: string, kernel: string, initrd: string): Promise<void> {
   const commands = [
     ...installNetworkSettings('192.0.2.1'),
+    [...serveTestRootsCommand],
     ['distro', 'add', `--name=${DISTRO}`, `--kernel=${kernel}`, `--initrd=${initrd}`, '--arch=x86_64'],
     ['distro', 'edit', `--name=${DISTRO}`, '--breed=redhat', '--os-version=rhel9'],
     // panic=-1: a guest that cannot run /init reboots at once, and QEMU (-no-reboot) exits instead of hanging.

@@ -78,7 +78,9 @@ export function distroImageRoute(boot: BootFiles): TftpRoute {
       if (found?.treePath !== undefined) return treeTftpFile(boot, found.distro, found.treePath);
       // Only files on this server: TFTP clients cannot follow a URL.
       if (!found?.source.startsWith('/')) return undefined;
-      return openRegularFile(found.source, path);
+      // Refused (E_FORBIDDEN, TFTP's access violation) outside the served roots; opened by the real path checked.
+      const real = await boot.realPathToServe(found);
+      return real === undefined ? undefined : openRegularFile(real, path);
     },
   };
 }
@@ -88,6 +90,7 @@ export function bootTftpRoutes(
   options: { loadersDir: string; fileRoot?: string },
 ): TftpRoute[] {
   const routes = [bootConfigRoute(boot), bootLoaderRoute(options.loadersDir), distroImageRoute(boot)];
-  if (options.fileRoot) routes.push(fileRootRoute(options.fileRoot));
+  if (options.fileRoot)
+    routes.push(fileRootRoute(options.fileRoot, '', { mayServe: (real) => boot.mayServe(real) }));
   return routes;
 }

@@ -3,6 +3,8 @@
 
 import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
+import { securePrivateDataDir } from '../config/private-data-dir.js';
+import { ServedPaths } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import { Inventory } from '../inventory/inventory.js';
@@ -18,6 +20,8 @@ export interface GlobalOptions {
   dataDir: string;
   server?: string;
   token?: string;
+  /** Where to tell the operator what opening the local store changed (file modes tightened); stderr by default. */
+  notice?: (line: string) => void;
 }
 
 export interface OpenBackend {
@@ -51,6 +55,8 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     });
     return { backend, renderer: backend, remote: backend, events: backend.events, close: async () => {} };
   }
+  const notice = globals.notice ?? ((line: string) => process.stderr.write(`bootwright: ${line}\n`));
+  for (const line of securePrivateDataDir(paths)) notice(line);
   const store = SqliteStore.open(paths.store);
   // Changes made here run the same add/edit/delete triggers as changes made through a server.
   const triggers = new TriggerRunner({
@@ -58,7 +64,7 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     env: { ...process.env, BOOTWRIGHT_DATA_DIR: globals.dataDir },
     events: { publish: (event) => void store.events.append([event]) },
   });
-  const inventory = new Inventory(store, triggers);
+  const inventory = new Inventory(store, triggers, new ServedPaths({ dataDir: globals.dataDir }));
   const renderer = new AutoinstallRenderer(
     inventory,
     new TemplateLibrary(globals.dataDir),

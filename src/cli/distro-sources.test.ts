@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { mkisofs, needsXorriso } from '../iso9660/iso-images.fixture.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { main } from './main.js';
 
@@ -35,6 +36,7 @@ describe('bootwright distro list --sources', { skip: needsXorriso }, () => {
       assert.equal(result.code, 0);
       return result.stdout;
     };
+    await run(...serveTestRootsCommand);
     const dir = makeTree(t);
     const iso = mkisofs(dir, join(tempDir(t), 'dvd.iso'), ['-R', '-J']);
     const gone = join(dir, 'gone.iso');
@@ -56,7 +58,7 @@ describe('bootwright distro list --sources', { skip: needsXorriso }, () => {
       `--kernel=${tree}`,
       `--initrd=${tree}`,
     );
-    await run('distro', 'add', '--name=plain', '--kernel=/k', '--initrd=/i');
+    await run('distro', 'add', '--name=plain', '--kernel=/srv/k', '--initrd=/srv/i');
 
     // Without the flag, names only, as Cobbler prints them.
     assert.equal(await run('distro', 'list'), 'alpha\nbeta\ngamma\nplain\n');

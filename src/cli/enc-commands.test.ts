@@ -51,7 +51,7 @@ function failed(run: Run, code: number, text: string): void {
 
 /** A distro, profile and system web1.example.org, and three rules: a merging base, web by regex, db by glob. */
 async function seed(run: (...argv: string[]) => Promise<Run>): Promise<void> {
-  succeeded(await run('distro', 'add', '--name=deb12', '--kernel=/k/linux', '--initrd=/k/initrd.gz'));
+  succeeded(await run('distro', 'add', '--name=deb12', '--kernel=/srv/k/linux', '--initrd=/srv/k/initrd.gz'));
   succeeded(await run('profile', 'add', '--name=web', '--distro=deb12', '--mgmt-classes=base'));
   succeeded(
     await run(

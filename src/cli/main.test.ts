@@ -221,7 +221,7 @@ describe('bootwright on a local data directory', () => {
 
   it('refuses a duplicate name and changes nothing', async () => {
     await failsAndChangesNothing(
-      ['distro', 'add', '--name=rhel55', '--kernel=/other', '--initrd=/other'],
+      ['distro', 'add', '--name=rhel55', '--kernel=/srv/other', '--initrd=/srv/other'],
       4,
       'Distro "rhel55" already exists',
     );
@@ -444,12 +444,12 @@ describe('bootwright --server', () => {
   const run = (...argv: string[]) => bootwright(['--server', url, '--data-dir', dataDir, ...argv]);
 
   it('works on the inventory of a running server', async () => {
-    succeeded(await run('distro', 'add', '--name=d', '--kernel=/k', '--initrd=/i', '--kopts=a=1'));
+    succeeded(await run('distro', 'add', '--name=d', '--kernel=/srv/k', '--initrd=/srv/i', '--kopts=a=1'));
     succeeded(await run('profile', 'add', '--name=p', '--distro=d', '--server=192.0.2.5', '--kopts=b=2'));
     assert.equal(succeeded(await run('profile', 'list')), 'p\n');
     assert.match(succeeded(await run('profile', 'report', '--name=p')), /^Server {25}: 192\.0\.2\.5$/m);
     assert.match(succeeded(await run('profile', 'dumpvars', '--name=p')), /^kernel_options : a=1 b=2$/m);
-    failed(await run('distro', 'add', '--name=d', '--kernel=/k', '--initrd=/i'), 4, 'already exists');
+    failed(await run('distro', 'add', '--name=d', '--kernel=/srv/k', '--initrd=/srv/i'), 4, 'already exists');
     assert.equal(
       succeeded(await run('distro', 'remove', '--name=d', '--recursive')),
       'removed profile p\nremoved distro d\n',

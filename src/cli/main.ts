@@ -94,6 +94,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     dataDir: resolveDataDir(optionValue(invocation, 'data_dir'), io.env),
     server: optionValue(invocation, 'remote_server') ?? io.env.BOOTWRIGHT_SERVER,
     token: optionValue(invocation, 'token') ?? io.env.BOOTWRIGHT_TOKEN,
+    notice: (line) => io.stderr.write(`bootwright: ${line}\n`),
   };
   const [word, action = ''] = command.words;
   if (word === 'version') {

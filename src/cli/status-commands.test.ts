@@ -66,8 +66,8 @@ describe('status, watch and check', () => {
           'distro',
           'add',
           '--name=d',
-          '--kernel=/nonexistent/vmlinuz',
-          '--initrd=/nonexistent/initrd',
+          '--kernel=/srv/nonexistent/vmlinuz',
+          '--initrd=/srv/nonexistent/initrd',
         )
       ).code,
       0,
@@ -78,7 +78,7 @@ describe('status, watch and check', () => {
       checked.stdout,
       /Setting server is 127\.0\.0\.1, which other machines cannot reach\.\n {3}fix: bootwright setting edit --name=server/,
     );
-    assert.match(checked.stdout, /Distro d: its kernel \/nonexistent\/vmlinuz is not a readable file/);
+    assert.match(checked.stdout, /Distro d: its kernel \/srv\/nonexistent\/vmlinuz is not a readable file/);
     assert.match(checked.stderr, /problems found/);
   });
 });

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { apiFixture } from '../testing/api-fixture.js';
 import { runCli } from '../testing/cli.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const xenKernel = Buffer.alloc(70_000, 0x5a);
@@ -119,6 +120,7 @@ describe('bootwright import from a web server', () => {
     const publisherDir = tempDir(t);
     const publisher = await startServer({ dataDir: publisherDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => publisher.stop());
+    await runCli(publisherDir, ...serveTestRootsCommand);
     const added = await runCli(
       publisherDir,
       'distro',

@@ -14,6 +14,11 @@ export interface TreeCacheOptions {
   /** A tree unused this long is closed. */
   idleMs?: number;
   open?: (location: string) => Promise<TreeSource>;
+  /**
+   * Throws when the distro's tree may not be served; run on every use, not only on opening, because what may be
+   * served (the served_roots setting) can narrow while a tree is open.
+   */
+  check?: (distroName: string, location: string) => Promise<void>;
 }
 
 interface OpenTree {
@@ -34,6 +39,7 @@ export class TreeCache {
   readonly #maxOpen: number;
   readonly #idleMs: number;
   readonly #open: (location: string) => Promise<TreeSource>;
+  readonly #check: ((distroName: string, location: string) => Promise<void>) | undefined;
   /** In use order: the first entry is the least recently used. */
   readonly #trees = new Map<string, OpenTree>();
 
@@ -42,17 +48,20 @@ export class TreeCache {
     this.#maxOpen = options.maxOpen ?? 16;
     this.#idleMs = options.idleMs ?? 10 * 60_000;
     this.#open = options.open ?? openTreeSource;
+    this.#check = options.check;
   }
 
   /**
-   * The open tree of a distro. Throws E_NOT_FOUND for an unknown distro or one without a tree_source, and
-   * E_UNAVAILABLE when the tree_source cannot be opened (an unplugged disk, a removed ISO). A caller that has just
-   * read the distro passes its tree_source as `location`, which spares a second read of the store per download.
+   * The open tree of a distro. Throws E_NOT_FOUND for an unknown distro or one without a tree_source,
+   * E_UNAVAILABLE when the tree_source cannot be opened (an unplugged disk, a removed ISO), and what `check` throws
+   * for one that may not be served. A caller that has just read the distro passes its tree_source as `location`,
+   * which spares a second read of the store per download.
    */
   async treeFor(distroName: string, location?: string): Promise<TreeSource> {
     location ??= await this.#lookup(distroName);
     if (location === undefined) throw notFound(`Distro ${quote(distroName)} does not exist.`);
     if (location === '') throw notFound(`Distro ${quote(distroName)} has no tree_source.`);
+    await this.#check?.(distroName, location);
     let entry = this.#trees.get(distroName);
     if (entry && entry.location !== location) {
       this.#close(distroName, entry);

@@ -47,25 +47,35 @@ export function cleanTreePath(path: string): string {
   return parts.join('/');
 }
 
+export interface TreeSourceOptions {
+  /**
+   * Whether a file of a directory tree, by its real path, may be served; one that may not is treated as missing. A
+   * tree around the data directory must not hand out the store or the keys inside it.
+   */
+  mayServe?: (realPath: string) => Promise<boolean>;
+}
+
 class DirectoryTree implements TreeSource {
   readonly kind = 'directory';
 
   constructor(
     readonly location: string,
     private readonly realRoot: string,
+    private readonly options: TreeSourceOptions = {},
   ) {}
 
-  /** The real path of a tree path, or undefined when missing or outside the root (symlinks followed). */
+  /** The real path of a tree path, or undefined when missing, outside the root (symlinks followed) or not servable. */
   private async real(path: string): Promise<string | undefined> {
+    let real: string;
     try {
-      const real = await realpath(join(this.realRoot, cleanTreePath(path)));
-      const inside = relative(this.realRoot, real);
-      return inside.startsWith('..') || isAbsolute(inside) || inside.startsWith(`..${sep}`)
-        ? undefined
-        : real;
+      real = await realpath(join(this.realRoot, cleanTreePath(path)));
     } catch {
       return undefined;
     }
+    const inside = relative(this.realRoot, real);
+    if (inside.startsWith('..') || isAbsolute(inside) || inside.startsWith(`..${sep}`)) return undefined;
+    if (this.options.mayServe && !(await this.options.mayServe(real))) return undefined;
+    return real;
   }
 
   async stat(path: string): Promise<TreeEntry | undefined> {
@@ -164,7 +174,7 @@ class IsoTree implements TreeSource {
 }
 
 /** Opens a directory, an `.iso` file (any regular file is tried as an image) or an http(s) URL of a tree. */
-export async function openTreeSource(location: string): Promise<TreeSource> {
+export async function openTreeSource(location: string, options: TreeSourceOptions = {}): Promise<TreeSource> {
   if (/^https?:\/\//.test(location)) {
     const { HttpTree } = await import('./http-tree.js');
     return new HttpTree(location);
@@ -178,7 +188,7 @@ export async function openTreeSource(location: string): Promise<TreeSource> {
       `${quote(location)} does not exist; give a directory or an ISO image.`,
     );
   }
-  if (info.isDirectory()) return new DirectoryTree(location, await realpath(location));
+  if (info.isDirectory()) return new DirectoryTree(location, await realpath(location), options);
   if (info.isFile()) return new IsoTree(location, await IsoImage.open(location));
   throw invalid(`${quote(location)} is neither a directory nor an ISO image file.`);
 }

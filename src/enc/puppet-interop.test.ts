@@ -53,7 +53,7 @@ describe('puppet with bootwright as its external node classifier', {
 
   before(async () => {
     const run = (...argv: string[]) => bootwright(['--data-dir', dataDir, ...argv]);
-    await run('distro', 'add', '--name=deb12', '--kernel=/k/linux', '--initrd=/k/initrd.gz');
+    await run('distro', 'add', '--name=deb12', '--kernel=/srv/k/linux', '--initrd=/srv/k/initrd.gz');
     await run('profile', 'add', '--name=server', '--distro=deb12', '--mgmt-classes=base');
     await run(
       'system',

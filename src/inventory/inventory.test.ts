@@ -154,7 +154,11 @@ describe('Inventory add', () => {
   it('refuses missing required fields and unknown fields', async () => {
     await withInventory(async (inventory) => {
       await assertFails(inventory.add('system', { name: 'vm1' }), 'E_INVALID', /needs --profile/);
-      await assertFails(inventory.add('distro', { name: 'd', kernel: '/k' }), 'E_INVALID', /needs --initrd/);
+      await assertFails(
+        inventory.add('distro', { name: 'd', kernel: '/srv/k' }),
+        'E_INVALID',
+        /needs --initrd/,
+      );
       await assertFails(
         inventory.add('profile', { name: 'p' }),
         'E_INVALID',
@@ -400,7 +404,7 @@ describe('Inventory remove', () => {
       await inventory.add('profile', { name: 'web-sub', parent: 'web' });
       await inventory.add('system', { name: 'vm1', profile: 'web', mac: '52:54:00:00:00:01' });
       await inventory.add('system', { name: 'vm2', profile: 'web-sub' });
-      await inventory.add('distro', { name: 'other', kernel: '/k', initrd: '/i' });
+      await inventory.add('distro', { name: 'other', kernel: '/srv/k', initrd: '/srv/i' });
       await inventory.add('profile', { name: 'keep', distro: 'other' });
 
       await assertFails(

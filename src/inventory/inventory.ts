@@ -3,7 +3,9 @@
 // The CLI, the REST API and XML-RPC all call this one class; each change is one store transaction.
 
 import { randomUUID } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { refusalSentence, ServedPaths } from '../config/served-paths.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { type BlendedView, blend, type Lineage } from '../model/blend.js';
 import {
@@ -121,10 +123,14 @@ function criteriaMatcher(criteria: Record<string, string>): (object: InventoryOb
 }
 
 export class Inventory implements InventoryBackend {
-  /** With hooks, every change is announced to them (Cobbler's add/delete/change triggers hang on this). */
+  /**
+   * With hooks, every change is announced to them (Cobbler's add/delete/change triggers hang on this). Paths that
+   * would be served (kernels, trees, tftp_root) are refused unless `servedPaths` allows them.
+   */
   constructor(
     readonly store: Store,
     private readonly hooks?: InventoryHooks,
+    readonly servedPaths: ServedPaths = new ServedPaths(),
   ) {}
 
   async settings(reader: StoreReader = this.store): Promise<Settings> {
@@ -265,8 +271,8 @@ export class Inventory implements InventoryBackend {
     skipIfUnchanged = false,
   ): Promise<InventoryObject> {
     return this.changing(async (tx, announce) => {
-      const stored = await this.get(kind, name, tx);
-      const object = structuredClone(stored);
+      const original = await this.get(kind, name, tx);
+      const object = structuredClone(original);
       const { name: newName, ...rest } = changes;
       if (newName !== undefined && newName !== name) {
         throw invalid(
@@ -274,9 +280,9 @@ export class Inventory implements InventoryBackend {
         );
       }
       await this.applyChanges(tx, object, rest, options);
-      if (skipIfUnchanged && isDeepStrictEqual(object, stored)) return object;
+      if (skipIfUnchanged && isDeepStrictEqual(object, original)) return object;
       object.mtime = Date.now() / 1000;
-      await this.check(tx, object);
+      await this.check(tx, object, original);
       await announce({ action: 'edit', kind, name });
       await tx.put(object);
       return object;
@@ -484,6 +490,15 @@ export class Inventory implements InventoryBackend {
     const field = findSetting(name);
     const parsed = parseSettingValue(field.name, value);
     return this.store.transaction(async (tx) => {
+      // Served to anyone over TFTP: only from the served roots.
+      if (field.name === 'tftp_root' && parsed !== '') {
+        const refusal = this.servedPaths.refusal(
+          String(parsed),
+          'Setting tftp_root',
+          await this.settings(tx),
+        );
+        if (refusal) throw invalid(refusalSentence(refusal));
+      }
       await tx.setSetting(field.name, parsed);
       return this.settings(tx);
     });
@@ -671,8 +686,15 @@ export class Inventory implements InventoryBackend {
     }
   }
 
-  /** Everything that must hold before an object is written: references, required fields, uniqueness. */
-  private async check(tx: StoreTransaction, object: InventoryObject): Promise<void> {
+  /**
+   * Everything that must hold before an object is written: references, required fields, uniqueness, and served
+   * paths; an edit passes `before`, so that a path stored earlier and left as it was does not stop the edit.
+   */
+  private async check(
+    tx: StoreTransaction,
+    object: InventoryObject,
+    before?: InventoryObject,
+  ): Promise<void> {
     const fields = fieldsByKind[object.kind];
     for (const field of fields) {
       if (
@@ -705,6 +727,28 @@ export class Inventory implements InventoryBackend {
       }
     }
     if (object.kind === 'system') await this.checkUnique(tx, object);
+    if (object.kind === 'distro') await this.checkServedPaths(tx, object, before);
+  }
+
+  /** A distro's kernel, initrd and tree on this server are served to anyone who asks: only from the served roots. */
+  private async checkServedPaths(
+    tx: StoreTransaction,
+    distro: InventoryObject,
+    before?: InventoryObject,
+  ): Promise<void> {
+    for (const field of ['kernel', 'initrd', 'tree_source'] as const) {
+      const value = String(distro.fields[field] ?? '');
+      if (before && value === String(before.fields[field] ?? '')) continue;
+      const local = field === 'tree_source' ? value !== '' && !/^https?:\/\//.test(value) : isAbsolute(value);
+      if (!local) continue;
+      const what = `Distro ${quote(distro.name)}: ${field}`;
+      if (!isAbsolute(value))
+        throw invalid(
+          `${what} ${quote(value)} is not an absolute path or an http(s) URL; give one of those.`,
+        );
+      const refusal = this.servedPaths.refusal(value, what, await this.settings(tx));
+      if (refusal) throw invalid(refusalSentence(refusal));
+    }
   }
 
   private async checkProfileParents(tx: StoreTransaction, profile: InventoryObject): Promise<void> {

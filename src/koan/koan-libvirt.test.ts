@@ -25,6 +25,7 @@ import {
   startServeInNamespace,
   statusOf,
 } from '../testing/guest-run.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 
@@ -103,6 +104,7 @@ async function startLab(t: TestContext, prefix: string): Promise<Lab> {
   const dataDir = join(work, 'data');
   await configureStore(dataDir, [
     ...installNetworkSettings(ns.address),
+    [...serveTestRootsCommand],
     [
       'distro',
       'add',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { startServer } from '../serve.js';
 import { runCli } from '../testing/cli.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { grubScriptName } from './replace-self.js';
 
@@ -21,6 +22,7 @@ async function serverWithSystem(t: TestContext) {
     const result = await runCli(dataDir, ...args);
     assert.equal(result.code, 0, result.stderr);
   };
+  await cli(...serveTestRootsCommand);
   await cli(
     'distro',
     'add',

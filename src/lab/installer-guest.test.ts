@@ -21,6 +21,7 @@ import {
   statusOf,
 } from '../testing/guest-run.js';
 import { canCreateNetns } from '../testing/netns.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
@@ -146,6 +147,7 @@ describe('the installer guest', { skip }, () => {
 async function configure(dataDir: string, kernel: string, initrd: string): Promise<void> {
   const commands = [
     ...installNetworkSettings('192.0.2.1'),
+    [...serveTestRootsCommand],
     ['distro', 'add', '--name=installer-x86_64', `--kernel=${kernel}`, `--initrd=${initrd}`, '--arch=x86_64'],
     ['distro', 'edit', '--name=installer-x86_64', '--breed=redhat', '--os-version=rhel9'],
     ['profile', 'add', '--name=installer', '--distro=installer-x86_64'],

@@ -21,6 +21,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
+import { defaultServedRoots } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import { buildInstallerGuest } from './installer-guest.js';
 import { installNetworkSettings } from './lab-network.js';
@@ -296,6 +297,13 @@ async function seed(paths: LabPaths, options: LabOptions, write: (text: string) 
   const { kernel, initrd } = buildInstallerGuest(paths.guest, cache);
   const commands = [
     ...installNetworkSettings(labAddress),
+    // The guest's kernel and initrd are served from where they were built.
+    [
+      'setting',
+      'edit',
+      '--name=served_roots',
+      `--value=${[...defaultServedRoots, paths.guest, cache].join(' ')}`,
+    ],
     [
       ...['distro', 'add', `--name=${labDistro}`, `--kernel=${kernel}`, `--initrd=${initrd}`],
       ...['--arch=x86_64', '--breed=redhat', '--os-version=rhel9'],

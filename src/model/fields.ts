@@ -37,8 +37,11 @@ export interface FieldDef {
   required?: boolean;
   /** Shown in `report` but never written by users. */
   readOnly?: boolean;
-  /** For lists whose items land in kickstart network lines: each must be an address, or a DNS name. */
-  items?: 'address' | 'hostname';
+  /**
+   * For lists whose items land in kickstart network lines: each must be an address, or a DNS name; for lists of
+   * directories on this server: each must be an absolute path.
+   */
+  items?: 'address' | 'hostname' | 'absolute-path';
   /**
    * For dicts written into kernel command lines and boot loader scripts (GRUB, iPXE) and kickstart lines: the
    * characters those languages give meaning to are refused at write time.

@@ -1,6 +1,7 @@
 // Turns what a person typed (CLI text) or a client sent (JSON, XML-RPC) into the canonical stored value of a
 // field. One function for every edge, so that `--virt-ram=512` and `{"virt_ram": 512}` are the same thing.
 
+import { isAbsolute, resolve } from 'node:path';
 import { invalid, quote } from '../errors.js';
 import type { FieldDef } from './fields.js';
 import { compileHostPattern } from './host-pattern.js';
@@ -64,6 +65,13 @@ function parseAddress(value: string, what: string): string {
       throw invalid(`${what} ${quote(value)} is not an IP address such as 192.0.2.53 or 2001:db8::53.`);
     }
   }
+}
+
+/** A directory on this server, tidied (`/srv/` and `/srv/./x/..` are `/srv`) so that prefix checks hold. */
+function parseAbsolutePath(value: string, what: string): string {
+  if (!isAbsolute(value) || hasControlCharacters(value, false))
+    throw invalid(`${what} ${quote(value)} is not an absolute directory such as /srv/install.`);
+  return resolve(value);
 }
 
 function label(field: FieldDef): string {
@@ -138,6 +146,8 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       if (field.refKind) for (const item of items) parseName(item, what);
       if (field.items === 'address') for (const item of items) parseAddress(item, what);
       if (field.items === 'hostname') for (const item of items) parseHostname(item, what);
+      if (field.items === 'absolute-path')
+        return [...new Set(items.map((item) => parseAbsolutePath(item, what)))];
       return [...new Set(items)];
     }
     case 'enum': {

@@ -1,6 +1,7 @@
 // Server-wide settings: the bottom of every inheritance chain. The embedded defaults below make a fresh
 // `bootwright serve` work; operators change them with `bootwright setting edit --name=N --value=V`.
 
+import { defaultServedRoots } from '../config/served-paths.js';
 import { BootwrightError, invalid, quote } from '../errors.js';
 import type { FieldDef } from './fields.js';
 import { diskDrivers, f, virtTypes } from './fields.js';
@@ -92,6 +93,13 @@ export const settingFields: FieldDef[] = [
     'string',
     '',
     'Extra directory served over TFTP after boot configs, loaders and distro images',
+  ),
+  s(
+    'served_roots',
+    'list',
+    [...defaultServedRoots],
+    'Directories whose files anyone may download: distro kernels, initrds and tree_source and tftp_root must be under one (the data directory and TLS key never are)',
+    { items: 'absolute-path' },
   ),
   s(
     'dhcp_mode',

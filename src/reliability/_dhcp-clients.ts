@@ -38,7 +38,7 @@ export async function configureDhcpStore(
     ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
     ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.10'],
     ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.250'],
-    ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img'],
+    ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
     ['profile', 'add', '--name=p', '--distro=d'],
     ...reserved.map((address, i) => [
       ...['system', 'add', `--name=known${i}`, '--profile=p'],

@@ -21,6 +21,7 @@ import type { LoadPlan, LoadReport } from '../testing/load-clients.fixture.js';
 import { longMode, reportCount, scaled } from '../testing/long-mode.js';
 import { startServeProcess } from '../testing/serve-process.js';
 import { logIn } from '../testing/served.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 
 const httpClients = scaled(100, 1_000);
@@ -45,8 +46,9 @@ describe('load', () => {
     writeFileSync(join(tftpRoot, 'initrd.img'), initrd);
     const initrdHash = createHash('sha256').update(initrd).digest('hex');
     await configureStore(dataDir, [
+      [...serveTestRootsCommand],
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img', '--breed=redhat'],
+      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img', '--breed=redhat'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // The systems go in through the batch REST API once the server is up; the CLI would take a process each.

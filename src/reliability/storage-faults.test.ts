@@ -30,7 +30,7 @@ describe('storage faults', () => {
   it('says the store is locked by another process, then works once the lock is gone', async (t) => {
     const dataDir = tempDir(t);
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img'],
+      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
     ]);
     const other = new Database(dataPaths(dataDir).store);
     t.after(() => other.close());
@@ -55,7 +55,7 @@ describe('storage faults', () => {
     const dataDir = join(disk, 'data');
     mkdirSync(dataDir);
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img'],
+      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // Most of the room goes to a filler file, so that the store runs out after a few dozen systems.

@@ -63,7 +63,7 @@ describe('the store survives SIGKILL', () => {
     const dataDir = tempDir(t);
     await setUserPassword(dataPaths(dataDir).usersFile, 'admin', 'secret-admin');
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img'],
+      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     let server = await startServe(dataDir);

@@ -13,6 +13,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { startServer } from '../serve.js';
 import { freeUdpPort } from '../testing/free-port.js';
 import { configureStore } from '../testing/guest-run.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { parseTftpPacket, serializeTftpPacket } from '../tftp/packet.js';
 
@@ -33,6 +34,7 @@ async function serveWithEscapes(t: TestContext) {
   symlinkSync(outside, join(tftpRoot, 'escape'));
   symlinkSync(join(outside, 'passwd'), join(tftpRoot, 'passwd-link'));
   await configureStore(dataDir, [
+    [...serveTestRootsCommand],
     ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
     [
       ...['distro', 'add', '--name=d', '--kernel=tree:images/vmlinuz', '--initrd=tree:images/initrd.img'],

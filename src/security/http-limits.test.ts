@@ -129,7 +129,7 @@ async function servedWithSystem(t: TestContext) {
     assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
   };
   await call('PUT', '/settings/anamon_enabled', { value: true });
-  await call('POST', '/distros', { name: 'd', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' });
+  await call('POST', '/distros', { name: 'd', kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' });
   await call('POST', '/profiles', { name: 'p', distro: 'd' });
   await call('POST', '/systems', { name: 'vm9', profile: 'p' });
   return { ...served, port: served.server.port, call };

@@ -25,7 +25,7 @@ async function served(t: TestContext, autoinstallSecrets: boolean) {
   };
   await call('PUT', '/settings/anamon_enabled', { value: true });
   await call('PUT', '/settings/autoinstall_secrets', { value: autoinstallSecrets });
-  await call('POST', '/distros', { name: 'rhel9', kernel: '/k', initrd: '/i' });
+  await call('POST', '/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
   await call('POST', '/profiles', { name: 'web', distro: 'rhel9' });
   await call('POST', '/systems', { name: 'vm9', profile: 'web' });
   await call('POST', '/systems', { name: 'vm10', profile: 'web' });

@@ -129,8 +129,8 @@ describe('every read route, swept', () => {
       await write('PUT', '/api/v1/settings/autoinstall_secrets', { value: secretsOn });
       await write('POST', '/api/v1/distros', {
         name: 'd',
-        kernel: '/boot/vmlinuz',
-        initrd: '/boot/initrd.img',
+        kernel: '/srv/boot/vmlinuz',
+        initrd: '/srv/boot/initrd.img',
       });
       await write('POST', '/api/v1/repos', { name: 'r', mirror: 'http://198.51.100.7/epel/' });
       await write('POST', '/api/v1/profiles', { name: 'p', distro: 'd' });

@@ -25,8 +25,8 @@ describe('secrets in open reads', () => {
     await write('PUT', '/api/v1/settings/default_password_crypted', { value: HASH });
     await write('POST', '/api/v1/distros', {
       name: 'd',
-      kernel: '/boot/vmlinuz',
-      initrd: '/boot/initrd.img',
+      kernel: '/srv/vmlinuz',
+      initrd: '/srv/initrd.img',
     });
     await write('POST', '/api/v1/profiles', { name: 'p', distro: 'd' });
     await write('POST', '/api/v1/systems', {

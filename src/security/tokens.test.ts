@@ -22,7 +22,7 @@ describe('tokens follow the users file', () => {
       const result = await runCli(dataDir, ...argv);
       assert.equal(result.code, 0, result.stderr);
     };
-    const distro = (name: string) => ({ name, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' });
+    const distro = (name: string) => ({ name, kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' });
 
     await cli('user', 'add', '--name=alice', '--password=alice-pw');
     await cli('user', 'add', '--name=bob', '--password=bob-pw');

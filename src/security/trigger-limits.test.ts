@@ -23,7 +23,7 @@ async function served(t: TestContext, count: number) {
     });
     assert.ok(response.ok, `${path}: ${await response.text()}`);
   };
-  await post('/distros', { name: 'rhel9', kernel: '/k', initrd: '/i' });
+  await post('/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
   await post('/profiles', { name: 'web', distro: 'rhel9' });
   await post(
     '/systems',

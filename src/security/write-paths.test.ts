@@ -135,7 +135,7 @@ describe('every write path needs a token', () => {
       assert.equal(response.status, 200, await response.text());
     }
     for (const [kind, body] of [
-      ['distros', { name: 'd', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }],
+      ['distros', { name: 'd', kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' }],
       ['profiles', { name: 'p', distro: 'd' }],
       ['systems', { name: 'vm9', profile: 'p' }],
     ] as const) {

@@ -24,8 +24,8 @@ async function setup(t: TestContext) {
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
-    kernel: '/k',
-    initrd: '/i',
+    kernel: '/srv/k',
+    initrd: '/srv/i',
     os_version: 'rhel9',
     autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
   });
@@ -150,8 +150,8 @@ describe('autoinstall files over HTTP', () => {
     const { inventory } = fixture.services;
     await inventory.add('distro', {
       name: 'rhel9',
-      kernel: '/k',
-      initrd: '/i',
+      kernel: '/srv/k',
+      initrd: '/srv/i',
       os_version: 'rhel9',
       autoinstall_meta: 'tree=http://192.0.2.1/t',
     });
@@ -177,7 +177,7 @@ describe('autoinstall files over HTTP', () => {
   it('autodetects the system from the MAC header anaconda sends', async (t) => {
     const fixture = await apiFixture(t);
     const { inventory } = fixture.services;
-    await inventory.add('distro', { name: 'd', kernel: '/k', initrd: '/i' });
+    await inventory.add('distro', { name: 'd', kernel: '/srv/k', initrd: '/srv/i' });
     await inventory.add('profile', { name: 'p', distro: 'd' });
     await inventory.add('system', { name: 'vm9', profile: 'p', mac_address: '52:54:00:00:00:09' });
     const found = await fixture.app.request('/cblr/svc/op/autodetect', {

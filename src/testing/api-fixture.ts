@@ -1,4 +1,5 @@
-// A real server stack (SQLite store in a temp dir, authenticator, HTTP app) for API tests.
+// A real server stack (SQLite store in a temp dir, authenticator, HTTP app) for API tests, whose store may serve
+// files from temporary directories (testing/served-roots.ts).
 
 import type { TestContext } from 'node:test';
 import type { Hono } from 'hono';
@@ -9,6 +10,7 @@ import { TokenIssuer } from '../auth/tokens.js';
 import { setUserPassword } from '../auth/users-file.js';
 import { BootFiles } from '../boot/boot-files.js';
 import { dataPaths } from '../config/paths.js';
+import { ServedPaths } from '../config/served-paths.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
 import { Inventory } from '../inventory/inventory.js';
@@ -16,6 +18,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
+import { serveTestRoots } from './served-roots.js';
 import { tempDir } from './temp-dir.js';
 
 export interface ApiFixture {
@@ -39,7 +42,9 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
     sharedSecret,
     tokens: new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200 }),
   });
-  const inventory = new Inventory(store);
+  const inventory = new Inventory(store, undefined, new ServedPaths({ dataDir }));
+  // Tests serve kernels and trees from their temporary directories.
+  await serveTestRoots(inventory);
   // As serve builds them: the autoinstall_secrets setting then works as it does in the real server.
   const secrets = new AutoinstallSecrets(paths.autoinstallKey);
   const boot = new BootFiles(inventory, secrets);

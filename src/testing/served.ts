@@ -5,6 +5,8 @@ import type { TestContext } from 'node:test';
 import { readSharedSecret } from '../auth/shared-secret.js';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
+import { runCli } from './cli.js';
+import { serveTestRootsCommand } from './served-roots.js';
 import { tempDir } from './temp-dir.js';
 
 export interface Served {
@@ -18,6 +20,8 @@ export interface Served {
 /** Starts the server on a fresh data directory (TFTP off unless `tftpPort` is given), stopped when `t` ends. */
 export async function servedWithToken(t: TestContext, { tftpPort = 0 } = {}): Promise<Served> {
   const dataDir = tempDir(t);
+  // Tests serve kernels and trees from their temporary directories.
+  await runCli(dataDir, ...serveTestRootsCommand);
   const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort });
   t.after(() => server.stop());
   const base = `http://127.0.0.1:${server.port}`;

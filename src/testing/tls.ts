@@ -12,6 +12,7 @@ import { setUserPassword } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
 import { startServer } from '../serve.js';
 import { runCli } from './cli.js';
+import { serveTestRootsCommand } from './served-roots.js';
 import { tempDir } from './temp-dir.js';
 
 export interface Certificates {
@@ -114,6 +115,7 @@ export async function servedOverTls(t: TestContext, settings: Record<string, str
   writeFileSync(join(dir, 'vmlinuz'), kernel);
   writeFileSync(join(dir, 'initrd.img'), 'initrd');
   const cli = async (...argv: string[]) => assert.equal((await runCli(dataDir, ...argv)).code, 0);
+  await cli(...serveTestRootsCommand);
   await cli(
     'distro',
     'add',

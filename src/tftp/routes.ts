@@ -56,9 +56,14 @@ export function forbidden(message: string): BootwrightError {
 
 /**
  * Serves the files under `root`, for paths under `prefix` (with the prefix taken off). It refuses `..`, absolute
- * paths, backslashes and NUL, and any path whose real path (symlinks followed) lies outside the root's real path.
+ * paths, backslashes and NUL, any path whose real path (symlinks followed) lies outside the root's real path, and
+ * any that `mayServe` refuses by its real path.
  */
-export function fileRootRoute(root: string, prefix = ''): TftpRoute {
+export function fileRootRoute(
+  root: string,
+  prefix = '',
+  options: { mayServe?: (realPath: string) => Promise<boolean> } = {},
+): TftpRoute {
   const cleanPrefix = prefix.replace(/^\/+|\/+$/g, '');
   let realRoot: Promise<string> | undefined;
   return {
@@ -76,6 +81,11 @@ export function fileRootRoute(root: string, prefix = ''): TftpRoute {
       if (real === undefined) return undefined;
       if (real !== base && !real.startsWith(base.endsWith(sep) ? base : base + sep)) {
         throw forbidden(`TFTP path ${quote(path)} leads outside the served directory ${quote(root)}`);
+      }
+      if (options.mayServe && !(await options.mayServe(real))) {
+        throw forbidden(
+          `TFTP path ${quote(path)} is not served: it is outside the served_roots setting, or private (the data directory, the TLS key)`,
+        );
       }
       return openRegularFile(real, path);
     },

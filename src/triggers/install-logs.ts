@@ -84,12 +84,13 @@ export async function writeInstallLogChunk(
   const path = join(dir, name);
   // One write at a time per log: a new log moves the old one aside, which must not meet another chunk midway.
   return oneAtATime(path, async () => {
-    await mkdir(dir, { recursive: true });
+    // Owner-only, as the rest of the data directory: the logs hold kernel command lines and kickstarts.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const existing = await lstat(path).catch(() => undefined);
     if (!existing) await refuseWhenFull(dir, system, name);
     const notAFile = invalid(`Install log ${quote(name)} of system ${quote(system)} is not a plain file.`);
     // O_NOFOLLOW: a link planted in the directory must not redirect the write.
-    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o640).catch(
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600).catch(
       (error: NodeJS.ErrnoException) => {
         throw error.code === 'ELOOP' || error.code === 'EISDIR' ? notAFile : error;
       },
@@ -177,7 +178,7 @@ async function startNewLog(
   const fresh = await open(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o640,
+    0o600,
   );
   try {
     // The kept bytes before the offset are the new log's too; the old handle still reads them after the move.

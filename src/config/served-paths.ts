@@ -1,0 +1,226 @@
+// Which files of this host bootwright may hand to anyone who asks. A distro's kernel, initrd and tree_source and the
+// tftp_root setting are paths an admin types, and whatever they name is served without a token: `kernel=/etc/passwd`
+// published /etc/passwd at /cobbler/images/DISTRO/passwd, and a tree_source of the data directory's parent published
+// the users file, the keys and the store. So served paths must lie under the served_roots setting, and the data
+// directory (all but its distro_mirror/, where `import --mirror` copies trees to be served) and the TLS key are never
+// served, whatever the roots say. Paths are refused when written and checked again, symlinks followed, when served:
+// a path stored before the rule, roots narrowed since, or a link inside a root pointing out of it.
+
+import { realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { BootwrightError, quote } from '../errors.js';
+import type { StoreReader } from '../store/store.js';
+
+/** Where `import --mirror` copies a tree inside the data directory: the one part of it that is served. */
+export const mirrorDirName = 'distro_mirror';
+
+/**
+ * The served_roots setting's default: where install trees, mounted ISOs, TFTP roots and the distributions' boot
+ * loaders and netboot images live. Not /boot (GRUB's config there may hold password hashes), /tmp or /home.
+ */
+export const defaultServedRoots: readonly string[] = [
+  '/srv',
+  '/var/www',
+  '/var/lib/tftpboot',
+  '/tftpboot',
+  '/mnt',
+  '/media',
+  '/usr/lib/syslinux',
+  '/usr/share/syslinux',
+  '/usr/lib/PXELINUX',
+  '/usr/lib/ipxe',
+  '/usr/share/ipxe',
+  '/usr/lib/grub',
+  '/usr/lib/shim',
+  '/usr/lib/debian-installer',
+];
+
+/** The settings the rules read; any settings object (or stored overrides over the defaults) has them. */
+export interface ServedPathSettings {
+  served_roots?: unknown;
+  tls_key?: unknown;
+}
+
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+function realOrUndefinedSync(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function realOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await realpath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path and, when it exists, its real path: a rule on either holds whichever way the path is written. */
+function bothForms(path: string, real: string | undefined): string[] {
+  return real === undefined || real === path ? [path] : [path, real];
+}
+
+interface Rules {
+  roots: string[];
+  /** The data directory and its mirror directory, as given and as real paths. */
+  privateDirs: string[];
+  mirrorDirs: string[];
+  keyFiles: string[];
+}
+
+type Refusal = 'relative' | 'outside-roots' | 'data-dir' | 'key-file';
+
+/** What is wrong with a path and what to do, apart, as `bootwright check` shows them. */
+export interface PathRefusal {
+  problem: string;
+  fix: string;
+}
+
+/** The list in the setting, or the default when the setting is absent. */
+function rootsOf(settings: ServedPathSettings): string[] {
+  const value = settings.served_roots;
+  return Array.isArray(value) ? value.map(String) : [...defaultServedRoots];
+}
+
+export class ServedPaths {
+  readonly #dataDir: string | undefined;
+  readonly #keyFiles: string[] = [];
+  /** Real paths of the roots and the private places, kept a few seconds: a realpath per root per file is waste. */
+  #realCache = new Map<string, { real: string | undefined; at: number }>();
+
+  constructor(options: { dataDir?: string } = {}) {
+    this.#dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  }
+
+  /** A private key that is never served, besides the tls_key setting's (serve's --tls-key file). */
+  neverServe(keyFile: string): void {
+    this.#keyFiles.push(resolve(keyFile));
+  }
+
+  /**
+   * Write time (and `bootwright check`): why `path` may not be served, starting with `what` (e.g. `Distro "d":
+   * kernel`), and the fix; undefined when it may be.
+   */
+  refusal(path: string, what: string, settings: ServedPathSettings): PathRefusal | undefined {
+    const named = isAbsolute(path) ? resolve(path) : path;
+    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefinedSync);
+    const refusal = this.#refusalOf(named, isAbsolute(path) ? realOrUndefinedSync(named) : undefined, rules);
+    return refusal && this.#explain(refusal, path, what, settings);
+  }
+
+  /**
+   * Serve time: the real path of `path` when it may be served, undefined when it does not exist; throws E_FORBIDDEN
+   * with the reason otherwise.
+   */
+  async realPathToServe(path: string, what: string, store: StoreReader): Promise<string | undefined> {
+    const named = isAbsolute(path) ? resolve(path) : path;
+    const real = isAbsolute(path) ? await realOrUndefined(named) : undefined;
+    const settings = (await store.settingOverrides()) as ServedPathSettings;
+    const refusal = this.#refusalOf(named, real, await this.#currentRules(settings));
+    if (refusal)
+      throw new BootwrightError('E_FORBIDDEN', refusalSentence(this.#explain(refusal, path, what, settings)));
+    return real;
+  }
+
+  /** Serve time, for a file found inside an install tree or the TFTP root: whether its real path may be served. */
+  async mayServe(realPath: string, store: StoreReader): Promise<boolean> {
+    const settings = (await store.settingOverrides()) as ServedPathSettings;
+    return this.#refusalOf(realPath, realPath, await this.#currentRules(settings)) === undefined;
+  }
+
+  async #currentRules(settings: ServedPathSettings): Promise<Rules> {
+    const lexical = this.#lexicalRules(settings);
+    const real = new Map<string, string | undefined>();
+    for (const path of Object.values(lexical).flat()) real.set(path, await this.#cachedReal(path));
+    return this.#expand(lexical, (path) => real.get(path));
+  }
+
+  async #cachedReal(path: string): Promise<string | undefined> {
+    const now = Date.now();
+    const cached = this.#realCache.get(path);
+    if (cached && now - cached.at < 5_000) return cached.real;
+    const real = await realOrUndefined(path);
+    if (this.#realCache.size > 1000) this.#realCache = new Map();
+    this.#realCache.set(path, { real, at: now });
+    return real;
+  }
+
+  #lexicalRules(settings: ServedPathSettings): Rules {
+    const tlsKey = String(settings.tls_key ?? '');
+    return {
+      roots: rootsOf(settings).filter((root) => isAbsolute(root)),
+      privateDirs: this.#dataDir === undefined ? [] : [this.#dataDir],
+      mirrorDirs: this.#dataDir === undefined ? [] : [join(this.#dataDir, mirrorDirName)],
+      keyFiles: [...this.#keyFiles, ...(tlsKey === '' ? [] : [resolve(tlsKey)])],
+    };
+  }
+
+  #expand(rules: Rules, realOf: (path: string) => string | undefined): Rules {
+    const expand = (paths: string[]) => paths.flatMap((path) => bothForms(path, realOf(path)));
+    return {
+      roots: expand(rules.roots),
+      privateDirs: expand(rules.privateDirs),
+      mirrorDirs: expand(rules.mirrorDirs),
+      keyFiles: expand(rules.keyFiles),
+    };
+  }
+
+  /**
+   * The named path and its real path must both stay out of the private places; the real one decides the roots, so
+   * that a link inside a root cannot lead out of it. The data directory's mirror counts as a root.
+   */
+  #refusalOf(named: string, real: string | undefined, rules: Rules): Refusal | undefined {
+    // Relative to whose working directory? The CLI's and the server's differ.
+    if (!isAbsolute(named)) return 'relative';
+    for (const path of bothForms(named, real)) {
+      if (rules.keyFiles.includes(path)) return 'key-file';
+      if (
+        rules.privateDirs.some((dir) => isInside(path, dir)) &&
+        !rules.mirrorDirs.some((dir) => isInside(path, dir))
+      )
+        return 'data-dir';
+    }
+    const decisive = real ?? named;
+    const served = [...rules.roots, ...rules.mirrorDirs].some((root) => isInside(decisive, root));
+    return served ? undefined : 'outside-roots';
+  }
+
+  #explain(refusal: Refusal, path: string, what: string, settings: ServedPathSettings): PathRefusal {
+    switch (refusal) {
+      case 'relative':
+        return {
+          problem: `${what} ${quote(path)} is not an absolute path`,
+          fix: 'give one that starts with /',
+        };
+      case 'key-file':
+        return {
+          problem: `${what} ${quote(path)} is the TLS private key, which is never served`,
+          fix: 'name another file',
+        };
+      case 'data-dir':
+        return {
+          problem: `${what} ${quote(path)} is inside the data directory ${quote(this.#dataDir)}, which holds the store, users and keys and is never served (only its ${mirrorDirName}/ is)`,
+          fix: 'move the file out of it, e.g. under /srv',
+        };
+      case 'outside-roots': {
+        const wider = [...rootsOf(settings), dirname(resolve(path))].join(' ');
+        return {
+          problem: `${what} ${quote(path)} is outside the served_roots setting, the directories whose files anyone may download`,
+          fix: `move it under one of them, or add its directory: bootwright setting edit --name=served_roots --value="${wider}"`,
+        };
+      }
+    }
+  }
+}
+
+/** A refusal as the one sentence an error message is. */
+export function refusalSentence(refusal: PathRefusal): string {
+  return `${refusal.problem}; ${refusal.fix}.`;
+}
