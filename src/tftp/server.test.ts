@@ -62,7 +62,11 @@ class Peer {
     return this.inbox.shift();
   }
 
-  async expect(timeoutMs = 2000): Promise<Received> {
+  /**
+   * Waits long: a server's first transfer starts its transfer thread, which under the TypeScript loader took up to
+   * 1.8 s on a busy machine (load 7), and a wait that expects an answer costs only what it takes.
+   */
+  async expect(timeoutMs = 10_000): Promise<Received> {
     const received = await this.next(timeoutMs);
     assert.ok(received, 'expected a packet from the server');
     return received;
