@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { asBootwrightError, invalid, quote } from '../errors.js';
-import { negotiateOptions } from './options.js';
+import { defaultOptionLimits, negotiateOptions } from './options.js';
 import {
   maxDataBytes,
   opcodes,
@@ -43,6 +43,10 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   /** Retransmissions of one window before a transfer is given up; default 5. */
   retries?: number;
+  /** Largest RFC 2349 timeout a client may ask for, in seconds; a larger one is declined. Default 10. */
+  maxTimeoutSeconds?: number;
+  /** Longest a transfer waits for its client to move on, all retransmissions together; default 60,000 ms. */
+  maxWaitMs?: number;
   onEvent?: (event: TftpEvent) => void;
 }
 
@@ -64,9 +68,16 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const limits = {
     maxBlockSize: checkRange('maxBlockSize', options.maxBlockSize ?? 1468, 8, maxDataBytes),
     maxWindowSize: checkRange('maxWindowSize', options.maxWindowSize ?? 64, 1, 65535),
+    maxTimeoutSeconds: checkRange(
+      'maxTimeoutSeconds',
+      options.maxTimeoutSeconds ?? defaultOptionLimits.maxTimeoutSeconds,
+      1,
+      255,
+    ),
   };
   const timeoutMs = checkRange('timeoutMs', options.timeoutMs ?? 1000, 1, 255_000);
   const retries = checkRange('retries', options.retries ?? 5, 0, 100);
+  const maxWaitMs = checkRange('maxWaitMs', options.maxWaitMs ?? 60_000, 1, 3_600_000);
   const socketType = isIPv6(options.host) ? 'udp6' : 'udp4';
   const listener = createSocket(socketType);
   await new Promise<void>((resolve, reject) => {
@@ -167,6 +178,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       oack: negotiated.acknowledged,
       timeoutMs: negotiated.timeoutMs ?? timeoutMs,
       retries,
+      maxWaitMs,
     };
     const onEnd = (outcome: TransferOutcome) => {
       done();
