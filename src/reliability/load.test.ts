@@ -46,6 +46,8 @@ describe('load', () => {
     const initrdHash = createHash('sha256').update(initrd).digest('hex');
     await configureStore(dataDir, [
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
+      // Every TFTP client here sends from 127.0.0.1, as machines behind one NAT would: one address, 200 transfers.
+      ['setting', 'edit', '--name=tftp_max_sessions_per_client', '--value=1000'],
       ['distro', 'add', '--name=d', '--kernel=/boot/vmlinuz', '--initrd=/boot/initrd.img', '--breed=redhat'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
