@@ -261,6 +261,8 @@ export async function startServer(
         host: options.host ?? '0.0.0.0',
         port: tftpPort,
         routes,
+        maxSessions: Number(settings.tftp_max_sessions),
+        maxSessionsPerClient: Number(settings.tftp_max_sessions_per_client),
         onEvent: (event) =>
           events.publish({
             type: event.type,

@@ -94,6 +94,13 @@ export const settingFields: FieldDef[] = [
     '',
     'Extra directory served over TFTP after boot configs, loaders and distro images',
   ),
+  s('tftp_max_sessions', 'int', 1000, 'TFTP transfers serve runs at once; further requests get an ERROR'),
+  s(
+    'tftp_max_sessions_per_client',
+    'int',
+    32,
+    'TFTP transfers one client address may have at once; raise it when many machines share an address (NAT)',
+  ),
   s(
     'served_roots',
     'list',

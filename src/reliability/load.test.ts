@@ -48,6 +48,8 @@ describe('load', () => {
     await configureStore(dataDir, [
       [...serveTestRootsCommand],
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
+      // Every TFTP client here sends from 127.0.0.1, as machines behind one NAT would: one address, 200 transfers.
+      ['setting', 'edit', '--name=tftp_max_sessions_per_client', '--value=1000'],
       ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img', '--breed=redhat'],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { negotiateOptions } from './options.js';
+import { defaultOptionLimits, negotiateOptions } from './options.js';
 
 const octet = { size: 40_000_000, mode: 'octet' } as const;
 const ask = (...pairs: [string, string][]) => new Map(pairs);
@@ -37,6 +37,7 @@ test('blksize is clamped to the configured path MTU and windowsize to the config
   const result = negotiateOptions(ask(['blksize', '65464'], ['windowsize', '65535']), octet, {
     maxBlockSize: 1468,
     maxWindowSize: 64,
+    maxTimeoutSeconds: 10,
   });
   assert.deepEqual(
     [...result.acknowledged],
@@ -74,8 +75,23 @@ test('values outside the RFC ranges or not decimal are left out, and the default
 test('boundary values are accepted', () => {
   const low = negotiateOptions(ask(['blksize', '8'], ['timeout', '1'], ['windowsize', '1']), octet);
   assert.deepEqual([low.blockSize, low.timeoutMs, low.windowSize], [8, 1000, 1]);
-  const high = negotiateOptions(ask(['timeout', '255']), octet);
+  const high = negotiateOptions(ask(['timeout', '255']), octet, {
+    ...defaultOptionLimits,
+    maxTimeoutSeconds: 255,
+  });
   assert.equal(high.timeoutMs, 255_000);
+});
+
+test('a timeout above the maximum is left out of the OACK, never lowered (RFC 2349: it must match the request)', () => {
+  const limits = { ...defaultOptionLimits, maxTimeoutSeconds: 10 };
+  const atMost = negotiateOptions(ask(['timeout', '10']), octet, limits);
+  assert.deepEqual([atMost.timeoutMs, [...atMost.acknowledged]], [10_000, [['timeout', '10']]]);
+  for (const seconds of ['11', '255']) {
+    const above = negotiateOptions(ask(['tsize', '0'], ['timeout', seconds]), octet, limits);
+    assert.equal(above.timeoutMs, undefined);
+    assert.deepEqual([...above.acknowledged], [['tsize', '40000000']]);
+  }
+  assert.equal(negotiateOptions(ask(['timeout', '255']), octet).timeoutMs, undefined, 'declined by default');
 });
 
 test('tsize is answered with the file size for octet mode, and left out for netascii', () => {

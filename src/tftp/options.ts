@@ -8,9 +8,19 @@ export interface OptionLimits {
   maxBlockSize: number;
   /** Largest RFC 7440 window this server sends before waiting for an ACK. */
   maxWindowSize: number;
+  /** Largest RFC 2349 timeout accepted, in seconds; a client asking for more has the option left out. */
+  maxTimeoutSeconds: number;
 }
 
-export const defaultOptionLimits: OptionLimits = { maxBlockSize: 1468, maxWindowSize: 64 };
+/**
+ * A 10 s timeout is more than any LAN needs (U-Boot asks 5 s, PXE ROMs send none) and keeps a client that never
+ * answers from holding its transfer for long: at 255 s, RFC 2349's largest, the retries alone would take 25 minutes.
+ */
+export const defaultOptionLimits: OptionLimits = {
+  maxBlockSize: 1468,
+  maxWindowSize: 64,
+  maxTimeoutSeconds: 10,
+};
 
 export interface NegotiatedOptions {
   blockSize: number;
@@ -45,8 +55,10 @@ export function negotiateOptions(
       // RFC 7440 section 4: the server may answer with a smaller window.
       result.windowSize = Math.min(value, limits.maxWindowSize);
       result.acknowledged.set(name, String(result.windowSize));
-    } else if (name === 'timeout' && value !== undefined && value >= 1 && value <= 255) {
-      // RFC 2349: the server may not change the timeout, only accept it as asked or leave it out.
+    } else if (name === 'timeout' && value !== undefined && value >= 1 && value <= limits.maxTimeoutSeconds) {
+      // RFC 2349: an acknowledged timeout "must match the value specified by the client", so one above our maximum
+      // cannot be lowered in the OACK, only left out (RFC 2347); the client then keeps its own timer, and ours
+      // stays the server's default.
       result.timeoutMs = value * 1000;
       result.acknowledged.set(name, String(value));
     } else if (name === 'tsize' && value !== undefined && file.mode === 'octet') {

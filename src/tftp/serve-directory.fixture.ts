@@ -3,7 +3,7 @@
 // Usage: node --import tsx serve-directory.fixture.ts HOST ROOT TIMEOUT_MS RETRIES
 
 import { fileRootRoute } from './routes.js';
-import { startTftpServer } from './server.js';
+import { defaultMaxSessions, startTftpServer } from './server.js';
 
 const [host = '127.0.0.1', root = '.', timeoutMs = '1000', retries = '5'] = process.argv.slice(2);
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -13,6 +13,8 @@ const server = await startTftpServer({
   routes: [fileRootRoute(root)],
   timeoutMs: Number(timeoutMs),
   retries: Number(retries),
+  // Its clients (bench/tftp.ts runs 50 atftp processes at once) all send from one loopback address.
+  maxSessionsPerClient: defaultMaxSessions,
   onEvent: print,
 });
 print({ port: server.port });

@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { asBootwrightError, invalid, quote } from '../errors.js';
-import { negotiateOptions } from './options.js';
+import { defaultOptionLimits, negotiateOptions } from './options.js';
 import {
   maxDataBytes,
   opcodes,
@@ -43,6 +43,14 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   /** Retransmissions of one window before a transfer is given up; default 5. */
   retries?: number;
+  /** Largest RFC 2349 timeout a client may ask for, in seconds; a larger one is declined. Default 10. */
+  maxTimeoutSeconds?: number;
+  /** Longest a transfer waits for its client to move on, all retransmissions together; default 60,000 ms. */
+  maxWaitMs?: number;
+  /** Transfers at once, from all clients together; further requests are refused. Default 1,000. */
+  maxSessions?: number;
+  /** Transfers at once from one client address; further requests from it are refused. Default 32. */
+  maxSessionsPerClient?: number;
   onEvent?: (event: TftpEvent) => void;
 }
 
@@ -60,13 +68,49 @@ interface Pending {
 
 const superseded = 'The client sent a new request from the same port';
 
+/**
+ * Every transfer holds a socket, usually an open file and its read-ahead until it ends, and a client that asks and
+ * then never answers makes it wait out its retries: without a bound, a stream of such requests from changing
+ * ports holds descriptors without end. 1,000 at once is a rack of several hundred machines booting together, each
+ * with a transfer or two under way (UEFI's tsize probe ends at once), in about 2,000 descriptors: within even a
+ * 4,096 limit, with room left for HTTP.
+ */
+export const defaultMaxSessions = 1000;
+/**
+ * The bound is per address, not per address and port: a port already has at most one transfer (a new request from
+ * it replaces the old one), and an attacker has 64,000 ports. A booting machine has one transfer at a time, a few
+ * more while abandoned ones wait out their retries; 32 leaves room for a few machines behind one address (a NAT
+ * with a TFTP helper, a relay), while one host cannot hold hundreds. Where many clients share an address (the load
+ * test runs 200 from 127.0.0.1), the operator raises it.
+ */
+export const defaultMaxSessionsPerClient = 32;
+
 export async function startTftpServer(options: TftpServerOptions): Promise<TftpServer> {
   const limits = {
     maxBlockSize: checkRange('maxBlockSize', options.maxBlockSize ?? 1468, 8, maxDataBytes),
     maxWindowSize: checkRange('maxWindowSize', options.maxWindowSize ?? 64, 1, 65535),
+    maxTimeoutSeconds: checkRange(
+      'maxTimeoutSeconds',
+      options.maxTimeoutSeconds ?? defaultOptionLimits.maxTimeoutSeconds,
+      1,
+      255,
+    ),
   };
   const timeoutMs = checkRange('timeoutMs', options.timeoutMs ?? 1000, 1, 255_000);
   const retries = checkRange('retries', options.retries ?? 5, 0, 100);
+  const maxWaitMs = checkRange('maxWaitMs', options.maxWaitMs ?? 60_000, 1, 3_600_000);
+  const maxSessions = checkRange(
+    'maxSessions (the tftp_max_sessions setting)',
+    options.maxSessions ?? defaultMaxSessions,
+    1,
+    1_000_000,
+  );
+  const maxSessionsPerClient = checkRange(
+    'maxSessionsPerClient (the tftp_max_sessions_per_client setting)',
+    options.maxSessionsPerClient ?? defaultMaxSessionsPerClient,
+    1,
+    1_000_000,
+  );
   const socketType = isIPv6(options.host) ? 'udp6' : 'udp4';
   const listener = createSocket(socketType);
   await new Promise<void>((resolve, reject) => {
@@ -83,6 +127,29 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const transfers = new TransferWorker();
   /** In-flight requests by client address and port, to tell a repeated RRQ from a new one. */
   const pending = new Map<string, Pending>();
+  /** Entries of `pending` by client address, for maxSessionsPerClient. */
+  const perAddress = new Map<string, number>();
+  const countAddress = (address: string, change: 1 | -1) => {
+    const count = (perAddress.get(address) ?? 0) + change;
+    if (count > 0) perAddress.set(address, count);
+    else perAddress.delete(address);
+  };
+  /** Why a new transfer for `address` cannot start now, or undefined when it can. */
+  const overLimit = (address: string): { wire: string; event: string } | undefined => {
+    if ((perAddress.get(address) ?? 0) >= maxSessionsPerClient) {
+      return {
+        wire: 'Too many transfers from this address; try again later',
+        event: `Refused: ${address} already has ${maxSessionsPerClient} TFTP transfers under way, the most one client address may have; raise tftp_max_sessions_per_client if many machines share this address`,
+      };
+    }
+    if (pending.size >= maxSessions) {
+      return {
+        wire: 'Too many transfers at once; try again later',
+        event: `Refused: ${maxSessions} TFTP transfers are under way, the most the server runs at once; raise tftp_max_sessions if this many machines boot together`,
+      };
+    }
+    return undefined;
+  };
   const emit = (event: TftpEvent) => {
     try {
       options.onEvent?.(event);
@@ -119,11 +186,23 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     if (previous) {
       previous.cancelled = superseded;
       previous.session?.abort(superseded);
+    } else {
+      // A replacement takes its predecessor's place; only a new port counts against the limits. RFC 1350 has no
+      // "busy" reply: ERROR 0 with a message is what a client shows its user.
+      const refusal = overLimit(client.address);
+      if (refusal) {
+        reply(listener, client, tftpErrorCodes.notDefined, refusal.wire);
+        emit(failed(packet.filename, client, undefined, 0, refusal.event));
+        return;
+      }
+      countAddress(client.address, 1);
     }
     const entry: Pending = { request: Buffer.from(bytes), session: undefined, cancelled: undefined };
     pending.set(key, entry);
     const done = () => {
-      if (pending.get(key) === entry) pending.delete(key);
+      if (pending.get(key) !== entry) return;
+      pending.delete(key);
+      countAddress(client.address, -1);
     };
     serveRequest(packet, client, entry, done).catch((error: unknown) => {
       done();
@@ -167,6 +246,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       oack: negotiated.acknowledged,
       timeoutMs: negotiated.timeoutMs ?? timeoutMs,
       retries,
+      maxWaitMs,
     };
     const onEnd = (outcome: TransferOutcome) => {
       done();

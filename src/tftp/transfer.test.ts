@@ -14,6 +14,7 @@ function transferOf(data: Buffer, settings: Partial<TransferSettings> = {}, sour
     windowSize: 1,
     timeoutMs: 1000,
     retries: 3,
+    maxWaitMs: 60_000,
     oack: new Map(),
     ...settings,
   };
@@ -182,6 +183,39 @@ test('back-off: progress resets the wait, and the wait is capped', async () => {
     now = step.deadline ?? now;
   }
   assert.deepEqual(deadlines, [13_000, 21_000, 29_000, 37_000]); // 6 s, then the 8 s cap
+});
+
+test('a client that stops answering is given up after maxWaitMs, however long the timeout and many the retries', async () => {
+  const transfer = transferOf(randomBytes(5000), { timeoutMs: 4000, retries: 100, maxWaitMs: 10_000 });
+  assert.equal((await transfer.start(0)).deadline, 4000);
+  assert.equal((await transfer.receive(ack(1), 9000)).deadline, 13_000, 'progress starts the wait again');
+  const retransmitted = await transfer.tick(13_000);
+  assert.equal(summary(retransmitted), 'DATA 2 (512)');
+  assert.equal(
+    retransmitted.deadline,
+    19_000,
+    'the 8 s back-off is cut short at 10 s since the last progress',
+  );
+  const end = await transfer.tick(19_000);
+  const message = 'No acknowledgement of block 2 in 10 s, after 1 retransmission';
+  assert.deepEqual(packets(end), [{ type: 'ERROR', code: 0, message }]);
+  assert.deepEqual(end.outcome, { status: 'failed', bytes: 512, message });
+});
+
+test('a wait for the disk does not count against maxWaitMs: the client is not late while nothing is in flight', async () => {
+  const data = randomBytes(3000);
+  const file = {
+    size: data.length,
+    read: async (offset: number, length: number) => data.subarray(offset, offset + length),
+  };
+  const transfer = transferOf(data, { maxWaitMs: 5000 }, createBlockSource(file, 512, 'octet'));
+  const waiting = transfer.start(0);
+  assert.deepEqual(waiting.send, []);
+  await waiting.reading;
+  const sent = transfer.resume(20_000); // the disk took 20 s, four times maxWaitMs
+  assert.equal(summary(sent), 'DATA 1 (512)');
+  assert.equal(sent.deadline, 21_000, 'the client has its full timeout from the send');
+  assert.equal(summary(transfer.tick(21_000)), 'DATA 1 (512)', 'and a retransmission, not a give-up');
 });
 
 test('OACK first, then DATA 1 once the client ACKs block 0 (RFC 2347)', async () => {

@@ -14,6 +14,11 @@ export interface TransferSettings {
   timeoutMs: number;
   /** Retransmissions of the same window before giving up. */
   retries: number;
+  /**
+   * Longest wait for the client to move on, all retransmissions of one window together, before giving up: however
+   * long the timeout and however many the retries, a client that stops answering frees its transfer by then.
+   */
+  maxWaitMs: number;
   /** The RFC 2347 OACK to send first; empty to start with DATA 1. */
   oack: TftpOptions;
 }
@@ -51,6 +56,8 @@ export class ReadTransfer {
   private lastLength = 0;
   private attempts = 0;
   private deadline: number | undefined;
+  /** Since when the transfer has waited for the client: its last progress, or the send after a pause for the disk. */
+  private waitingSince = 0;
 
   constructor(
     private readonly source: BlockSource,
@@ -61,6 +68,7 @@ export class ReadTransfer {
     if (this.phase !== 'new') return this.idle();
     if (this.settings.oack.size > 0) {
       this.phase = 'oack';
+      this.waitingSince = now;
       return this.arm(now, [serializeTftpPacket({ type: 'OACK', options: this.settings.oack })]);
     }
     this.phase = 'data';
@@ -83,6 +91,7 @@ export class ReadTransfer {
     if (block === this.acked || block > this.sent) return this.idle();
     this.acked = block;
     this.attempts = 0;
+    this.waitingSince = now;
     this.source.release(block);
     if (block === this.last) return this.finish({ status: 'sent', bytes: this.bytes() }, []);
     // RFC 7440 section 4: an ACK inside the window means the blocks after it were lost; send again from there.
@@ -91,9 +100,16 @@ export class ReadTransfer {
 
   tick(now: number): TransferStep {
     if (this.deadline === undefined || now < this.deadline) return this.idle();
+    const waitingFor = this.phase === 'oack' ? 'the OACK' : `block ${this.acked + 1}`;
     if (this.attempts >= this.settings.retries) {
-      const waitingFor = this.phase === 'oack' ? 'the OACK' : `block ${this.acked + 1}`;
       return this.fail(`No acknowledgement of ${waitingFor} after ${this.attempts} retransmissions`);
+    }
+    if (now >= this.waitingSince + this.settings.maxWaitMs) {
+      const waited = `${Math.round((now - this.waitingSince) / 100) / 10} s`;
+      const plural = this.attempts === 1 ? '' : 's';
+      return this.fail(
+        `No acknowledgement of ${waitingFor} in ${waited}, after ${this.attempts} retransmission${plural}`,
+      );
     }
     this.attempts++;
     if (this.phase === 'oack') {
@@ -125,6 +141,8 @@ export class ReadTransfer {
   /** Sends blocks first .. the window's end, as far as they are read; the timer runs while any is in flight. */
   private sendWindow(now: number, first: number): TransferStep {
     const packets: Buffer[] = [];
+    // Nothing was in flight (a new window, or the disk held the last one up): the client is waited for from now.
+    if (this.sent === this.acked) this.waitingSince = now;
     const end = this.acked + this.settings.windowSize;
     let n = first;
     try {
@@ -177,7 +195,7 @@ export class ReadTransfer {
   }
 
   private arm(now: number, send: Buffer[]): TransferStep {
-    this.deadline = now + this.retransmitDelay();
+    this.deadline = Math.min(now + this.retransmitDelay(), this.waitingSince + this.settings.maxWaitMs);
     return { send, deadline: this.deadline };
   }
 
