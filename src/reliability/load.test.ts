@@ -28,6 +28,8 @@ const httpClients = scaled(100, 1_000);
 const tftpTransfers = scaled(20, 200);
 const seconds = scaled(10, 180);
 const systemCount = 200;
+/** The longest the API may go without answering a probe, while probes go out every half second. */
+const maxApiSilenceMs = 10_000;
 const tftpFileBytes = 1_000_000;
 const loadClients = join(projectRoot, 'src', 'testing', 'load-clients.fixture.ts');
 
@@ -103,13 +105,19 @@ describe('load', () => {
     const stopAt = Date.now() + seconds * 1000;
     const errors: string[] = [];
     let probes = 0;
+    const probeMs: number[] = [];
+    // When each probe was answered: the API must never go quiet for long, however busy the machine is.
+    const answeredAt: number[] = [Date.now()];
     const rss: number[] = [];
     // The API must keep answering a plain read while all of that goes on.
     const prober = async () => {
       const probeAgent = new Agent({ keepAlive: false });
       while (Date.now() < stopAt) {
+        const sent = performance.now();
         try {
           const { status } = await httpGet(probeAgent, server.port, '/api/v1/version', 10_000);
+          probeMs.push(performance.now() - sent);
+          answeredAt.push(Date.now());
           if (status !== 200) errors.push(`API probe: HTTP ${status}`);
           else probes += 1;
         } catch (error) {
@@ -137,15 +145,29 @@ describe('load', () => {
     }
     const counts = { http: http.done, tftp: tftp.done, probes };
 
-    assert.deepEqual(errors.slice(0, 10), [], `${errors.length} errors`);
-    assert.ok(counts.http > httpClients && counts.tftp >= tftpTransfers, JSON.stringify(counts));
-    assert.ok(counts.probes >= seconds, `the API answered only ${counts.probes} probes`);
     // Memory levels off: the last quarter of the run holds no more than the first quarter plus a margin for the
     // heap settling (a leak per request would grow with the tens of thousands of requests in between).
     const quarter = Math.max(1, Math.floor(rss.length / 4));
     const early = Math.max(...rss.slice(0, quarter));
     const late = Math.max(...rss.slice(-quarter));
-    t.diagnostic(`RSS ${early.toFixed(0)} MiB early, ${late.toFixed(0)} MiB late; ${JSON.stringify(counts)}`);
+    const sorted = [...probeMs].sort((a, b) => a - b);
+    const at = (q: number) =>
+      (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(0);
+    t.diagnostic(
+      `RSS ${early.toFixed(0)} MiB early, ${late.toFixed(0)} MiB late; ${JSON.stringify(counts)}; API probe ms p50 ${at(0.5)} p95 ${at(0.95)} max ${at(1)}`,
+    );
+    assert.deepEqual(errors.slice(0, 10), [], `${errors.length} errors`);
+    assert.ok(counts.http > httpClients && counts.tftp >= tftpTransfers, JSON.stringify(counts));
+    // The API's share of a saturated machine is not the point (fewer probes fit when other work takes the CPU);
+    // going quiet is: before issue 10's fix the API answered nothing for 20 s and more.
+    answeredAt.push(Math.max(stopAt, answeredAt.at(-1) ?? 0));
+    const longestSilence = Math.max(
+      ...answeredAt.slice(1).map((time, i) => time - (answeredAt[i] as number)),
+    );
+    assert.ok(
+      longestSilence < maxApiSilenceMs,
+      `the API answered nothing for ${longestSilence} ms (${counts.probes} probes answered)`,
+    );
     assert.ok(late < early * 1.5 + 64, `RSS grew from ${early.toFixed(0)} to ${late.toFixed(0)} MiB`);
     reportCount(
       `reliability/load${longMode ? ' (long)' : ''}`,
