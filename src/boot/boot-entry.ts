@@ -1,8 +1,9 @@
 // What a boot loader needs to start an installer for one system or profile, computed once from the blended view
 // and shared by the pxelinux, GRUB and iPXE renderers, so that all three boot the same kernel the same way.
 
-import { posix } from 'node:path';
+import { BootwrightError, quote } from '../errors.js';
 import type { BlendedView } from '../model/blend.js';
+import { bootFileName, parseBootFile, parseHost } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { serverBase } from '../templates/install-urls.js';
 import { buildKernelCommandLine } from '../templates/kernel-cmdline.js';
@@ -36,14 +37,44 @@ export function serialConsoleOf(view: BlendedView): SerialConsole | undefined {
   return { device: Number(device), baud: Number.isFinite(baud) && baud > 0 ? baud : 115200 };
 }
 
-function basename(path: unknown): string {
-  return posix.basename(String(path ?? '').split('?')[0] ?? '');
+/**
+ * A value that a boot loader would read as more than text (a word break, a command, a variable): the renderers
+ * refuse to write the script rather than let an object's editor add commands to it (issue 16).
+ */
+export function unsafeBootValue(
+  loader: string,
+  label: string,
+  value: string,
+  reason: string,
+): BootwrightError {
+  return new BootwrightError(
+    'E_TEMPLATE',
+    `The ${loader} config of ${quote(label)} cannot carry ${quote(value)}: ${reason}; correct the server, kernel, initrd, kernel options or autoinstall value it comes from.`,
+  );
+}
+
+/**
+ * The values every loader's script is built from are checked again with the rules they were written with: a store
+ * written before those rules (or by hand) may hold anything.
+ */
+function checked(target: AutoinstallTarget, parse: () => string): string {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof BootwrightError)) throw error;
+    const kind = target.kind === 'system' ? 'System' : 'Profile';
+    throw new BootwrightError(
+      'E_TEMPLATE',
+      `${kind} ${quote(target.name)} cannot be booted: ${error.message}`,
+    );
+  }
 }
 
 export function installEntry(view: BlendedView, target: AutoinstallTarget): InstallEntry {
   const distro = String(view.distro_name ?? '');
-  const kernel = basename(view.kernel);
-  const initrd = basename(view.initrd);
+  const kernel = bootFileName(checked(target, () => parseBootFile(view.kernel, 'its kernel')));
+  const initrd = bootFileName(checked(target, () => parseBootFile(view.initrd, 'its initrd')));
+  checked(target, () => parseHost(view.server, 'its server'));
   const base = serverBase(view);
   const commandLine = buildKernelCommandLine(view, target);
   return {

@@ -1,7 +1,6 @@
 // How the DHCP server sees bootwright: its configuration comes from the settings, and the machines it knows are
 // the systems of the inventory (by MAC), with their static addresses reserved out of the pool.
 
-import { ipv4ToInt } from '../dhcp/ipv4.js';
 import {
   type DhcpConfig,
   type DhcpDirectory,
@@ -9,21 +8,23 @@ import {
   type DhcpMode,
   defaultBootFiles,
 } from '../dhcp/policy.js';
-import { BootwrightError, quote } from '../errors.js';
+import { invalid } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { httpServer } from '../model/blend.js';
 import type { Settings } from '../model/settings.js';
-import { parseMac } from '../model/values.js';
+import { isHostname, parseHost, parseHostname, parseIpv4Subnet, parseMac } from '../model/values.js';
 
 function subnetOf(text: string): { network: string; prefix: number } {
-  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text.trim());
-  if (!match || ipv4ToInt(match[1] as string) === undefined || Number(match[2]) > 32) {
-    throw new BootwrightError(
-      'E_INVALID',
-      `Setting dhcp_subnet ${quote(text)} is not a subnet such as 192.0.2.0/24; set it with "bootwright setting edit --name=dhcp_subnet --value=...".`,
-    );
+  const hint = 'set it with "bootwright setting edit --name=dhcp_subnet --value=..."';
+  let subnet: string;
+  try {
+    subnet = parseIpv4Subnet(text, 'Setting dhcp_subnet');
+  } catch (error) {
+    throw invalid(`${(error as Error).message.replace(/\.$/, '')}; ${hint}.`);
   }
-  return { network: match[1] as string, prefix: Number(match[2]) };
+  if (subnet === '') throw invalid(`Setting dhcp_subnet is empty; ${hint}.`);
+  const [network, prefix] = subnet.split('/') as [string, string];
+  return { network, prefix: Number(prefix) };
 }
 
 /** The DHCP configuration the settings describe; undefined when DHCP is off. */
@@ -31,7 +32,10 @@ export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefin
   const mode = String(settings.dhcp_mode ?? 'off') as DhcpMode;
   if (mode === 'off') return undefined;
   const serverAddress = String(settings.next_server || settings.server);
-  const base = `http://${httpServer(settings.server, settings.http_port)}`;
+  // Checked again here, not only when set: a store written by an older version may hold anything, and these end up
+  // in DHCP options and in the site's dnsmasq and dhcpd configs.
+  const server = parseHost(settings.server, 'Setting server');
+  const base = `http://${httpServer(server, settings.http_port)}`;
   const dns = (settings.dhcp_dns_servers ?? []) as string[];
   const ipxe = settings.dhcp_boot_loader === 'ipxe';
   const config: DhcpConfig = {
@@ -47,7 +51,7 @@ export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefin
   // enable_ipxe is off; only the iPXE chain sends iPXE straight to its script.
   if (ipxe) config.ipxeScriptUrl = (mac) => `${base}/cblr/svc/op/ipxe/mac/${mac}`;
   if (settings.dhcp_router) config.router = String(settings.dhcp_router);
-  if (settings.dhcp_domain) config.domain = String(settings.dhcp_domain);
+  if (settings.dhcp_domain) config.domain = parseHostname(settings.dhcp_domain, 'Setting dhcp_domain');
   if (settings.dhcp_range_start || settings.dhcp_range_end) {
     config.pool = { start: String(settings.dhcp_range_start), end: String(settings.dhcp_range_end) };
   }
@@ -73,7 +77,8 @@ export class InventoryDhcpDirectory implements DhcpDirectory {
     const gateway = iface?.if_gateway || String(system.fields.gateway ?? '');
     if (gateway) host.gateway = gateway;
     const hostname = String(system.fields.hostname ?? '') || iface?.dns_name || '';
-    if (hostname) host.hostname = hostname;
+    // Option 12 reaches the client's DHCP hook scripts; a name an older store let through is left out, not sent.
+    if (hostname && isHostname(hostname)) host.hostname = hostname;
     return host;
   }
 

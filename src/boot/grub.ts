@@ -2,10 +2,36 @@
 // `grub/system/<mac>` when there is one and offers the profile menu otherwise. Entries use `linux`/`initrd`,
 // not `linuxefi`, which GRUB 2.06 and later dropped (Cobbler issues #3975, #4087).
 
-import type { BootChoice, InstallEntry, SerialConsole } from './boot-entry.js';
+import { type BootChoice, type InstallEntry, type SerialConsole, unsafeBootValue } from './boot-entry.js';
 
 function quoteGrub(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Characters GRUB's lexer reads as plain text outside quotes (grub-core/script/yylex.l: everything but white space,
+ * quotes, `\` and `{}|&$;<>`), less `*` and `?`, which the wildcard module may expand.
+ */
+const grubPlainWord = /^[A-Za-z0-9_.,:/=@%+~-]+$/;
+const grubReservedWords = new Set(
+  'case do done elif else esac fi for function if in select then until while'.split(' '),
+);
+
+/** Inside single quotes a line break is kept in the word, not ended on; no value needs one, so none is written. */
+function grubText(label: string, text: string): string {
+  if (/\p{Cc}/u.test(text)) {
+    throw unsafeBootValue('GRUB', label, text, 'it holds a line break or another control character');
+  }
+  return text;
+}
+
+/**
+ * One word of a GRUB command, single-quoted unless it is plain text: inside single quotes GRUB takes everything up
+ * to the next quote as it stands, so no value can end the command, expand a variable or open a block.
+ */
+function grubWord(label: string, word: string): string {
+  grubText(label, word);
+  return grubPlainWord.test(word) && !grubReservedWords.has(word) ? word : quoteGrub(word);
 }
 
 function serialLines(serial: SerialConsole | undefined): string[] {
@@ -18,13 +44,16 @@ function serialLines(serial: SerialConsole | undefined): string[] {
 }
 
 function installMenuEntry(entry: InstallEntry, serial: SerialConsole | undefined): string[] {
-  const console =
-    serial && !/(^|\s)console=/.test(entry.options) ? ` console=ttyS${serial.device},${serial.baud}` : '';
+  const word = (text: string) => grubWord(entry.label, text);
+  const options = entry.options.split(/\s+/).filter((option) => option !== '');
+  if (serial && !options.some((option) => option.startsWith('console='))) {
+    options.push(`console=ttyS${serial.device},${serial.baud}`);
+  }
   return [
-    `menuentry ${quoteGrub(entry.label)} --class gnu-linux --class os {`,
-    `  echo ${quoteGrub(`Loading ${entry.label} ...`)}`,
-    `  linux ${entry.kernelPath} ${entry.options}${console}`.trimEnd(),
-    `  initrd ${entry.initrdPath}`,
+    `menuentry ${quoteGrub(grubText(entry.label, entry.label))} --class gnu-linux --class os {`,
+    `  echo ${quoteGrub(grubText(entry.label, `Loading ${entry.label} ...`))}`,
+    ['  linux', word(entry.kernelPath), ...options.map(word)].join(' '),
+    `  initrd ${word(entry.initrdPath)}`,
     '}',
   ];
 }
@@ -41,7 +70,7 @@ export function renderGrubSystem(choice: BootChoice, serial?: SerialConsole): st
   return [
     ...serialLines(serial),
     'set timeout=1',
-    `set default=${quoteGrub(choice.entry.label)}`,
+    `set default=${quoteGrub(grubText(choice.entry.label, choice.entry.label))}`,
     ...installMenuEntry(choice.entry, serial),
     '',
   ].join('\n');

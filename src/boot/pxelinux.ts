@@ -2,7 +2,24 @@
 // `pxelinux.cfg/default` (a menu of profiles, local boot first) for everyone else. A system with netboot off gets a
 // config that boots its disk: PXE-first machines must not fall into a reinstall loop (Cobbler PR #685).
 
-import type { BootChoice, InstallEntry, SerialConsole } from './boot-entry.js';
+import { type BootChoice, type InstallEntry, type SerialConsole, unsafeBootValue } from './boot-entry.js';
+
+/**
+ * pxelinux reads its config a line at a time and has no quoting at all (com32/elflink/ldlinux/readconfig.c): a line
+ * break in a value would start a directive of its own, white space after a label or file name makes the rest kernel
+ * arguments, and a `,` in `initrd=` names a second initrd. A value that would do any of that is refused.
+ */
+function pxelinuxValue(entry: InstallEntry, value: string, kind: 'line' | 'word' | 'initrd'): string {
+  const reason = /\p{Cc}/u.test(value)
+    ? 'it holds a line break or another control character, where pxelinux starts a new directive'
+    : kind !== 'line' && /\s/.test(value)
+      ? 'it holds white space, after which pxelinux reads kernel arguments'
+      : kind === 'initrd' && value.includes(',')
+        ? 'pxelinux reads "," in initrd= as the start of a second initrd'
+        : undefined;
+  if (reason !== undefined) throw unsafeBootValue('pxelinux', entry.label, value, reason);
+  return value;
+}
 
 function serialLines(serial: SerialConsole | undefined): string[] {
   return serial ? [`SERIAL ${serial.device} ${serial.baud}`] : [];
@@ -14,11 +31,13 @@ function withConsole(options: string, serial: SerialConsole | undefined): string
 }
 
 function installLabel(entry: InstallEntry, serial: SerialConsole | undefined): string[] {
+  const label = pxelinuxValue(entry, entry.label, 'word');
+  const initrd = pxelinuxValue(entry, entry.initrdPath, 'initrd');
   return [
-    `LABEL ${entry.label}`,
-    `  MENU LABEL ${entry.label}`,
-    `  KERNEL ${entry.kernelPath}`,
-    `  APPEND initrd=${entry.initrdPath} ${withConsole(entry.options, serial)}`.trimEnd(),
+    `LABEL ${label}`,
+    `  MENU LABEL ${label}`,
+    `  KERNEL ${pxelinuxValue(entry, entry.kernelPath, 'word')}`,
+    `  APPEND initrd=${initrd} ${pxelinuxValue(entry, withConsole(entry.options, serial), 'line')}`.trimEnd(),
     // IPAPPEND 2 adds BOOTIF=<mac>, so the installer uses the NIC that booted.
     '  IPAPPEND 2',
   ];
@@ -40,12 +59,13 @@ export function renderPxelinuxSystem(choice: BootChoice, serial?: SerialConsole)
     ].join('\n');
   }
   const { entry } = choice;
+  const label = pxelinuxValue(entry, entry.label, 'word');
   return [
     ...serialLines(serial),
-    `DEFAULT ${entry.label}`,
+    `DEFAULT ${label}`,
     'PROMPT 0',
     'TIMEOUT 1',
-    `ONTIMEOUT ${entry.label}`,
+    `ONTIMEOUT ${label}`,
     ...installLabel(entry, serial),
     '',
   ].join('\n');

@@ -10,7 +10,7 @@ import { invalid, quote } from '../errors.js';
 import { httpServer } from '../model/blend.js';
 import type { InventoryObject, NetworkInterface } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
-import { parseHostname } from '../model/values.js';
+import { parseDhcpTag, parseHost, parseHostname, parseIpv4, parseNetmask } from '../model/values.js';
 
 export interface ExternalConfigInput {
   settings: Settings;
@@ -28,7 +28,8 @@ function isLoopback(address: string): boolean {
 
 /** The server setting as a machine on the network sees it; the loopback default would send installers nowhere. */
 export function reachableSetting(settings: Settings, name: 'server' | 'next_server'): string {
-  const value = String(settings[name] ?? '').trim();
+  // Checked again, not only when set: a store written by an older version may hold anything.
+  const value = parseHost(settings[name], `Setting ${name}`);
   if (value === '' || isLoopback(value)) {
     throw invalid(
       `Setting ${name} is ${quote(value)}, which the machines being installed cannot reach; ${settingHint(name, 'ADDRESS')}.`,
@@ -194,8 +195,6 @@ function sortedSystems(systems: readonly InventoryObject[]): InventoryObject[] {
   return [...systems].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const TAG_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
 /**
  * The host entries for the systems, one per interface with a MAC. As in Cobbler, the slaves of a bond or bridge
  * collapse onto their master: the first slave (by name) carries the master's address and name, the others are left
@@ -257,20 +256,20 @@ export function dhcpHostEntries(
         entry.ipAddress = source.ip_address;
       }
       macOwner.set(iface.mac_address, label);
-      const hostname = source.dns_name || String(system.fields.hostname ?? '');
+      // Each value is checked again with the rule it was written with: these lines are config syntax, and a store
+      // written by an older version may hold anything.
+      const what = `System ${quote(system.name)} interface ${quote(name)}`;
+      const hostname = parseHostname(
+        source.dns_name || String(system.fields.hostname ?? ''),
+        `${what} host name`,
+      );
       if (hostname) entry.hostname = hostname;
-      if (source.netmask && source.netmask !== site.netmask) entry.netmask = source.netmask;
-      const router = source.if_gateway || String(system.fields.gateway ?? '');
+      const netmask = parseNetmask(source.netmask, `${what} netmask`);
+      if (netmask && netmask !== site.netmask) entry.netmask = netmask;
+      const router = parseIpv4(source.if_gateway || String(system.fields.gateway ?? ''), `${what} gateway`);
       if (router && router !== site.router) entry.router = router;
-      const tag = iface.dhcp_tag || source.dhcp_tag;
-      if (tag) {
-        if (!TAG_PATTERN.test(tag)) {
-          throw invalid(
-            `System ${quote(system.name)} interface ${quote(name)} has DHCP tag ${quote(tag)}; a tag may hold letters, digits and _ . - only.`,
-          );
-        }
-        entry.dhcpTag = tag;
-      }
+      const tag = parseDhcpTag(iface.dhcp_tag || source.dhcp_tag, `${what} DHCP tag`);
+      if (tag) entry.dhcpTag = tag;
       hosts.push(entry);
     }
   }
@@ -309,20 +308,25 @@ function qualify(name: string, domain: string): string {
  * dhcp_domain; short CNAMEs the domain of the name they point to. A CNAME that is also the name of an address, or
  * that an earlier interface already uses, is left out: a name with a CNAME can have no other record (RFC 1034 §3.6.2).
  */
+/** dhcp_domain, checked again: it becomes zone names and the domain of every short DNS name. */
+export function siteDomain(settings: Settings): string {
+  return parseHostname(settings.dhcp_domain, 'Setting dhcp_domain');
+}
+
 export function addressRecords(input: ExternalConfigInput): AddressRecord[] {
-  const domain = String(input.settings.dhcp_domain ?? '');
+  const domain = siteDomain(input.settings);
   const records: AddressRecord[] = [];
   for (const system of sortedSystems(input.systems)) {
     for (const [name, iface] of sortedInterfaces(system)) {
       if (!iface.ip_address || !iface.dns_name) continue;
-      const fqdn = qualify(iface.dns_name, domain);
+      // Checked again with the rules they were written with: these become zone file and hosts file syntax.
+      const what = `System ${quote(system.name)} interface ${quote(name)}`;
+      const fqdn = qualify(parseHostname(iface.dns_name, `${what} DNS name`), domain);
+      const ip = parseIpv4(iface.ip_address, `${what} IP address`);
       const cnames = (iface.cnames ?? []).map((alias) =>
-        qualify(
-          parseHostname(alias, `System ${quote(system.name)} interface ${quote(name)} CNAME`),
-          domainOf(fqdn),
-        ),
+        qualify(parseHostname(alias, `${what} CNAME`), domainOf(fqdn)),
       );
-      records.push({ fqdn, ip: iface.ip_address, cnames });
+      records.push({ fqdn, ip, cnames });
     }
   }
   const addressNames = new Set(records.map((record) => record.fqdn));

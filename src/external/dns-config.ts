@@ -11,6 +11,7 @@ import {
   domainOf,
   type ExternalConfigInput,
   reachableSetting,
+  siteDomain,
 } from './_site.js';
 
 export interface DnsConfigInput extends ExternalConfigInput {
@@ -132,7 +133,7 @@ function checkSerial(serial: number): number {
 export function renderBindZones(input: DnsConfigInput): BindConfig {
   const serial = checkSerial(input.serial ?? Math.floor(Date.now() / 1000));
   const records = addressRecords(input).filter((record) => record.fqdn.includes('.'));
-  const dhcpDomain = String(input.settings.dhcp_domain ?? '');
+  const dhcpDomain = siteDomain(input.settings);
   const forward = new Set(records.flatMap((record) => [record.fqdn, ...record.cnames].map(domainOf)));
   forward.delete('');
   if (dhcpDomain) forward.add(dhcpDomain);

@@ -20,6 +20,10 @@ export type FieldType =
   | 'ipv6'
   | 'netmask'
   | 'hostname'
+  | 'host' // a server: IPv4 address or host name
+  | 'boot-file' // a kernel or initrd: path, URL or tree:PATH whose file name boot loaders can carry
+  | 'dhcp-tag'
+  | 'ipv4-subnet'
   | 'host-pattern'; // a role rule's glob (`web*.example.org`) or /regular expression/
 
 export interface FieldDef {
@@ -38,13 +42,13 @@ export interface FieldDef {
   /** Shown in `report` but never written by users. */
   readOnly?: boolean;
   /**
-   * For lists whose items land in kickstart network lines: each must be an address, or a DNS name; for lists of
-   * directories on this server: each must be an absolute path.
+   * For lists whose items land in kickstart network lines or DHCP options: each must be an address (IPv4 or IPv6),
+   * an IPv4 address, or a DNS name; for lists of directories on this server: each must be an absolute path.
    */
-  items?: 'address' | 'hostname' | 'absolute-path';
+  items?: 'address' | 'ipv4' | 'hostname' | 'absolute-path';
   /**
-   * For dicts written into kernel command lines and boot loader scripts (GRUB, iPXE) and kickstart lines: the
-   * characters those languages give meaning to are refused at write time.
+   * For dicts and text written into kernel command lines and boot loader scripts (GRUB, iPXE) and kickstart lines:
+   * the characters those languages give meaning to are refused at write time.
    */
   commandLine?: boolean;
 }
@@ -151,21 +155,21 @@ const virtFields: FieldDef[] = [
 const bootFields: FieldDef[] = [
   f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
   f('enable_ipxe', 'bool', INHERIT, 'Boot through iPXE', { setting: 'enable_ipxe' }),
-  f('server', 'string', INHERIT, 'Server address installers use (overrides the setting)', {
+  f('server', 'host', INHERIT, 'Server address installers use (overrides the setting)', {
     setting: 'server',
   }),
-  f('next_server', 'string', INHERIT, 'TFTP server for network boot', { setting: 'next_server' }),
+  f('next_server', 'host', INHERIT, 'TFTP server for network boot', { setting: 'next_server' }),
   f('filename', 'string', '', 'DHCP boot file name override'),
   f('proxy', 'string', INHERIT, 'HTTP proxy for the installer', { setting: 'proxy_url_int' }),
 ];
 
 export const distroFields: FieldDef[] = [
   f('name', 'string', '', 'Distro name', { required: true }),
-  f('kernel', 'string', '', 'Kernel: absolute path on the server or http(s) URL', { required: true }),
-  f('initrd', 'string', '', 'Initrd: absolute path on the server or http(s) URL', { required: true }),
+  f('kernel', 'boot-file', '', 'Kernel: absolute path on the server or http(s) URL', { required: true }),
+  f('initrd', 'boot-file', '', 'Initrd: absolute path on the server or http(s) URL', { required: true }),
   f('arch', 'enum', 'x86_64', 'Architecture', { choices: archs }),
   f('breed', 'enum', 'redhat', 'Distribution family', { choices: breeds }),
-  f('os_version', 'string', '', 'OS version, e.g. rhel5, rhel9, bookworm, jammy'),
+  f('os_version', 'string', '', 'OS version, e.g. rhel5, rhel9, bookworm, jammy', { commandLine: true }),
   f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
   f('remote_boot_kernel', 'string', '', 'Kernel URL fetched by the boot loader directly'),
   f('remote_boot_initrd', 'string', '', 'Initrd URL fetched by the boot loader directly'),
@@ -186,6 +190,7 @@ export const profileFields: FieldDef[] = [
   f('autoinstall', 'string', INHERIT, 'Autoinstall template (kickstart, preseed, ...)', {
     aliases: ['kickstart'],
     setting: 'autoinstall',
+    commandLine: true,
   }),
   f('name_servers', 'list', [], 'DNS servers', { setting: 'default_name_servers', items: 'address' }),
   f('name_servers_search', 'list', [], 'DNS search domains', {
@@ -194,7 +199,7 @@ export const profileFields: FieldDef[] = [
   }),
   f('repos', 'list', [], 'Repos to use during installation', { refKind: 'repo' }),
   f('enable_menu', 'bool', INHERIT, 'Show in PXE menus', { setting: 'enable_menu' }),
-  f('dhcp_tag', 'string', '', 'DHCP tag'),
+  f('dhcp_tag', 'dhcp-tag', '', 'DHCP tag'),
   ...virtFields,
   virtBridgeField,
   ...bootFields,
@@ -213,6 +218,7 @@ export const systemFields: FieldDef[] = [
   f('autoinstall', 'string', INHERIT, 'Autoinstall template override', {
     aliases: ['kickstart'],
     setting: 'autoinstall',
+    commandLine: true,
   }),
   ...virtFields,
   f('virt_pxe_boot', 'bool', false, 'Install the VM by PXE instead of a kernel boot'),
@@ -225,8 +231,8 @@ export const systemFields: FieldDef[] = [
   f('power_id', 'string', '', 'Power management port or plug'),
   f('power_options', 'string', '', 'Extra power agent options'),
   f('power_identity_file', 'string', '', 'SSH identity file for the power agent'),
-  f('serial_device', 'string', '', 'Serial console device number, e.g. 0 for ttyS0'),
-  f('serial_baud_rate', 'string', '', 'Serial console speed, e.g. 115200'),
+  f('serial_device', 'string', '', 'Serial console device number, e.g. 0 for ttyS0', { commandLine: true }),
+  f('serial_baud_rate', 'string', '', 'Serial console speed, e.g. 115200', { commandLine: true }),
   f('ipv6_default_device', 'string', '', 'IPv6 default device'),
   f('ipv6_autoconfiguration', 'bool', false, 'IPv6 autoconfiguration'),
   f('repos_enabled', 'bool', false, 'Keep the install repos enabled after install'),
@@ -284,7 +290,7 @@ export const interfaceFields: FieldDef[] = [
   f('netmask', 'netmask', '', 'Netmask or prefix length'),
   f('if_gateway', 'ipv4', '', 'Gateway for this interface'),
   f('dns_name', 'hostname', '', 'Fully qualified DNS name'),
-  f('cnames', 'list', [], 'DNS aliases'),
+  f('cnames', 'list', [], 'DNS aliases', { items: 'hostname' }),
   f('static', 'bool', false, 'Configure the address statically'),
   f('static_routes', 'list', [], 'Static routes "net/mask:gateway"'),
   f('virt_bridge', 'string', INHERIT, 'Bridge for this NIC when virtual'),
@@ -294,7 +300,7 @@ export const interfaceFields: FieldDef[] = [
   f('bonding_opts', 'string', '', 'Bonding options'),
   f('bridge_opts', 'string', '', 'Bridge options'),
   f('management', 'bool', false, 'Management interface'),
-  f('dhcp_tag', 'string', '', 'DHCP tag'),
+  f('dhcp_tag', 'dhcp-tag', '', 'DHCP tag'),
   f('ipv6_address', 'ipv6', '', 'IPv6 address'),
   f('ipv6_prefix', 'string', '', 'IPv6 prefix length'),
   f('ipv6_default_gateway', 'ipv6', '', 'IPv6 gateway'),

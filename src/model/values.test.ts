@@ -3,10 +3,14 @@ import { describe, it } from 'node:test';
 import { BootwrightError } from '../errors.js';
 import {
   parseBool,
+  parseBootFile,
+  parseDhcpTag,
   parseDiskSizes,
+  parseHost,
   parseHostname,
   parseInteger,
   parseIpv4,
+  parseIpv4Subnet,
   parseIpv6,
   parseList,
   parseMac,
@@ -122,6 +126,58 @@ describe('parseHostname', () => {
     assertInvalid(() => parseHostname('a..b'), /"a..b"/);
     assertInvalid(() => parseHostname(`${'a'.repeat(64)}.com`), /is not valid/);
     assertInvalid(() => parseHostname('web;reboot', '--dns-name'), /^--dns-name "web;reboot"/);
+  });
+});
+
+describe('parseHost', () => {
+  it('accepts an IPv4 address or a host name', () => {
+    for (const host of ['192.0.2.1', 'boot.example.org', 'boot', '127.0.0.1:8080', '']) {
+      assert.equal(parseHost(host), host);
+    }
+  });
+
+  it('refuses anything that could end a URL host or a boot loader word', () => {
+    for (const bad of [
+      '192.0.2.1/x',
+      '192.0.2.1 || chain x',
+      'boot.example:99999',
+      '2001:db8::1',
+      'h:',
+      'a,b',
+    ]) {
+      assertInvalid(() => parseHost(bad, '--server'), /is not an IPv4 address or host name/);
+    }
+  });
+});
+
+describe('parseBootFile', () => {
+  it('accepts the kernels and initrds distributions ship, as paths, URLs and tree: paths', () => {
+    for (const file of [
+      '/boot/vmlinuz-6.1.0-18-amd64',
+      '/srv/debian/initrd.img-6.1.0-18-amd64',
+      'tree:images/pxeboot/vmlinuz',
+      'http://192.0.2.1/fedora/images/pxeboot/initrd.img?x=1',
+      '/srv/el9/vmlinuz-5.14.0-362.8.1.el9_3.x86_64',
+      '/srv/ubuntu/linux~rc1+1',
+    ]) {
+      assert.equal(parseBootFile(file), file);
+    }
+  });
+
+  it('refuses a file name that a boot loader would read as more than a name', () => {
+    for (const bad of ['/boot/vmlinuz ; halt #', '/boot/vmlinuz;reboot', '/boot/initrd,evil', '/boot/$x']) {
+      assertInvalid(() => parseBootFile(bad, '--kernel'), /^--kernel ".*" is not valid: its file name/);
+    }
+    assertInvalid(() => parseBootFile('/boot/vmlinuz\nKERNEL x', '--kernel'), /contains control characters/);
+  });
+});
+
+describe('parseDhcpTag and parseIpv4Subnet', () => {
+  it('accept tags and subnets, refuse what would start another config field', () => {
+    assert.equal(parseDhcpTag('lab-1.a_b'), 'lab-1.a_b');
+    assertInvalid(() => parseDhcpTag('lab,set:x'), /DHCP tag "lab,set:x" is not valid/);
+    assert.equal(parseIpv4Subnet('192.0.2.0/24'), '192.0.2.0/24');
+    assertInvalid(() => parseIpv4Subnet('192.0.2.0/33'), /is not a subnet such as 192.0.2.0\/24/);
   });
 });
 

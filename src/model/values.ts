@@ -73,15 +73,79 @@ export function parseNetmask(value: unknown, what = 'Netmask'): string {
 
 const labelPattern = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
+/** A host or DNS name per RFC 1123, with or without the root's trailing dot. */
+export function isHostname(text: string): boolean {
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  return name.length <= 253 && name.split('.').every((label) => labelPattern.test(label));
+}
+
 /** Host and DNS names per RFC 1123; they end up in shell lines of kickstarts, so nothing else is let through. */
 export function parseHostname(value: unknown, what = 'Hostname'): string {
   const text = String(value ?? '').trim();
   if (text === '') return '';
-  const name = text.endsWith('.') ? text.slice(0, -1) : text;
-  if (name.length > 253 || !name.split('.').every((label) => labelPattern.test(label))) {
+  if (!isHostname(text)) {
     throw invalid(`${what} ${quote(text)} is not valid: use letters, digits and - in dot-separated labels.`);
   }
-  return name;
+  return text.endsWith('.') ? text.slice(0, -1) : text;
+}
+
+/**
+ * The address installers, koan and boot loaders reach a server at (`server`, `next_server`): an IPv4 address or a
+ * host name, with a port when the server listens elsewhere than the http_port says. It becomes the host of every
+ * install URL and a word of iPXE scripts and DHCP options, so nothing that could end the host or the word (`/`,
+ * white space, `||`) is let through.
+ */
+export function parseHost(value: unknown, what = 'Server address'): string {
+  const text = String(value ?? '').trim();
+  const [, host = '', port] = /^(.*?)(?::(\d{1,5}))?$/.exec(text) ?? [];
+  const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+  if (text === '' || (portOk && (isIPv4(host) || isHostname(host)))) return text;
+  throw invalid(
+    `${what} ${quote(text)} is not an IPv4 address or host name (with a :port if need be) such as 192.0.2.1 or boot.example.org.`,
+  );
+}
+
+/** A subnet in CIDR form, such as 192.0.2.0/24. */
+export function parseIpv4Subnet(value: unknown, what = 'Subnet'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text);
+  if (match && isIPv4(match[1] as string) && Number(match[2]) <= 32) return text;
+  throw invalid(`${what} ${quote(text)} is not a subnet such as 192.0.2.0/24.`);
+}
+
+/** The file name a kernel or initrd is known by: the last part of its path, URL (without query) or tree: path. */
+export function bootFileName(source: string): string {
+  const path = source.replace(/^tree:/, '').split('?')[0] ?? '';
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * Characters a kernel or initrd file name may hold. The name goes unquoted into pxelinux `KERNEL` and `initrd=`
+ * (which have no quoting at all, and where `,` separates initrds), GRUB's `linux` and iPXE's `kernel` lines, so
+ * only characters that every one of them reads literally are let through.
+ */
+const bootFileNamePattern = /^[A-Za-z0-9._+~-]+$/;
+
+/** A kernel or initrd: a path on this server, a URL or `tree:PATH`, whose file name boot loaders can carry. */
+export function parseBootFile(value: unknown, what = 'Boot file'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  if (/\p{Cc}/u.test(text)) throw invalid(`${what} ${quote(text)} contains control characters; remove them.`);
+  const name = bootFileName(text);
+  if (!bootFileNamePattern.test(name)) {
+    throw invalid(
+      `${what} ${quote(text)} is not valid: its file name ${quote(name)} may hold letters, digits and . _ - + ~ only, because boot loaders read it unquoted; link the file under such a name.`,
+    );
+  }
+  return text;
+}
+
+/** DHCP tags become dnsmasq `set:` tags and Kea class names, where `,` and `:` would start another field. */
+export function parseDhcpTag(value: unknown, what = 'DHCP tag'): string {
+  const text = String(value ?? '').trim();
+  if (text === '' || /^[A-Za-z0-9_.-]+$/.test(text)) return text;
+  throw invalid(`${what} ${quote(text)} is not valid: a tag may hold letters, digits and _ . - only.`);
 }
 
 const trueWords = new Set(['true', 'yes', 'y', 'on', '1']);

@@ -66,7 +66,10 @@ describe('response headers', () => {
     const tree = tempDir(t);
     writeFileSync(join(tree, '.treeinfo'), '[general]\n');
     for (const [path, body] of [
-      ['/distros', { name: 't', tree_source: tree, kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' }],
+      [
+        '/distros',
+        { name: 't', tree_source: tree, kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' },
+      ],
       ['/systems', { name: 'vm9', profile: 'p' }],
     ] as const) {
       const created = await fetch(`${http}/api/v1${path}`, {

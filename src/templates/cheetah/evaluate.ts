@@ -12,8 +12,10 @@ import { builtins, getAttribute, hasNoAttribute } from './python-builtins.js';
 import { percentFormat } from './python-format.js';
 import {
   type BinaryOperator,
+  checkValueSize,
   dictGet,
   dictSet,
+  extendWithin,
   isDict,
   isIntegral,
   isMissing,
@@ -95,6 +97,17 @@ interface Output {
   text: string;
 }
 
+/** Every write to an output goes through here, so that no template, snippet or #def writes past the limit. */
+function write(out: Output, text: string): void {
+  if (out.text.length + text.length > MAX_OUTPUT_LENGTH) {
+    throw new PyError(
+      'MemoryError',
+      `the output is over the ${MAX_OUTPUT_LENGTH} characters a render may write`,
+    );
+  }
+  out.text += text;
+}
+
 const NORMAL = 0;
 const BREAK = 1;
 const CONTINUE = 2;
@@ -140,7 +153,7 @@ export class Renderer {
     for (const node of nodes) {
       switch (node.kind) {
         case 'text':
-          out.text += node.value;
+          write(out, node.value);
           break;
         case 'placeholder':
           this.placeholder(node, frame, out);
@@ -165,12 +178,6 @@ export class Renderer {
           const iterable = this.evaluate(node.iterable, frame);
           for (const item of this.iterate(iterable, node.iterable, frame)) {
             this.countTurn();
-            if (out.text.length > MAX_OUTPUT_LENGTH) {
-              throw new PyError(
-                'MemoryError',
-                `the output is over the ${MAX_OUTPUT_LENGTH} characters a render may write`,
-              );
-            }
             this.assign(node.target, item, frame);
             const signal = this.execute(node.body, frame, out);
             if (signal === BREAK) break;
@@ -186,7 +193,7 @@ export class Renderer {
           break;
         case 'echo': {
           const value = this.evaluate(node.expr, frame);
-          if (value !== null && value !== undefined) out.text += pyStr(value);
+          if (value !== null && value !== undefined) write(out, pyStr(value));
           break;
         }
         case 'include':
@@ -224,13 +231,13 @@ export class Renderer {
             column,
             message: `${JSON.stringify(node.raw)} was left as written: ${error.message}${where}`,
           });
-          out.text += node.raw;
+          write(out, node.raw);
         }
         return;
       }
     } else value = this.evaluate(node.expr, frame);
     if (value === null || value === undefined) return;
-    out.text += typeof value === 'string' ? value : pyStr(value);
+    write(out, typeof value === 'string' ? value : pyStr(value));
   }
 
   private iterate(value: unknown, expr: Expr, frame: Frame): Iterable<unknown> {
@@ -302,7 +309,7 @@ export class Renderer {
   private augment(op: string, current: unknown, value: unknown): unknown {
     const operator = op.slice(0, -1) as BinaryOperator;
     if (operator === '+' && Array.isArray(current)) {
-      current.push(...iterate(value));
+      extendWithin(current, value, 'the list');
       return current;
     }
     return pyBinary(operator, current, value, percentFormat);
@@ -348,10 +355,12 @@ export class Renderer {
           : new Instance(this.parse(source, instance.main), instance.searchList, instance.main, false);
         instance.includes.set(key, included);
       }
-      out.text +=
+      write(
+        out,
         typeof included === 'string'
           ? included
-          : this.nested(included, `the include ${JSON.stringify(path)}`);
+          : this.nested(included, `the include ${JSON.stringify(path)}`),
+      );
     } catch (error) {
       throw this.locate(error, node.pos, frame);
     }
@@ -535,7 +544,9 @@ export class Renderer {
 
   evaluate(expr: Expr, frame: Frame): unknown {
     try {
-      return this.evaluateInner(expr, frame);
+      const value = this.evaluateInner(expr, frame);
+      checkValueSize(value);
+      return value;
     } catch (error) {
       throw this.locate(error, expr.pos, frame);
     }

@@ -10,6 +10,7 @@ import {
   dictItems,
   dictKeys,
   dictSet,
+  extendWithin,
   isBlank,
   isDict,
   isFloat,
@@ -18,7 +19,9 @@ import {
   isNumeric,
   isPythonSpace,
   iterate,
+  joinWithin,
   MAX_RANGE_LENGTH,
+  MAX_VALUE_LENGTH,
   makeFloat,
   newDict,
   PyCallable,
@@ -36,6 +39,7 @@ import {
   pyStr,
   pyTruthy,
   sliceIndices,
+  textPieces,
   toNumber,
   typeError,
   typeName,
@@ -181,18 +185,22 @@ function toTitle(char: string): string {
 }
 
 function title(text: string): string {
-  let out = '';
+  const pieces: string[] = [];
   let previousCased = false;
-  for (const char of text) {
-    if (isCased(char)) {
-      out += previousCased ? char.toLowerCase() : toTitle(char);
-      previousCased = true;
-    } else {
-      out += char;
-      previousCased = false;
+  for (const piece of textPieces(text)) {
+    let out = '';
+    for (const char of piece) {
+      if (isCased(char)) {
+        out += previousCased ? char.toLowerCase() : toTitle(char);
+        previousCased = true;
+      } else {
+        out += char;
+        previousCased = false;
+      }
     }
+    pieces.push(out);
   }
-  return out;
+  return pieces.join('');
 }
 
 function justify(
@@ -208,12 +216,34 @@ function justify(
   if (codePoints(fill).length !== 1) throw typeError('The fill character must be exactly one character long');
   const missing = width - codePoints(text).length;
   if (missing <= 0) return text;
-  checkValueLength(width, `str.${method}()`);
+  checkValueLength(text.length + fill.length * missing, `str.${method}()`);
   if (where === 'left') return text + fill.repeat(missing);
   if (where === 'right') return fill.repeat(missing) + text;
   // CPython: left = marg / 2 + (marg & width & 1)
   const left = Math.floor(missing / 2) + (missing & width & 1);
   return fill.repeat(left) + text + fill.repeat(missing - left);
+}
+
+/**
+ * The case mappings can lengthen text ('ß'.upper() is 'SS', 'ﬃ'.upper() is 'FFI', never more than three code units
+ * for one): text that could grow past the cap is measured a piece at a time before the whole is mapped.
+ */
+function caseMapped(method: string, text: string, map: (text: string) => string): string {
+  if (text.length * 3 > MAX_VALUE_LENGTH) {
+    let length = 0;
+    for (const piece of textPieces(text)) length += map(piece).length;
+    checkValueLength(length, `str.${method}()`);
+  }
+  return map(text);
+}
+
+/** Occurrences of `old` in `text`, counted only as far as `enough`: replace() needs to know no more. */
+function countUpTo(text: string, old: string, enough: number): number {
+  let count = 0;
+  for (let at = text.indexOf(old); at !== -1 && count < enough; at = text.indexOf(old, at + old.length)) {
+    count += 1;
+  }
+  return count;
 }
 
 type Method<T> = (self: T, args: unknown[], kwargs: Kwargs) => unknown;
@@ -229,19 +259,22 @@ function plain<T>(name: string, fn: (self: T) => unknown): Method<T> {
 /** What str.splitlines() splits at (besides \r\n). */
 const LINE_BREAKS = new Set([0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029]);
 
+const swapcase = (s: string) =>
+  Array.from(s, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+
 const strMethods: Record<string, Method<string>> = {
-  lower: plain('lower', (s: string) => s.toLowerCase()),
-  upper: plain('upper', (s: string) => s.toUpperCase()),
-  casefold: plain('casefold', (s: string) => s.toLowerCase()),
-  swapcase: plain('swapcase', (s: string) =>
-    Array.from(s, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''),
-  ),
+  lower: plain('lower', (s: string) => caseMapped('lower', s, (t) => t.toLowerCase())),
+  upper: plain('upper', (s: string) => caseMapped('upper', s, (t) => t.toUpperCase())),
+  casefold: plain('casefold', (s: string) => caseMapped('casefold', s, (t) => t.toLowerCase())),
+  swapcase: plain('swapcase', (s: string) => caseMapped('swapcase', s, swapcase)),
   capitalize: (s, a, k) => {
     bind('capitalize', a, k, [], 0);
+    // Measured as title() would map it: the first character titled, the rest no longer than lower case makes them.
+    caseMapped('capitalize', s, (t) => t.toLowerCase());
     const [first = '', ...rest] = Array.from(s);
     return toTitle(first) + rest.join('').toLowerCase();
   },
-  title: plain('title', (s: string) => title(s)),
+  title: plain('title', (s: string) => caseMapped('title', s, title)),
   strip: (s, a, k) => stripChars(s, bind('strip', a, k, ['chars'], 0)[0], true, true),
   lstrip: (s, a, k) => stripChars(s, bind('lstrip', a, k, ['chars'], 0)[0], true, false),
   rstrip: (s, a, k) => stripChars(s, bind('rstrip', a, k, ['chars'], 0)[0], false, true),
@@ -274,25 +307,30 @@ const strMethods: Record<string, Method<string>> = {
     const old = expectString('replace', oldValue);
     const replacement = expectString('replace', newValue);
     const count = optionalInt('replace', countValue, -1);
-    if (count < 0) return s.replaceAll(old, replacement);
+    // Measured before it is built: each replacement adds the difference in length, up to `count` times.
+    const growth = replacement.length - old.length;
+    if (growth > 0) {
+      const room = Math.floor((MAX_VALUE_LENGTH - s.length) / growth);
+      const most = old === '' ? codePoints(s).length + 1 : countUpTo(s, old, room + 1);
+      checkValueLength(s.length + growth * (count < 0 ? most : Math.min(count, most)), 'str.replace()');
+    }
     if (old === '') {
+      // Before each of the first `count` code points, and at the end when count reaches past them.
       const chars = Array.from(s);
-      let out = '';
-      for (let i = 0; i <= chars.length; i++) {
-        if (i < count) out += replacement;
-        if (i < chars.length) out += chars[i];
-      }
-      return out;
+      const before = count < 0 ? chars.length + 1 : Math.min(count, chars.length + 1);
+      const head = chars.slice(0, Math.min(before, chars.length));
+      const inserted = before === 0 ? '' : replacement + head.join(replacement);
+      return inserted + chars.slice(head.length).join('') + (before > chars.length ? replacement : '');
     }
-    let out = '';
-    let rest = s;
+    if (count < 0) return s.replaceAll(old, replacement);
+    // Replaced natively up to the end of the count-th occurrence (no string built one piece at a time).
+    let end = 0;
     for (let done = 0; done < count; done++) {
-      const at = rest.indexOf(old);
+      const at = s.indexOf(old, end);
       if (at === -1) break;
-      out += rest.slice(0, at) + replacement;
-      rest = rest.slice(at + old.length);
+      end = at + old.length;
     }
-    return out + rest;
+    return s.slice(0, end).replaceAll(old, replacement) + s.slice(end);
   },
   join: (s, a, k) => {
     noKeywords('join', k);
@@ -304,7 +342,7 @@ const strMethods: Record<string, Method<string>> = {
       }
       parts.push(item);
     }
-    return parts.join(s);
+    return joinWithin(parts, s, 'str.join()');
   },
   find: (s, a, k) => search('find', s, a, k, false, false),
   rfind: (s, a, k) => search('rfind', s, a, k, true, false),
@@ -322,6 +360,7 @@ const strMethods: Record<string, Method<string>> = {
     const width = optionalInt('zfill', bind('zfill', a, k, ['width'], 1)[0], 0);
     const missing = width - codePoints(s).length;
     if (missing <= 0) return s;
+    checkValueLength(s.length + missing, 'str.zfill()');
     const signed = s.startsWith('-') || s.startsWith('+');
     return signed ? s[0] + '0'.repeat(missing) + s.slice(1) : '0'.repeat(missing) + s;
   },
@@ -409,15 +448,18 @@ function sequenceIndex(name: string, items: readonly unknown[], args: unknown[],
 
 const listMethods: Record<string, Method<unknown[]>> = {
   append: (list, a, k) => {
-    list.push(bind('append', a, k, ['object'], 1)[0]);
+    const [item] = bind('append', a, k, ['object'], 1);
+    checkValueLength(list.length + 1, 'list.append()');
+    list.push(item);
     return null;
   },
   extend: (list, a, k) => {
-    list.push(...Array.from(iterate(bind('extend', a, k, ['iterable'], 1)[0])));
+    extendWithin(list, bind('extend', a, k, ['iterable'], 1)[0], 'list.extend()');
     return null;
   },
   insert: (list, a, k) => {
     const [indexValue, value] = bind('insert', a, k, ['index', 'object'], 2);
+    checkValueLength(list.length + 1, 'list.insert()');
     let index = optionalInt('insert', indexValue, 0);
     if (index < 0) index = Math.max(0, index + list.length);
     list.splice(Math.min(index, list.length), 0, value);

@@ -1,6 +1,7 @@
 // Python's number formatting, printf-style `%` and str.format(). Floats are formatted from their exact binary
 // value with round-half-even, as CPython does: JavaScript's toFixed() rounds exact ties up ('%.0f' % 2.5 is '2').
 import {
+  checkValueLength,
   codePoints,
   dictGet,
   floatRepr,
@@ -53,23 +54,38 @@ function scaledDigits(value: number, places: number): bigint {
   return divideHalfEven(numerator, denominator * 10n ** BigInt(-places));
 }
 
+/**
+ * The exact value of a double has at most 1074 digits after the point and 767 significant digits: digits asked for
+ * beyond these are zeros, appended rather than computed (`'%.16000000f' % 1.5` would compute 10**16000000).
+ */
+const EXACT_FRACTION_DIGITS = 1074;
+const EXACT_SIGNIFICANT_DIGITS = 800;
+
+function checkPrecision(precision: number): void {
+  checkValueLength(precision, 'the precision');
+}
+
 /** Fixed notation with `precision` digits after the point, without sign. */
 export function formatFixed(value: number, precision: number): string {
-  const digits = scaledDigits(value, precision).toString();
-  if (precision === 0) return digits;
-  const padded = digits.padStart(precision + 1, '0');
-  return `${padded.slice(0, -precision)}.${padded.slice(-precision)}`;
+  checkPrecision(precision);
+  const exact = Math.min(precision, EXACT_FRACTION_DIGITS);
+  const digits = scaledDigits(value, exact).toString();
+  if (exact === 0) return digits;
+  const padded = digits.padStart(exact + 1, '0');
+  return `${padded.slice(0, -exact)}.${padded.slice(-exact)}${'0'.repeat(precision - exact)}`;
 }
 
 /** Scientific notation digits: `precision` digits after the point, and the decimal exponent; without sign. */
 function scientificParts(value: number, precision: number): { digits: string; exponent: number } {
+  checkPrecision(precision);
   if (value === 0) return { digits: '0'.repeat(precision + 1), exponent: 0 };
+  const exact = Math.min(precision, EXACT_SIGNIFICANT_DIGITS);
   let exponent = Math.floor(Math.log10(Math.abs(value)));
   for (;;) {
-    const digits = scaledDigits(value, precision - exponent).toString();
-    if (digits.length > precision + 1) exponent += 1;
-    else if (digits.length < precision + 1) exponent -= 1;
-    else return { digits, exponent };
+    const digits = scaledDigits(value, exact - exponent).toString();
+    if (digits.length > exact + 1) exponent += 1;
+    else if (digits.length < exact + 1) exponent -= 1;
+    else return { digits: digits + '0'.repeat(precision - exact), exponent };
   }
 }
 
@@ -99,6 +115,9 @@ export function formatGeneral(value: number, precision: number, alternate = fals
 export function roundNumber(value: number, places: number): number {
   if (!Number.isFinite(value)) return value;
   const sign = value < 0 ? -1 : 1;
+  // Past these, rounding changes nothing, or leaves nothing: the largest double is below 10**309.
+  if (places >= EXACT_FRACTION_DIGITS) return value;
+  if (places < -330) return sign * 0;
   if (places >= 0) return sign * Number(formatFixed(value, places));
   return sign * Number(scaledDigits(value, places) * 10n ** BigInt(-places));
 }
@@ -123,6 +142,8 @@ const SPEC = /^(?:(.)?([<>^=]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcde
 function parseSpec(spec: string): Spec {
   const match = SPEC.exec(spec);
   if (!match) throw valueError(`invalid format specifier ${JSON.stringify(spec)}`);
+  // The formatted value is at least this wide.
+  checkValueLength(Number(match[6] ?? 0), 'the format width');
   return {
     fill: match[1] ?? (match[5] && !match[2] ? '0' : ' '),
     align: (match[2] ?? (match[5] ? '=' : '')) as Spec['align'],
@@ -286,9 +307,10 @@ export function percentFormat(format: string, values: unknown): string {
     if (next >= positional.length) throw typeError('not enough arguments for format string');
     return positional[next++];
   };
+  let length = format.length;
   const result = format.replace(
     PERCENT,
-    (_whole, key: string | undefined, flags: string, width?: string, precision?: string, type?: string) => {
+    (whole, key: string | undefined, flags: string, width?: string, precision?: string, type?: string) => {
       if (type === undefined) throw valueError('incomplete format');
       if (type === '%') return '%';
       let value: unknown;
@@ -299,6 +321,7 @@ export function percentFormat(format: string, values: unknown): string {
         if (isMissing(value)) throw new PyError('KeyError', `key ${pyRepr(key)} is not in the dict`);
       }
       const widthValue = width === '*' ? Number(asInteger(take(), '* wants int')) : width ? Number(width) : 0;
+      checkValueLength(Math.abs(widthValue), 'the format width');
       const precisionValue =
         precision === '*'
           ? Number(asInteger(take(), '* wants int'))
@@ -306,7 +329,11 @@ export function percentFormat(format: string, values: unknown): string {
             ? Number(precision)
             : undefined;
       if (key === undefined) value = take();
-      return percentOne(value, flags, widthValue, precisionValue, type);
+      const text = percentOne(value, flags, widthValue, precisionValue, type);
+      // Measured as it grows: each field is within the cap, but '%s%s' % (s, s) is twice that.
+      length += text.length - whole.length;
+      checkValueLength(length, 'the % formatting');
+      return text;
     },
   );
   if (!usedMapping && mapping === null && next < positional.length) {
@@ -365,7 +392,10 @@ function percentOne(
             : type === 'X'
               ? magnitude.toString(16).toUpperCase()
               : magnitude.toString();
-      if (precision !== undefined) body = body.padStart(precision, '0');
+      if (precision !== undefined) {
+        checkPrecision(precision);
+        body = body.padStart(precision, '0');
+      }
       prefix =
         (n < 0 ? '-' : sign) + (alternate && type !== 'd' && type !== 'i' && type !== 'u' ? `0${type}` : '');
       return padPercent(body, prefix, width, left, zero);
@@ -466,7 +496,10 @@ export function strFormat(
     if (conversion === 'r' || conversion === 'a') value = pyRepr(value);
     else if (conversion === 's') value = pyStr(value);
     else if (conversion !== '') throw valueError(`unknown conversion specifier ${conversion}`);
-    out += formatWithSpec(value, spec);
+    const text = formatWithSpec(value, spec);
+    // Measured as it grows: each field is within the cap, but '{0}{0}'.format(s) is twice that.
+    checkValueLength(out.length + text.length, 'str.format()');
+    out += text;
   }
   return out;
 }

@@ -104,6 +104,41 @@ export function checkValueLength(length: number, what: string): void {
   }
 }
 
+/**
+ * The last line of the cap: the evaluator measures every value an expression yields (characters of a str, items of
+ * a list, tuple or dict), so that an operation which forgot to check before building cannot hand on a larger one.
+ * The builders below check first, so that the oversized value is never made at all.
+ */
+export function checkValueSize(value: unknown): void {
+  // Numbers and booleans, most of what a loop evaluates, leave at the first test.
+  if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) return;
+  const length =
+    typeof value === 'string' || Array.isArray(value)
+      ? value.length
+      : value instanceof PyTuple
+        ? value.items.length
+        : value instanceof PyDict
+          ? value.entries.size
+          : 0;
+  if (length > MAX_VALUE_LENGTH) checkValueLength(length, 'the value');
+}
+
+/** `parts` joined by `separator`, measured before it is built. */
+export function joinWithin(parts: readonly string[], separator: string, what: string): string {
+  let length = separator.length * Math.max(0, parts.length - 1);
+  for (const part of parts) length += part.length;
+  checkValueLength(length, what);
+  return parts.join(separator);
+}
+
+/** list.extend() and `+=` on a list: the items are counted before the list grows. */
+export function extendWithin(list: unknown[], iterable: unknown, what: string): void {
+  const items = Array.from(iterate(iterable));
+  checkValueLength(list.length + items.length, what);
+  // One push per item: push(...items) overflows the stack for a few hundred thousand.
+  for (const item of items) list.push(item);
+}
+
 export class PyError extends Error {
   /** Where it happened, set by the innermost expression that saw it. */
   location: { file: string; line: number; column: number } | undefined;
@@ -340,15 +375,27 @@ export function pyRepr(value: unknown, seen: Set<unknown> = new Set()): string {
   }
   const dict = value as DictLike;
   seen.add(value);
-  const parts: string[] = [];
+  let text = '{';
+  const add = (part: string) => {
+    text += text === '{' ? part : `, ${part}`;
+    checkReprLength(text);
+  };
   if (dict instanceof PyDict) {
     for (const entry of dict.entries.values())
-      parts.push(`${pyRepr(entry.key, seen)}: ${pyRepr(entry.value, seen)}`);
+      add(`${pyRepr(entry.key, seen)}: ${pyRepr(entry.value, seen)}`);
   } else {
-    for (const key of Object.keys(dict)) parts.push(`${stringRepr(key)}: ${pyRepr(dict[key], seen)}`);
+    for (const key of Object.keys(dict)) add(`${stringRepr(key)}: ${pyRepr(dict[key], seen)}`);
   }
   seen.delete(value);
-  return `{${parts.join(', ')}}`;
+  return `${text}}`;
+}
+
+/**
+ * repr() is built a piece at a time and measured as it grows: `str(['xx'] * 16000000)` would be 96 million
+ * characters. JavaScript joins the pieces lazily, so what is held stays near the cap when it stops.
+ */
+function checkReprLength(text: string): void {
+  if (text.length > MAX_VALUE_LENGTH) checkValueLength(text.length, 'the repr()');
 }
 
 function reprNested(item: unknown, container: unknown, seen: Set<unknown>): string {
@@ -370,31 +417,58 @@ function sequenceRepr(
   for (let i = 0; i < items.length; i++) {
     if (i > 0) text += ', ';
     text += pyRepr(items[i], seen);
+    checkReprLength(text);
   }
   seen.delete(container);
   return text + close;
 }
 
-const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
+/** What repr() escapes: the quote, backslash, and the unprintable (control characters among them), but not ' '. */
+const ESCAPED_IN_SINGLE = /[\\']|(?! )[\p{C}\p{Z}]/gu;
+const ESCAPED_IN_DOUBLE = /[\\"]|(?! )[\p{C}\p{Z}]/gu;
 
-/** repr() of a str: single quotes unless the text holds a single quote and no double quote; escapes as CPython. */
+function escapeForRepr(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  if (char === '\n') return '\\n';
+  if (char === '\r') return '\\r';
+  if (char === '\t') return '\\t';
+  if (char === "'" || char === '"' || char === '\\') return `\\${char}`;
+  if (code < 0x100) return `\\x${hex(code, 2)}`;
+  return code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
+}
+
+/**
+ * repr() of a str: single quotes unless the text holds a single quote and no double quote; escapes as CPython.
+ * Escaped a piece at a time and measured as it grows, since escapes make text up to ten times longer.
+ */
 export function stringRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    if (char === quote || char === '\\') out += `\\${char}`;
-    else if (char === '\n') out += '\\n';
-    else if (char === '\r') out += '\\r';
-    else if (char === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${hex(code, 2)}`;
-    else if (code < 0x7f) out += char;
-    else if (char !== ' ' && NON_PRINTABLE.test(char)) {
-      out +=
-        code < 0x100 ? `\\x${hex(code, 2)}` : code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
-    } else out += char;
+  const escaped = quote === "'" ? ESCAPED_IN_SINGLE : ESCAPED_IN_DOUBLE;
+  const pieces = [quote];
+  let length = 2;
+  for (const piece of textPieces(text)) {
+    const out = piece.replace(escaped, escapeForRepr);
+    length += out.length;
+    checkValueLength(length, 'the repr()');
+    pieces.push(out);
   }
-  return out + quote;
+  pieces.push(quote);
+  return pieces.join('');
+}
+
+/**
+ * Text in pieces of about 64K code units, never between the halves of a surrogate pair: for work that must measure
+ * or build a long result a part at a time. (Adding to a string one character at a time makes one heap object per
+ * character: 16 million characters took over half a gigabyte.)
+ */
+export function* textPieces(text: string, size = 1 << 16): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + size);
+    const code = text.charCodeAt(end);
+    if (end < text.length && code >= 0xdc00 && code <= 0xdfff) end += 1;
+    yield text.slice(start, end);
+    start = end;
+  }
 }
 
 function hex(code: number, width: number): string {
@@ -677,7 +751,10 @@ export function pyBinary(
         checkValueLength(a.length + b.length, 'the sum');
       if (typeof a === 'string' && typeof b === 'string') return a + b;
       if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
-      if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
+      if (a instanceof PyTuple && b instanceof PyTuple) {
+        checkValueLength(a.items.length + b.items.length, 'the sum');
+        return new PyTuple(a.items.concat(b.items));
+      }
       if (typeof a === 'string' || Array.isArray(a)) {
         throw typeError(`can only concatenate ${typeName(a)} (not "${typeName(b)}") to ${typeName(a)}`);
       }
@@ -707,10 +784,18 @@ function repeat(sequence: unknown, count: unknown): unknown {
         : 0;
   checkValueLength(length * times, 'the repetition');
   if (typeof sequence === 'string') return sequence.repeat(times);
-  if (Array.isArray(sequence)) return Array.from({ length: times }, () => sequence).flat(1);
-  if (sequence instanceof PyTuple)
-    return new PyTuple(Array.from({ length: times }, () => sequence.items).flat(1));
+  if (Array.isArray(sequence)) return repeatItems(sequence, times);
+  if (sequence instanceof PyTuple) return new PyTuple(repeatItems(sequence.items, times));
   return undefined;
+}
+
+/** A plain loop: `Array.from(...).flat()` took 16 s for `[1] * 16777216`. */
+function repeatItems(items: readonly unknown[], times: number): unknown[] {
+  const out = new Array<unknown>(items.length * times);
+  for (let round = 0, at = 0; round < times; round++) {
+    for (let i = 0; i < items.length; i++) out[at++] = items[i];
+  }
+  return out;
 }
 
 function numericBinary(
