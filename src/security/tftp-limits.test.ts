@@ -14,6 +14,7 @@ import { startServer } from '../serve.js';
 import type { StoredEvent } from '../store/store.js';
 import { freeUdpPort } from '../testing/free-port.js';
 import { configureStore } from '../testing/guest-run.js';
+import { serveTestRootsCommand } from '../testing/served-roots.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { tftpFetch } from '../testing/tftp-client.js';
 import { parseTftpPacket, serializeTftpPacket, type TftpPacket } from '../tftp/packet.js';
@@ -178,6 +179,7 @@ describe('TFTP session limits', () => {
       const dataDir = tempDir(t);
       const tftpRoot = rootWith(t, { 'loader.efi': randomBytes(10_000) });
       await configureStore(dataDir, [
+        [...serveTestRootsCommand],
         ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
         ['setting', 'edit', '--name=tftp_max_sessions_per_client', '--value=2'],
       ]);
