@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { serviceOperations } from '../api/cobbler-svc.js';
 import { CobblerXmlRpc } from '../api/cobbler-xmlrpc.js';
 import { isObjectKind, objectKinds } from '../model/kinds.js';
 import { apiFixture } from '../testing/api-fixture.js';
@@ -19,7 +20,7 @@ const MAC = '52:54:00:12:34:56';
 /** One object of each kind the sweep reads, by the name used in its paths. */
 const sampleNames: Record<string, string> = { system: 'vm9', profile: 'p', distro: 'd', repo: 'r' };
 
-/** Every operation of Cobbler's /cblr/svc/op/ service, with a path that reaches it. */
+/** Every operation of Cobbler's /cblr/svc/op/ service, with a path that reaches it (checked against the list below). */
 const svcOperations = [
   '/cblr/svc/op/autoinstall/system/vm9',
   '/cblr/svc/op/autoinstall/profile/p',
@@ -112,6 +113,12 @@ function sampleParams(method: string): XmlRpcValue[] {
 }
 
 describe('every read route, swept', () => {
+  it('has a sample path for every /cblr/svc/op/ operation the service answers', () => {
+    const sampled = new Set(svcOperations.map((path) => /^\/cblr\/svc\/op\/([^/?]+)/.exec(path)?.[1]));
+    const missing = [...serviceOperations].filter((op) => !sampled.has(op));
+    assert.deepEqual(missing, [], `add a sample path for ${missing.join(', ')}`);
+  });
+
   for (const secretsOn of [false, true]) {
     it(`gives no secret to a reader without a token, and refuses no token holder (autoinstall_secrets ${secretsOn ? 'on' : 'off'})`, async (t) => {
       const fixture = await apiFixture(t);
