@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canCreateNetns, createNetnsPair, type NetnsPair } from '../src/testing/netns.js';
+import { canCreateNetns, createNetnsPair, type NetnsPair } from '../test/support/netns.js';
 import { Cleanup, collect, exitOf, log, requireBinaries, stop, waitFor } from './lab.js';
 import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 

@@ -1,4 +1,5 @@
-// The test files under src/ (Node 20's test runner does not expand globs), narrowed by words in their paths.
+// The test files under src/ (beside the code) and test/ (the suites that cross services), narrowed by words in their
+// paths; Node 20's test runner does not expand globs.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,9 +11,9 @@ function findTests(dir) {
   });
 }
 
-/** Every *.test.ts under src/ whose path contains one of `filters` (all of them when there is none), sorted. */
+/** Every *.test.ts under src/ and test/ whose path contains one of `filters` (all of them when none), sorted. */
 export function testFiles(filters) {
-  return findTests('src')
+  return [...findTests('src'), ...findTests('test')]
     .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
     .sort();
 }

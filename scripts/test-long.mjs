@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testFiles } from './test-files.mjs';
 
-// A file has a long form when it asks for one through src/testing/long-mode.ts.
+// A file has a long form when it asks for one through test/support/long-mode.ts.
 const filters = process.argv.slice(2);
 const files = testFiles(filters).filter((file) => /long-mode\.js'/.test(readFileSync(file, 'utf8')));
 if (files.length === 0) {

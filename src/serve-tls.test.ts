@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
+import { runCli } from '../test/support/cli.js';
+import { serveTestRootsCommand } from '../test/support/served-roots.js';
+import { tempDir } from '../test/support/temp-dir.js';
+import { httpsFetch, makeCertificates, makeLeaf, servedOverTls } from '../test/support/tls.js';
 import { startServer } from './serve.js';
-import { runCli } from './testing/cli.js';
-import { serveTestRootsCommand } from './testing/served-roots.js';
-import { tempDir } from './testing/temp-dir.js';
-import { httpsFetch, makeCertificates, makeLeaf, servedOverTls } from './testing/tls.js';
 
 /** The serial number of the certificate a TLS server presents. */
 function servedSerial(port: number, ca: string): Promise<string> {

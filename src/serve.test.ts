@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { connect } from 'node:tls';
+import { logIn } from '../test/support/served.js';
+import { tempDir } from '../test/support/temp-dir.js';
 import { readSharedSecret } from './auth/shared-secret.js';
 import { dataPaths } from './config/paths.js';
 import { parseServeArgs, startServer } from './serve.js';
-import { logIn } from './testing/served.js';
-import { tempDir } from './testing/temp-dir.js';
 
 describe('bootwright serve', () => {
   it('keeps every object across a restart', async (t: TestContext) => {

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
+import { runCli } from '../../test/support/cli.js';
+import { servedWithToken } from '../../test/support/served.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { dataPaths } from '../config/paths.js';
 import { deriveAutoinstallSecret } from '../templates/autoinstall-secrets.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
-import { runCli } from '../testing/cli.js';
-import { servedWithToken } from '../testing/served.js';
-import { tempDir } from '../testing/temp-dir.js';
 
 /** A served inventory with systems vm9 and vm10 of profile "web", autoinstall_secrets as given. */
 async function served(t: TestContext, autoinstallSecrets: boolean) {

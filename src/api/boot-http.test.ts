@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { apiFixture } from '../testing/api-fixture.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 async function setup(t: TestContext) {
   const fixture = await apiFixture(t);

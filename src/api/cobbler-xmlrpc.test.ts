@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { setUserPassword } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
 import { startServer } from '../serve.js';
-import { tempDir } from '../testing/temp-dir.js';
 
 async function server(t: TestContext) {
   const dataDir = tempDir(t);

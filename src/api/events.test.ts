@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { startServer } from '../serve.js';
-import { tempDir } from '../testing/temp-dir.js';
 
 /** Reads SSE frames from a response until `count` events have arrived. */
 async function readEvents(

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { apiFixture } from '../testing/api-fixture.js';
-import { reportCount, scaled } from '../testing/long-mode.js';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { reportCount, scaled } from '../../test/support/long-mode.js';
 import { parseMethodResponse, serializeMethodCall } from '../xmlrpc/codec.js';
 
 const runs = scaled(400, 20_000);

@@ -7,6 +7,9 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, symlinkSync, writeF
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { servedWithToken } from '../../test/support/served.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
 import { listenHttp } from '../http/server.js';
@@ -14,9 +17,6 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { TemplateLibrary } from '../templates/library.js';
-import { apiFixture } from '../testing/api-fixture.js';
-import { servedWithToken } from '../testing/served.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { type InstallLogFile, readInstallLog } from '../triggers/install-logs.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
 

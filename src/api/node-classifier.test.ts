@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
+import { apiFixture } from '../../test/support/api-fixture.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
-import { apiFixture } from '../testing/api-fixture.js';
 
 async function classifierFixture(t: TestContext) {
   const fixture = await apiFixture(t);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { type ApiFixture, apiFixture } from '../testing/api-fixture.js';
+import { type ApiFixture, apiFixture } from '../../test/support/api-fixture.js';
 
 async function call(
   fixture: ApiFixture,

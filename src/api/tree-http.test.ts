@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { distroImageRoute } from '../boot/tftp-routes.js';
 import { mkisofs, needsXorriso, seededBytes } from '../iso9660/iso-images.fixture.js';
-import { apiFixture } from '../testing/api-fixture.js';
-import { tempDir } from '../testing/temp-dir.js';
 
 const kernelPath = 'images/pxeboot/vmlinuz';
 

@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { apiFixture, sampleRoutePath } from '../../test/support/api-fixture.js';
 import { createApp } from '../http/app.js';
 import { objectKinds } from '../model/kinds.js';
-import { apiFixture, sampleRoutePath } from '../testing/api-fixture.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 import { refuseCredentialsInClear } from './require-tls.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { BootFiles } from './boot-files.js';
 
 async function setup(t: TestContext) {

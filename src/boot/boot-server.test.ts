@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { freeUdpPort } from '../testing/free-port.js';
-import { servedWithToken } from '../testing/served.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { freeUdpPort } from '../../test/support/free-port.js';
+import { servedWithToken } from '../../test/support/served.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const run = promisify(execFile);
 

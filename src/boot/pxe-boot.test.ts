@@ -2,7 +2,7 @@
 // its NIC, in a network namespace, gets its lease from `bootwright serve` alone (no dnsmasq), loads pxelinux, its
 // per-MAC config, the kernel and the initrd over bootwright's TFTP and boots them; the kernel command line carries
 // the kickstart URL. The guest kernel is Debian's cloud kernel and its initrd a busybox /init that prints the
-// command line and powers off (src/testing/guest-kernel.ts).
+// command line and powers off (src/lab/guest-kernel.ts).
 // Needs root and the Debian packages qemu-system-x86, ipxe-qemu, pxelinux, syslinux-common, cpio, curl and iproute2;
 // the first run downloads the kernel and busybox-static with apt-get into the test cache.
 
@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
+import { exited, onPath, readConsole, startServeInNamespace } from '../../test/support/guest-run.js';
+import { canCreateNetns } from '../../test/support/netns.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { createTapNamespace, type TapNamespace } from '../../test/support/tap-netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { main } from '../cli/main.js';
 import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
 import { installNetworkSettings } from '../lab/lab-network.js';
-import { exited, onPath, readConsole, startServeInNamespace } from '../testing/guest-run.js';
-import { canCreateNetns } from '../testing/netns.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { findLoader } from './loaders.js';
 
 const GUEST_MAC = '52:54:00:b0:07:01';

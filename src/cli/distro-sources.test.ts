@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { mkisofs, needsXorriso } from '../iso9660/iso-images.fixture.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { main } from './main.js';
 
 async function bootwright(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

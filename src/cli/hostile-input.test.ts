@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { runCli } from '../testing/cli.js';
-import { reportCount, scaled } from '../testing/long-mode.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { runCli } from '../../test/support/cli.js';
+import { reportCount, scaled } from '../../test/support/long-mode.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const runs = scaled(300, 10_000);
 

@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { verifyPassword } from '../auth/password.js';
 import { readUsers } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { version } from '../version.js';
 import { main } from './main.js';
 
-/** A temporary directory for a whole suite (src/testing's tempDir wants a test's context). */
+/** A temporary directory for a whole suite (test/support's tempDir wants a test's context). */
 function suiteDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bootwright-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { runCli } from '../../test/support/cli.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { dataPaths } from '../config/paths.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { runCli } from '../testing/cli.js';
-import { tempDir } from '../testing/temp-dir.js';
 
 describe('status, watch and check', () => {
   it("prints the install table and one system's steps from the store", async (t) => {

@@ -11,8 +11,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { canCreateNetns, createNetnsPair, type NetnsPair } from '../testing/netns.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { canCreateNetns, createNetnsPair, type NetnsPair } from '../../test/support/netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import type { InteropServerSetup } from './interop-server.fixture.js';
 import type { DhcpEvent, DhcpHost } from './policy.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import { tempDir } from '../testing/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { InMemoryLeaseStore, type Lease, type LeaseStore, SqliteLeaseStore } from './leases.js';
 
 const lease = (address: string, mac: string, overrides: Partial<Lease> = {}): Lease => ({

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { apiFixture } from '../testing/api-fixture.js';
-import { runCli } from '../testing/cli.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { runCli } from '../../test/support/cli.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const xenKernel = Buffer.alloc(70_000, 0x5a);
 xenKernel.write('XEN PV KERNEL', 0);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { StoredEvent } from '../store/store.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { EventBus } from './event-bus.js';
 
 function setup(t: TestContext) {

@@ -3,11 +3,11 @@ import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import type { EventBus } from '../events/event-bus.js';
 import { mkisofs, needsXorriso, seededBytes } from '../iso9660/iso-images.fixture.js';
 import type { EventInput } from '../store/store.js';
-import { apiFixture } from '../testing/api-fixture.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { createApp } from './app.js';
 import { listenHttp, takingTurns } from './server.js';
 

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { reportCount, scaled } from '../../test/support/long-mode.js';
 import { BootwrightError } from '../errors.js';
-import { reportCount, scaled } from '../testing/long-mode.js';
 import { bufferSource } from './byte-source.js';
 import { longName, mkisofs, mulberry32, needsXorriso, seededBytes } from './iso-images.fixture.js';
 import { splitIntoExtents } from './multi-extent.fixture.js';

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../testing/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { domainXml, type VirtType, virtTypes } from './domain-xml.js';
 import { kernelArgs, readInstallData } from './install-data.js';
 import { domainSpecFor } from './koan.js';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { tempDir } from '../testing/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { cachePathFor, downloadToCache } from './download.js';
 
 /** Serves `body` with Range support, counting the bytes it sends; `short` makes it send less than it announces. */

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../test/support/cli.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { startServer } from '../serve.js';
-import { runCli } from '../testing/cli.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { parseMethodCall, serializeMethodResponse } from '../xmlrpc/codec.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');

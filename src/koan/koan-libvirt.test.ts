@@ -1,7 +1,7 @@
 // The seed's virtual install, for real: in a network namespace, `bootwright serve` (DHCP in full mode, HTTP) and a
 // private libvirtd; `bootwright koan --virt --vm-poll`, run in the namespace as a hypervisor host runs it, fetches
 // vm9 (made with --mac=random), downloads the installer, defines the VM and boots it (qemu, TCG). The installer
-// guest (src/testing/installer-guest.ts) gets its lease, fetches its kickstart, runs %pre and %post (which turn
+// guest (src/lab/installer-guest.ts) gets its lease, fetches its kickstart, runs %pre and %post (which turn
 // its netboot off and report the install), installs to its disk and powers off; koan then starts the installed
 // definition, which boots that disk (SeaBIOS, extlinux) and asks the node classifier for its role. The server's
 // timeline shows every step in order. Then the refusals: nothing is left in libvirt or on disk.
@@ -12,9 +12,6 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { buildInstallerGuest, installerMarkers } from '../lab/installer-guest.js';
-import { installNetworkSettings } from '../lab/lab-network.js';
-import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../lab/libvirtd.js';
 import {
   assertInOrder,
   assertTools,
@@ -24,10 +21,13 @@ import {
   readConsole,
   startServeInNamespace,
   statusOf,
-} from '../testing/guest-run.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
-import { tempDir } from '../testing/temp-dir.js';
+} from '../../test/support/guest-run.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { createTapNamespace, type TapNamespace } from '../../test/support/tap-netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { buildInstallerGuest, installerMarkers } from '../lab/installer-guest.js';
+import { installNetworkSettings } from '../lab/lab-network.js';
+import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../lab/libvirtd.js';
 
 const SYSTEM = 'vm9';
 const FQDN = 'vm9.example.org';

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { runCli } from '../../test/support/cli.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { startServer } from '../serve.js';
-import { runCli } from '../testing/cli.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { grubScriptName } from './replace-self.js';
 
 async function serverWithSystem(t: TestContext) {

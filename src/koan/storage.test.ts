@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { type RunCommand, runCommand } from './run-command.js';
 import { createDisks, type DiskRequest, planDisks } from './storage.js';
 

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
-import { main } from '../cli/main.js';
 import {
   assertInOrder,
   assertTools,
@@ -19,11 +18,12 @@ import {
   type ServeProcess,
   startServeInNamespace,
   statusOf,
-} from '../testing/guest-run.js';
-import { canCreateNetns } from '../testing/netns.js';
-import { serveTestRootsCommand } from '../testing/served-roots.js';
-import { createTapNamespace, type TapNamespace } from '../testing/tap-netns.js';
-import { tempDir } from '../testing/temp-dir.js';
+} from '../../test/support/guest-run.js';
+import { canCreateNetns } from '../../test/support/netns.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
+import { createTapNamespace, type TapNamespace } from '../../test/support/tap-netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { main } from '../cli/main.js';
 import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
 import { installNetworkSettings } from './lab-network.js';
 

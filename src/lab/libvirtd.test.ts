@@ -11,8 +11,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTapNamespace } from '../testing/tap-netns.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { createTapNamespace } from '../../test/support/tap-netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { guestBootFiles, guestInitMarker } from './guest-kernel.js';
 import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from './libvirtd.js';
 

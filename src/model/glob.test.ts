@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { reportCount, scaled } from '../testing/long-mode.js';
+import { reportCount, scaled } from '../../test/support/long-mode.js';
 import { compileGlob, maxGlobLength } from './glob.js';
 
 const pythonReference = `

@@ -9,9 +9,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { reportCount, scaled } from '../../test/support/long-mode.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
-import { reportCount, scaled } from '../testing/long-mode.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { renderCheetah, type TemplateHost } from './cheetah/index.js';
 import { TemplateLibrary } from './library.js';
 

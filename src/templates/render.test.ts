@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { apiFixture } from '../../test/support/api-fixture.js';
+import { runCli } from '../../test/support/cli.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { dataPaths } from '../config/paths.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { apiFixture } from '../testing/api-fixture.js';
-import { runCli } from '../testing/cli.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { TemplateLibrary } from './library.js';
 import { AutoinstallRenderer } from './render.js';
 

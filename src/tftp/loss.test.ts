@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { canCreateNetns, createNetnsPair } from '../testing/netns.js';
-import { tempDir } from '../testing/temp-dir.js';
+import { canCreateNetns, createNetnsPair } from '../../test/support/netns.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const fixture = fileURLToPath(new URL('./serve-directory.fixture.ts', import.meta.url));
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
-import { tempDir } from '../testing/temp-dir.js';
 import {
   fileRootRoute,
   normaliseTftpPath,

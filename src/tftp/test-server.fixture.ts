@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { tempDir } from '../testing/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import type { TftpRoute } from './routes.js';
 import { startTftpServer, type TftpEvent, type TftpServerOptions } from './server.js';
 

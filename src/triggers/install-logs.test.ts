@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../testing/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import {
   formatInstallLogs,
   listInstallLogs,

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryHooks } from '../inventory/hooks.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { EventInput } from '../store/store.js';
-import { tempDir } from '../testing/temp-dir.js';
 import { TriggerRunner, type TriggerRunnerOptions } from './trigger-runner.js';
 
 interface Setup {
