@@ -20,6 +20,7 @@ import { EventBus } from './events/event-bus.js';
 import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
 import { Inventory } from './inventory/inventory.js';
+import { MachineLookup } from './inventory/machine-lookup.js';
 import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -180,21 +181,14 @@ export async function startServer(
         ? { httpsPort: tlsPort, serverName: String(settings.server) }
         : undefined;
     const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
-    const boot = new BootFiles(inventory, autoinstallSecrets);
     const dhcpConfig = dhcpConfigFromSettings(settings);
     // Opened before the event bus: a TFTP or HTTP request carries only the client's address, and for a machine on
     // the dynamic pool only its lease ties that address to a MAC, and so to a system.
     const leases = dhcpConfig ? SqliteLeaseStore.open(paths.store) : undefined;
     if (leases) stops.push(async () => leases.close());
-    const events = new EventBus(store.events, async ({ mac, ip }) => {
-      let system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
-      if (!system && !mac && ip && leases) {
-        const lease = await leases.byAddress(ip);
-        if (lease?.state === 'bound' && lease.expiresAt >= Date.now())
-          system = await boot.systemByMac(lease.mac);
-      }
-      return system?.name;
-    });
+    const machines = new MachineLookup(inventory, leases);
+    const boot = new BootFiles(inventory, autoinstallSecrets, machines);
+    const events = new EventBus(store.events, async (key) => (await machines.systemFor(key))?.name);
     stops.push(() => events.close());
     stops.push(() => triggers.close());
     const retentionMs = Number(settings.event_retention_days) * 24 * hourMs;

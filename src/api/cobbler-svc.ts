@@ -83,15 +83,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
   const svc = new Hono();
 
   const autodetect = async (context: Context): Promise<string[]> => {
-    const names = new Set<string>();
-    for (const mac of provisioningMacs(context)) {
-      for (const ref of await inventory.store.findByKey('mac', mac)) names.add(ref.name);
-    }
-    if (names.size === 0) {
-      const address = (remoteAddress(context) ?? '').replace(/^::ffff:/, '');
-      if (address) for (const ref of await inventory.store.findByKey('ip', address)) names.add(ref.name);
-    }
-    return [...names];
+    return boot.machines.systemNamesFor(provisioningMacs(context), remoteAddress(context));
   };
 
   /** With autoinstall_secrets on, the `/secret/HEX` pair of the path (or a token) must match the target. */
@@ -112,7 +104,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
       // is reported as such, a missing object with Cobbler's short body.
       if (
         asBootwrightError(error).code === 'E_NOT_FOUND' &&
-        !(await inventory.store.get(target.kind, target.name))
+        !(await inventory.find(target.kind, target.name))
       )
         return text(context, `# ${target.kind} not found\n`, 404);
       throw error;
@@ -190,7 +182,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
           return text(context, await boot.ipxeForProfile(pairs.profile));
         }
         if (pairs.mac) {
-          const system = await boot.systemByMac(pairs.mac);
+          const system = await boot.machines.systemByMac(pairs.mac);
           // An unknown machine gets the menu, as it would over TFTP.
           return text(context, system ? await boot.ipxeForSystem(system) : await boot.ipxeMenu());
         }

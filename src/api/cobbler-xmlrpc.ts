@@ -149,19 +149,16 @@ export class CobblerXmlRpc {
     for (const kind of objectKinds) {
       on(`get_${kind}s`, async () => toWire((await inventory.list(kind)).map(objectToJson)));
       on(`get_${kind}`, async ([name]) => {
-        const object = await inventory.store.get(kind, text(name, 'Name'));
+        const object = await inventory.find(kind, text(name, 'Name'));
         return object ? toWire(objectToJson(object)) : {};
       });
       on(`find_${kind}`, async ([criteria, expand]) => {
         const found = await inventory.list(kind, { criteria: this.criteria(criteria) });
         return expand === true ? toWire(found.map(objectToJson)) : found.map((object) => object.name);
       });
-      on(
-        `has_${kind}`,
-        async ([name]) => (await inventory.store.get(kind, text(name, 'Name'))) !== undefined,
-      );
+      on(`has_${kind}`, async ([name]) => (await inventory.find(kind, text(name, 'Name'))) !== undefined);
       const rendered: Method = async ([name]) => {
-        const object = await inventory.store.get(kind, text(name, 'Name'));
+        const object = await inventory.find(kind, text(name, 'Name'));
         return object ? toWire(await inventory.rendered(kind, object.name)) : {};
       };
       on(`get_${kind}_as_rendered`, rendered);
@@ -173,7 +170,7 @@ export class CobblerXmlRpc {
       });
     }
     on('get_item', async ([what, name]) => {
-      const object = await inventory.store.get(kindFrom(text(what, 'Type')), text(name, 'Name'));
+      const object = await inventory.find(kindFrom(text(what, 'Type')), text(name, 'Name'));
       return object ? toWire(objectToJson(object)) : {};
     });
     on('get_items', async ([what]) =>
@@ -187,7 +184,7 @@ export class CobblerXmlRpc {
       return expand === true ? toWire(found.map(objectToJson)) : found.map((object) => object.name);
     });
     on('find_system_by_dns_name', async ([dnsName]) => {
-      const refs = await inventory.store.findByKey('dns_name', text(dnsName, 'DNS name'));
+      const refs = await inventory.systemsWithKey('dns_name', text(dnsName, 'DNS name'));
       const first = refs[0];
       return first ? toWire(await inventory.rendered('system', first.name)) : {};
     });

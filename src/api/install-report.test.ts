@@ -13,7 +13,6 @@ import { tempDir } from '../../test/support/temp-dir.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from '../http/app.js';
 import { listenHttp } from '../http/server.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { TemplateLibrary } from '../templates/library.js';
@@ -65,7 +64,7 @@ async function servedInventory(t: TestContext) {
 async function installServer(t: TestContext) {
   const fixture = await apiFixture(t);
   const { services, dataDir } = fixture;
-  const store = services.inventory.store as SqliteStore;
+  const store = fixture.store;
   const events = new EventBus(store.events, async () => undefined, { flushMs: 5 });
   t.after(() => events.close());
   const triggers = new TriggerRunner({

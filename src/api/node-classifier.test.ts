@@ -10,7 +10,7 @@ import { createApp } from '../http/app.js';
 
 async function classifierFixture(t: TestContext) {
   const fixture = await apiFixture(t);
-  const { store } = fixture.services.inventory;
+  const { store } = fixture;
   const events = new EventBus(store.events, async () => undefined, { flushMs: 5 });
   const app = createApp({ ...fixture.services, events });
   const call = async (method: string, path: string, body?: unknown) => {

@@ -11,7 +11,7 @@ export async function answerNodeClassifier(
   source: string | undefined,
 ): Promise<string> {
   const { inventory } = services;
-  const classification = await classifyHost(inventory, fqdn, indexedSystemFinder(inventory.store));
+  const classification = await classifyHost(inventory, fqdn, indexedSystemFinder(inventory));
   services.events?.publish(checkInEvent(classification, source?.replace(/^::ffff:/, '')));
   return renderEncYaml(classification);
 }

@@ -245,7 +245,7 @@ describe('REST API', () => {
     );
     const listed = await call(fixture, 'GET', '/api/v1/systems');
     assert.equal(listed.json.total, 3);
-    const byMac = await fixture.services.boot.systemByMac('52:54:00:00:00:02');
+    const byMac = await fixture.services.boot.machines.systemByMac('52:54:00:00:00:02');
     assert.equal(byMac?.name, 'rack2');
 
     // Exact searches by an indexed value find the same systems a glob search over every system finds.

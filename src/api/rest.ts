@@ -140,8 +140,9 @@ export function createRestApi(services: ApiServices): Hono {
   });
 
   api.get('/events', async (context) => {
+    if (!services.events) throw new BootwrightError('E_UNAVAILABLE', 'This server publishes no events.');
     const query = context.req.query();
-    const events = await inventory.store.events.query({
+    const events = await services.events.query({
       ...(query.system ? { system: query.system } : {}),
       ...(query.type ? { type: query.type } : {}),
       ...(query.after ? { afterId: parseInteger(query.after, 'after') } : {}),
@@ -181,7 +182,7 @@ export function createRestApi(services: ApiServices): Hono {
       });
       try {
         if (lastId !== undefined) {
-          const missed = await inventory.store.events.query({
+          const missed = await events.query({
             afterId: lastId,
             limit: 10_000,
             ...(query.system ? { system: query.system } : {}),

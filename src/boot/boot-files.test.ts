@@ -24,7 +24,7 @@ async function setup(t: TestContext) {
     mac_address: '52:54:00:00:00:09',
     ip_address: '192.0.2.9',
   });
-  return { inventory, boot: new BootFiles(inventory) };
+  return { store, inventory, boot: new BootFiles(inventory) };
 }
 
 describe('boot files from the store', () => {
@@ -41,7 +41,7 @@ describe('boot files from the store', () => {
     const systemUrl = `inst.ks=http://192.0.2.1/cblr/svc/op/autoinstall/system/vm9/secret/${vm9} `;
     assert.ok((await boot.pxelinuxConfig('01-52-54-00-00-00-09'))?.includes(systemUrl));
     assert.ok((await boot.grubConfig('system/52:54:00:00:00:09'))?.includes(systemUrl));
-    const system = await boot.systemByMac('52:54:00:00:00:09');
+    const system = await boot.machines.systemByMac('52:54:00:00:00:09');
     assert.ok(system);
     assert.ok((await boot.ipxeForSystem(system)).includes(systemUrl));
     const profileUrl = `/cblr/svc/op/autoinstall/profile/rhel9-base/secret/${profile} `;
@@ -85,8 +85,8 @@ describe('boot files from the store', () => {
   });
 
   it('answers the first boot request after an add among thousands of systems, with no sync step', async (t) => {
-    const { inventory, boot } = await setup(t);
-    await inventory.store.transaction(async (tx) => {
+    const { store, inventory, boot } = await setup(t);
+    await store.transaction(async (tx) => {
       const template = await tx.get('system', 'vm9');
       assert.ok(template);
       for (let i = 0; i < 10_000; i++) {

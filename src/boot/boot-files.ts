@@ -6,8 +6,8 @@ import { TreeCache, treePathOf } from '../distros/tree-cache.js';
 import { openTreeSource } from '../distros/tree-source.js';
 import { quote } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import { MachineLookup } from '../inventory/machine-lookup.js';
 import type { InventoryObject } from '../model/kinds.js';
-import { parseMac } from '../model/values.js';
 import type { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { addAutoinstallSecret } from '../templates/install-urls.js';
 import { type BootChoice, type InstallEntry, installEntry, serialConsoleOf } from './boot-entry.js';
@@ -41,20 +41,22 @@ export class BootFiles {
     private readonly inventory: Inventory,
     /** Gives each object the secret its autoinstall URL carries while the autoinstall_secrets setting is on. */
     private readonly secrets?: AutoinstallSecrets,
+    /** Which system a MAC or address belongs to. */
+    readonly machines: MachineLookup = new MachineLookup(inventory),
   ) {
-    const { servedPaths, store } = inventory;
+    const { servedPaths } = inventory;
     this.trees = new TreeCache(
       async (name) => {
-        const distro = await store.get('distro', name);
+        const distro = await inventory.find('distro', name);
         return distro ? String(distro.fields.tree_source ?? '') : undefined;
       },
       {
         check: async (name, location) => {
           if (/^https?:\/\//.test(location)) return;
-          await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, store);
+          await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, inventory);
         },
         open: (location) =>
-          openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, store) }),
+          openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, inventory) }),
       },
     );
   }
@@ -65,28 +67,12 @@ export class BootFiles {
    */
   async realPathToServe(file: DistroFile): Promise<string | undefined> {
     const what = `Distro ${quote(file.distro)}: ${file.field}`;
-    return this.inventory.servedPaths.realPathToServe(file.source, what, this.inventory.store);
+    return this.inventory.servedPaths.realPathToServe(file.source, what, this.inventory);
   }
 
   /** Whether a file found under the tftp_root setting, by its real path, may be served. */
   mayServe(realPath: string): Promise<boolean> {
-    return this.inventory.servedPaths.mayServe(realPath, this.inventory.store);
-  }
-
-  async systemByMac(mac: string): Promise<InventoryObject | undefined> {
-    let canonical: string;
-    try {
-      canonical = parseMac(mac);
-    } catch {
-      return undefined;
-    }
-    const ref = (await this.inventory.store.findByKey('mac', canonical))[0];
-    return ref ? this.inventory.store.get('system', ref.name) : undefined;
-  }
-
-  async systemByIp(ip: string): Promise<InventoryObject | undefined> {
-    const ref = (await this.inventory.store.findByKey('ip', ip))[0];
-    return ref ? this.inventory.store.get('system', ref.name) : undefined;
+    return this.inventory.servedPaths.mayServe(realPath, this.inventory);
   }
 
   /** Install when netboot is on, else boot the local disk. */
@@ -107,7 +93,7 @@ export class BootFiles {
       const target = { kind: 'profile', name: profile.name } as const;
       entries.push(installEntry(addAutoinstallSecret(view, target, this.secrets), target));
     }
-    const fallback = await this.inventory.store.get('system', 'default');
+    const fallback = await this.inventory.find('system', 'default');
     const timeoutLabel = fallback ? String(fallback.fields.profile ?? '') || undefined : undefined;
     return {
       entries,
@@ -123,7 +109,11 @@ export class BootFiles {
     }
     const mac = macFromPxelinuxName(name);
     const ip = mac ? undefined : ipFromPxelinuxName(name);
-    const system = mac ? await this.systemByMac(mac) : ip ? await this.systemByIp(ip) : undefined;
+    const system = mac
+      ? await this.machines.systemByMac(mac)
+      : ip
+        ? await this.machines.systemByIp(ip)
+        : undefined;
     if (!system) return undefined;
     const { choice, view } = await this.choiceFor(system);
     return renderPxelinuxSystem(choice, serialConsoleOf(view));
@@ -136,7 +126,7 @@ export class BootFiles {
       return renderGrubMain(menu.entries, menu.timeoutLabel);
     }
     const match = /^system\/(.+)$/.exec(path);
-    const system = match ? await this.systemByMac(match[1] as string) : undefined;
+    const system = match ? await this.machines.systemByMac(match[1] as string) : undefined;
     if (!system) return undefined;
     const { choice, view } = await this.choiceFor(system);
     return renderGrubSystem(choice, serialConsoleOf(view));
@@ -160,7 +150,7 @@ export class BootFiles {
 
   /** `images/<distro>/<basename>`: which distro file a TFTP or HTTP request for a kernel or initrd means. */
   async distroFile(distroName: string, basename: string): Promise<DistroFile | undefined> {
-    const distro = await this.inventory.store.get('distro', distroName);
+    const distro = await this.inventory.find('distro', distroName);
     if (!distro) return undefined;
     for (const field of ['kernel', 'initrd'] as const) {
       const source = String(distro.fields[field] ?? '');

@@ -10,6 +10,7 @@ import {
 } from '../dhcp/policy.js';
 import { invalid } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import { MachineLookup } from '../inventory/machine-lookup.js';
 import { httpServer } from '../model/blend.js';
 import type { Settings } from '../model/settings.js';
 import { isHostname, parseHost, parseHostname, parseIpv4Subnet, parseMac } from '../model/values.js';
@@ -61,12 +62,15 @@ export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefin
 export class InventoryDhcpDirectory implements DhcpDirectory {
   private reserved: { until: number; addresses: Set<string> } | undefined;
 
-  constructor(private readonly inventory: Inventory) {}
+  private readonly machines: MachineLookup;
+
+  constructor(private readonly inventory: Inventory) {
+    this.machines = new MachineLookup(inventory);
+  }
 
   async hostByMac(mac: string): Promise<DhcpHost | undefined> {
     const canonical = parseMac(mac);
-    const ref = (await this.inventory.store.findByKey('mac', canonical))[0];
-    const system = ref ? await this.inventory.store.get('system', ref.name) : undefined;
+    const system = await this.machines.systemByMac(canonical);
     if (!system) return undefined;
     const iface = Object.values(system.interfaces ?? {}).find(
       (candidate) => candidate.mac_address === canonical,
@@ -86,7 +90,7 @@ export class InventoryDhcpDirectory implements DhcpDirectory {
   async reservedAddresses(): Promise<Set<string>> {
     const now = Date.now();
     if (!this.reserved || this.reserved.until < now) {
-      this.reserved = { until: now + 2000, addresses: new Set(await this.inventory.store.keysOfType('ip')) };
+      this.reserved = { until: now + 2000, addresses: new Set(await this.inventory.keysOfType('ip')) };
     }
     return this.reserved.addresses;
   }

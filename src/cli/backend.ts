@@ -9,6 +9,7 @@ import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import type { EventLog } from '../store/store.js';
 import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
@@ -29,6 +30,8 @@ export interface OpenBackend {
   renderer: RenderBackend;
   /** The same backend by what it is, for the few commands that differ locally and remotely (ext-nodes). */
   local?: Inventory;
+  /** The local store's event log, where a local command records what it did (ext-nodes' check-in). */
+  localEvents?: EventLog;
   remote?: RemoteInventory;
   /** The install timeline: the local store's event log, or the server's. */
   events: EventReader;
@@ -74,5 +77,12 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     await triggers.idle();
     await store.close();
   };
-  return { backend: inventory, renderer, local: inventory, events: store.events, close };
+  return {
+    backend: inventory,
+    renderer,
+    local: inventory,
+    localEvents: store.events,
+    events: store.events,
+    close,
+  };
 }

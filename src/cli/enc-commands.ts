@@ -56,16 +56,16 @@ async function runExtNodes(fqdn: string, invocation: Invocation, globals: Global
       `${quote(commandLabel(invocation))} prints YAML for puppet; "bootwright role test --format=json ${fqdn}" gives JSON.`,
     );
   }
-  const { local, remote, close } = await openBackend(globals);
+  const { local, localEvents, remote, close } = await openBackend(globals);
   try {
     if (remote) {
       // As cobbler-ext-nodes: the server classifies and records the check-in.
       invocation.io.stdout.write(await remote.nodeClassifierYaml(fqdn));
       return;
     }
-    if (!local) return;
-    const classification = await classifyHost(local, fqdn, indexedSystemFinder(local.store));
-    await local.store.events.append([checkInEvent(classification)]);
+    if (!local || !localEvents) return;
+    const classification = await classifyHost(local, fqdn, indexedSystemFinder(local));
+    await localEvents.append([checkInEvent(classification)]);
     invocation.io.stdout.write(renderEncYaml(classification));
   } finally {
     await close();

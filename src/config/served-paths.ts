@@ -10,7 +10,6 @@ import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
-import type { StoreReader } from '../store/store.js';
 
 /** Where `import --mirror` copies a tree inside the data directory: the one part of it that is served. */
 export const mirrorDirName = 'distro_mirror';
@@ -35,6 +34,11 @@ export const defaultServedRoots: readonly string[] = [
   '/usr/lib/shim',
   '/usr/lib/debian-installer',
 ];
+
+/** Where the current settings are read on every request: the inventory. */
+export interface SettingsSource {
+  settingOverrides(): Promise<Record<string, unknown>>;
+}
 
 /** The settings the rules read; any settings object (or stored overrides over the defaults) has them. */
 export interface ServedPathSettings {
@@ -119,7 +123,7 @@ export class ServedPaths {
    * Serve time: the real path of `path` when it may be served, undefined when it does not exist; throws E_FORBIDDEN
    * with the reason otherwise.
    */
-  async realPathToServe(path: string, what: string, store: StoreReader): Promise<string | undefined> {
+  async realPathToServe(path: string, what: string, store: SettingsSource): Promise<string | undefined> {
     const named = isAbsolute(path) ? resolve(path) : path;
     const real = isAbsolute(path) ? await realOrUndefined(named) : undefined;
     const settings = (await store.settingOverrides()) as ServedPathSettings;
@@ -130,7 +134,7 @@ export class ServedPaths {
   }
 
   /** Serve time, for a file found inside an install tree or the TFTP root: whether its real path may be served. */
-  async mayServe(realPath: string, store: StoreReader): Promise<boolean> {
+  async mayServe(realPath: string, store: SettingsSource): Promise<boolean> {
     const settings = (await store.settingOverrides()) as ServedPathSettings;
     return this.#refusalOf(realPath, realPath, await this.#currentRules(settings)) === undefined;
   }

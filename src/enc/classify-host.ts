@@ -7,7 +7,7 @@ import type { ListQuery } from '../inventory/inventory.js';
 import type { BlendedView } from '../model/blend.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import { parseHostname } from '../model/values.js';
-import type { EventInput, StoreReader } from '../store/store.js';
+import type { EventInput, ObjectRef } from '../store/store.js';
 import { type Classification, classify, roleRuleOf } from './classify.js';
 
 /** What the classifier reads; both the local Inventory and a remote one (InventoryBackend) have it. */
@@ -19,8 +19,13 @@ export interface ClassifierInventory {
 /** Names of the systems holding a DNS name or hostname. */
 export type SystemFinder = (key: 'dns_name' | 'hostname', value: string) => Promise<string[]>;
 
-export function indexedSystemFinder(store: StoreReader): SystemFinder {
-  return async (key, value) => (await store.findByKey(key, value)).map((ref) => ref.name);
+/** The local inventory's unique-key index, by which it finds the systems holding a value. */
+export interface IndexedInventory {
+  systemsWithKey(type: 'dns_name' | 'hostname', value: string): Promise<ObjectRef[]>;
+}
+
+export function indexedSystemFinder(inventory: IndexedInventory): SystemFinder {
+  return async (key, value) => (await inventory.systemsWithKey(key, value)).map((ref) => ref.name);
 }
 
 function searchingSystemFinder(inventory: ClassifierInventory): SystemFinder {

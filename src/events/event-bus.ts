@@ -2,7 +2,7 @@
 // MAC or IP when the request does not name it), written to the store in batches (a DHCP storm must not cost a
 // disk sync per packet), and handed to live subscribers (`bootwright watch`, the SSE stream) once stored.
 
-import type { EventInput, EventLog, StoredEvent } from '../store/store.js';
+import type { EventInput, EventLog, EventQuery, StoredEvent } from '../store/store.js';
 
 export type SystemResolver = (key: { mac?: string; ip?: string }) => Promise<string | undefined>;
 export type EventListener = (event: StoredEvent) => void;
@@ -46,6 +46,11 @@ export class EventBus {
     this.pending.push({ ...event, time: event.time ?? Date.now() });
     if (this.pending.length >= this.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  /** The stored events, as written so far (the install timeline's reads). */
+  query(query: EventQuery): Promise<StoredEvent[]> {
+    return this.log.query(query);
   }
 
   subscribe(listener: EventListener): () => void {

@@ -149,7 +149,7 @@ function reportBootRequests(services: ApiServices): MiddlewareHandler {
       const report = bootRequestEvent(context.req.path, context.res.status, remoteAddress(context));
       if (!report) return;
       for (const { kind, name } of report.names) {
-        if (!(await inventory.store.get(kind, name))) return;
+        if (!(await inventory.find(kind, name))) return;
       }
       events?.publish(report.event);
     } catch {

@@ -391,7 +391,7 @@ describe('Inventory uniqueness', () => {
       await inventory.setSetting('allow_duplicate_hostnames', 'on');
       await inventory.add('system', { name: 'vm4', profile: 'web', hostname: 'vm1.example' });
       assert.deepEqual(
-        (await inventory.store.findByKey('mac', '52:54:00:00:00:01')).map((ref) => ref.name),
+        (await inventory.systemsWithKey('mac', '52:54:00:00:00:01')).map((ref) => ref.name),
         ['vm1', 'vm2'],
       );
     });

@@ -128,13 +128,33 @@ export class Inventory implements InventoryBackend {
    * would be served (kernels, trees, tftp_root) are refused unless `servedPaths` allows them.
    */
   constructor(
-    readonly store: Store,
+    private readonly store: Store,
     private readonly hooks?: InventoryHooks,
     readonly servedPaths: ServedPaths = new ServedPaths(),
   ) {}
 
   async settings(reader: StoreReader = this.store): Promise<Settings> {
     return applySettingOverrides(await reader.settingOverrides());
+  }
+
+  /** Only the settings that differ from their defaults, as stored: cheap to compare for a change. */
+  settingOverrides(): Promise<Record<string, unknown>> {
+    return this.store.settingOverrides();
+  }
+
+  /** The object, or undefined when there is none by that name (get throws instead). */
+  find(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
+    return this.store.get(kind, name);
+  }
+
+  /** The systems holding a unique value, e.g. MAC 52:54:00:12:34:56, from the index (values lowercased). */
+  systemsWithKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]> {
+    return this.store.findByKey(type, value);
+  }
+
+  /** Every indexed value of a type, e.g. all systems' IP addresses, which a DHCP pool must not hand out. */
+  keysOfType(type: UniqueKeyType): Promise<string[]> {
+    return this.store.keysOfType(type);
   }
 
   async get(kind: ObjectKind, name: string, reader: StoreReader = this.store): Promise<InventoryObject> {

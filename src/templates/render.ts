@@ -60,7 +60,7 @@ export class AutoinstallRenderer implements RenderBackend {
    * distro and profiles per settings object, so the systems of a profile share it until something in it changes.
    */
   private async currentSettings(): Promise<Settings> {
-    const overrides = await this.inventory.store.settingOverrides();
+    const overrides = await this.inventory.settingOverrides();
     const json = JSON.stringify(overrides);
     if (this.settingsRead?.json !== json) {
       this.settingsRead = { json, settings: applySettingOverrides(overrides) };

@@ -394,7 +394,7 @@ describe('admin-set strings bound for boot scripts and DHCP', () => {
     const outcomes = new Set<string>();
     for (const attack of storedAttacks) {
       const fixture = await restFixture(t);
-      const { store } = fixture.services.inventory;
+      const { store } = fixture;
       await store.transaction(async (tx) => {
         const objects = {
           vm9: (await tx.get('system', 'vm9')) as InventoryObject,

@@ -15,6 +15,7 @@ import { EventBus } from '../../src/events/event-bus.js';
 import { createApp } from '../../src/http/app.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { AutoinstallSecrets } from '../../src/templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../../src/templates/library.js';
 import { AutoinstallRenderer } from '../../src/templates/render.js';
@@ -24,6 +25,8 @@ import { tempDir } from './temp-dir.js';
 export interface ApiFixture {
   app: Hono;
   services: ApiServices;
+  /** The store under the inventory, for tests that write what no interface would accept (an older store). */
+  store: Store;
   dataDir: string;
   sharedSecret: string;
   /** An admin token for user "admin" (password "secret-admin"). */
@@ -48,10 +51,7 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   // As serve builds them: the autoinstall_secrets setting then works as it does in the real server.
   const secrets = new AutoinstallSecrets(paths.autoinstallKey);
   const boot = new BootFiles(inventory, secrets);
-  const events = new EventBus(store.events, async ({ mac, ip }) => {
-    const system = mac ? await boot.systemByMac(mac) : ip ? await boot.systemByIp(ip) : undefined;
-    return system?.name;
-  });
+  const events = new EventBus(store.events, async (key) => (await boot.machines.systemFor(key))?.name);
   // The bus writes to the store: it is flushed before the store closes.
   context.after(async () => {
     await events.close();
@@ -68,7 +68,7 @@ export async function apiFixture(context: TestContext): Promise<ApiFixture> {
     version: '0.0.0-test',
   };
   const adminToken = await auth.login('admin', 'secret-admin');
-  return { app: createApp(services), services, dataDir, sharedSecret, adminToken };
+  return { app: createApp(services), services, store, dataDir, sharedSecret, adminToken };
 }
 
 /** A route pattern from the app's route table with its parameters filled in, to send a request to each route. */
