@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
-import type { TreeEntry, TreeSource } from '../distros/tree-source.js';
+import type { TreeEntry, TreeSource } from '../distros/tree.js';
 import { BootwrightError, notFound, quote } from '../errors.js';
 import { type FileSource, fileResponse } from '../http/file-response.js';
 import type { ApiServices } from './services.js';

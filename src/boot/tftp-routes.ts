@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TreeSource } from '../distros/tree-source.js';
+import type { TreeSource } from '../distros/tree.js';
 import { fileRootRoute, openRegularFile, type TftpFile, type TftpRoute } from '../tftp/routes.js';
 import type { BootFiles } from './boot-files.js';
 import { findLoader, loaderSpecs } from './loaders.js';

@@ -14,7 +14,6 @@ import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { AutoinstallRenderer } from '../templates/render.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
-import type { EventReader } from './status-commands.js';
 
 export interface GlobalOptions {
   /** Already resolved (flag, environment, default). */
@@ -34,7 +33,7 @@ export interface OpenBackend {
   localEvents?: EventLog;
   remote?: RemoteInventory;
   /** The install timeline: the local store's event log, or the server's. */
-  events: EventReader;
+  events: Pick<EventLog, 'query'>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,12 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
+/**
+ * The CLI itself, as a function: how the lab runs bootwright commands on its own data directory. It is handed to
+ * the lab by the CLI rather than imported, so that the CLI and the lab do not import each other.
+ */
+export type CliMain = (argv: string[], io?: Partial<CliIo>) => Promise<number>;
+
 export type OutputFormat = 'text' | 'json';
 
 export interface Invocation {

@@ -121,7 +121,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   // A private install network with real VMs (src/lab/); loaded only here, as it pulls in the process machinery.
   if (word === 'lab') {
     const { runLabCommand } = await import('../lab/lab-commands.js');
-    return runLabCommand(action, invocation, globals.dataDir);
+    return runLabCommand(action, invocation, globals.dataDir, main);
   }
   // Configuration for a site's own DHCP and DNS servers (src/external/).
   if (word === 'dhcp-config' || word === 'dns-config') {

@@ -4,7 +4,7 @@
 import { invalid, quote } from '../errors.js';
 import { archs } from '../model/fields.js';
 import { type BootCandidate, loadSignatures, type Signature, type SignatureTable } from './signatures.js';
-import type { TreeSource } from './tree-source.js';
+import type { TreeSource } from './tree.js';
 
 export interface Detection {
   breed: string;

@@ -2,7 +2,7 @@
 // directory contents read from the server's index page (Apache, nginx and bootwright all link each entry).
 
 import { BootwrightError, invalid, quote } from '../errors.js';
-import { cleanTreePath, type TreeEntry, type TreeSource } from './tree-source.js';
+import { cleanTreePath, type TreeEntry, type TreeSource } from './tree.js';
 
 const timeoutMs = 30_000;
 

@@ -11,7 +11,8 @@ import type { Changes } from '../inventory/inventory.js';
 import { parseName } from '../model/values.js';
 import { type Detection, detectDistro } from './detect.js';
 import { loadSignatures, userSignaturesFile } from './signatures.js';
-import { openTreeSource, type TreeSource } from './tree-source.js';
+import type { TreeSource } from './tree.js';
+import { openTreeSource } from './tree-source.js';
 
 export interface ImportOptions {
   path: string;

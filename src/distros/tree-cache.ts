@@ -3,7 +3,8 @@
 // tree_source changes, when it has not been used for a while, or when too many are open.
 
 import { BootwrightError, notFound, quote } from '../errors.js';
-import { openTreeSource, type TreeSource } from './tree-source.js';
+import type { TreeSource } from './tree.js';
+import { openTreeSource } from './tree-source.js';
 
 /** A distro's tree_source: undefined for no such distro, '' for a distro without a tree. */
 export type TreeLocationLookup = (distroName: string) => Promise<string | undefined>;

@@ -1,51 +1,13 @@
 // An installation tree, wherever it lives: a directory, or an ISO image read in place (no mount, no copy). Distro
-// detection, import and HTTP/TFTP serving all read trees through this one interface.
+// detection, import and HTTP/TFTP serving all read trees through the one interface of tree.ts; this file opens a
+// location as the right kind (an HTTP tree is loaded only when a URL asks for one).
 
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { BootwrightError, invalid, quote } from '../errors.js';
 import { IsoImage } from '../iso9660/reader.js';
-
-export interface TreeEntry {
-  type: 'file' | 'directory';
-  size: number;
-  mtimeMs: number;
-  /** For a directory tree, the file's device and inode: with size and mtime they tell a replaced file apart. */
-  inode?: string;
-}
-
-export interface TreeSource {
-  /** The ISO path or directory, for messages and `distro list`. */
-  readonly location: string;
-  readonly kind: 'directory' | 'iso' | 'http';
-  /** Follows symlinks inside the tree; undefined when missing or leading out of it. */
-  stat(path: string): Promise<TreeEntry | undefined>;
-  /** Names in a directory of the tree; empty when it is not one. */
-  list(path: string): Promise<string[]>;
-  /** A small file (signatures, .treeinfo), refused past `maxBytes`. */
-  readFile(path: string, maxBytes?: number): Promise<Buffer>;
-  /** Bytes start..end inclusive of a file, streamed. */
-  read(path: string, start: number, end: number): AsyncIterable<Buffer>;
-  /**
-   * Reads a file's bytes from `position` into `buffer` (as many as it holds, or fewer); resolves with how many, 0 at
-   * the end. For callers that reuse their buffers; absent where the tree has no cheaper way than read().
-   */
-  readInto?(path: string, buffer: Buffer, position: number): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** Tree paths are always relative, slash-separated and free of `..`, whatever the request said. */
-export function cleanTreePath(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.replaceAll('\\', '/').split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..' || part.includes('\0'))
-      throw new BootwrightError('E_FORBIDDEN', `Path ${quote(path)} leaves the tree.`);
-    parts.push(part);
-  }
-  return parts.join('/');
-}
+import { cleanTreePath, type TreeEntry, type TreeSource } from './tree.js';
 
 export interface TreeSourceOptions {
   /**

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openBackend } from '../cli/backend.js';
-import { main } from '../cli/main.js';
 import { BootwrightError, quote } from '../errors.js';
 import type { InventoryObject } from '../model/kinds.js';
 import { describeEvent } from '../status/install-status.js';
@@ -79,7 +78,7 @@ export async function labBoot(options: LabBootOptions, io: LabIo): Promise<numbe
       ? await bootPxe(options, paths, system, consoleLog, io)
       : await bootKoan(options, paths, consoleLog, io);
   io.stdout.write(`\nbootwright --data-dir=${paths.dataDir} status --system=${options.system}\n`);
-  await main(['--data-dir', paths.dataDir, 'status', `--system=${options.system}`], io);
+  await options.runCli(['--data-dir', paths.dataDir, 'status', `--system=${options.system}`], io);
   if (!ok) {
     io.stdout.write(`\nLast lines of the console (${consoleLog}):\n${consoleTail(consoleLog)}\n`);
     return 8;

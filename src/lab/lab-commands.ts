@@ -3,8 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../cli/args.js';
-import { flagGiven, type Invocation, optionValue, requireOption } from '../cli/invocation.js';
-import { main } from '../cli/main.js';
+import { type CliMain, flagGiven, type Invocation, optionValue, requireOption } from '../cli/invocation.js';
 import { quote } from '../errors.js';
 import {
   defaultLabName,
@@ -28,6 +27,7 @@ export async function runLabCommand(
   action: string,
   invocation: Invocation,
   dataDir: string,
+  runCli: CliMain,
 ): Promise<number> {
   const name = optionValue(invocation, 'lab_name') ?? defaultLabName;
   // Interface names inside the namespace are fixed; the namespace name is what `ip netns` shows.
@@ -38,6 +38,7 @@ export async function runLabCommand(
     name,
     labDir: optionValue(invocation, 'lab_dir') ?? join(dataDir, 'lab'),
     userDataDir: dataDir,
+    runCli,
   };
   const io = invocation.io;
   switch (action) {
@@ -121,5 +122,5 @@ async function labStatus(options: LabOptions, invocation: Invocation): Promise<n
     write(`Start it with "bootwright lab up ${labFlags(options)}".\n`);
   }
   if (!existsSync(paths.dataDir)) return 0;
-  return main(['--data-dir', paths.dataDir, 'status'], io);
+  return options.runCli(['--data-dir', paths.dataDir, 'status'], io);
 }

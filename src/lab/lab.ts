@@ -20,7 +20,7 @@ import {
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { main } from '../cli/main.js';
+import type { CliMain } from '../cli/invocation.js';
 import { defaultServedRoots } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import { buildInstallerGuest } from './installer-guest.js';
@@ -242,6 +242,8 @@ export interface LabOptions {
   userDataDir: string;
   /** Where the guest's Debian packages are cached; default <lab-dir>/cache. */
   cacheDir?: string;
+  /** Runs a bootwright command in this process, as typed (the CLI's main). */
+  runCli: CliMain;
 }
 
 export async function labUp(
@@ -318,7 +320,10 @@ async function seed(paths: LabPaths, options: LabOptions, write: (text: string) 
   for (const argv of commands) {
     let output = '';
     const collect = { write: (text: string) => (output += text) };
-    const code = await main(['--data-dir', paths.dataDir, ...argv], { stdout: collect, stderr: collect });
+    const code = await options.runCli(['--data-dir', paths.dataDir, ...argv], {
+      stdout: collect,
+      stderr: collect,
+    });
     if (code !== 0) {
       throw new BootwrightError(
         'E_INTERNAL',
