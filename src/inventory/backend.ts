@@ -6,8 +6,7 @@ import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
 import type { ObjectRef } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
-import type { ValidationResult } from '../templates/render.js';
-import type { Changes, EditOptions, ListQuery } from './inventory.js';
+import type { Changes, EditOptions, ListQuery } from './types.js';
 
 export interface InventoryBackend {
   list(kind: ObjectKind, query?: ListQuery): Promise<InventoryObject[]>;
@@ -23,6 +22,15 @@ export interface InventoryBackend {
   setSetting(name: string, value: unknown): Promise<Settings>;
   resetSetting(name: string): Promise<Settings>;
   randomMac(virtType?: string): Promise<string>;
+}
+
+/** What validate-autoinstalls reports for one system or profile. */
+export interface ValidationResult {
+  kind: 'system' | 'profile';
+  name: string;
+  template: string;
+  /** Empty when the file rendered cleanly. */
+  errors: string[];
 }
 
 /** Rendering for a system or profile: the local AutoinstallRenderer, or a running server over REST. */

@@ -168,7 +168,7 @@ function parentStack(lineage: Lineage, settings: Settings, parentLayers: () => L
 export interface BlendOptions {
   /**
    * Start a system from the remembered stack of its settings, distro and profiles. Only for a caller that keeps
-   * one settings object per stored settings and never changes it (the autoinstall renderer): the settings object
+   * one settings object per stored settings and never changes it (inventory/resolution.ts): the settings object
    * itself is the key for what is below the distro.
    */
   reuseParentStack?: boolean;

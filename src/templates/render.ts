@@ -2,12 +2,10 @@
 // the store, on every request. Cheetah unless the template's first line says `#template=jinja2`.
 
 import { BootwrightError, quote } from '../errors.js';
-import type { RenderBackend } from '../inventory/backend.js';
+import type { RenderBackend, ValidationResult } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
-import { blend } from '../model/blend.js';
 import type { KvDict } from '../model/kinds.js';
 import { substituteAtAt } from '../model/rendered.js';
-import { applySettingOverrides, type Settings } from '../model/settings.js';
 import type { AutoinstallSecrets } from './autoinstall-secrets.js';
 import {
   MissingSnippetError,
@@ -27,13 +25,7 @@ export interface RenderedFile {
   problems: TemplateProblem[];
 }
 
-export interface ValidationResult {
-  kind: 'system' | 'profile';
-  name: string;
-  template: string;
-  /** Empty when the file rendered cleanly. */
-  errors: string[];
-}
+export type { ValidationResult } from '../inventory/backend.js';
 
 export interface RenderOptions {
   /** Undefined variables are errors instead of being left verbatim (validate-autoinstalls). */
@@ -52,27 +44,13 @@ export class AutoinstallRenderer implements RenderBackend {
     readonly secrets?: AutoinstallSecrets,
   ) {}
 
-  /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
-  private settingsRead: { json: string; settings: Settings } | undefined;
-
   /**
-   * The settings as stored now, as the same object while they are unchanged: blending keeps the stack of settings,
-   * distro and profiles per settings object, so the systems of a profile share it until something in it changes.
+   * What `inventory.blended` gives, read from the store on every call, plus the template variables on top. The
+   * inventory's resolver keeps the settings and the stack of settings, distro and profiles that the systems of a
+   * profile share, so that blending one system is mostly its own fields.
    */
-  private async currentSettings(): Promise<Settings> {
-    const overrides = await this.inventory.settingOverrides();
-    const json = JSON.stringify(overrides);
-    if (this.settingsRead?.json !== json) {
-      this.settingsRead = { json, settings: applySettingOverrides(overrides) };
-    }
-    return this.settingsRead.settings;
-  }
-
-  /** What `inventory.blended` gives, read from the store on every call, plus the template variables on top. */
   async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
-    const object = await this.inventory.get(target.kind, target.name);
-    const lineage = await this.inventory.lineage(object);
-    const view = blend(lineage, await this.currentSettings(), { reuseParentStack: true });
+    const view = await this.inventory.blended(target.kind, target.name);
     return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
   }
 

@@ -1,0 +1,70 @@
+// What the inventory's tests share: an inventory on a SQLite file of its own, with distro rhel9 and profile web on
+// it, and a check that a promise fails with a given error code and message.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { BootwrightError, type ErrorCode } from '../errors.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { Inventory } from './inventory.js';
+
+let dir: string | undefined;
+let counter = 0;
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A path for a new store file, in a directory removed once the test file's tests are done. */
+export function freshPath(): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'bootwright-inventory-'));
+  counter += 1;
+  return join(dir, `inventory-${counter}.db`);
+}
+
+/** An inventory on its own SQLite file, with distro rhel9 and profile web on it. */
+export async function withInventory(
+  work: (inventory: Inventory) => Promise<void>,
+  path = freshPath(),
+): Promise<void> {
+  const store = SqliteStore.open(path);
+  const inventory = new Inventory(store);
+  try {
+    if (!(await store.get('distro', 'rhel9'))) {
+      await inventory.add('distro', {
+        name: 'rhel9',
+        kernel: '/srv/rhel9/vmlinuz',
+        initrd: '/srv/rhel9/initrd.img',
+        os_version: 'rhel9',
+      });
+      await inventory.add('profile', { name: 'web', distro: 'rhel9' });
+    }
+    await work(inventory);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function assertFails(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  message: RegExp,
+): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof BootwrightError, `expected a BootwrightError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+export function iface(
+  object: { interfaces?: Record<string, unknown> },
+  name: string,
+): Record<string, unknown> {
+  const found = object.interfaces?.[name];
+  assert.ok(found, `interface ${name} exists`);
+  return found as Record<string, unknown>;
+}

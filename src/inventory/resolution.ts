@@ -1,0 +1,112 @@
+// The one resolver: what an object is worth once it inherits. It reads an object's lineage (system, profiles,
+// distro, repos) and the settings below them from the store as they are now, and hands them to model/blend.ts, the
+// one merge. The REST and XML-RPC views (`blended`, koan's `rendered`), the template renderer's variables and the
+// virt type of a random MAC all come from here.
+
+import { invalid, notFound, quote } from '../errors.js';
+import { type BlendedView, blend, type Lineage } from '../model/blend.js';
+import type { InventoryObject, ObjectKind } from '../model/kinds.js';
+import { renderForKoan } from '../model/rendered.js';
+import { applySettingOverrides, type Settings } from '../model/settings.js';
+import type { StoreReader } from '../store/store.js';
+import { kindLabel } from './labels.js';
+
+/** The object, or a refusal that names it and the command listing what there is. */
+export async function existingObject(
+  reader: StoreReader,
+  kind: ObjectKind,
+  name: string,
+): Promise<InventoryObject> {
+  const object = await reader.get(kind, name);
+  if (!object)
+    throw notFound(`${kindLabel(kind)} ${quote(name)} does not exist; "bootwright ${kind} list" shows them.`);
+  return object;
+}
+
+export class Resolver {
+  constructor(private readonly store: StoreReader) {}
+
+  /** The settings as stored, as an object of the caller's own (it may change it). */
+  async settings(reader: StoreReader = this.store): Promise<Settings> {
+    return applySettingOverrides(await reader.settingOverrides());
+  }
+
+  /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
+  private settingsRead: { json: string; settings: Settings } | undefined;
+
+  /**
+   * The settings as stored now, as the same object while they are unchanged: blending keeps the stack of settings,
+   * distro and profiles per settings object, so the systems of a profile share it until something in it changes.
+   * Never handed out: no one may change it.
+   */
+  private async sharedSettings(reader: StoreReader): Promise<Settings> {
+    const overrides = await reader.settingOverrides();
+    const json = JSON.stringify(overrides);
+    if (this.settingsRead?.json !== json) {
+      this.settingsRead = { json, settings: applySettingOverrides(overrides) };
+    }
+    return this.settingsRead.settings;
+  }
+
+  async lineage(object: InventoryObject, reader: StoreReader = this.store): Promise<Lineage> {
+    const lineage: Lineage = { profiles: [], repos: [] };
+    let profileName: string | undefined;
+    if (object.kind === 'system') {
+      lineage.system = object;
+      profileName = String(object.fields.profile ?? '');
+    } else if (object.kind === 'profile') {
+      lineage.profiles.push(object);
+      profileName = String(object.fields.parent ?? '') || undefined;
+      if (!profileName && object.fields.distro)
+        lineage.distro = await reader.get('distro', String(object.fields.distro));
+    } else if (object.kind === 'distro') {
+      lineage.distro = object;
+    } else {
+      lineage.repo = object;
+    }
+    const seen = new Set(lineage.profiles.map((profile) => profile.name));
+    while (profileName) {
+      if (seen.has(profileName))
+        throw invalid(`Profile ${quote(profileName)} is its own ancestor; fix its --parent.`);
+      seen.add(profileName);
+      const profile = await reader.get('profile', profileName);
+      if (!profile) break;
+      lineage.profiles.push(profile);
+      profileName = String(profile.fields.parent ?? '') || undefined;
+      if (!profileName && profile.fields.distro)
+        lineage.distro = await reader.get('distro', String(profile.fields.distro));
+    }
+    const repoNames = new Set(
+      lineage.profiles.flatMap((profile) => (profile.fields.repos ?? []) as string[]),
+    );
+    for (const repoName of repoNames) {
+      const repo = await reader.get('repo', repoName);
+      if (repo) lineage.repos.push(repo);
+    }
+    return lineage;
+  }
+
+  /**
+   * The blended view of an object as given (stored or about to be), a fresh one the caller may change at its top
+   * level. A system starts from the remembered stack of its settings, distro and profiles, which is most of the
+   * work of blending one on every boot and autoinstall request.
+   */
+  async blendObject(object: InventoryObject, reader: StoreReader = this.store): Promise<BlendedView> {
+    const lineage = await this.lineage(object, reader);
+    return blend(lineage, await this.sharedSettings(reader), { reuseParentStack: true });
+  }
+
+  /** The blended view of a stored object: what templates see and `dumpvars` prints. */
+  async blended(kind: ObjectKind, name: string, reader: StoreReader = this.store): Promise<BlendedView> {
+    return this.blendObject(await existingObject(reader, kind, name), reader);
+  }
+
+  /** The flattened view koan reads from `get_*_as_rendered`. */
+  async rendered(
+    kind: ObjectKind,
+    name: string,
+    reader: StoreReader = this.store,
+  ): Promise<Record<string, unknown>> {
+    return renderForKoan(await this.blended(kind, name, reader));
+  }
+}
