@@ -1,3 +1,4 @@
+import { dhcpBootFiles } from '../src/boot/loaders/registry.js';
 // bootwright's DHCP server as its own process for bench/dhcp.ts: run inside a network namespace (`ip netns exec`)
 // on the real port 67, in `full` mode, with leases in SQLite on disk (durable: WAL, synchronous FULL) and a few
 // machines with reserved addresses in its directory. No event listener, so nothing is printed per packet. Prints
@@ -5,7 +6,7 @@
 // Usage: node --import tsx bench/dhcp-server.fixture.ts '{"leasesPath":...,"pool":{...},"reservations":[...]}'
 
 import { SqliteLeaseStore } from '../src/dhcp/leases.js';
-import { type DhcpHost, defaultBootFiles } from '../src/dhcp/policy.js';
+import type { DhcpHost } from '../src/dhcp/policy.js';
 import { startDhcpServer } from '../src/dhcp/server.js';
 
 interface BenchServerSetup {
@@ -33,7 +34,7 @@ const server = await startDhcpServer({
     domain: 'example.org',
     leaseSeconds: 3600,
     pool: setup.pool,
-    bootFiles: defaultBootFiles('grub'),
+    bootFiles: dhcpBootFiles('pxelinux'),
     httpBootUrl: 'http://192.0.2.1/boot/',
   },
   directory: { hostByMac: async (mac) => hosts.get(mac), reservedAddresses: async () => reserved },

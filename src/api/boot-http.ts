@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { type Context, Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
+import { bootLoaders, loaderNamed } from '../boot/loaders/registry.js';
 import { notFound, quote } from '../errors.js';
 import { type FileSource, fileResponse, localFileSource } from '../http/file-response.js';
 import { requireAutoinstallSecretOf } from './autoinstall-access.js';
@@ -69,14 +70,18 @@ export function createBootHttp(services: ApiServices): Hono {
     await requireAutoinstallSecretOf(services, context, { kind: 'system', name });
     const system = await inventory.get('system', name);
     const mac = Object.values(system.interfaces ?? {}).find((iface) => iface.mac_address)?.mac_address;
-    const loader = context.req.param('loader');
+    const loaderName = context.req.param('loader');
+    const loader = loaderNamed(loaderName);
     let config: string | undefined;
-    if (loader === 'ipxe') config = await boot.ipxeForSystem(system);
+    // A loader that reads its config over TFTP finds it by MAC: this shows what that MAC is given.
+    if (loader && !loader.tftpConfigs) config = await boot.systemConfig(loader, system);
     else if (!mac)
       throw notFound(`System ${quote(system.name)} has no MAC address, so no per-MAC boot config.`);
-    else if (loader === 'pxelinux') config = await boot.pxelinuxConfig(`01-${mac.replaceAll(':', '-')}`);
-    else if (loader === 'grub') config = await boot.grubConfig(`system/${mac}`);
-    else throw notFound(`Boot loader ${quote(loader)} is not one of pxelinux, grub, ipxe.`);
+    else if (loader) config = await boot.configFor(loader, { kind: 'mac', mac });
+    else {
+      const names = bootLoaders.map((known) => known.name).join(', ');
+      throw notFound(`Boot loader ${quote(loaderName)} is not one of ${names}.`);
+    }
     return context.body(config ?? '', 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
 

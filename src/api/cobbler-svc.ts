@@ -5,6 +5,8 @@
 
 import { type Context, Hono } from 'hono';
 import { transportOf } from '../auth/require-tls.js';
+import type { BootLoader } from '../boot/loaders/loader.js';
+import { loaderOfServiceOperation, loaderServiceOperations } from '../boot/loaders/registry.js';
 import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { remoteAddress } from '../http/request-body.js';
 import { decodePathSegment } from '../http/request-path.js';
@@ -18,7 +20,7 @@ import { bearerToken } from './rest.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
-/** The operations answered under /cblr/svc/op/; anything else is a 404. */
+/** The operations answered under /cblr/svc/op/, the boot loaders' scripts (ipxe) among them; anything else is a 404. */
 export const serviceOperations: ReadonlySet<string> = new Set([
   'autoinstall',
   'ks',
@@ -29,7 +31,7 @@ export const serviceOperations: ReadonlySet<string> = new Set([
   'find_autoinstall',
   'findks',
   'settings',
-  'ipxe',
+  ...loaderServiceOperations,
   'yum',
   'trig',
   'nopxe',
@@ -119,8 +121,29 @@ export function createCobblerSvc(services: ApiServices): Hono {
     return text(context, `# *** ERROR ***\n# ${error.message}\n`, status);
   });
 
+  /** A boot loader's script: by system or profile name, by MAC, or the menu. */
+  const loaderScript = async (context: Context, loader: BootLoader, pairs: Record<string, string>) => {
+    // By name, the script would hand out the secret to anyone who guesses the name; by MAC it must (README).
+    if (pairs.system) {
+      await requireSecret(context, { kind: 'system', name: pairs.system }, pairs);
+      return text(context, await boot.systemConfig(loader, await inventory.get('system', pairs.system)));
+    }
+    if (pairs.profile) {
+      await requireSecret(context, { kind: 'profile', name: pairs.profile }, pairs);
+      return text(context, await boot.profileConfig(loader, pairs.profile));
+    }
+    if (pairs.mac) {
+      const system = await boot.machines.systemByMac(pairs.mac);
+      // An unknown machine gets the menu, as it would over TFTP.
+      return text(context, system ? await boot.systemConfig(loader, system) : await boot.menuConfig(loader));
+    }
+    return text(context, await boot.menuConfig(loader));
+  };
+
   svc.get('/op/*', async (context) => {
     const pairs = parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+    const loader = loaderOfServiceOperation(pairs.op ?? '');
+    if (loader) return loaderScript(context, loader, pairs);
     switch (pairs.op) {
       case 'autoinstall':
       case 'ks':
@@ -170,23 +193,6 @@ export function createCobblerSvc(services: ApiServices): Hono {
         // Open, as in Cobbler, but the root password hash in it is for callers with a token (secrets.ts).
         const settings = await inventory.settings();
         return context.json(hasReadToken(services, context) ? settings : redactSecrets(settings));
-      }
-      case 'ipxe': {
-        // By name, the script would hand out the secret to anyone who guesses the name; by MAC it must (README).
-        if (pairs.system) {
-          await requireSecret(context, { kind: 'system', name: pairs.system }, pairs);
-          return text(context, await boot.ipxeForSystem(await inventory.get('system', pairs.system)));
-        }
-        if (pairs.profile) {
-          await requireSecret(context, { kind: 'profile', name: pairs.profile }, pairs);
-          return text(context, await boot.ipxeForProfile(pairs.profile));
-        }
-        if (pairs.mac) {
-          const system = await boot.machines.systemByMac(pairs.mac);
-          // An unknown machine gets the menu, as it would over TFTP.
-          return text(context, system ? await boot.ipxeForSystem(system) : await boot.ipxeMenu());
-        }
-        return text(context, await boot.ipxeMenu());
       }
       case 'yum': {
         const target = targetOf(pairs);

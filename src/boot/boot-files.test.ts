@@ -5,6 +5,7 @@ import { Inventory } from '../inventory/inventory.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { BootFiles } from './boot-files.js';
+import { ipxeLoader } from './loaders/ipxe.js';
 
 async function setup(t: TestContext) {
   const store = SqliteStore.open(`${tempDir(t)}/store.sqlite`);
@@ -34,42 +35,42 @@ describe('boot files from the store', () => {
     const boot = new BootFiles(inventory, secrets);
     const vm9 = secrets.secretFor({ kind: 'system', name: 'vm9' });
     const profile = secrets.secretFor({ kind: 'profile', name: 'rhel9-base' });
-    const plain = await boot.pxelinuxConfig('01-52-54-00-00-00-09');
+    const plain = await boot.configAt('pxelinux.cfg/01-52-54-00-00-00-09');
     assert.doesNotMatch(plain ?? '', /secret/);
 
     await inventory.setSetting('autoinstall_secrets', true);
     const systemUrl = `inst.ks=http://192.0.2.1/cblr/svc/op/autoinstall/system/vm9/secret/${vm9} `;
-    assert.ok((await boot.pxelinuxConfig('01-52-54-00-00-00-09'))?.includes(systemUrl));
-    assert.ok((await boot.grubConfig('system/52:54:00:00:00:09'))?.includes(systemUrl));
+    assert.ok((await boot.configAt('pxelinux.cfg/01-52-54-00-00-00-09'))?.includes(systemUrl));
+    assert.ok((await boot.configAt('grub/system/52:54:00:00:00:09'))?.includes(systemUrl));
     const system = await boot.machines.systemByMac('52:54:00:00:00:09');
     assert.ok(system);
-    assert.ok((await boot.ipxeForSystem(system)).includes(systemUrl));
+    assert.ok((await boot.systemConfig(ipxeLoader, system)).includes(systemUrl));
     const profileUrl = `/cblr/svc/op/autoinstall/profile/rhel9-base/secret/${profile} `;
-    assert.ok((await boot.pxelinuxConfig('default'))?.includes(profileUrl));
-    assert.ok((await boot.grubConfig('grub.cfg'))?.includes(profileUrl));
-    assert.ok((await boot.ipxeMenu()).includes(profileUrl));
-    assert.ok((await boot.ipxeForProfile('rhel9-base')).includes(profileUrl));
+    assert.ok((await boot.configAt('pxelinux.cfg/default'))?.includes(profileUrl));
+    assert.ok((await boot.configAt('grub/grub.cfg'))?.includes(profileUrl));
+    assert.ok((await boot.menuConfig(ipxeLoader)).includes(profileUrl));
+    assert.ok((await boot.profileConfig(ipxeLoader, 'rhel9-base')).includes(profileUrl));
     // Without a key the server would hand out URLs that it then refuses: it says so instead.
-    await assert.rejects(new BootFiles(inventory).pxelinuxConfig('01-52-54-00-00-00-09'), {
+    await assert.rejects(new BootFiles(inventory).configAt('pxelinux.cfg/01-52-54-00-00-00-09'), {
       code: 'E_UNAVAILABLE',
     });
   });
 
   it('serves the install config by MAC and by hex IP, and local boot once netboot is off', async (t) => {
     const { inventory, boot } = await setup(t);
-    const byMac = await boot.pxelinuxConfig('01-52-54-00-00-00-09');
+    const byMac = await boot.configAt('pxelinux.cfg/01-52-54-00-00-00-09');
     assert.match(byMac ?? '', /KERNEL \/images\/rhel9\/vmlinuz/);
     assert.match(byMac ?? '', /inst\.ks=http:\/\/192\.0\.2\.1\/cblr\/svc\/op\/autoinstall\/system\/vm9/);
-    assert.equal(await boot.pxelinuxConfig('C0000209'), byMac);
+    assert.equal(await boot.configAt('pxelinux.cfg/C0000209'), byMac);
     await inventory.edit('system', 'vm9', { netboot_enabled: false });
-    assert.match((await boot.pxelinuxConfig('01-52-54-00-00-00-09')) ?? '', /LOCALBOOT -1/);
-    assert.match((await boot.grubConfig('system/52:54:00:00:00:09')) ?? '', /exit 1/);
+    assert.match((await boot.configAt('pxelinux.cfg/01-52-54-00-00-00-09')) ?? '', /LOCALBOOT -1/);
+    assert.match((await boot.configAt('grub/system/52:54:00:00:00:09')) ?? '', /exit 1/);
   });
 
   it('lets pxelinux fall through to the menu for unknown machines', async (t) => {
     const { boot } = await setup(t);
-    assert.equal(await boot.pxelinuxConfig('01-52-54-00-99-99-99'), undefined);
-    const menu = (await boot.pxelinuxConfig('default')) ?? '';
+    assert.equal(await boot.configAt('pxelinux.cfg/01-52-54-00-99-99-99'), undefined);
+    const menu = (await boot.configAt('pxelinux.cfg/default')) ?? '';
     assert.match(menu, /LABEL local/);
     assert.match(menu, /LABEL rhel9-base/);
     assert.match(menu, /autoinstall\/profile\/rhel9-base/);
@@ -79,7 +80,7 @@ describe('boot files from the store', () => {
     const { inventory, boot } = await setup(t);
     await inventory.add('profile', { name: 'hidden', distro: 'rhel9', enable_menu: false });
     await inventory.add('system', { name: 'default', profile: 'rhel9-base' });
-    const menu = (await boot.pxelinuxConfig('default')) ?? '';
+    const menu = (await boot.configAt('pxelinux.cfg/default')) ?? '';
     assert.match(menu, /ONTIMEOUT rhel9-base/);
     assert.doesNotMatch(menu, /hidden/);
   });
@@ -106,10 +107,10 @@ describe('boot files from the store', () => {
       }
     });
     await inventory.add('system', { name: 'fresh', profile: 'rhel9-base', mac_address: '52:54:00:aa:bb:cc' });
-    const config = await boot.pxelinuxConfig('01-52-54-00-aa-bb-cc');
+    const config = await boot.configAt('pxelinux.cfg/01-52-54-00-aa-bb-cc');
     assert.match(config ?? '', /autoinstall\/system\/fresh/);
     assert.match(
-      await boot.ipxeForSystem(await inventory.get('system', 'fresh')),
+      await boot.systemConfig(ipxeLoader, await inventory.get('system', 'fresh')),
       /^#!ipxe\nkernel http:\/\/192\.0\.2\.1\/cobbler\/images\/rhel9\/vmlinuz/,
     );
   });

@@ -11,14 +11,8 @@ import type { InventoryObject } from '../model/kinds.js';
 import type { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { addAutoinstallSecret } from '../templates/install-urls.js';
 import { type BootChoice, type InstallEntry, installEntry, serialConsoleOf } from './boot-entry.js';
-import { renderGrubMain, renderGrubSystem } from './grub.js';
-import { renderIpxeMenu, renderIpxeSystem } from './ipxe.js';
-import {
-  ipFromPxelinuxName,
-  macFromPxelinuxName,
-  renderPxelinuxMenu,
-  renderPxelinuxSystem,
-} from './pxelinux.js';
+import type { BootLoader, ConfigTarget } from './loaders/loader.js';
+import { tftpConfigAt } from './loaders/registry.js';
 
 const menuTitle = 'bootwright';
 
@@ -101,51 +95,42 @@ export class BootFiles {
     };
   }
 
-  /** `pxelinux.cfg/<name>`; undefined lets pxelinux go on to its next candidate name, as it does for a missing file. */
-  async pxelinuxConfig(name: string): Promise<string | undefined> {
-    if (name === 'default') {
-      const menu = await this.menu();
-      return renderPxelinuxMenu({ title: menuTitle, ...menu });
-    }
-    const mac = macFromPxelinuxName(name);
-    const ip = mac ? undefined : ipFromPxelinuxName(name);
-    const system = mac
-      ? await this.machines.systemByMac(mac)
-      : ip
-        ? await this.machines.systemByIp(ip)
-        : undefined;
-    if (!system) return undefined;
+  /** A loader's config for one system. */
+  async systemConfig(loader: BootLoader, system: InventoryObject): Promise<string> {
     const { choice, view } = await this.choiceFor(system);
-    return renderPxelinuxSystem(choice, serialConsoleOf(view));
+    return loader.renderSystem(choice, serialConsoleOf(view));
   }
 
-  /** `grub/grub.cfg` or `grub/system/<mac>`. */
-  async grubConfig(path: string): Promise<string | undefined> {
-    if (path === 'grub.cfg') {
-      const menu = await this.menu();
-      return renderGrubMain(menu.entries, menu.timeoutLabel);
-    }
-    const match = /^system\/(.+)$/.exec(path);
-    const system = match ? await this.machines.systemByMac(match[1] as string) : undefined;
-    if (!system) return undefined;
-    const { choice, view } = await this.choiceFor(system);
-    return renderGrubSystem(choice, serialConsoleOf(view));
-  }
-
-  async ipxeForSystem(system: InventoryObject): Promise<string> {
-    return renderIpxeSystem((await this.choiceFor(system)).choice);
-  }
-
-  async ipxeForProfile(name: string): Promise<string> {
+  /** A loader's config that installs a profile, whichever machine asks (/cblr/svc/op/ipxe/profile/NAME). */
+  async profileConfig(loader: BootLoader, name: string): Promise<string> {
     const view = await this.inventory.blended('profile', name);
     const target = { kind: 'profile', name } as const;
     addAutoinstallSecret(view, target, this.secrets);
-    return renderIpxeSystem({ kind: 'install', entry: installEntry(view, target) });
+    return loader.renderSystem({ kind: 'install', entry: installEntry(view, target) }, serialConsoleOf(view));
   }
 
-  async ipxeMenu(): Promise<string> {
-    const menu = await this.menu();
-    return renderIpxeMenu(menuTitle, menu.entries, menu.timeoutLabel);
+  /** A loader's menu of profiles, for machines the inventory does not know. */
+  async menuConfig(loader: BootLoader): Promise<string> {
+    return loader.renderMenu({ title: menuTitle, ...(await this.menu()) });
+  }
+
+  /** The menu, or the config of the system with this MAC or address; undefined for a machine nobody knows. */
+  async configFor(loader: BootLoader, target: ConfigTarget): Promise<string | undefined> {
+    if (target.kind === 'menu') return this.menuConfig(loader);
+    const system =
+      target.kind === 'mac'
+        ? await this.machines.systemByMac(target.mac)
+        : await this.machines.systemByIp(target.ip);
+    return system && this.systemConfig(loader, system);
+  }
+
+  /**
+   * The boot config at a TFTP path (`pxelinux.cfg/<name>`, `grub/grub.cfg`, ...), from the loader that asks for it;
+   * undefined lets the loader go on to its next candidate name, as it does for a missing file.
+   */
+  async configAt(path: string): Promise<string | undefined> {
+    const found = tftpConfigAt(path);
+    return found && this.configFor(found.loader, found.target);
   }
 
   /** `images/<distro>/<basename>`: which distro file a TFTP or HTTP request for a kernel or initrd means. */

@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { Inventory } from '../inventory/inventory.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
-import { findLoader, loaderSpecs } from './loaders.js';
+import { findLoader, loaderBinaries } from './loaders/registry.js';
 
 export interface Finding {
   problem: string;
@@ -70,11 +70,11 @@ export async function checkBootServer(inventory: Inventory, loadersDir: string):
       fix: 'Set next_server to an address of this host, or run bootwright on the host that has it.',
     });
   }
-  for (const spec of loaderSpecs) {
-    if (!findLoader(spec.name, loadersDir)) {
+  for (const binary of loaderBinaries) {
+    if (!findLoader(binary.name, loadersDir)) {
       findings.push({
-        problem: `Boot loader ${spec.name} (${spec.purpose}) is not installed.`,
-        fix: `apt-get install ${spec.debianPackage}, or put your own copy in ${loadersDir}/`,
+        problem: `Boot loader ${binary.name} (${binary.purpose}) is not installed.`,
+        fix: `apt-get install ${binary.debianPackage}, or put your own copy in ${loadersDir}/`,
       });
     }
   }

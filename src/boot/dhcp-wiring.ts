@@ -1,19 +1,15 @@
 // How the DHCP server sees bootwright: its configuration comes from the settings, and the machines it knows are
 // the systems of the inventory (by MAC), with their static addresses reserved out of the pool.
 
-import {
-  type DhcpConfig,
-  type DhcpDirectory,
-  type DhcpHost,
-  type DhcpMode,
-  defaultBootFiles,
-} from '../dhcp/policy.js';
+import { IPXE_USER_CLASS } from '../dhcp/options.js';
+import type { DhcpConfig, DhcpDirectory, DhcpHost, DhcpMode } from '../dhcp/policy.js';
 import { invalid } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { MachineLookup } from '../inventory/machine-lookup.js';
 import { httpServer } from '../model/blend.js';
 import type { Settings } from '../model/settings.js';
 import { isHostname, parseHost, parseHostname, parseIpv4Subnet, parseMac } from '../model/values.js';
+import { dhcpBootFiles, dhcpScriptPath } from './loaders/registry.js';
 
 function subnetOf(text: string): { network: string; prefix: number } {
   const hint = 'set it with "bootwright setting edit --name=dhcp_subnet --value=..."';
@@ -38,19 +34,20 @@ export function dhcpConfigFromSettings(settings: Settings): DhcpConfig | undefin
   const server = parseHost(settings.server, 'Setting server');
   const base = `http://${httpServer(server, settings.http_port)}`;
   const dns = (settings.dhcp_dns_servers ?? []) as string[];
-  const ipxe = settings.dhcp_boot_loader === 'ipxe';
+  const chain = settings.dhcp_boot_loader === 'ipxe' ? 'ipxe' : 'pxelinux';
   const config: DhcpConfig = {
     mode,
     serverAddress,
     subnet: subnetOf(String(settings.dhcp_subnet ?? '')),
     dnsServers: dns.length > 0 ? dns : [serverAddress],
     leaseSeconds: Number(settings.dhcp_lease_time ?? 3600),
-    bootFiles: defaultBootFiles(ipxe ? 'ipxe' : 'grub'),
+    bootFiles: dhcpBootFiles(chain),
     httpBootUrl: `${base}/boot/`,
   };
   // In the pxelinux chain an iPXE ROM (QEMU's, libvirt's) loads pxelinux.0 like any PXE ROM, as with Cobbler when
   // enable_ipxe is off; only the iPXE chain sends iPXE straight to its script.
-  if (ipxe) config.ipxeScriptUrl = (mac) => `${base}/cblr/svc/op/ipxe/mac/${mac}`;
+  const ipxeScript = dhcpScriptPath(chain, IPXE_USER_CLASS);
+  if (ipxeScript) config.ipxeScriptUrl = (mac) => `${base}${ipxeScript(mac)}`;
   if (settings.dhcp_router) config.router = String(settings.dhcp_router);
   if (settings.dhcp_domain) config.domain = parseHostname(settings.dhcp_domain, 'Setting dhcp_domain');
   if (settings.dhcp_range_start || settings.dhcp_range_end) {

@@ -18,7 +18,7 @@ import { tempDir } from '../../test/support/temp-dir.js';
 import { main } from '../cli/main.js';
 import { guestBootFiles, guestInitMarker } from '../lab/guest-kernel.js';
 import { installNetworkSettings } from '../lab/lab-network.js';
-import { findLoader } from './loaders.js';
+import { findLoader } from './loaders/registry.js';
 
 const GUEST_MAC = '52:54:00:b0:07:01';
 // A system with a MAC only: its address comes from the dynamic pool, and its lease ties TFTP and HTTP to it.

@@ -111,3 +111,15 @@ export function ipFromPxelinuxName(name: string): string | undefined {
   if (!/^[0-9A-F]{8}$/.test(name)) return undefined;
   return [0, 2, 4, 6].map((offset) => Number.parseInt(name.slice(offset, offset + 2), 16)).join('.');
 }
+
+/** The names pxelinux asks for first: `01-` (ARP type Ethernet) and its MAC, then its IP in upper-case hex. */
+export function pxelinuxNameOfMac(mac: string): string {
+  return `01-${mac.toLowerCase().replaceAll(':', '-')}`;
+}
+
+export function pxelinuxNameOfIp(ip: string): string {
+  return ip
+    .split('.')
+    .map((byte) => Number(byte).toString(16).toUpperCase().padStart(2, '0'))
+    .join('');
+}

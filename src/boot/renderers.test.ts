@@ -6,6 +6,8 @@ import { renderIpxeMenu, renderIpxeSystem } from './ipxe.js';
 import {
   ipFromPxelinuxName,
   macFromPxelinuxName,
+  pxelinuxNameOfIp,
+  pxelinuxNameOfMac,
   renderPxelinuxMenu,
   renderPxelinuxSystem,
 } from './pxelinux.js';
@@ -78,11 +80,13 @@ LABEL local
     assert.match(withDefault, /IPAPPEND 2\n {2}MENU DEFAULT\n/);
   });
 
-  it('reads MACs and hex IPs from the names pxelinux asks for', () => {
+  it('reads MACs and hex IPs from the names pxelinux asks for, and writes those names', () => {
     assert.equal(macFromPxelinuxName('01-52-54-00-AB-CD-EF'), '52:54:00:ab:cd:ef');
     assert.equal(macFromPxelinuxName('default'), undefined);
     assert.equal(ipFromPxelinuxName('C000020A'), '192.0.2.10');
     assert.equal(ipFromPxelinuxName('C00002'), undefined);
+    assert.equal(pxelinuxNameOfMac('52:54:00:AB:CD:EF'), '01-52-54-00-ab-cd-ef');
+    assert.equal(pxelinuxNameOfIp('192.0.2.10'), 'C000020A');
   });
 });
 

@@ -1,44 +1,37 @@
-// The TFTP routes of the boot server, tried in order: boot configs rendered from the store, boot loaders from the
-// distribution's packages, distro kernels and initrds (`images/DISTRO/FILE`), then an optional file root.
+// The TFTP routes of the boot server, tried in order: boot configs rendered from the store and boot loaders from the
+// distribution's packages, both where the loader registry says, then distro kernels and initrds
+// (`images/DISTRO/FILE`), then an optional file root.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TreeSource } from '../distros/tree.js';
 import { fileRootRoute, openRegularFile, type TftpFile, type TftpRoute } from '../tftp/routes.js';
 import type { BootFiles } from './boot-files.js';
-import { findLoader, loaderSpecs } from './loaders.js';
+import { findLoader, loaderBinaries, loaderFileName } from './loaders/registry.js';
 
 function textFile(text: string): TftpFile {
   const data = Buffer.from(text, 'utf8');
   return { size: data.length, data };
 }
 
+/** Boot configs at the paths the loaders of the registry ask for (`pxelinux.cfg/...`, `grub/...`). */
 export function bootConfigRoute(boot: BootFiles): TftpRoute {
   return {
     name: 'boot-configs',
     async resolve(path) {
-      const pxelinux = /^pxelinux\.cfg\/([^/]+)$/.exec(path);
-      if (pxelinux) {
-        const text = await boot.pxelinuxConfig(pxelinux[1] as string);
-        return text === undefined ? undefined : textFile(text);
-      }
-      const grub = /^grub\/(grub\.cfg|system\/[^/]+)$/.exec(path);
-      if (grub) {
-        const text = await boot.grubConfig(grub[1] as string);
-        return text === undefined ? undefined : textFile(text);
-      }
-      return undefined;
+      const text = await boot.configAt(path);
+      return text === undefined ? undefined : textFile(text);
     },
   };
 }
 
-/** Loaders by bare name (`pxelinux.0`, `ldlinux.c32`) and under `grub/` where GRUB looks beside itself. */
+/** Loaders by bare name (`pxelinux.0`, `ldlinux.c32`) and in the folders loaders look in (`grub/`, beside GRUB). */
 export function bootLoaderRoute(userDir: string): TftpRoute {
-  const known = new Set(loaderSpecs.map((spec) => spec.name));
+  const known = new Set(loaderBinaries.map((binary) => binary.name));
   return {
     name: 'boot-loaders',
     async resolve(path) {
-      const name = path.replace(/^grub\//, '');
+      const name = loaderFileName(path);
       if (name.includes('/')) return undefined;
       const file = known.has(name) || existsSync(join(userDir, name)) ? findLoader(name, userDir) : undefined;
       return file ? openRegularFile(file, path) : undefined;

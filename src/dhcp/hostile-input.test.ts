@@ -1,3 +1,4 @@
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
 // Hostile input for the DHCP server, property-based (issue 10): random datagrams, and real PXE and iPXE requests
 // mutated byte by byte, go through the parser and then the policy in every mode. Whatever arrives either parses
 // and gets a decision (an answer, or a reasoned silence), or is refused with a DhcpPacketError, which the server
@@ -10,7 +11,7 @@ import fc from 'fast-check';
 import { reportCount, scaled } from '../../test/support/long-mode.js';
 import { InMemoryLeaseStore } from './leases.js';
 import { type DhcpPacket, DhcpPacketError, parseDhcpPacket, serializeDhcpPacket } from './packet.js';
-import { type DhcpConfig, type DhcpMode, decideDhcpReply, defaultBootFiles } from './policy.js';
+import { type DhcpConfig, type DhcpMode, decideDhcpReply } from './policy.js';
 import { biosPxeDiscover, ipxeRequest } from './request-packets.fixture.js';
 
 const runs = scaled(3_000, 100_000);
@@ -63,7 +64,7 @@ function config(mode: DhcpMode): DhcpConfig {
     dnsServers: [],
     leaseSeconds: 3600,
     pool: { start: '192.0.2.10', end: '192.0.2.20' },
-    bootFiles: defaultBootFiles('grub'),
+    bootFiles: dhcpBootFiles('pxelinux'),
     httpBootUrl: 'http://192.0.2.1/boot/',
   };
 }

@@ -1,9 +1,10 @@
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
 // The DHCP server as its own process, for interop.test.ts: it runs inside a network namespace (`ip netns exec`) on
 // the real ports 67, 68 and 4011, with leases in SQLite so a restart can be tested. Setup comes as JSON in argv[2];
 // every event goes to stdout as one JSON line, after a first {"ready":true} line. SIGTERM closes it cleanly.
 
 import { SqliteLeaseStore } from './leases.js';
-import { type DhcpHost, type DhcpMode, defaultBootFiles } from './policy.js';
+import type { DhcpHost, DhcpMode } from './policy.js';
 import { startDhcpServer } from './server.js';
 
 export interface InteropServerSetup {
@@ -25,7 +26,7 @@ const server = await startDhcpServer({
     domain: 'example.org',
     leaseSeconds: 3600,
     pool: { start: '192.0.2.100', end: '192.0.2.150' },
-    bootFiles: defaultBootFiles('grub'),
+    bootFiles: dhcpBootFiles('pxelinux'),
     httpBootUrl: 'http://192.0.2.1/boot/',
     ipxeScriptUrl: (mac) => `http://192.0.2.1/ipxe/${mac}`,
   },

@@ -105,6 +105,9 @@ export const PXE_DISCOVERY_USE_BOOTFILE = 0x08;
 /** iPXE's sub-option 175.176 (ipxe/include/ipxe/dhcp.h DHCP_EB_NO_PXEDHCP): do not wait for ProxyDHCP offers. */
 export const IPXE_NO_PXEDHCP = 176;
 
+/** The user class (option 77, RFC 3004) iPXE sends unless built with another (ipxe/src/net/udp/dhcp.c). */
+export const IPXE_USER_CLASS = 'iPXE';
+
 function optionError(code: number, message: string): never {
   throw new DhcpPacketError(`Cannot parse DHCP option ${code}: ${message}`);
 }

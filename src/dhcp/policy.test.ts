@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
 import { InMemoryLeaseStore, type LeaseStore } from './leases.js';
 import {
   DhcpOption,
@@ -25,7 +26,6 @@ import {
   type DhcpDirectory,
   type DhcpHost,
   decideDhcpReply,
-  defaultBootFiles,
 } from './policy.js';
 import {
   BIOS_ROM_MAC,
@@ -49,7 +49,7 @@ function config(overrides: Partial<DhcpConfig> = {}): DhcpConfig {
     domain: 'example.org',
     leaseSeconds: 3600,
     pool: { start: '192.0.2.100', end: '192.0.2.199' },
-    bootFiles: defaultBootFiles('grub'),
+    bootFiles: dhcpBootFiles('pxelinux'),
     httpBootUrl: 'http://192.0.2.1/boot/',
     ipxeScriptUrl: (mac) => `http://192.0.2.1/ipxe/${mac}`,
     ...overrides,
@@ -590,10 +590,10 @@ describe('decideDhcpReply for netboot clients', () => {
       [11, 'grubaa64.efi', 'grubaa64.efi'],
     ];
     for (const [arch, grub, ipxe] of table) {
-      for (const [loader, expected] of [['grub', grub] as const, ['ipxe', ipxe] as const]) {
-        const harness = new Harness(config({ bootFiles: defaultBootFiles(loader) }));
+      for (const [chain, expected] of [['pxelinux', grub] as const, ['ipxe', ipxe] as const]) {
+        const harness = new Harness(config({ bootFiles: dhcpBootFiles(chain) }));
         const offer = await harness.reply(archDiscover(arch));
-        assert.equal(offer.packet.file, expected, `arch ${arch} with ${loader}`);
+        assert.equal(offer.packet.file, expected, `arch ${arch} in the ${chain} chain`);
         assert.equal(readString(offer.packet.options, 67), expected);
       }
     }
@@ -619,7 +619,7 @@ describe('decideDhcpReply for netboot clients', () => {
 
   it('puts a boot URL too long for the file field in option 67 only', async () => {
     const long = `${'d'.repeat(140)}/grubx64.efi`;
-    const harness = new Harness(config({ bootFiles: { ...defaultBootFiles('grub'), uefiX64: long } }));
+    const harness = new Harness(config({ bootFiles: { ...dhcpBootFiles('pxelinux'), uefiX64: long } }));
     const offer = await harness.reply(archDiscover(16, 'HTTPClient:Arch:00016'));
     assert.equal(offer.packet.file, '');
     assert.equal(readString(offer.packet.options, 67), `http://192.0.2.1/boot/${long}`);
@@ -627,7 +627,7 @@ describe('decideDhcpReply for netboot clients', () => {
 
   it('uses per-architecture files, the vendor class when option 93 is missing, and nothing for unknown ones', async () => {
     const harness = new Harness(
-      config({ bootFiles: { ...defaultBootFiles('grub'), byArch: { 10: 'grub/armv7.efi' } } }),
+      config({ bootFiles: { ...dhcpBootFiles('pxelinux'), byArch: { 10: 'grub/armv7.efi' } } }),
     );
     assert.equal((await harness.reply(archDiscover(10))).packet.file, 'grub/armv7.efi');
     const noArch = rawPacket({ mac: '52:54:00:00:00:0a' }, [
@@ -654,7 +654,7 @@ describe('decideDhcpReply for netboot clients', () => {
   });
 
   it('sends iPXE, recognised by user class, straight to its script: no chainload loop', async () => {
-    const harness = new Harness(config({ bootFiles: defaultBootFiles('ipxe') }));
+    const harness = new Harness(config({ bootFiles: dhcpBootFiles('ipxe') }));
     // The ROM first gets undionly.kpxe...
     const rom = await harness.reply(biosPxeDiscover({ mac: IPXE_MAC }));
     assert.equal(rom.packet.file, 'undionly.kpxe');

@@ -29,6 +29,7 @@ import {
   encodeUint8,
   encodeUint32,
   IPXE_NO_PXEDHCP,
+  IPXE_USER_CLASS,
   MessageType,
   type MessageTypeName,
   messageTypeName,
@@ -58,15 +59,8 @@ export interface BootFiles {
   byArch?: Readonly<Record<number, string>>;
 }
 
-/**
- * The two boot chains Cobbler knows. `ipxe` chainloads iPXE from the ROM (undionly.kpxe, ipxe.efi), which then asks
- * again and is sent its HTTP script; `grub` is Cobbler's default pxelinux/GRUB chain.
- */
-export function defaultBootFiles(loader: 'grub' | 'ipxe'): BootFiles {
-  return loader === 'ipxe'
-    ? { bios: 'undionly.kpxe', uefiX64: 'ipxe.efi', uefiArm64: 'grubaa64.efi' }
-    : { bios: 'pxelinux.0', uefiX64: 'grubx64.efi', uefiArm64: 'grubaa64.efi' };
-}
+/** A firmware family of BootFiles; which files they are is the boot loaders' to say (src/boot/loaders/). */
+export type FirmwareFamily = Exclude<keyof BootFiles, 'byArch'>;
 
 export interface DhcpConfig {
   mode: DhcpMode;
@@ -266,7 +260,7 @@ function readClient(packet: DhcpPacket, type: number, config: DhcpConfig): Clien
   const userClasses = readUserClasses(options) ?? [];
   let netboot: NetbootKind | undefined;
   // iPXE says who it is with user class "iPXE" or by sending its option 175; either one breaks the chainload loop.
-  if (userClasses.includes('iPXE') || options.has(DhcpOption.IpxeEncapsulated)) netboot = 'ipxe';
+  if (userClasses.includes(IPXE_USER_CLASS) || options.has(DhcpOption.IpxeEncapsulated)) netboot = 'ipxe';
   else if (vendorClass?.startsWith('HTTPClient') || (arch !== undefined && HTTP_ARCHES.has(arch)))
     netboot = 'http';
   else if (vendorClass?.startsWith('PXEClient')) netboot = 'pxe';

@@ -1,3 +1,4 @@
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
 // The transport on loopback, with high ports. Only requests whose answers are unicast are used here (through a
 // relay address, to a renewing client, back to a PXE port-4011 source): a broadcast reply in the host's own network
 // namespace could leave the machine. Broadcast answers are covered in server.interop.test.ts, inside namespaces.
@@ -13,7 +14,7 @@ import { BootwrightError } from '../errors.js';
 import { InMemoryLeaseStore, type LeaseStore, SqliteLeaseStore } from './leases.js';
 import { readMessageType } from './options.js';
 import { type DhcpPacket, parseDhcpPacket } from './packet.js';
-import { type DhcpConfig, type DhcpDirectory, type DhcpEvent, defaultBootFiles } from './policy.js';
+import type { DhcpConfig, DhcpDirectory, DhcpEvent } from './policy.js';
 import { biosPxeDiscover, option, rawPacket } from './request-packets.fixture.js';
 import { type DhcpServer, startDhcpServer } from './server.js';
 
@@ -27,7 +28,7 @@ function config(overrides: Partial<DhcpConfig> = {}): DhcpConfig {
     dnsServers: [],
     leaseSeconds: 3600,
     pool: { start: '127.0.0.100', end: '127.0.0.199' },
-    bootFiles: defaultBootFiles('grub'),
+    bootFiles: dhcpBootFiles('pxelinux'),
     httpBootUrl: 'http://127.0.0.1/boot/',
     ipxeScriptUrl: (mac) => `http://127.0.0.1/ipxe/${mac}`,
     ...overrides,

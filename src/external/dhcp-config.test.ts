@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { defaultBootFiles } from '../dhcp/policy.js';
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
 import { renderDnsmasqDhcp, renderIscDhcpd, renderKeaDhcp4 } from './dhcp-config.js';
 import {
   checkWith,
@@ -13,8 +13,8 @@ import {
 } from './site.fixture.js';
 
 const ipxeSite = () => exampleSite({ dhcp_boot_loader: 'ipxe' });
-const grub = defaultBootFiles('grub');
-const ipxe = defaultBootFiles('ipxe');
+const grub = dhcpBootFiles('pxelinux');
+const ipxe = dhcpBootFiles('ipxe');
 
 /** The lines of text, without the comments. */
 function lines(text: string, comment = '#'): string[] {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { findLoader } from '../../src/boot/loaders.js';
+import { findLoader } from '../../src/boot/loaders/registry.js';
 import { assertInOrder, statusOf } from '../support/guest-run.js';
 import {
   assertNoGuestFailure,

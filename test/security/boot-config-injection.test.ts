@@ -11,6 +11,7 @@ import type { InstallEntry } from '../../src/boot/boot-entry.js';
 import { dhcpConfigFromSettings } from '../../src/boot/dhcp-wiring.js';
 import { renderGrubSystem } from '../../src/boot/grub.js';
 import { renderIpxeSystem } from '../../src/boot/ipxe.js';
+import { ipxeLoader } from '../../src/boot/loaders/ipxe.js';
 import { renderPxelinuxSystem } from '../../src/boot/pxelinux.js';
 import { BootwrightError } from '../../src/errors.js';
 import { renderDnsmasqDhcp, renderIscDhcpd, renderKeaDhcp4 } from '../../src/external/dhcp-config.js';
@@ -407,9 +408,9 @@ describe('admin-set strings bound for boot scripts and DHCP', () => {
       const vm9 = (await store.get('system', 'vm9')) as InventoryObject;
       const pxelinuxName = `01-${MAC.replaceAll(':', '-')}`;
       for (const [loader, render, check] of [
-        ['iPXE', () => boot.ipxeForSystem(vm9), checkIpxe],
-        ['GRUB', () => boot.grubConfig(`system/${MAC}`), checkGrub],
-        ['pxelinux', () => boot.pxelinuxConfig(pxelinuxName), checkPxelinux],
+        ['iPXE', () => boot.systemConfig(ipxeLoader, vm9), checkIpxe],
+        ['GRUB', () => boot.configAt(`grub/system/${MAC}`), checkGrub],
+        ['pxelinux', () => boot.configAt(`pxelinux.cfg/${pxelinuxName}`), checkPxelinux],
       ] as const) {
         const outcome = await renderedOrRefused(render, check, `${loader}, ${attack.what}`, attack.value);
         outcomes.add(`${loader} ${outcome}`);
