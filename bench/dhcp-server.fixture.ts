@@ -4,9 +4,9 @@
 // {"ready":true} once listening; SIGTERM prints the server's counters as one JSON line and exits.
 // Usage: node --import tsx bench/dhcp-server.fixture.ts '{"leasesPath":...,"pool":{...},"reservations":[...]}'
 
-import { SqliteLeaseStore } from '../src/dhcp/leases.js';
 import { type DhcpHost, defaultBootFiles } from '../src/dhcp/policy.js';
 import { startDhcpServer } from '../src/dhcp/server.js';
+import { storeBackend } from '../src/store/open-store.js';
 
 interface BenchServerSetup {
   leasesPath: string;
@@ -22,7 +22,7 @@ const hosts = new Map<string, DhcpHost>(
   ]),
 );
 const reserved = new Set(setup.reservations.map(({ address }) => address));
-const leases = SqliteLeaseStore.open(setup.leasesPath);
+const leases = storeBackend(`sqlite:${setup.leasesPath}`).leases();
 const server = await startDhcpServer({
   config: {
     mode: 'full',

@@ -169,7 +169,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
       case 'settings': {
         // Open, as in Cobbler, but the root password hash in it is for callers with a token (secrets.ts).
         const settings = await inventory.settings();
-        return context.json(hasReadToken(services, context) ? settings : redactSecrets(settings));
+        return context.json((await hasReadToken(services, context)) ? settings : redactSecrets(settings));
       }
       case 'ipxe': {
         // By name, the script would hand out the secret to anyone who guesses the name; by MAC it must (README).

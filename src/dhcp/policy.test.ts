@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InMemoryLeaseStore, type LeaseStore } from './leases.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import { InMemoryLeaseStore } from '../store/memory-lease-store.js';
 import {
   DhcpOption,
   readEncapsulated,
