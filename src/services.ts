@@ -71,9 +71,8 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
   const paths = dataPaths(dataDir);
   for (const line of securePrivateDataDir(paths)) config.notice?.(line);
   const backend = storeBackend(config.storeUrl ?? paths.storeUrl, { usersFile: paths.usersFile });
-  const store = backend.objects();
   // Everything built is stopped in reverse order, also when something later fails to build.
-  const stops: (() => Promise<void>)[] = [() => store.close()];
+  const stops: (() => Promise<void>)[] = [() => backend.close()];
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -82,6 +81,8 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
     return closing;
   };
   try {
+    const store = backend.objects();
+    stops.push(() => store.close());
     // Triggers report on the event bus, which finds systems through the inventory: it is bound once made.
     const triggers =
       config.triggers === false

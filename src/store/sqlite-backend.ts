@@ -23,5 +23,7 @@ export function sqliteBackend(path: string, { usersFile }: StoreBackendOptions):
       return new UsersFile(usersFile);
     },
     tokens: () => new InMemoryTokenStore(),
+    // Each store has connections of its own.
+    close: async () => {},
   };
 }

@@ -15,6 +15,11 @@ export interface StoreBackend {
   users(): UserStore;
   /** Login tokens. */
   tokens(): TokenStore;
+  /**
+   * Lets go of what the backend shares between the stores it opened (a connection pool), after each of them that has
+   * a close of its own was closed.
+   */
+  close(): Promise<void>;
 }
 
 export interface StoreBackendOptions {
