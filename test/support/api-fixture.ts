@@ -26,7 +26,7 @@ export interface ApiFixture {
 export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const dataDir = tempDir(context);
   const built = await openServices({ dataDir, triggers: false });
-  // The bus writes to the store: it is flushed before the store closes.
+  // In reverse order, as serve stops them: the event bus is flushed before the store closes.
   context.after(() => built.close());
   await setUserPassword(built.users, 'admin', 'secret-admin');
   await setUserPassword(built.users, 'viewer', 'secret-viewer', 'readonly');
