@@ -1,13 +1,13 @@
-import { dhcpBootFiles } from '../src/boot/loaders/registry.js';
 // bootwright's DHCP server as its own process for bench/dhcp.ts: run inside a network namespace (`ip netns exec`)
 // on the real port 67, in `full` mode, with leases in SQLite on disk (durable: WAL, synchronous FULL) and a few
 // machines with reserved addresses in its directory. No event listener, so nothing is printed per packet. Prints
 // {"ready":true} once listening; SIGTERM prints the server's counters as one JSON line and exits.
 // Usage: node --import tsx bench/dhcp-server.fixture.ts '{"leasesPath":...,"pool":{...},"reservations":[...]}'
 
-import { SqliteLeaseStore } from '../src/dhcp/leases.js';
+import { dhcpBootFiles } from '../src/boot/loaders/registry.js';
 import type { DhcpHost } from '../src/dhcp/policy.js';
 import { startDhcpServer } from '../src/dhcp/server.js';
+import { storeBackend } from '../src/store/open-store.js';
 
 interface BenchServerSetup {
   leasesPath: string;
@@ -23,7 +23,7 @@ const hosts = new Map<string, DhcpHost>(
   ]),
 );
 const reserved = new Set(setup.reservations.map(({ address }) => address));
-const leases = SqliteLeaseStore.open(setup.leasesPath);
+const leases = storeBackend(`sqlite:${setup.leasesPath}`).leases();
 const server = await startDhcpServer({
   config: {
     mode: 'full',

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Inventory } from '../src/inventory/inventory.js';
 import type { InventoryObject, NetworkInterface } from '../src/model/kinds.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { openStore } from '../src/store/open-store.js';
 import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js';
 import { AutoinstallRenderer } from '../src/templates/render.js';
 import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
@@ -55,7 +55,7 @@ function macOf(prefix: string, index: number): string {
 
 /** The store the server will serve: one distro, one profile on default.ks, `systemCount` systems of two NICs. */
 async function fillStore(dataDir: string): Promise<void> {
-  const store = SqliteStore.open(join(dataDir, 'store.sqlite'));
+  const store = openStore(`sqlite:${join(dataDir, 'store.sqlite')}`);
   try {
     const inventory = new Inventory(store);
     await inventory.setSetting('server', '192.0.2.1');
@@ -167,7 +167,7 @@ try {
   await fillStore(dataDir);
 
   // In-process, on the same store file the server reads (WAL lets both read it).
-  const store = SqliteStore.open(join(dataDir, 'store.sqlite'));
+  const store = openStore(`sqlite:${join(dataDir, 'store.sqlite')}`);
   cleanup.add(() => store.close());
   const renderer = new AutoinstallRenderer(new Inventory(store), new TemplateLibrary(dataDir));
   const first = await renderer.autoinstall({ kind: 'system', name: 'node0' });

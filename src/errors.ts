@@ -51,39 +51,16 @@ export function notFound(message: string): BootwrightError {
   return new BootwrightError('E_NOT_FOUND', message);
 }
 
-/** Turns anything thrown into a BootwrightError so that every edge reports the same way; unknown errors are bugs. */
 /**
- * What SQLite says when the machine, not bootwright, is at fault (better-sqlite3 puts SQLite's code on the error):
- * each becomes one sentence saying what to do, instead of an internal error. The write that failed was rolled back.
+ * Turns anything thrown into a BootwrightError so that every edge reports the same way; unknown errors are bugs.
+ * The stores report their own failures as BootwrightErrors (store/store-errors.ts).
  */
-const storageFailures: Record<string, string> = {
-  SQLITE_BUSY:
-    'The store is locked by another process (another bootwright, or a sqlite3 shell holding a transaction) and stayed locked for 10 seconds; stop that process or retry when it is done.',
-  SQLITE_LOCKED: 'The store is locked by another connection; retry when it is done.',
-  SQLITE_FULL: 'The disk holding the store is full, so nothing was written; free some space and retry.',
-  SQLITE_IOERR:
-    'The disk holding the store failed a read or write, so nothing was written; check the disk and retry.',
-  SQLITE_READONLY:
-    'The store is read-only to this process, so nothing was written; check the permissions of the data directory.',
-  SQLITE_CANTOPEN: 'The store cannot be opened; check that the data directory exists and is writable.',
-  SQLITE_CORRUPT:
-    'The store file is damaged; restore it from a backup (bootwright never writes it half-way, so this came from outside).',
-  SQLITE_NOTADB: 'The store file is not a SQLite database; point --data-dir at a bootwright data directory.',
-};
-
 export function asBootwrightError(error: unknown): BootwrightError {
   if (error instanceof BootwrightError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') {
-    // Extended codes (SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) share their primary code's meaning.
-    const primary = Object.keys(storageFailures).find(
-      (known) => code === known || code.startsWith(`${known}_`),
-    );
-    if (primary) return new BootwrightError('E_UNAVAILABLE', storageFailures[primary] as string);
-    if (code === 'ENOSPC')
-      return new BootwrightError('E_UNAVAILABLE', `The disk is full: ${message}. Free some space and retry.`);
-  }
+  if (code === 'ENOSPC')
+    return new BootwrightError('E_UNAVAILABLE', `The disk is full: ${message}. Free some space and retry.`);
   return new BootwrightError('E_INTERNAL', `Internal error: ${message}`);
 }
 

@@ -1,34 +1,22 @@
-// `bootwright serve`: the wiring. It is the only place that reads serve's flags and environment, opens the store,
-// and starts the services (HTTP, TFTP, DHCP, the event bus and triggers), and it stops them cleanly on SIGTERM.
+// `bootwright serve`: the wiring. It is the only place that reads serve's flags and environment; it builds the
+// services from the data directory (services.ts), starts the listeners (HTTP, HTTPS, TFTP, DHCP) on them, and stops
+// them cleanly on SIGTERM.
 
 import type { Server as HttpsServer } from 'node:https';
-import { Authenticator } from './auth/authenticator.js';
 import type { RequireTls } from './auth/require-tls.js';
-import { ensureSharedSecret } from './auth/shared-secret.js';
 import { loadTlsCredentials, type TlsPaths } from './auth/tls-credentials.js';
-import { TokenIssuer } from './auth/tokens.js';
-import { BootFiles } from './boot/boot-files.js';
-import { dhcpConfigFromSettings, InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
+import { InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
 import { bootTftpRoutes } from './boot/tftp-routes.js';
-import { dataPaths, resolveDataDir } from './config/paths.js';
-import { securePrivateDataDir } from './config/private-data-dir.js';
-import { ServedPaths } from './config/served-paths.js';
-import { SqliteLeaseStore } from './dhcp/leases.js';
+import { resolveDataDir } from './config/paths.js';
 import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
-import { EventBus } from './events/event-bus.js';
+import type { EventBus } from './events/event-bus.js';
 import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
-import { Inventory } from './inventory/inventory.js';
-import { MachineLookup } from './inventory/machine-lookup.js';
 import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import { AutoinstallSecrets } from './templates/autoinstall-secrets.js';
-import { TemplateLibrary } from './templates/library.js';
-import { AutoinstallRenderer } from './templates/render.js';
+import { openServices } from './services.js';
 import { startTftpServer } from './tftp/server.js';
-import { TriggerRunner } from './triggers/trigger-runner.js';
 import { version } from './version.js';
 
 export interface ServeIo {
@@ -143,11 +131,11 @@ export async function startServer(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningServer> {
   const dataDir = resolveDataDir(options.dataDir, env);
-  const paths = dataPaths(dataDir);
-  const notices = securePrivateDataDir(paths);
-  const store = SqliteStore.open(paths.store);
+  const notices: string[] = [];
+  const services = await openServices({ dataDir, env, notice: (line) => notices.push(line) });
+  const { inventory, boot, events, settings, dhcpConfig, leases, paths } = services;
   // Everything started is stopped in reverse order, also when a later service fails to start.
-  const stops: (() => Promise<void>)[] = [() => store.close()];
+  const stops: (() => Promise<void>)[] = [() => services.close()];
   let stopping: Promise<void> | undefined;
   const stopAll = () => {
     stopping ??= (async () => {
@@ -156,19 +144,10 @@ export async function startServer(
     return stopping;
   };
   try {
-    // Triggers report on the event bus, which finds systems through the inventory: it is bound once made.
-    const triggers = new TriggerRunner({
-      dir: paths.triggers,
-      env: { ...env, BOOTWRIGHT_DATA_DIR: dataDir },
-      events: { publish: (event) => events.publish(event) },
-    });
-    const servedPaths = new ServedPaths({ dataDir });
-    const inventory = new Inventory(store, triggers, servedPaths);
-    const settings = await inventory.settings();
     // Read before anything listens, so that a wrong certificate stops serve at once.
     const tlsPaths = tlsPathsFrom(options, settings);
     const tls = tlsPaths && loadTlsCredentials(tlsPaths);
-    if (tlsPaths) servedPaths.neverServe(tlsPaths.key);
+    if (tlsPaths) services.servedPaths.neverServe(tlsPaths.key);
     const tlsPort = options.tlsPort ?? Number(settings.tls_port);
     if (settings.api_require_tls === true && !tls) {
       throw new BootwrightError(
@@ -180,48 +159,17 @@ export async function startServer(
       settings.api_require_tls === true
         ? { httpsPort: tlsPort, serverName: String(settings.server) }
         : undefined;
-    const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
-    const dhcpConfig = dhcpConfigFromSettings(settings);
-    // Opened before the event bus: a TFTP or HTTP request carries only the client's address, and for a machine on
-    // the dynamic pool only its lease ties that address to a MAC, and so to a system.
-    const leases = dhcpConfig ? SqliteLeaseStore.open(paths.store) : undefined;
-    if (leases) stops.push(async () => leases.close());
-    const machines = new MachineLookup(inventory, leases);
-    const boot = new BootFiles(inventory, autoinstallSecrets, machines);
-    const events = new EventBus(store.events, async (key) => (await machines.systemFor(key))?.name);
-    stops.push(() => events.close());
-    stops.push(() => triggers.close());
     const retentionMs = Number(settings.event_retention_days) * 24 * hourMs;
-    const pruner = setInterval(() => void store.events.prune(Date.now() - retentionMs), hourMs);
+    const pruner = setInterval(() => void services.store.events.prune(Date.now() - retentionMs), hourMs);
     pruner.unref();
     stops.push(async () => clearInterval(pruner));
 
-    const auth = new Authenticator({
-      usersFile: paths.usersFile,
-      sharedSecret: ensureSharedSecret(paths.sharedSecret),
-      tokens: new TokenIssuer({
-        ttlSeconds: Number(settings.auth_token_expiration),
-        maxLifetimeSeconds: Number(settings.auth_token_max_lifetime),
-      }),
-    });
-    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
-    const app = createApp({
-      inventory,
-      renderer,
-      boot,
-      auth,
-      events,
-      triggers,
-      dataDir,
-      version,
-      ...(requireTls ? { requireTls } : {}),
-    });
+    const app = createApp({ ...services, ...(requireTls ? { requireTls } : {}) });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),
     });
-    // Stops run in reverse: HTTP finishes its downloads before the trees they read from close.
-    stops.push(() => boot.trees.closeAll());
+    // Stops run in reverse: HTTP finishes its downloads before the trees they read from close (services.close).
     stops.push(() => http.close());
     let https: { port: number; reloadTls(): string } | undefined;
     if (tlsPaths && tls) {

@@ -25,7 +25,7 @@ export async function requireAutoinstallSecret(
     refuseCredentialsInClear(services.requireTls, transport);
     try {
       // Any valid token, as for the other secrets in reads (password hashes): operators debugging a kickstart.
-      services.auth.requireToken(token, 'read');
+      await services.auth.requireToken(token, 'read');
       return;
     } catch {
       // A dead token is refused like no token, below.

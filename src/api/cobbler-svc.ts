@@ -192,7 +192,7 @@ export function createCobblerSvc(services: ApiServices): Hono {
       case 'settings': {
         // Open, as in Cobbler, but the root password hash in it is for callers with a token (secrets.ts).
         const settings = await inventory.settings();
-        return context.json(hasReadToken(services, context) ? settings : redactSecrets(settings));
+        return context.json((await hasReadToken(services, context)) ? settings : redactSecrets(settings));
       }
       case 'yum': {
         const target = targetOf(pairs);

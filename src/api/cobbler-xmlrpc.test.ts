@@ -6,13 +6,14 @@ import { execFile } from 'node:child_process';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { setUserPassword } from '../auth/users-file.js';
+import { setUserPassword } from '../auth/password.js';
 import { dataPaths } from '../config/paths.js';
 import { startServer } from '../serve.js';
+import { UsersFile } from '../store/users-file.js';
 
 async function server(t: TestContext) {
   const dataDir = tempDir(t);
-  await setUserPassword(dataPaths(dataDir).usersFile, 'cobbler', 'cobbler-pass');
+  await setUserPassword(new UsersFile(dataPaths(dataDir).usersFile), 'cobbler', 'cobbler-pass');
   const running = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
   t.after(() => running.stop());
   return { url: `http://127.0.0.1:${running.port}/cobbler_api`, running };

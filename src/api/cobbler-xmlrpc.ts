@@ -124,7 +124,7 @@ export class CobblerXmlRpc {
     }
   }
 
-  private owner(token: XmlRpcValue | undefined, access: 'read' | 'write' = 'write'): TokenOwner {
+  private owner(token: XmlRpcValue | undefined, access: 'read' | 'write' = 'write'): Promise<TokenOwner> {
     return this.services.auth.requireToken(typeof token === 'string' ? token : undefined, access);
   }
 
@@ -164,7 +164,7 @@ export class CobblerXmlRpc {
       on(`get_${kind}_as_rendered`, rendered);
       on(`get_${kind}_for_koan`, rendered);
       on(`get_${kind}_handle`, async ([name, token]) => {
-        this.owner(token);
+        await this.owner(token);
         await inventory.get(kind, text(name, 'Name'));
         return this.openHandle(kind, text(name, 'Name'));
       });
@@ -201,10 +201,10 @@ export class CobblerXmlRpc {
     );
     on('logout', async ([token]) => this.services.auth.logout(text(token, 'Token')));
     on('token_check', async ([token]) => {
-      this.owner(token, 'read');
+      await this.owner(token, 'read');
       return true;
     });
-    on('get_user_from_token', async ([token]) => this.owner(token, 'read').user);
+    on('get_user_from_token', async ([token]) => (await this.owner(token, 'read')).user);
 
     // Cobbler's anamon: a chunk of an installer's log, base64-encoded, with no token. Offset -1 appends; a size
     // that is not the chunk's, upload turned off or an unknown system answer false, as in Cobbler.
@@ -252,50 +252,50 @@ export class CobblerXmlRpc {
 
     for (const kind of objectKinds) {
       on(`new_${kind}`, async ([token]) => {
-        this.owner(token);
+        await this.owner(token);
         return this.openHandle(kind, undefined);
       });
       on(`modify_${kind}`, async ([handle, field, value, token]) => {
-        this.owner(token);
+        await this.owner(token);
         this.modify(this.pendingFor(handle, kind), text(field, 'Field'), value);
         return true;
       });
       on(`save_${kind}`, async ([handle, token]) => {
-        this.owner(token);
+        await this.owner(token);
         await this.save(text(handle, 'Handle'), this.pendingFor(handle, kind));
         return true;
       });
       on(`remove_${kind}`, async ([name, token, recursive]) => {
-        this.owner(token);
+        await this.owner(token);
         await inventory.remove(kind, text(name, 'Name'), {
           recursive: recursive === undefined ? true : parseBool(recursive),
         });
         return true;
       });
       on(`copy_${kind}`, async ([handle, newName, token]) => {
-        this.owner(token);
+        await this.owner(token);
         const edit = this.pendingFor(handle, kind);
         await inventory.copy(kind, edit.name ?? '', text(newName, 'New name'));
         return true;
       });
       on(`rename_${kind}`, async ([handle, newName, token]) => {
-        this.owner(token);
+        await this.owner(token);
         const edit = this.pendingFor(handle, kind);
         await inventory.rename(kind, edit.name ?? '', text(newName, 'New name'));
         return true;
       });
     }
     on('new_subprofile', async ([token]) => {
-      this.owner(token);
+      await this.owner(token);
       return this.openHandle('profile', undefined);
     });
     on('xapi_object_edit', async ([what, name, editType, attrs, token]) => {
-      this.owner(token);
+      await this.owner(token);
       const kind = kindFrom(text(what, 'Type'));
       return this.objectEdit(kind, text(name, 'Name'), text(editType, 'Edit type'), this.attributes(attrs));
     });
     on('modify_setting', async ([name, value, token]) => {
-      this.owner(token);
+      await this.owner(token);
       await inventory.setSetting(text(name, 'Setting'), value);
       return 0;
     });

@@ -100,7 +100,7 @@ export function createRestApi(services: ApiServices): Hono {
       !context.res.headers.get('content-type')?.includes('application/json')
     )
       return;
-    if (hasReadToken(services, context)) return;
+    if (await hasReadToken(services, context)) return;
     const text = await context.res.text();
     const redacted = redactSecrets(JSON.parse(text) as unknown);
     const { status, headers } = context.res;
@@ -117,21 +117,21 @@ export function createRestApi(services: ApiServices): Hono {
     const token = await auth.login(String(body.username ?? ''), String(body.password ?? ''), source);
     return context.json({ token });
   });
-  api.post('/logout', (context) => {
+  api.post('/logout', async (context) => {
     const token = bearerToken(context);
-    return context.json({ revoked: token ? auth.logout(token) : false });
+    return context.json({ revoked: token ? await auth.logout(token) : false });
   });
 
   api.get('/settings', async (context) => context.json(await inventory.settings()));
   api.put('/settings/:name', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const body = await readJsonObject(context);
     if (!('value' in body)) throw invalid('Request body must be {"value": ...}.');
     const settings = await inventory.setSetting(context.req.param('name'), body.value);
     return context.json(settings);
   });
   api.delete('/settings/:name', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     return context.json(await inventory.resetSetting(context.req.param('name')));
   });
 
@@ -213,7 +213,7 @@ export function createRestApi(services: ApiServices): Hono {
 
   // Renders every system and profile: a read for operators (any token), not one request of a stranger's flood.
   api.get('/validate-autoinstalls', async (context) => {
-    allow(context, 'read');
+    await allow(context, 'read');
     return context.json(await services.renderer.validateAll());
   });
 
@@ -243,7 +243,7 @@ export function createRestApi(services: ApiServices): Hono {
 
   // One object, or an array of them added all or none in one transaction (a rack of systems in one request).
   api.post('/:kinds', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const kind = kindOf(context);
     const body = await readJsonObjectOrArray(context);
     if (Array.isArray(body)) {
@@ -259,7 +259,7 @@ export function createRestApi(services: ApiServices): Hono {
   });
 
   api.patch('/:kinds/:name', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const kind = kindOf(context);
     const changes = changesFromJson(await readJsonObject(context));
     const edited = await inventory.edit(kind, context.req.param('name'), changes, editOptions(context));
@@ -267,14 +267,14 @@ export function createRestApi(services: ApiServices): Hono {
   });
 
   api.delete('/:kinds/:name', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const recursive = parseBool(context.req.query('recursive') ?? false, 'recursive');
     const removed = await inventory.remove(kindOf(context), context.req.param('name'), { recursive });
     return context.json({ removed });
   });
 
   api.post('/:kinds/:name/copy', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const { new_name: newName, ...changes } = await readJsonObject(context);
     if (typeof newName !== 'string') throw invalid('Request body must name the copy: {"new_name": "..."}.');
     const copy = await inventory.copy(
@@ -287,7 +287,7 @@ export function createRestApi(services: ApiServices): Hono {
   });
 
   api.post('/:kinds/:name/rename', async (context) => {
-    allow(context, 'write');
+    await allow(context, 'write');
     const { new_name: newName } = await readJsonObject(context);
     if (typeof newName !== 'string')
       throw invalid('Request body must give the new name: {"new_name": "..."}.');

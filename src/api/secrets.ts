@@ -41,10 +41,10 @@ export function redactSecrets<T>(value: T): T {
  * Whether the request carries a live token (any role), sent the way the api_require_tls setting allows: who may see
  * the secrets in an open read.
  */
-export function hasReadToken(services: ApiServices, context: Context): boolean {
+export async function hasReadToken(services: ApiServices, context: Context): Promise<boolean> {
   try {
     refuseCredentialsInClear(services.requireTls, transportOf(context));
-    services.auth.requireToken(bearerToken(context), 'read');
+    await services.auth.requireToken(bearerToken(context), 'read');
     return true;
   } catch {
     return false;

@@ -4,23 +4,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BootwrightError, type ErrorCode } from '../errors.js';
+import { InMemoryTokenStore } from '../store/memory-token-store.js';
+import { UsersFile } from '../store/users-file.js';
 import { Authenticator, DIRECT_USER } from './authenticator.js';
+import { setUserPassword } from './password.js';
 import { TokenIssuer } from './tokens.js';
-import { removeUser, setUserPassword } from './users-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootwright-authenticator-'));
-const usersFile = join(dir, 'users');
+const users = new UsersFile(join(dir, 'users'));
 const sharedSecret = 'f'.repeat(64);
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
-  await setUserPassword(usersFile, 'alice', 'alice-pw');
-  await setUserPassword(usersFile, 'viewer', 'viewer-pw', 'readonly');
+  await setUserPassword(users, 'alice', 'alice-pw');
+  await setUserPassword(users, 'viewer', 'viewer-pw', 'readonly');
 });
 
 function setup(options: { maxFailuresPerMinute?: number; sharedSecret?: string } = {}) {
   const clock = { time: 1_000_000, now: () => clock.time };
-  const tokens = new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200, now: clock.now });
-  const auth = new Authenticator({ usersFile, sharedSecret, tokens, now: clock.now, ...options });
+  const tokens = new TokenIssuer({
+    ttlSeconds: 3600,
+    maxLifetimeSeconds: 43200,
+    now: clock.now,
+    store: new InMemoryTokenStore(),
+  });
+  const auth = new Authenticator({ users, sharedSecret, tokens, now: clock.now, ...options });
   return { clock, auth };
 }
 
@@ -36,7 +43,7 @@ describe('Authenticator', () => {
   it('logs in a user from the users file as admin', async () => {
     const { auth } = setup();
     const token = await auth.login('alice', 'alice-pw', '10.0.0.1');
-    assert.deepEqual(auth.requireToken(token, 'write'), { user: 'alice', role: 'admin' });
+    assert.deepEqual(await auth.requireToken(token, 'write'), { user: 'alice', role: 'admin' });
   });
 
   it('refuses a wrong password, an unknown user and an empty password alike', async () => {
@@ -49,14 +56,14 @@ describe('Authenticator', () => {
   it('sees users added after it started', async () => {
     const { auth } = setup();
     await assert.rejects(auth.login('carol', 'carol-pw'), loginFailed('carol'));
-    await setUserPassword(usersFile, 'carol', 'carol-pw');
-    assert.equal(auth.requireToken(await auth.login('carol', 'carol-pw'), 'write').user, 'carol');
+    await setUserPassword(users, 'carol', 'carol-pw');
+    assert.equal((await auth.requireToken(await auth.login('carol', 'carol-pw'), 'write')).user, 'carol');
   });
 
   it('gives an admin token for "<DIRECT>" to an empty user name with the shared secret', async () => {
     const { auth } = setup();
     const token = await auth.login('', sharedSecret);
-    assert.deepEqual(auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
+    assert.deepEqual(await auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
     assert.equal(DIRECT_USER, '<DIRECT>');
     await assert.rejects(auth.login('', 'e'.repeat(64)), loginFailed(''));
     await assert.rejects(auth.login('', ''), loginFailed(''));
@@ -73,42 +80,45 @@ describe('Authenticator', () => {
   it('lets a read-only user read but not write', async () => {
     const { auth } = setup();
     const token = await auth.login('viewer', 'viewer-pw');
-    assert.deepEqual(auth.requireToken(token, 'read'), { user: 'viewer', role: 'readonly' });
-    assert.throws(
-      () => auth.requireToken(token, 'write'),
+    assert.deepEqual(await auth.requireToken(token, 'read'), { user: 'viewer', role: 'readonly' });
+    await assert.rejects(
+      auth.requireToken(token, 'write'),
       isError('E_FORBIDDEN', 'User "viewer" may only read; log in as an admin user to make changes.'),
     );
   });
 
   it('refuses the token of a removed user and gives a demoted user only reads, at the next use', async () => {
     const { auth } = setup();
-    await setUserPassword(usersFile, 'dave', 'dave-pw');
-    await setUserPassword(usersFile, 'erin', 'erin-pw');
+    await setUserPassword(users, 'dave', 'dave-pw');
+    await setUserPassword(users, 'erin', 'erin-pw');
     const dave = await auth.login('dave', 'dave-pw');
     const erin = await auth.login('erin', 'erin-pw');
-    assert.equal(auth.requireToken(dave, 'write').role, 'admin');
-    assert.equal(auth.requireToken(erin, 'write').role, 'admin');
+    assert.equal((await auth.requireToken(dave, 'write')).role, 'admin');
+    assert.equal((await auth.requireToken(erin, 'write')).role, 'admin');
 
-    removeUser(usersFile, 'dave');
+    await users.remove('dave');
     const removed = isError(
       'E_UNAUTHORIZED',
       'User "dave" of this login token has been removed; log in as another user.',
     );
-    assert.throws(() => auth.requireToken(dave, 'read'), removed);
+    await assert.rejects(auth.requireToken(dave, 'read'), removed);
     // Forgotten, not only refused: adding a user of that name again does not bring the old token back.
-    await setUserPassword(usersFile, 'dave', 'dave-pw-2');
-    assert.throws(() => auth.requireToken(dave, 'read'), { code: 'E_UNAUTHORIZED', message: /log in first/ });
+    await setUserPassword(users, 'dave', 'dave-pw-2');
+    await assert.rejects(auth.requireToken(dave, 'read'), {
+      code: 'E_UNAUTHORIZED',
+      message: /log in first/,
+    });
 
-    await setUserPassword(usersFile, 'erin', 'erin-pw', 'readonly');
-    assert.throws(() => auth.requireToken(erin, 'write'), { code: 'E_FORBIDDEN' });
-    assert.deepEqual(auth.requireToken(erin, 'read'), { user: 'erin', role: 'readonly' });
+    await setUserPassword(users, 'erin', 'erin-pw', 'readonly');
+    await assert.rejects(auth.requireToken(erin, 'write'), { code: 'E_FORBIDDEN' });
+    assert.deepEqual(await auth.requireToken(erin, 'read'), { user: 'erin', role: 'readonly' });
   });
 
   it('keeps the shared-secret user, who has no line in the users file, an admin', async () => {
     const { auth } = setup();
     const token = await auth.login('', sharedSecret);
-    await setUserPassword(usersFile, 'frank', 'frank-pw', 'readonly');
-    assert.deepEqual(auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
+    await setUserPassword(users, 'frank', 'frank-pw', 'readonly');
+    assert.deepEqual(await auth.requireToken(token, 'write'), { user: DIRECT_USER, role: 'admin' });
   });
 
   it('ends a token at its maximum lifetime even when used all along', async () => {
@@ -117,12 +127,12 @@ describe('Authenticator', () => {
     // Used every 50 minutes, well within the hour it may stay idle, for 11 h 40 min.
     for (let use = 1; use <= 14; use++) {
       clock.time += 3000_000;
-      assert.equal(auth.requireToken(token, 'write').user, 'alice', `use ${use}`);
+      assert.equal((await auth.requireToken(token, 'write')).user, 'alice', `use ${use}`);
     }
     clock.time += 1200_000 - 1;
-    assert.equal(auth.requireToken(token, 'write').user, 'alice', '1 ms before 12 h');
+    assert.equal((await auth.requireToken(token, 'write')).user, 'alice', '1 ms before 12 h');
     clock.time += 1;
-    assert.throws(() => auth.requireToken(token, 'read'), {
+    await assert.rejects(auth.requireToken(token, 'read'), {
       code: 'E_UNAUTHORIZED',
       message: /log in first/,
     });
@@ -134,12 +144,12 @@ describe('Authenticator', () => {
       'E_UNAUTHORIZED',
       'This change needs a valid login token; log in first (REST POST /api/v1/login or XML-RPC login) and send the token.',
     );
-    assert.throws(() => auth.requireToken(undefined, 'read'), needsLogin);
-    assert.throws(() => auth.requireToken('', 'read'), needsLogin);
-    assert.throws(() => auth.requireToken('not-a-token', 'read'), needsLogin);
+    await assert.rejects(auth.requireToken(undefined, 'read'), needsLogin);
+    await assert.rejects(auth.requireToken('', 'read'), needsLogin);
+    await assert.rejects(auth.requireToken('not-a-token', 'read'), needsLogin);
     const token = await auth.login('alice', 'alice-pw');
     clock.time += 3600_000;
-    assert.throws(() => auth.requireToken(token, 'read'), needsLogin);
+    await assert.rejects(auth.requireToken(token, 'read'), needsLogin);
   });
 
   it('blocks a source at its 11th failure within a minute, even with the right password, until 60 s pass', async () => {

@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BootwrightError, invalid, quote } from '../errors.js';
+import type { UserStore } from '../store/user-store.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { TokenIssuer, TokenOwner } from './tokens.js';
-import { cachedUserEntries, type UserEntry } from './users-file.js';
 
 export type Access = 'read' | 'write';
 
 export interface AuthenticatorOptions {
-  usersFile: string;
+  /** Read at every login and every use of a token, so that the CLI's `user add|remove` count without a restart. */
+  users: UserStore;
   /** Logging in with an empty user name and this secret gives an admin token for "<DIRECT>". */
   sharedSecret?: string;
   tokens: TokenIssuer;
@@ -30,7 +31,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export class Authenticator {
-  readonly #userEntries: () => Map<string, UserEntry>;
+  readonly #users: UserStore;
   readonly #sharedSecret: string | undefined;
   readonly #tokens: TokenIssuer;
   readonly #maxFailures: number;
@@ -41,7 +42,7 @@ export class Authenticator {
   #dummyHash: Promise<string> | undefined;
 
   constructor({
-    usersFile,
+    users,
     sharedSecret,
     tokens,
     maxFailuresPerMinute = 10,
@@ -52,8 +53,7 @@ export class Authenticator {
         `Failed-login limit ${quote(maxFailuresPerMinute)} is not a positive whole number; set at least 1.`,
       );
     }
-    // Read at every login and every use of a token, so that the CLI's `user add|remove` count without a restart.
-    this.#userEntries = cachedUserEntries(usersFile);
+    this.#users = users;
     // An empty secret would let anyone in with an empty user name and password.
     this.#sharedSecret = sharedSecret === '' ? undefined : sharedSecret;
     this.#tokens = tokens;
@@ -93,13 +93,13 @@ export class Authenticator {
   }
 
   /** Forgets a token; true when it was live. */
-  logout(token: string): boolean {
+  logout(token: string): Promise<boolean> {
     return this.#tokens.revoke(token);
   }
 
   /** The owner of `token` if it grants `needed`; E_UNAUTHORIZED without a live token, E_FORBIDDEN without rights. */
-  requireToken(token: string | undefined, needed: Access): TokenOwner {
-    const owner = token ? this.#currentOwner(token) : undefined;
+  async requireToken(token: string | undefined, needed: Access): Promise<TokenOwner> {
+    const owner = token ? await this.#currentOwner(token) : undefined;
     if (!owner) {
       throw new BootwrightError(
         'E_UNAUTHORIZED',
@@ -119,12 +119,12 @@ export class Authenticator {
    * The token's owner with the role the users file gives them now: a token must not outlive its user's removal or
    * keep write access after a demotion. The shared-secret user has no line in the file and keeps its role.
    */
-  #currentOwner(token: string): TokenOwner | undefined {
-    const owner = this.#tokens.check(token);
+  async #currentOwner(token: string): Promise<TokenOwner | undefined> {
+    const owner = await this.#tokens.check(token);
     if (!owner || owner.user === DIRECT_USER) return owner;
-    const entry = this.#userEntries().get(owner.user);
+    const entry = await this.#users.get(owner.user);
     if (!entry) {
-      this.#tokens.revoke(token);
+      await this.#tokens.revoke(token);
       throw new BootwrightError(
         'E_UNAUTHORIZED',
         `User ${quote(owner.user)} of this login token has been removed; log in as another user.`,
@@ -140,7 +140,7 @@ export class Authenticator {
         ? { user: DIRECT_USER, role: 'admin' }
         : undefined;
     }
-    const entry = this.#userEntries().get(user);
+    const entry = await this.#users.get(user);
     // An unknown user still costs one hash, so that response time does not reveal which users exist.
     this.#dummyHash ??= hashPassword('no such user');
     const matches = await verifyPassword(password, entry?.hash ?? (await this.#dummyHash));

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { assertUserName, type Role, type UserStore } from '../store/user-store.js';
 
 // Parameters of new hashes. Each stored hash names its own, so raising these later keeps old hashes verifiable.
 const N = 16384;
@@ -52,4 +53,21 @@ export async function verifyPassword(password: string, stored: string): Promise<
   } catch {
     return false;
   }
+}
+
+/**
+ * Adds a user or changes a user's password, and returns the user's role now. Without a role a new user is an admin
+ * and an existing user keeps their role (UserStore.set).
+ */
+export async function setUserPassword(
+  users: UserStore,
+  name: string,
+  password: string,
+  role?: Role,
+): Promise<Role> {
+  // Checked before the slow hash, which a refused name need not cost.
+  assertUserName(name);
+  const hash = await hashPassword(password);
+  // Stored only after the slow hash, so that a concurrent edit by another process is less likely to be lost.
+  return users.set(name, hash, role);
 }

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { BootFiles } from './boot-files.js';
 import { ipxeLoader } from './loaders/ipxe.js';
 
 async function setup(t: TestContext) {
-  const store = SqliteStore.open(`${tempDir(t)}/store.sqlite`);
+  const store = openStore(`sqlite:${tempDir(t)}/store.sqlite`);
   t.after(() => store.close());
   const inventory = new Inventory(store);
   await inventory.setSetting('server', '192.0.2.1');

@@ -3,17 +3,11 @@
 
 import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
-import { securePrivateDataDir } from '../config/private-data-dir.js';
-import { ServedPaths } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
-import { Inventory } from '../inventory/inventory.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import type { Inventory } from '../inventory/inventory.js';
+import { openServices } from '../services.js';
 import type { EventLog } from '../store/store.js';
-import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
-import { TemplateLibrary } from '../templates/library.js';
-import { AutoinstallRenderer } from '../templates/render.js';
-import { TriggerRunner } from '../triggers/trigger-runner.js';
 
 export interface GlobalOptions {
   /** Already resolved (flag, environment, default). */
@@ -58,23 +52,18 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     return { backend, renderer: backend, remote: backend, events: backend.events, close: async () => {} };
   }
   const notice = globals.notice ?? ((line: string) => process.stderr.write(`bootwright: ${line}\n`));
-  for (const line of securePrivateDataDir(paths)) notice(line);
-  const store = SqliteStore.open(paths.store);
-  // Changes made here run the same add/edit/delete triggers as changes made through a server.
-  const triggers = new TriggerRunner({
-    dir: paths.triggers,
-    env: { ...process.env, BOOTWRIGHT_DATA_DIR: globals.dataDir },
-    events: { publish: (event) => void store.events.append([event]) },
+  // Changes made here run the same add/edit/delete triggers as changes made through a server. The CLI serves no
+  // DHCP and takes no logins.
+  const services = await openServices({
+    dataDir: globals.dataDir,
+    dhcp: false,
+    sharedSecret: false,
+    notice,
   });
-  const inventory = new Inventory(store, triggers, new ServedPaths({ dataDir: globals.dataDir }));
-  const renderer = new AutoinstallRenderer(
-    inventory,
-    new TemplateLibrary(globals.dataDir),
-    new AutoinstallSecrets(paths.autoinstallKey),
-  );
+  const { inventory, renderer, store } = services;
   const close = async () => {
-    await triggers.idle();
-    await store.close();
+    await services.triggers?.idle();
+    await services.close();
   };
   return {
     backend: inventory,

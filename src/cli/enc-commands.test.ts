@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { main } from './main.js';
 
 /** A temporary directory for a whole suite, removed after it. */
@@ -134,7 +134,7 @@ describe('bootwright role and ext-nodes on a local data directory', () => {
       succeeded(await run('ext-nodes', 'db3.example.org')),
       'classes:\n  - ntp\n  - role_db\nparameters: {}\n',
     );
-    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const store = openStore(dataPaths(dataDir).storeUrl);
     try {
       const events = await store.events.query({ type: 'enc.checkin' });
       assert.deepEqual(
@@ -179,7 +179,7 @@ describe('bootwright role and ext-nodes on a local data directory', () => {
       json.rules.map((verdict: { rule: string; outcome: string }) => `${verdict.rule} ${verdict.outcome}`),
       ['all matched', 'web no-match', 'db no-match'],
     );
-    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const store = openStore(dataPaths(dataDir).storeUrl);
     try {
       const hosts = (await store.events.query({ type: 'enc.checkin' })).map((event) => event.detail.fqdn);
       assert.ok(!hosts.includes('web2.example.org') && !hosts.includes('mail.example.org'));

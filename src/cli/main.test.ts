@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { verifyPassword } from '../auth/password.js';
-import { readUsers } from '../auth/users-file.js';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
+import { UsersFile } from '../store/users-file.js';
 import { version } from '../version.js';
 import { main } from './main.js';
 
@@ -351,9 +351,9 @@ describe('bootwright user', () => {
       succeeded(await run(['user', 'list'])),
       `${'alice'.padEnd(30)} : admin\n${'bob'.padEnd(30)} : readonly\n`,
     );
-    const users = readUsers(dataPaths(dataDir).usersFile);
-    assert.equal(await verifyPassword('pw-alice', users.get('alice') ?? ''), true);
-    assert.equal(await verifyPassword('pw-bob', users.get('bob') ?? ''), true);
+    const users = await new UsersFile(dataPaths(dataDir).usersFile).entries();
+    assert.equal(await verifyPassword('pw-alice', users.get('alice')?.hash ?? ''), true);
+    assert.equal(await verifyPassword('pw-bob', users.get('bob')?.hash ?? ''), true);
   });
 
   it('will not wait for a password on a terminal', async () => {

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { runCli } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { dataPaths } from '../config/paths.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 
 describe('status, watch and check', () => {
   it("prints the install table and one system's steps from the store", async (t) => {
     const dataDir = tempDir(t);
-    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const store = openStore(dataPaths(dataDir).storeUrl);
     const start = Date.now() - 120_000;
     await store.events.append([
       { type: 'dhcp.discover', system: 'vm9', time: start },
@@ -36,7 +36,7 @@ describe('status, watch and check', () => {
 
   it('follows new events as plain lines when not on a terminal', async (t) => {
     const dataDir = tempDir(t);
-    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const store = openStore(dataPaths(dataDir).storeUrl);
     t.after(() => store.close());
     await store.events.append([{ type: 'dhcp.discover', system: 'old' }]);
     const watching = runCli(dataDir, 'watch', '--system=vm9', '--timeout=2');

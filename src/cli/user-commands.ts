@@ -1,12 +1,13 @@
-// `bootwright user add|remove|list`: edits the users file in the data directory directly, so it works while
-// the server is down and needs to run on the server's host. The server reads the file at each login and at each
-// use of a token, so a removal or a new role counts at once.
+// `bootwright user add|remove|list`: edits the users of the data directory (its users file) directly, so it works
+// while the server is down and needs to run on the server's host. The server reads the users at each login and at
+// each use of a token, so a removal or a new role counts at once.
 
 import { mkdirSync } from 'node:fs';
-import type { Role } from '../auth/tokens.js';
-import { readUserEntries, removeUser, setUserPassword } from '../auth/users-file.js';
+import { setUserPassword } from '../auth/password.js';
 import { dataPaths } from '../config/paths.js';
 import { invalid, quote } from '../errors.js';
+import { storeBackend } from '../store/open-store.js';
+import type { Role } from '../store/user-store.js';
 import { usageError } from './args.js';
 import { formatJson, reportLine } from './format.js';
 import { commandLabel, type Invocation, optionValue, readStdin, requireOption } from './invocation.js';
@@ -27,17 +28,18 @@ async function readPassword(invocation: Invocation): Promise<string> {
 }
 
 export async function runUserCommand(action: string, invocation: Invocation, dataDir: string): Promise<void> {
-  const { usersFile } = dataPaths(dataDir);
+  const paths = dataPaths(dataDir);
+  const users = storeBackend(paths.storeUrl, paths).users();
   const json = invocation.format === 'json';
   const write = (text: string) => invocation.io.stdout.write(text);
   if (action === 'list') {
-    const users = [...readUserEntries(usersFile)].map(([name, entry]) => ({ name, role: entry.role }));
-    write(json ? formatJson(users) : users.map((user) => `${reportLine(user.name, user.role)}\n`).join(''));
+    const listed = [...(await users.entries())].map(([name, entry]) => ({ name, role: entry.role }));
+    write(json ? formatJson(listed) : listed.map((user) => `${reportLine(user.name, user.role)}\n`).join(''));
     return;
   }
   const name = requireOption(invocation, 'name');
   if (action === 'remove') {
-    removeUser(usersFile, name);
+    await users.remove(name);
     if (json) write(formatJson({ name }));
     return;
   }
@@ -45,6 +47,6 @@ export async function runUserCommand(action: string, invocation: Invocation, dat
   const password = optionValue(invocation, 'password') ?? (await readPassword(invocation));
   if (password === '') throw invalid(`The password of user ${quote(name)} is empty; give a password.`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  await setUserPassword(usersFile, name, password, role);
-  if (json) write(formatJson({ name, role: readUserEntries(usersFile).get(name)?.role }));
+  const stored = await setUserPassword(users, name, password, role);
+  if (json) write(formatJson({ name, role: stored }));
 }

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 
 export interface DataPaths {
   dataDir: string;
+  /** The SQLite file of the embedded store. */
   store: string;
+  /** The store as the composition root opens it (store/open-store.ts): the SQLite file above. */
+  storeUrl: string;
   usersFile: string;
   sharedSecret: string;
   /** The key the per-object autoinstall secrets are derived from (autoinstall_secrets setting). */
@@ -29,6 +32,7 @@ export function dataPaths(dataDir: string): DataPaths {
   return {
     dataDir,
     store: join(dataDir, 'store.sqlite'),
+    storeUrl: `sqlite:${join(dataDir, 'store.sqlite')}`,
     usersFile: join(dataDir, 'users'),
     sharedSecret: join(dataDir, 'shared-secret'),
     autoinstallKey: join(dataDir, 'autoinstall.key'),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { reportCount, scaled } from '../../test/support/long-mode.js';
-import { InMemoryLeaseStore } from './leases.js';
+import { InMemoryLeaseStore } from '../store/memory-lease-store.js';
 import { type DhcpPacket, DhcpPacketError, parseDhcpPacket, serializeDhcpPacket } from './packet.js';
 import { type DhcpConfig, type DhcpMode, decideDhcpReply } from './policy.js';
 import { biosPxeDiscover, ipxeRequest } from './request-packets.fixture.js';

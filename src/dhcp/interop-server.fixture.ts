@@ -1,9 +1,9 @@
-import { dhcpBootFiles } from '../boot/loaders/registry.js';
 // The DHCP server as its own process, for interop.test.ts: it runs inside a network namespace (`ip netns exec`) on
 // the real ports 67, 68 and 4011, with leases in SQLite so a restart can be tested. Setup comes as JSON in argv[2];
 // every event goes to stdout as one JSON line, after a first {"ready":true} line. SIGTERM closes it cleanly.
 
-import { SqliteLeaseStore } from './leases.js';
+import { dhcpBootFiles } from '../boot/loaders/registry.js';
+import { storeBackend } from '../store/open-store.js';
 import type { DhcpHost, DhcpMode } from './policy.js';
 import { startDhcpServer } from './server.js';
 
@@ -14,7 +14,7 @@ export interface InteropServerSetup {
 }
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as InteropServerSetup;
-const leases = SqliteLeaseStore.open(setup.leasesPath);
+const leases = storeBackend(`sqlite:${setup.leasesPath}`).leases();
 const hosts = new Map(Object.entries(setup.hosts));
 const server = await startDhcpServer({
   config: {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dhcpBootFiles } from '../boot/loaders/registry.js';
-import { InMemoryLeaseStore, type LeaseStore } from './leases.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import { InMemoryLeaseStore } from '../store/memory-lease-store.js';
 import {
   DhcpOption,
   readEncapsulated,

@@ -7,6 +7,7 @@
 // machines in the inventory, with their static addresses; `full` adds a dynamic pool for every other machine.
 
 import { invalid, quote } from '../errors.js';
+import type { Lease, LeaseStore } from '../store/lease-store.js';
 import {
   type Ipv4Subnet,
   inSubnet,
@@ -18,7 +19,6 @@ import {
   subnetBounds,
   ZERO_ADDRESS,
 } from './ipv4.js';
-import type { Lease, LeaseStore } from './leases.js';
 import {
   ClientArch,
   DhcpOption,

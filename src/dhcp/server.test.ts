@@ -8,10 +8,12 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
-import { InMemoryLeaseStore, type LeaseStore, SqliteLeaseStore } from './leases.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import { InMemoryLeaseStore } from '../store/memory-lease-store.js';
+import { storeBackend } from '../store/open-store.js';
+import { leaseRowOnDisk, lockStoreFile } from '../store/sqlite-file.fixture.js';
 import { readMessageType } from './options.js';
 import { type DhcpPacket, parseDhcpPacket } from './packet.js';
 import type { DhcpConfig, DhcpDirectory, DhcpEvent } from './policy.js';
@@ -146,14 +148,13 @@ describe('startDhcpServer', () => {
 
   it('sends a DHCPACK only once its lease is on disk, and an offer without waiting for the disk', async (context) => {
     const path = join(tempDir(context), 'leases.db');
-    const leases = SqliteLeaseStore.open(path);
+    const leases = storeBackend(`sqlite:${path}`).leases();
     context.after(() => leases.close());
     const { server } = await start(context, {}, { leases });
     const relay = await peer(context, RELAY, server.ports.dhcp);
     // Another connection holds the database's write lock, so no lease can reach the disk until it lets go.
-    const blocker = new Database(path);
+    const blocker = lockStoreFile(path);
     context.after(() => blocker.close());
-    blocker.exec('BEGIN IMMEDIATE');
     await relay.send(discover(7), server.ports.dhcp as number);
     const offer = await relay.receive();
     assert.equal(
@@ -169,12 +170,10 @@ describe('startDhcpServer', () => {
     ]);
     await relay.send(request, server.ports.dhcp as number);
     await assert.rejects(relay.receive(500), /no reply/, 'no ACK while its lease cannot be written');
-    blocker.exec('COMMIT');
+    blocker.release();
     const ack = await relay.receive();
     assert.equal(readMessageType(ack.options), 5);
-    const onDisk = blocker
-      .prepare('SELECT mac, state FROM dhcp_leases WHERE address = ?')
-      .get('127.0.0.100') as { mac: string; state: string } | undefined;
+    const onDisk = leaseRowOnDisk(path, '127.0.0.100');
     assert.deepEqual(onDisk, { mac: '52:54:00:00:00:07', state: 'bound' });
   });
 

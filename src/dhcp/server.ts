@@ -5,8 +5,8 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { BootwrightError, quote } from '../errors.js';
+import type { LeaseStore } from '../store/lease-store.js';
 import { LIMITED_BROADCAST, ZERO_ADDRESS } from './ipv4.js';
-import type { LeaseStore } from './leases.js';
 import { DhcpPacketError, parseDhcpPacket, serializeDhcpPacket } from './packet.js';
 import {
   checkDhcpConfig,

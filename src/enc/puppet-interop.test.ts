@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { main } from '../cli/main.js';
 import { dataPaths } from '../config/paths.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const hasPuppet = spawnSync('puppet', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -136,7 +136,7 @@ describe('puppet with bootwright as its external node classifier', {
     const mail = await compile('mail.example.org');
     assert.deepEqual(notices(mail), []);
 
-    const store = SqliteStore.open(dataPaths(dataDir).store);
+    const store = openStore(dataPaths(dataDir).storeUrl);
     try {
       const checkIns = await store.events.query({ type: 'enc.checkin' });
       assert.deepEqual(

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import type { StoredEvent } from '../store/store.js';
 import { EventBus } from './event-bus.js';
 
 function setup(t: TestContext) {
-  const store = SqliteStore.open(`${tempDir(t)}/store.sqlite`);
+  const store = openStore(`sqlite:${tempDir(t)}/store.sqlite`);
   t.after(() => store.close());
   const macs: Record<string, string> = { '52:54:00:00:00:09': 'vm9' };
   const bus = new EventBus(

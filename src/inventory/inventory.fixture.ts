@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { BootwrightError, type ErrorCode } from '../errors.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { Inventory } from './inventory.js';
 
 let dir: string | undefined;
@@ -29,7 +29,7 @@ export async function withInventory(
   work: (inventory: Inventory) => Promise<void>,
   path = freshPath(),
 ): Promise<void> {
-  const store = SqliteStore.open(path);
+  const store = openStore(`sqlite:${path}`);
   const inventory = new Inventory(store);
   try {
     if (!(await store.get('distro', 'rhel9'))) {

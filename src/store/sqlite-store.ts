@@ -1,7 +1,8 @@
 // The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL, so a write that was
 // acknowledged survives a crash or a power cut. Writes go through one connection and are serialized by an
 // in-process queue (`BEGIN IMMEDIATE` also locks out other processes, such as a local CLI beside the server);
-// reads use a second connection, which in WAL mode sees only committed data.
+// reads use a second connection, which in WAL mode sees only committed data. A fault of the machine under SQLite
+// (disk full, locked by another process) leaves here as a sentence saying what to do (store-errors.ts).
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +23,7 @@ import type {
   StoreTransaction,
   UniqueKeyType,
 } from './store.js';
+import { settled, storeFailure } from './store-errors.js';
 
 type Row = { kind: string; name: string; uid: string; ctime: number; mtime: number; data: string };
 
@@ -108,90 +110,114 @@ function migrate(db: Database.Database): void {
 class SqliteReader implements StoreReader {
   constructor(protected readonly db: Database.Database) {}
 
-  async get(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
-    const row = statement(this.db, 'SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
-      | Row
-      | undefined;
-    return row ? rowToObject(row) : undefined;
+  get(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
+    return settled(() => {
+      const row = statement(this.db, 'SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
+        | Row
+        | undefined;
+      return row ? rowToObject(row) : undefined;
+    });
   }
 
-  async list(kind: ObjectKind, options: ListOptions = {}): Promise<InventoryObject[]> {
-    const rows = statement(
-      this.db,
-      'SELECT * FROM objects WHERE kind = ? ORDER BY name LIMIT ? OFFSET ?',
-    ).all(kind, options.limit ?? -1, options.offset ?? 0) as Row[];
-    return rows.map(rowToObject);
+  list(kind: ObjectKind, options: ListOptions = {}): Promise<InventoryObject[]> {
+    return settled(() => {
+      const rows = statement(
+        this.db,
+        'SELECT * FROM objects WHERE kind = ? ORDER BY name LIMIT ? OFFSET ?',
+      ).all(kind, options.limit ?? -1, options.offset ?? 0) as Row[];
+      return rows.map(rowToObject);
+    });
   }
 
-  async count(kind: ObjectKind): Promise<number> {
-    return (statement(this.db, 'SELECT count(*) AS n FROM objects WHERE kind = ?').get(kind) as { n: number })
-      .n;
+  count(kind: ObjectKind): Promise<number> {
+    return settled(
+      () =>
+        (statement(this.db, 'SELECT count(*) AS n FROM objects WHERE kind = ?').get(kind) as { n: number }).n,
+    );
   }
 
-  async findByKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]> {
-    return statement(
-      this.db,
-      'SELECT DISTINCT kind, name FROM unique_keys WHERE key_type = ? AND value = ? ORDER BY name',
-    ).all(type, value.toLowerCase()) as ObjectRef[];
+  findByKey(type: UniqueKeyType, value: string): Promise<ObjectRef[]> {
+    return settled(
+      () =>
+        statement(
+          this.db,
+          'SELECT DISTINCT kind, name FROM unique_keys WHERE key_type = ? AND value = ? ORDER BY name',
+        ).all(type, value.toLowerCase()) as ObjectRef[],
+    );
   }
 
-  async keysOfType(type: UniqueKeyType): Promise<string[]> {
-    const rows = statement(this.db, 'SELECT DISTINCT value FROM unique_keys WHERE key_type = ?').all(
-      type,
-    ) as {
-      value: string;
-    }[];
-    return rows.map((row) => row.value);
+  keysOfType(type: UniqueKeyType): Promise<string[]> {
+    return settled(() => {
+      const rows = statement(this.db, 'SELECT DISTINCT value FROM unique_keys WHERE key_type = ?').all(
+        type,
+      ) as {
+        value: string;
+      }[];
+      return rows.map((row) => row.value);
+    });
   }
 
-  async dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]> {
-    return statement(
-      this.db,
-      'SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name',
-    ).all(kind, name) as ObjectRef[];
+  dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]> {
+    return settled(
+      () =>
+        statement(
+          this.db,
+          'SELECT kind, name FROM object_refs WHERE ref_kind = ? AND ref_name = ? ORDER BY kind, name',
+        ).all(kind, name) as ObjectRef[],
+    );
   }
 
-  async settingOverrides(): Promise<Record<string, unknown>> {
-    const rows = statement(this.db, 'SELECT name, value FROM settings').all() as {
-      name: string;
-      value: string;
-    }[];
-    return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value)]));
+  settingOverrides(): Promise<Record<string, unknown>> {
+    return settled(() => {
+      const rows = statement(this.db, 'SELECT name, value FROM settings').all() as {
+        name: string;
+        value: string;
+      }[];
+      return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value)]));
+    });
   }
 }
 
 class SqliteTransaction extends SqliteReader implements StoreTransaction {
-  async put(object: InventoryObject): Promise<void> {
-    const data = JSON.stringify({ fields: object.fields, interfaces: object.interfaces });
-    statement(
-      this.db,
-      `INSERT INTO objects (kind, name, uid, ctime, mtime, data) VALUES (@kind, @name, @uid, @ctime, @mtime, @data)
+  put(object: InventoryObject): Promise<void> {
+    return settled(() => {
+      const data = JSON.stringify({ fields: object.fields, interfaces: object.interfaces });
+      statement(
+        this.db,
+        `INSERT INTO objects (kind, name, uid, ctime, mtime, data) VALUES (@kind, @name, @uid, @ctime, @mtime, @data)
          ON CONFLICT (kind, name) DO UPDATE SET uid = @uid, mtime = @mtime, data = @data`,
-    ).run({ ...object, data });
-    statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(object.kind, object.name);
-    statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(object.kind, object.name);
-    const insertRef = statement(this.db, 'INSERT OR IGNORE INTO object_refs VALUES (?, ?, ?, ?)');
-    for (const ref of referencesOf(object)) insertRef.run(object.kind, object.name, ref.kind, ref.name);
-    const insertKey = statement(this.db, 'INSERT OR IGNORE INTO unique_keys VALUES (?, ?, ?, ?)');
-    for (const key of uniqueKeysOf(object))
-      insertKey.run(key.type, key.value.toLowerCase(), object.kind, object.name);
+      ).run({ ...object, data });
+      statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(object.kind, object.name);
+      statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(object.kind, object.name);
+      const insertRef = statement(this.db, 'INSERT OR IGNORE INTO object_refs VALUES (?, ?, ?, ?)');
+      for (const ref of referencesOf(object)) insertRef.run(object.kind, object.name, ref.kind, ref.name);
+      const insertKey = statement(this.db, 'INSERT OR IGNORE INTO unique_keys VALUES (?, ?, ?, ?)');
+      for (const key of uniqueKeysOf(object))
+        insertKey.run(key.type, key.value.toLowerCase(), object.kind, object.name);
+    });
   }
 
-  async delete(kind: ObjectKind, name: string): Promise<boolean> {
-    statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(kind, name);
-    statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(kind, name);
-    return statement(this.db, 'DELETE FROM objects WHERE kind = ? AND name = ?').run(kind, name).changes > 0;
+  delete(kind: ObjectKind, name: string): Promise<boolean> {
+    return settled(() => {
+      statement(this.db, 'DELETE FROM object_refs WHERE kind = ? AND name = ?').run(kind, name);
+      statement(this.db, 'DELETE FROM unique_keys WHERE kind = ? AND name = ?').run(kind, name);
+      return (
+        statement(this.db, 'DELETE FROM objects WHERE kind = ? AND name = ?').run(kind, name).changes > 0
+      );
+    });
   }
 
-  async setSetting(name: string, value: unknown): Promise<void> {
-    statement(
-      this.db,
-      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-    ).run(name, JSON.stringify(value));
+  setSetting(name: string, value: unknown): Promise<void> {
+    return settled(() => {
+      statement(
+        this.db,
+        'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      ).run(name, JSON.stringify(value));
+    });
   }
 
-  async deleteSetting(name: string): Promise<boolean> {
-    return statement(this.db, 'DELETE FROM settings WHERE name = ?').run(name).changes > 0;
+  deleteSetting(name: string): Promise<boolean> {
+    return settled(() => statement(this.db, 'DELETE FROM settings WHERE name = ?').run(name).changes > 0);
   }
 }
 
@@ -225,10 +251,10 @@ export class SqliteStore extends SqliteReader implements Store {
     this.writer = writer;
     this.events = {
       append: (events) => this.appendEvents(events),
-      query: async (query) => this.queryEvents(query),
+      query: (query) => settled(() => this.queryEvents(query)),
       prune: (before) =>
-        this.serialized(
-          async () => statement(this.writer, 'DELETE FROM events WHERE time < ?').run(before).changes,
+        this.serialized(() =>
+          settled(() => statement(this.writer, 'DELETE FROM events WHERE time < ?').run(before).changes),
         ),
     };
   }
@@ -241,32 +267,34 @@ export class SqliteStore extends SqliteReader implements Store {
   }
 
   private appendEvents(events: EventInput[]): Promise<StoredEvent[]> {
-    return this.serialized(async () => {
-      const insert = statement(
-        this.writer,
-        'INSERT INTO events (time, type, system, mac, ip, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      );
-      const stored: StoredEvent[] = [];
-      this.writer.transaction(() => {
-        for (const event of events) {
-          const time = event.time ?? Date.now();
-          const detail = event.detail ?? {};
-          const id = Number(
-            insert.run(
-              time,
-              event.type,
-              event.system ?? null,
-              event.mac ?? null,
-              event.ip ?? null,
-              event.source ?? null,
-              JSON.stringify(detail),
-            ).lastInsertRowid,
-          );
-          stored.push({ ...event, id, time, detail });
-        }
-      })();
-      return stored;
-    });
+    return this.serialized(() => settled(() => this.insertEvents(events)));
+  }
+
+  private insertEvents(events: EventInput[]): StoredEvent[] {
+    const insert = statement(
+      this.writer,
+      'INSERT INTO events (time, type, system, mac, ip, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const stored: StoredEvent[] = [];
+    this.writer.transaction(() => {
+      for (const event of events) {
+        const time = event.time ?? Date.now();
+        const detail = event.detail ?? {};
+        const id = Number(
+          insert.run(
+            time,
+            event.type,
+            event.system ?? null,
+            event.mac ?? null,
+            event.ip ?? null,
+            event.source ?? null,
+            JSON.stringify(detail),
+          ).lastInsertRowid,
+        );
+        stored.push({ ...event, id, time, detail });
+      }
+    })();
+    return stored;
   }
 
   private queryEvents(query: EventQuery): StoredEvent[] {
@@ -304,7 +332,7 @@ export class SqliteStore extends SqliteReader implements Store {
       migrate(writer);
     } catch (error) {
       writer.close();
-      throw error;
+      throw storeFailure(error);
     }
     const reader = path === ':memory:' ? writer : open(path);
     return new SqliteStore(reader, writer);
@@ -312,14 +340,14 @@ export class SqliteStore extends SqliteReader implements Store {
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     return this.serialized(async (): Promise<T> => {
-      this.writer.exec('BEGIN IMMEDIATE');
+      await settled(() => this.writer.exec('BEGIN IMMEDIATE'));
       try {
         const result = await work(new SqliteTransaction(this.writer));
         this.writer.exec('COMMIT');
         return result;
       } catch (error) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw error;
+        throw storeFailure(error);
       }
     });
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { checkAutoyast, checkCloudConfig, checkKickstart, checkPreseed } from './format-checks.js';
 import type { AutoinstallTarget } from './install-urls.js';
 import { builtinLibraryDir, TemplateLibrary } from './library.js';
@@ -61,7 +61,7 @@ interface Fixture {
 /** A SQLite inventory with a distro, a profile and a system per machine; the system powers off when done. */
 async function fixture(context: TestContext, settings: Record<string, unknown> = {}): Promise<Fixture> {
   const dir = tempDir(context);
-  const store = SqliteStore.open(join(dir, 'store.db'));
+  const store = openStore(`sqlite:${join(dir, 'store.db')}`);
   context.after(() => store.close());
   const inventory = new Inventory(store);
   await inventory.setSetting('server', '192.0.2.1');

@@ -5,11 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { apiFixture } from '../../test/support/api-fixture.js';
 import { runCli } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { dataPaths } from '../config/paths.js';
-import { Inventory } from '../inventory/inventory.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import { TemplateLibrary } from './library.js';
-import { AutoinstallRenderer } from './render.js';
+import { openServices } from '../services.js';
 
 function write(dir: string, path: string, text: string) {
   mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -18,9 +14,8 @@ function write(dir: string, path: string, text: string) {
 
 async function setup(t: TestContext) {
   const dataDir = tempDir(t);
-  const store = SqliteStore.open(dataPaths(dataDir).store);
-  t.after(() => store.close());
-  const inventory = new Inventory(store);
+  const { inventory, renderer, close } = await openServices({ dataDir, triggers: false });
+  t.after(close);
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
@@ -44,7 +39,7 @@ async function setup(t: TestContext) {
   );
   write(dataDir, 'snippets/site_disk', 'autopart # generic\n');
   write(dataDir, 'snippets/per_system/site_disk/vm9', 'autopart # just for vm9\n');
-  return { dataDir, inventory, renderer: new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir)) };
+  return { dataDir, inventory, renderer };
 }
 
 // A snippet's own last newline and the one after the $SNIPPET call both stay, as in Cheetah and Jinja.

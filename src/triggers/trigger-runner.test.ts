@@ -6,8 +6,8 @@ import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryHooks } from '../inventory/hooks.js';
 import { Inventory } from '../inventory/inventory.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import type { EventInput } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
+import type { EventInput, Store } from '../store/store.js';
 import { TriggerRunner, type TriggerRunnerOptions } from './trigger-runner.js';
 
 interface Setup {
@@ -15,7 +15,7 @@ interface Setup {
   triggers: string;
   runner: TriggerRunner;
   inventory: Inventory;
-  store: SqliteStore;
+  store: Store;
   events: EventInput[];
   /** Lines the recording triggers wrote: `<dir> <args...>`. */
   recorded: () => string[];
@@ -36,7 +36,7 @@ function recordingTrigger(setup: Pick<Setup, 'triggers' | 'dir'>, dir: string, n
 async function setup(
   t: TestContext,
   options: Partial<TriggerRunnerOptions> = {},
-  wrap?: (runner: TriggerRunner, store: SqliteStore) => InventoryHooks,
+  wrap?: (runner: TriggerRunner, store: Store) => InventoryHooks,
 ): Promise<Setup> {
   const dir = tempDir(t);
   const triggers = join(dir, 'triggers');
@@ -48,7 +48,7 @@ async function setup(
     ...options,
   });
   t.after(() => runner.close());
-  const store = SqliteStore.open(join(dir, 'store.sqlite'));
+  const store = openStore(`sqlite:${join(dir, 'store.sqlite')}`);
   t.after(() => store.close());
   const inventory = new Inventory(store, wrap ? wrap(runner, store) : runner);
   await inventory.add('distro', { name: 'rhel9', kernel: '/srv/vmlinuz', initrd: '/srv/initrd.img' });

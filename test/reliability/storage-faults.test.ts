@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { dataPaths } from '../../src/config/paths.js';
+import { lockStoreFile } from '../../src/store/sqlite-file.fixture.js';
 import { runCli } from '../support/cli.js';
 import { configureStore } from '../support/guest-run.js';
 import { reportCount } from '../support/long-mode.js';
@@ -32,16 +32,15 @@ describe('storage faults', () => {
     await configureStore(dataDir, [
       ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
     ]);
-    const other = new Database(dataPaths(dataDir).store);
+    const other = lockStoreFile(dataPaths(dataDir).store, 'exclusive');
     t.after(() => other.close());
-    other.exec('BEGIN EXCLUSIVE');
     const blocked = await runCli(dataDir, 'profile', 'add', '--name=p', '--distro=d');
     assert.equal(blocked.code, 8, blocked.stderr);
     assert.match(
       blocked.stderr,
       /^bootwright: The store is locked by another process .*retry when it is done\.\n$/,
     );
-    other.exec('COMMIT');
+    other.release();
     const list = await runCli(dataDir, 'profile', 'list');
     assert.equal(list.stdout, '', 'the refused write left nothing behind');
     const again = await runCli(dataDir, 'profile', 'add', '--name=p', '--distro=d');

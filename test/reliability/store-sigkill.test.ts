@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maxLimit } from '../../src/api/paging.js';
-import { setUserPassword } from '../../src/auth/users-file.js';
+import { setUserPassword } from '../../src/auth/password.js';
 import { dataPaths } from '../../src/config/paths.js';
+import { UsersFile } from '../../src/store/users-file.js';
 import { configureStore, exited } from '../support/guest-run.js';
 import { reportCount, scaled } from '../support/long-mode.js';
 import { type ServeProcess, startServeProcess } from '../support/serve-process.js';
@@ -61,7 +62,7 @@ function assertWhole(json: SystemJson, i: number): void {
 describe('the store survives SIGKILL', () => {
   it(`${writeCount.toLocaleString('en-US')} concurrent writes, SIGKILL after a third: every acknowledged one is there, whole`, async (t) => {
     const dataDir = tempDir(t);
-    await setUserPassword(dataPaths(dataDir).usersFile, 'admin', 'secret-admin');
+    await setUserPassword(new UsersFile(dataPaths(dataDir).usersFile), 'admin', 'secret-admin');
     await configureStore(dataDir, [
       ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
       ['profile', 'add', '--name=p', '--distro=d'],

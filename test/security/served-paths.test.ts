@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setUserPassword } from '../../src/auth/password.js';
 import { ensureSharedSecret, readSharedSecret } from '../../src/auth/shared-secret.js';
-import { setUserPassword } from '../../src/auth/users-file.js';
 import { dataPaths } from '../../src/config/paths.js';
 import { defaultServedRoots } from '../../src/config/served-paths.js';
 import type { FieldValue } from '../../src/model/kinds.js';
 import { startServer } from '../../src/serve.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { UsersFile } from '../../src/store/users-file.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
 import { runCli } from '../support/cli.js';
 import { freeUdpPort } from '../support/free-port.js';
@@ -32,7 +33,7 @@ async function storeDirectly(
   distros: Record<string, Record<string, FieldValue>>,
   settings: Record<string, unknown>,
 ): Promise<void> {
-  const store = SqliteStore.open(dataPaths(dataDir).store);
+  const store = openStore(dataPaths(dataDir).storeUrl);
   try {
     await store.transaction(async (tx) => {
       for (const [name, value] of Object.entries(settings)) await tx.setSetting(name, value);
@@ -261,7 +262,7 @@ describe('served paths', () => {
     const dataDir = join(parent, 'data');
     mkdirSync(dataDir, { mode: 0o700 });
     const paths = dataPaths(dataDir);
-    await setUserPassword(paths.usersFile, 'admin', 'admin-pass');
+    await setUserPassword(new UsersFile(paths.usersFile), 'admin', 'admin-pass');
     ensureSharedSecret(paths.autoinstallKey);
     const cert = join(parent, 'tls.pem');
     const key = join(parent, 'tls.key');

@@ -1,24 +1,14 @@
-// A real server stack (SQLite store in a temp dir, authenticator, HTTP app) for API tests, whose store may serve
-// files from temporary directories (testing/served-roots.ts).
+// A real server stack (the services serve builds, on a SQLite store in a temp dir, without triggers) and its HTTP
+// app for API tests, whose store may serve files from temporary directories (served-roots.ts).
 
 import type { TestContext } from 'node:test';
 import type { Hono } from 'hono';
 import type { ApiServices } from '../../src/api/services.js';
-import { Authenticator } from '../../src/auth/authenticator.js';
+import { setUserPassword } from '../../src/auth/password.js';
 import { ensureSharedSecret } from '../../src/auth/shared-secret.js';
-import { TokenIssuer } from '../../src/auth/tokens.js';
-import { setUserPassword } from '../../src/auth/users-file.js';
-import { BootFiles } from '../../src/boot/boot-files.js';
-import { dataPaths } from '../../src/config/paths.js';
-import { ServedPaths } from '../../src/config/served-paths.js';
-import { EventBus } from '../../src/events/event-bus.js';
 import { createApp } from '../../src/http/app.js';
-import { Inventory } from '../../src/inventory/inventory.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openServices } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
-import { AutoinstallSecrets } from '../../src/templates/autoinstall-secrets.js';
-import { TemplateLibrary } from '../../src/templates/library.js';
-import { AutoinstallRenderer } from '../../src/templates/render.js';
 import { serveTestRoots } from './served-roots.js';
 import { tempDir } from './temp-dir.js';
 
@@ -35,40 +25,17 @@ export interface ApiFixture {
 
 export async function apiFixture(context: TestContext): Promise<ApiFixture> {
   const dataDir = tempDir(context);
-  const paths = dataPaths(dataDir);
-  const store = SqliteStore.open(paths.store);
-  await setUserPassword(paths.usersFile, 'admin', 'secret-admin');
-  await setUserPassword(paths.usersFile, 'viewer', 'secret-viewer', 'readonly');
-  const sharedSecret = ensureSharedSecret(paths.sharedSecret);
-  const auth = new Authenticator({
-    usersFile: paths.usersFile,
-    sharedSecret,
-    tokens: new TokenIssuer({ ttlSeconds: 3600, maxLifetimeSeconds: 43200 }),
-  });
-  const inventory = new Inventory(store, undefined, new ServedPaths({ dataDir }));
+  const built = await openServices({ dataDir, triggers: false });
+  // In reverse order, as serve stops them: the event bus is flushed before the store closes.
+  context.after(() => built.close());
+  await setUserPassword(built.users, 'admin', 'secret-admin');
+  await setUserPassword(built.users, 'viewer', 'secret-viewer', 'readonly');
+  const sharedSecret = ensureSharedSecret(built.paths.sharedSecret);
   // Tests serve kernels and trees from their temporary directories.
-  await serveTestRoots(inventory);
-  // As serve builds them: the autoinstall_secrets setting then works as it does in the real server.
-  const secrets = new AutoinstallSecrets(paths.autoinstallKey);
-  const boot = new BootFiles(inventory, secrets);
-  const events = new EventBus(store.events, async (key) => (await boot.machines.systemFor(key))?.name);
-  // The bus writes to the store: it is flushed before the store closes.
-  context.after(async () => {
-    await events.close();
-    await store.close();
-  });
-  const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), secrets);
-  const services: ApiServices = {
-    inventory,
-    renderer,
-    boot,
-    events,
-    dataDir,
-    auth,
-    version: '0.0.0-test',
-  };
-  const adminToken = await auth.login('admin', 'secret-admin');
-  return { app: createApp(services), services, store, dataDir, sharedSecret, adminToken };
+  await serveTestRoots(built.inventory);
+  const services: ApiServices = { ...built, version: '0.0.0-test' };
+  const adminToken = await built.auth.login('admin', 'secret-admin');
+  return { app: createApp(services), services, store: built.store, dataDir, sharedSecret, adminToken };
 }
 
 /** A route pattern from the app's route table with its parameters filled in, to send a request to each route. */

@@ -1,26 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
+import { errnoCode, writePrivateFile } from '../auth/_private-file.js';
 import { invalid, notFound, quote } from '../errors.js';
-import { errnoCode, writePrivateFile } from './_private-file.js';
-import { hashPassword } from './password.js';
-import type { Role } from './tokens.js';
+import { assertUserName, type Role, type UserEntry, type UserStore, userNamePattern } from './user-store.js';
 
 // The users file holds one `name:hash` line per user, or `name:hash:readonly` for a user who may only read;
 // blank lines and lines starting with "#" are kept as they are.
-
-export interface UserEntry {
-  hash: string;
-  role: Role;
-}
-
-const userNamePattern = /^[A-Za-z0-9_.@-]+$/;
-
-function assertUserName(name: string): void {
-  if (!userNamePattern.test(name)) {
-    throw invalid(
-      `User name ${quote(name)} is not allowed; use only letters, digits, "_", ".", "@" and "-".`,
-    );
-  }
-}
 
 interface Line {
   text: string;
@@ -98,48 +82,49 @@ export function cachedUserEntries(path: string): () => Map<string, UserEntry> {
   };
 }
 
-/** User name to password hash; a missing file has no users. */
-export function readUsers(path: string): Map<string, string> {
-  return new Map([...readUserEntries(path)].map(([name, entry]) => [name, entry.hash]));
-}
+/** The users in a file of the data directory, read again whenever the file changes (by the CLI or by hand). */
+export class UsersFile implements UserStore {
+  readonly #current: () => Map<string, UserEntry>;
 
-/**
- * Adds a user or changes a user's password. Without a role a new user is an admin and an existing user keeps
- * their role, so that resetting a read-only user's password never makes them an admin.
- */
-export async function setUserPassword(
-  path: string,
-  name: string,
-  password: string,
-  role?: Role,
-): Promise<void> {
-  assertUserName(name);
-  const hash = await hashPassword(password);
-  // Read only after the slow hash, so that a concurrent edit by another process is less likely to be lost.
-  const lines = readLines(path);
-  const existing = usersOf(lines).get(name);
-  const entry = { hash, role: role ?? existing?.role ?? 'admin' };
-  const replacement = { text: formatLine(name, entry), user: { name, entry } };
-  // The first line of the user is replaced in place and any repeats dropped, so comments keep their place.
-  let written = false;
-  const updated = lines.flatMap((line) => {
-    if (line.user?.name !== name) return [line];
-    if (written) return [];
-    written = true;
-    return [replacement];
-  });
-  writeLines(path, written ? updated : [...updated, replacement]);
-}
-
-/** Removes a user; E_NOT_FOUND when the file has no such user. */
-export function removeUser(path: string, name: string): void {
-  assertUserName(name);
-  const lines = readLines(path);
-  const kept = lines.filter((line) => line.user?.name !== name);
-  if (kept.length === lines.length) {
-    throw notFound(
-      `User ${quote(name)} is not in users file ${quote(path)}; check the spelling of the name.`,
-    );
+  constructor(readonly path: string) {
+    this.#current = cachedUserEntries(path);
   }
-  writeLines(path, kept);
+
+  async entries(): Promise<ReadonlyMap<string, UserEntry>> {
+    return this.#current();
+  }
+
+  async get(name: string): Promise<UserEntry | undefined> {
+    return this.#current().get(name);
+  }
+
+  async set(name: string, hash: string, role?: Role): Promise<Role> {
+    assertUserName(name);
+    const lines = readLines(this.path);
+    const existing = usersOf(lines).get(name);
+    const entry = { hash, role: role ?? existing?.role ?? 'admin' };
+    const replacement = { text: formatLine(name, entry), user: { name, entry } };
+    // The first line of the user is replaced in place and any repeats dropped, so comments keep their place.
+    let written = false;
+    const updated = lines.flatMap((line) => {
+      if (line.user?.name !== name) return [line];
+      if (written) return [];
+      written = true;
+      return [replacement];
+    });
+    writeLines(this.path, written ? updated : [...updated, replacement]);
+    return entry.role;
+  }
+
+  async remove(name: string): Promise<void> {
+    assertUserName(name);
+    const lines = readLines(this.path);
+    const kept = lines.filter((line) => line.user?.name !== name);
+    if (kept.length === lines.length) {
+      throw notFound(
+        `User ${quote(name)} is not in users file ${quote(this.path)}; check the spelling of the name.`,
+      );
+    }
+    writeLines(this.path, kept);
+  }
 }

@@ -1,6 +1,6 @@
-// DHCP lease state: which address is offered to, bound to or declined by which client, and until when. The policy
-// reads it and says what to write; the server writes before it answers, so an acknowledged lease survives a crash
-// (RFC 2131 §4.3.1 "the server MUST NOT reuse a committed address" relies on that). One row per address.
+// DHCP leases in SQLite, one row per address, written by a thread of their own so that the fsync before each DHCPACK
+// does not stall the event loop (RFC 2131 §4.3.1 "the server MUST NOT reuse a committed address" relies on the
+// acknowledged lease being on disk).
 
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,136 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { BootwrightError, quote } from '../errors.js';
-
-/**
- * `offered`: held for a client between DHCPOFFER and DHCPREQUEST, so two clients are never offered one address.
- * `bound`: acknowledged. `declined`: a client reported the address in use (DHCPDECLINE); kept out of the pool until
- * it expires.
- */
-export type LeaseState = 'offered' | 'bound' | 'declined';
-
-export interface Lease {
-  address: string;
-  /** Lowercase, colon-separated. For a declined address, the client that declined it. */
-  mac: string;
-  state: LeaseState;
-  /** Milliseconds since the epoch. */
-  expiresAt: number;
-  hostname?: string;
-  /** Option 61 as hex, when the client sent one. */
-  clientId?: string;
-}
-
-export interface LeaseStore {
-  /** The offered or bound lease of this client, expired or not (RFC 2131 §4.3.1 prefers a client's old address). */
-  byMac(mac: string): Promise<Lease | undefined>;
-  byAddress(address: string): Promise<Lease | undefined>;
-  /**
-   * Writes the lease for its address, replacing whatever held that address. An offered or bound lease also
-   * replaces the client's other offered or bound lease: a client holds one address at a time. Reads see the write
-   * as soon as upsert is called; the promise settles once it is durable, which for an offer may be at once (an
-   * offer is no commitment, RFC 2131 §4.3.1, and a lost one only frees its address early).
-   */
-  upsert(lease: Lease): Promise<void>;
-  /** Frees the address (DHCPRELEASE, or an offer the client turned down). Seen and settled as upsert is. */
-  release(address: string): Promise<void>;
-  /** Removes every lease whose time ran out before `now` and returns them. */
-  expire(now: number): Promise<Lease[]>;
-  all(): Promise<Lease[]>;
-  close(): Promise<void>;
-}
-
-function holdsAddress(lease: Lease): boolean {
-  return lease.state !== 'declined';
-}
-
-/**
- * Leases by address and by client, in memory: all of InMemoryLeaseStore, and what SqliteLeaseStore answers reads
- * from. It hands out its own records; the stores copy them. Every change returns the addresses it touched.
- */
-class LeaseIndex {
-  private readonly leases = new Map<string, Lease>();
-  private readonly addressByMac = new Map<string, string>();
-
-  byMac(mac: string): Lease | undefined {
-    const address = this.addressByMac.get(mac);
-    return address === undefined ? undefined : this.leases.get(address);
-  }
-
-  byAddress(address: string): Lease | undefined {
-    return this.leases.get(address);
-  }
-
-  put(lease: Lease): string[] {
-    const touched = [lease.address];
-    this.remove(lease.address);
-    if (holdsAddress(lease)) {
-      const previous = this.addressByMac.get(lease.mac);
-      if (previous !== undefined && this.remove(previous)) touched.push(previous);
-      this.addressByMac.set(lease.mac, lease.address);
-    }
-    this.leases.set(lease.address, { ...lease });
-    return touched;
-  }
-
-  /** True when the address was held. */
-  remove(address: string): boolean {
-    const lease = this.leases.get(address);
-    if (!lease) return false;
-    this.leases.delete(address);
-    if (holdsAddress(lease) && this.addressByMac.get(lease.mac) === address)
-      this.addressByMac.delete(lease.mac);
-    return true;
-  }
-
-  expire(now: number): Lease[] {
-    const expired = [...this.leases.values()].filter((lease) => lease.expiresAt < now);
-    for (const lease of expired) this.remove(lease.address);
-    return expired;
-  }
-
-  /** Copies, ordered by address as the SQLite store always listed them. */
-  all(): Lease[] {
-    return [...this.leases.values()]
-      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-      .map((lease) => ({ ...lease }));
-  }
-}
-
-/** For unit tests and for `dhcp` mode off; forgets everything on restart. */
-export class InMemoryLeaseStore implements LeaseStore {
-  private readonly index = new LeaseIndex();
-
-  async byMac(mac: string): Promise<Lease | undefined> {
-    return copy(this.index.byMac(mac));
-  }
-
-  async byAddress(address: string): Promise<Lease | undefined> {
-    return copy(this.index.byAddress(address));
-  }
-
-  async upsert(lease: Lease): Promise<void> {
-    this.index.put(lease);
-  }
-
-  async release(address: string): Promise<void> {
-    this.index.remove(address);
-  }
-
-  async expire(now: number): Promise<Lease[]> {
-    return this.index.expire(now);
-  }
-
-  async all(): Promise<Lease[]> {
-    return this.index.all();
-  }
-
-  async close(): Promise<void> {}
-}
-
-function copy(lease: Lease | undefined): Lease | undefined {
-  return lease ? { ...lease } : undefined;
-}
+import type { Lease, LeaseState, LeaseStore } from './lease-store.js';
+import { copyLease, LeaseIndex } from './memory-lease-store.js';
 
 type LeaseRow = {
   address: string;
@@ -284,11 +156,11 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   async byMac(mac: string): Promise<Lease | undefined> {
-    return copy(this.index.byMac(mac));
+    return copyLease(this.index.byMac(mac));
   }
 
   async byAddress(address: string): Promise<Lease | undefined> {
-    return copy(this.index.byAddress(address));
+    return copyLease(this.index.byAddress(address));
   }
 
   upsert(lease: Lease): Promise<void> {
