@@ -70,6 +70,7 @@ const lab: LabOptions = {
   userDataDir: join(labDir, 'no-user-data'),
   // The tests' cache of the guest's Debian packages, unpacked once: a new lab's own cache unpacks them again (~10 s).
   cacheDir: testCacheDir(),
+  runCli: main,
 };
 const paths = labPaths(labDir);
 
