@@ -56,7 +56,7 @@ export class Cleanup {
     for (const [signal, code] of Object.entries(codes)) {
       process.once(signal, () => {
         log(`${signal}: cleaning up`);
-        this.run().finally(() => process.exit(128 + code));
+        void this.run().finally(() => process.exit(128 + code));
       });
     }
   }

@@ -26,9 +26,9 @@ function requestListener(app: Hono): RequestListener {
   return (request, response) => {
     downloads(request, response).then(
       (answered) => {
-        if (!answered) hono(request, response);
+        if (!answered) void hono(request, response);
       },
-      () => hono(request, response),
+      () => void hono(request, response),
     );
   };
 }

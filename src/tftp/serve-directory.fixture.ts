@@ -19,5 +19,5 @@ const server = await startTftpServer({
 });
 print({ port: server.port });
 process.once('SIGTERM', () => {
-  server.close().then(() => process.exit(0));
+  void server.close().then(() => process.exit(0));
 });

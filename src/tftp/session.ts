@@ -120,7 +120,8 @@ export class TransferSession {
     for (const packet of step.send) this.send(packet, this.client);
     if (step.reading && !this.waitingForBlocks) {
       this.waitingForBlocks = true;
-      step.reading.then(this.onBlocksRead);
+      // reading() never rejects (block-source.ts): a failed read shows in the next packet() instead.
+      void step.reading.then(this.onBlocksRead);
     }
     this.deadline = step.deadline;
     // Each ACK moves the deadline later; the timer then fires early, finds the deadline ahead and sets itself for
