@@ -2,6 +2,7 @@
 // and starts the services (HTTP, TFTP, DHCP, the event bus and triggers), and it stops them cleanly on SIGTERM.
 
 import type { Server as HttpsServer } from 'node:https';
+import { createApp } from './api/app.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { RequireTls } from './auth/require-tls.js';
 import { ensureSharedSecret } from './auth/shared-secret.js';
@@ -17,7 +18,6 @@ import { SqliteLeaseStore } from './dhcp/leases.js';
 import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
 import { EventBus } from './events/event-bus.js';
-import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
 import { Inventory } from './inventory/inventory.js';
 import { MachineLookup } from './inventory/machine-lookup.js';

@@ -3,6 +3,7 @@
 
 import type { TestContext } from 'node:test';
 import type { Hono } from 'hono';
+import { createApp } from '../../src/api/app.js';
 import type { ApiServices } from '../../src/api/services.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { ensureSharedSecret } from '../../src/auth/shared-secret.js';
@@ -12,7 +13,6 @@ import { BootFiles } from '../../src/boot/boot-files.js';
 import { dataPaths } from '../../src/config/paths.js';
 import { ServedPaths } from '../../src/config/served-paths.js';
 import { EventBus } from '../../src/events/event-bus.js';
-import { createApp } from '../../src/http/app.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
