@@ -13,6 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaultServedRoots } from '../src/config/served-paths.js';
 import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
@@ -122,6 +123,8 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
         cwd: root,
       },
     );
+  // The files are in a temporary directory, which the default served_roots rightly leaves out.
+  await cli('setting', 'edit', '--name=served_roots', `--value=${[...defaultServedRoots, work].join(' ')}`);
   // Side by side: each CLI start takes a second, and the store makes the second writer wait for the first.
   await Promise.all([
     cli(

@@ -3,6 +3,7 @@
 // them cleanly on SIGTERM.
 
 import type { Server as HttpsServer } from 'node:https';
+import { createApp } from './api/app.js';
 import type { RequireTls } from './auth/require-tls.js';
 import { loadTlsCredentials, type TlsPaths } from './auth/tls-credentials.js';
 import { InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
@@ -11,7 +12,6 @@ import { resolveDataDir } from './config/paths.js';
 import { startDhcpServer } from './dhcp/server.js';
 import { asBootwrightError, BootwrightError, quote } from './errors.js';
 import type { EventBus } from './events/event-bus.js';
-import { createApp } from './http/app.js';
 import { listenHttp } from './http/server.js';
 import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';

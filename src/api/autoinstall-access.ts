@@ -3,10 +3,10 @@
 // it), or an operator with a valid token. With the setting off, everyone, as in Cobbler.
 
 import type { Context } from 'hono';
+import { bearerToken } from '../auth/bearer-token.js';
 import { type RequestTransport, refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, quote } from '../errors.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
-import { bearerToken } from './rest.js';
 import type { ApiServices } from './services.js';
 
 export async function requireAutoinstallSecret(

@@ -3,12 +3,16 @@
 
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
 import { bootLoaders, loaderNamed } from '../boot/loaders/registry.js';
 import { notFound, quote } from '../errors.js';
-import { type FileSource, fileResponse, localFileSource } from '../http/file-response.js';
+import { addDownloadRoute, type DownloadRoute } from '../http/download-route.js';
+import { type FileSource, localFileSource } from '../http/file-response.js';
+import { decodePathSegment } from '../http/request-path.js';
 import { requireAutoinstallSecretOf } from './autoinstall-access.js';
+import { type RequestReport, reportRequests, reportServed } from './request-events.js';
+import type { RouteModule } from './route-module.js';
 import type { ApiServices } from './services.js';
 import { treeFileSource } from './tree-http.js';
 
@@ -45,23 +49,46 @@ export async function findImageFile(boot: BootFiles, distro: string, file: strin
 
 export const imagePrefixes = ['/cobbler/images', '/images'] as const;
 
-export function createBootHttp(services: ApiServices): Hono {
+const imagePath = /^\/(?:cobbler\/)?images\/([^/]+)\/([^/]+)$/;
+
+interface ImageTarget {
+  distro: string;
+  file: string;
+}
+
+/** A download of a distro's kernel or initrd is a step of an install. */
+function imageRequest(distro: string): RequestReport {
+  return { type: 'http.image', names: [{ kind: 'distro', name: distro }] };
+}
+
+export function createBootHttp(services: ApiServices): RouteModule {
   const { boot, inventory } = services;
   const http = new Hono();
 
-  const distroFile = async (context: Context) => {
-    const found = await findImageFile(
-      boot,
-      context.req.param('distro') ?? '',
-      context.req.param('file') ?? '',
-    );
-    if (found.kind === 'redirect') return context.redirect(found.url, 302);
-    return fileResponse(context, found.source);
+  const images: DownloadRoute<ImageTarget> = {
+    paths: imagePrefixes.map((prefix) => `${prefix}/:distro/:file`),
+    match: (path) => {
+      const image = imagePath.exec(path);
+      if (!image) return undefined;
+      return {
+        distro: decodePathSegment(image[1] as string, path),
+        file: decodePathSegment(image[2] as string, path),
+      };
+    },
+    find: async ({ distro, file }) => {
+      const found = await findImageFile(boot, distro, file);
+      if (found.kind === 'file') return { kind: 'file', source: found.source };
+      return { kind: 'answer', answer: (context) => context.redirect(found.url, 302) };
+    },
+    served: ({ distro }, served) => reportServed(services, imageRequest(distro), served),
   };
-  for (const prefix of imagePrefixes) {
-    http.get(`${prefix}/:distro/:file`, distroFile);
-    http.on('HEAD', `${prefix}/:distro/:file`, distroFile);
-  }
+  reportRequests(
+    http,
+    imagePrefixes.map((prefix) => `${prefix}/:distro/*`),
+    services,
+    (context) => imageRequest(context.req.param('distro') ?? ''),
+  );
+  addDownloadRoute(http, images);
 
   // These configs carry the system's autoinstall secret in their URLs: with autoinstall_secrets on, they are for
   // whoever already has the secret or a token, as /cblr/svc/op/ipxe/system/NAME is.
@@ -85,5 +112,5 @@ export function createBootHttp(services: ApiServices): Hono {
     return context.body(config ?? '', 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
 
-  return http;
+  return { routes: http, downloads: [images] };
 }

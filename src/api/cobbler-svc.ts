@@ -4,6 +4,7 @@
 // `# *** ERROR ***` and the reason, as Cobbler does.
 
 import { type Context, Hono } from 'hono';
+import { bearerToken } from '../auth/bearer-token.js';
 import { transportOf } from '../auth/require-tls.js';
 import type { BootLoader } from '../boot/loaders/loader.js';
 import { loaderOfServiceOperation, loaderServiceOperations } from '../boot/loaders/registry.js';
@@ -16,7 +17,8 @@ import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { parseInstallMode, reportInstallStep } from './install-report.js';
 import { answerNodeClassifier } from './node-classifier.js';
-import { bearerToken } from './rest.js';
+import { type RequestReport, reportRequests } from './request-events.js';
+import type { RouteModule } from './route-module.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
@@ -47,6 +49,27 @@ export function parseSvcPath(path: string): Record<string, string> {
   const pairs: Record<string, string> = {};
   for (let i = 0; i + 1 < words.length; i += 2) pairs[words[i] as string] = words[i + 1] as string;
   return pairs;
+}
+
+/** The pairs of a request's path from `op` on. */
+function pairsOf(context: Context): Record<string, string> {
+  return parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+}
+
+/** Each operation is a step of an install, reported as http.OP (ks as http.autoinstall); unknown ones are not. */
+function serviceRequest(pairs: Record<string, string>): RequestReport | undefined {
+  if (!pairs.op || !serviceOperations.has(pairs.op)) return undefined;
+  // These report their own richer events: the install step (install.MODE) and the classifier's check-in (enc.checkin).
+  if (pairs.op === 'trig' || pairs.op === 'puppet') return undefined;
+  const names: RequestReport['names'] = [];
+  if (pairs.system) names.push({ kind: 'system', name: pairs.system });
+  if (pairs.profile) names.push({ kind: 'profile', name: pairs.profile });
+  return {
+    type: `http.${pairs.op === 'ks' ? 'autoinstall' : pairs.op}`,
+    ...(pairs.system ? { system: pairs.system } : {}),
+    names,
+    ...(pairs.profile ? { detail: { profile: pairs.profile } } : {}),
+  };
 }
 
 function targetOf(pairs: Record<string, string>): AutoinstallTarget | undefined {
@@ -80,7 +103,7 @@ function provisioningMacs(context: Context): string[] {
   return macs;
 }
 
-export function createCobblerSvc(services: ApiServices): Hono {
+export function createCobblerSvc(services: ApiServices): RouteModule {
   const { inventory, renderer, boot } = services;
   const svc = new Hono();
 
@@ -140,8 +163,9 @@ export function createCobblerSvc(services: ApiServices): Hono {
     return text(context, await boot.menuConfig(loader));
   };
 
+  reportRequests(svc, ['/op/*'], services, (context) => serviceRequest(pairsOf(context)));
   svc.get('/op/*', async (context) => {
-    const pairs = parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+    const pairs = pairsOf(context);
     const loader = loaderOfServiceOperation(pairs.op ?? '');
     if (loader) return loaderScript(context, loader, pairs);
     switch (pairs.op) {
@@ -236,5 +260,5 @@ export function createCobblerSvc(services: ApiServices): Hono {
     }
   });
 
-  return svc;
+  return { routes: svc };
 }

@@ -11,13 +11,13 @@ import { apiFixture } from '../../test/support/api-fixture.js';
 import { servedWithToken } from '../../test/support/served.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { EventBus } from '../events/event-bus.js';
-import { createApp } from '../http/app.js';
 import { listenHttp } from '../http/server.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { type InstallLogFile, readInstallLog } from '../triggers/install-logs.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
+import { createApp } from './app.js';
 
 const run = promisify(execFile);
 

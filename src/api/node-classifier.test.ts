@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
 import { apiFixture } from '../../test/support/api-fixture.js';
 import { EventBus } from '../events/event-bus.js';
-import { createApp } from '../http/app.js';
+import { createApp } from './app.js';
 
 async function classifierFixture(t: TestContext) {
   const fixture = await apiFixture(t);

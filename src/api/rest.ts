@@ -5,6 +5,7 @@
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Access } from '../auth/authenticator.js';
+import { bearerToken } from '../auth/bearer-token.js';
 import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { ClientSlots } from '../http/client-slots.js';
@@ -20,6 +21,8 @@ import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
 import { parseLimit } from './paging.js';
+import { reportRequests } from './request-events.js';
+import type { RouteModule } from './route-module.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
 import type { ApiServices } from './services.js';
 
@@ -47,12 +50,6 @@ function renderTarget(context: Context): AutoinstallTarget {
     throw notFound(`A ${kind} has no autoinstall file; ask for a system or a profile.`);
   }
   return { kind, name: context.req.param('name') ?? '' };
-}
-
-export function bearerToken(context: Context): string | undefined {
-  const header = context.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1];
 }
 
 function editOptions(context: Context): EditOptions {
@@ -84,7 +81,7 @@ async function readJsonObjectOrArray(
   return parsed as Record<string, unknown>[];
 }
 
-export function createRestApi(services: ApiServices): Hono {
+export function createRestApi(services: ApiServices): RouteModule {
   const { inventory, auth } = services;
   const api = new Hono();
   const allow = (context: Context, access: Access) => {
@@ -106,6 +103,14 @@ export function createRestApi(services: ApiServices): Hono {
     const { status, headers } = context.res;
     context.res = new Response(JSON.stringify(redacted), { status, headers });
   });
+
+  // What an installer fetches and calls at the end of its install, as over /cblr/svc/op/: steps of its install.
+  for (const step of ['autoinstall', 'nopxe'] as const) {
+    reportRequests(api, [`/systems/:name/${step}`], services, (context) => {
+      const name = context.req.param('name') ?? '';
+      return { type: `http.${step}`, system: name, names: [{ kind: 'system', name }] };
+    });
+  }
 
   api.get('/openapi.json', (context) => context.json(openApiDocument(services.version)));
   api.get('/version', (context) => context.json({ name: 'bootwright', version: services.version }));
@@ -323,7 +328,7 @@ export function createRestApi(services: ApiServices): Hono {
     return context.json(await inventory.rendered(kindOf(context), context.req.param('name')));
   });
 
-  return api;
+  return { routes: api };
 }
 
 export function errorBody(error: BootwrightError): { error: { code: string; message: string } } {

@@ -3,8 +3,8 @@
 // shown only to a caller with a valid token; everyone else sees that a value is set, not what it is.
 
 import type { Context } from 'hono';
+import { bearerToken } from '../auth/bearer-token.js';
 import { refuseCredentialsInClear, transportOf } from '../auth/require-tls.js';
-import { bearerToken } from './rest.js';
 import type { ApiServices } from './services.js';
 
 export const secretFields: ReadonlySet<string> = new Set(['power_pass', 'default_password_crypted']);

@@ -8,7 +8,11 @@ import { type Context, Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
 import type { TreeEntry, TreeSource } from '../distros/tree.js';
 import { BootwrightError, notFound, quote } from '../errors.js';
-import { type FileSource, fileResponse } from '../http/file-response.js';
+import { addDownloadRoute, type DownloadRoute } from '../http/download-route.js';
+import type { FileSource } from '../http/file-response.js';
+import { decodePathSegment } from '../http/request-path.js';
+import { type RequestReport, reportRequests, reportServed } from './request-events.js';
+import type { RouteModule } from './route-module.js';
 import type { ApiServices } from './services.js';
 
 /** Tells apart trees opened one after the other from the same location, whose entries may differ. */
@@ -143,26 +147,58 @@ export async function findTreeEntry(
 
 export const treePrefixes = ['/distros/', '/cblr/links/'] as const;
 
-export function createTreeHttp(services: ApiServices): Hono {
+/** `/distros/NAME/PATH`: the whole path, and the prefix the distro's name follows. */
+interface TreeTarget {
+  urlPath: string;
+  prefix: string;
+}
+
+/** A request for a distro's tree (its .treeinfo, repodata, a package) is a step of an install. */
+function treeRequest(distro: string): RequestReport {
+  return { type: 'http.tree', names: [{ kind: 'distro', name: distro }] };
+}
+
+export function createTreeHttp(services: ApiServices): RouteModule {
   const { boot } = services;
   const http = new Hono();
 
-  const serveTree = (prefix: string) => async (context: Context) => {
-    // The raw path, so that each segment is decoded once and checked after decoding.
-    const urlPath = new URL(context.req.url).pathname;
-    const { tree, treePath, entry } = await findTreeEntry(boot, urlPath, prefix);
-    if (entry.type === 'directory') {
-      // Relative links in the index need the trailing slash, as every web server's autoindex does.
-      if (!urlPath.endsWith('/')) return context.redirect(`${urlPath}/`, 301);
-      return directoryIndex(context, tree, treePath, urlPath);
-    }
-    return fileResponse(context, treeFileSource(tree, treePath, entry), contentTypeOf(treePath));
+  const trees: DownloadRoute<TreeTarget> = {
+    paths: treePrefixes.flatMap((prefix) => [`${prefix}:name`, `${prefix}:name/*`]),
+    match: (urlPath) => {
+      const prefix = treePrefixes.find((candidate) => urlPath.startsWith(candidate));
+      // The distro's name is not empty.
+      if (!prefix || urlPath.length === prefix.length || urlPath[prefix.length] === '/') return undefined;
+      return { urlPath, prefix };
+    },
+    find: async ({ urlPath, prefix }) => {
+      const { tree, treePath, entry } = await findTreeEntry(boot, urlPath, prefix);
+      if (entry.type === 'file') {
+        return {
+          kind: 'file',
+          source: treeFileSource(tree, treePath, entry),
+          contentType: contentTypeOf(treePath),
+        };
+      }
+      return {
+        kind: 'answer',
+        answer: (context) =>
+          // Relative links in the index need the trailing slash, as every web server's autoindex does.
+          urlPath.endsWith('/')
+            ? directoryIndex(context, tree, treePath, urlPath)
+            : context.redirect(`${urlPath}/`, 301),
+      };
+    },
+    served: ({ urlPath, prefix }, served) => {
+      const name = urlPath.slice(prefix.length).split('/', 1)[0] as string;
+      reportServed(services, treeRequest(decodePathSegment(name, urlPath)), served);
+    },
   };
-
-  // GET routes answer HEAD too (Hono runs the GET handler and drops the body); fileResponse sees the HEAD method.
-  for (const prefix of treePrefixes) {
-    http.get(`${prefix}:name`, serveTree(prefix));
-    http.get(`${prefix}:name/*`, serveTree(prefix));
-  }
-  return http;
+  reportRequests(
+    http,
+    treePrefixes.map((prefix) => `${prefix}:name/*`),
+    services,
+    (context) => treeRequest(context.req.param('name') ?? ''),
+  );
+  addDownloadRoute(http, trees);
+  return { routes: http, downloads: [trees] };
 }

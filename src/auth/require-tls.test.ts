@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apiFixture, sampleRoutePath } from '../../test/support/api-fixture.js';
-import { createApp } from '../http/app.js';
+import { createApp } from '../api/app.js';
 import { objectKinds } from '../model/kinds.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 import { refuseCredentialsInClear } from './require-tls.js';

@@ -1,7 +1,7 @@
 // Sending files over HTTP with what installers and koan rely on: correct Content-Length, single byte ranges
 // (RFC 9110 §14) for resumed downloads, ETag/Last-Modified with conditional requests, and streaming, so that a
 // 1 GB initrd never sits in memory. One plan decides status and headers; the Hono route turns it into a Response
-// and the node:http listener's download path (file-downloads.ts) writes it straight to the socket.
+// and the node:http listener's fast path (download-route.ts) writes it straight to the socket.
 
 import { createReadStream, type Stats, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';

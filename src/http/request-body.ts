@@ -15,8 +15,8 @@ function tooLarge(limit: number, declared?: number): BootwrightError {
 
 /**
  * The request body, counted as it arrives: a chunked body declares no length, so the limit is enforced on the
- * bytes themselves, and reading stops at the limit (the answer then closes the connection, see app.ts) instead of
- * buffering whatever a stranger keeps sending.
+ * bytes themselves, and reading stops at the limit (the answer then closes the connection, see api/app.ts) instead
+ * of buffering whatever a stranger keeps sending.
  */
 export async function readBody(context: Context, limit = maxBodyBytes): Promise<Buffer> {
   const declared = context.req.header('content-length');

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BootwrightError } from '../errors.js';
-import { downloadHandlerOf } from './app.js';
+import { fastPathOf } from './fast-path.js';
 import { strictTransportSecurity } from './security-headers.js';
 
 export interface HttpListener {
@@ -18,13 +18,13 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
-/** Downloads first, on node:http directly; whatever they leave (all the API) goes through Hono. */
+/** The app's fast path (its downloads) first, on node:http; whatever it leaves (all the API) goes through Hono. */
 function requestListener(app: Hono): RequestListener {
   const hono = getRequestListener(app.fetch);
-  const downloads = downloadHandlerOf(app);
-  if (!downloads) return hono;
+  const fastPath = fastPathOf(app);
+  if (!fastPath) return hono;
   return (request, response) => {
-    downloads(request, response).then(
+    fastPath(request, response).then(
       (answered) => {
         if (!answered) void hono(request, response);
       },

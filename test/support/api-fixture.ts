@@ -3,10 +3,10 @@
 
 import type { TestContext } from 'node:test';
 import type { Hono } from 'hono';
+import { createApp } from '../../src/api/app.js';
 import type { ApiServices } from '../../src/api/services.js';
 import { setUserPassword } from '../../src/auth/password.js';
 import { ensureSharedSecret } from '../../src/auth/shared-secret.js';
-import { createApp } from '../../src/http/app.js';
 import { openServices } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
 import { serveTestRoots } from './served-roots.js';
