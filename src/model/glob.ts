@@ -61,29 +61,85 @@ function tokenize(glob: string): Token[] {
   return tokens;
 }
 
-/** The set starting at chars[start] (a `[`) and the index of its `]`, or undefined when it is never closed. */
+/**
+ * The set starting at chars[start] (a `[`) and the index of its `]`, or undefined when it is never closed. It means
+ * what Python's fnmatch makes of it (Cobbler's matcher), quirks included: fnmatch rewrites the set into a regular
+ * expression class, dropping each reversed range (z-a) by joining what surrounds it, and a class left as just "!"
+ * then matches any character; so the set is rebuilt the same way here and read as `re` reads a class.
+ */
 function parseSet(
   chars: string[],
   start: number,
 ): { matches: (char: string) => boolean; end: number } | undefined {
-  let i = start + 1;
-  const negated = chars[i] === '!';
-  if (negated) i++;
-  const first = i;
-  if (chars[i] === ']') i++;
-  while (i < chars.length && chars[i] !== ']') i++;
-  if (i >= chars.length) return undefined;
-  const body = chars.slice(first, i);
+  const open = start + 1;
+  let end = open;
+  if (chars[end] === '!') end++;
+  if (chars[end] === ']') end++;
+  while (end < chars.length && chars[end] !== ']') end++;
+  if (end >= chars.length) return undefined;
+  const source = classSource(chars, open, end);
+  if (source.length === 0) return { matches: () => false, end };
+  if (source.length === 1 && source[0] === '!') return { matches: () => true, end };
+  return { matches: classMatcher(source), end };
+}
+
+/** What fnmatch.translate writes between `[` and `]`, as a list of characters (escapes kept as two). */
+function classSource(chars: string[], open: number, end: number): string[] {
+  const body = chars.slice(open, end);
+  const escapeChunk = (part: string[]) =>
+    part.flatMap((char) => (char === '\\' || char === '-' ? ['\\', char] : [char]));
+  if (!body.includes('-')) return body.flatMap((char) => (char === '\\' ? ['\\', char] : [char]));
+  // Chunks are split at each `-` that can make a range: never the first character (nor the one after `!`), and
+  // never two in a row, which is how `a--b` keeps its second hyphen as a character.
+  const chunks: string[][] = [];
+  let from = open;
+  let at = chars[open] === '!' ? open + 2 : open + 1;
+  for (;;) {
+    const hyphen = chars.indexOf('-', at);
+    if (hyphen === -1 || hyphen >= end) break;
+    chunks.push(chars.slice(from, hyphen));
+    from = hyphen + 1;
+    at = hyphen + 3;
+  }
+  const last = chars.slice(from, end);
+  if (last.length > 0) chunks.push(last);
+  else chunks[chunks.length - 1]?.push('-');
+  // A reversed range is dropped with its two ends: the chunks either side are joined.
+  for (let k = chunks.length - 1; k > 0; k--) {
+    const before = chunks[k - 1] as string[];
+    const after = chunks[k] as string[];
+    if ((before.at(-1) ?? '') > (after[0] ?? '')) {
+      chunks[k - 1] = [...before.slice(0, -1), ...after.slice(1)];
+      chunks.splice(k, 1);
+    }
+  }
+  const source: string[] = [];
+  chunks.forEach((chunk, index) => {
+    if (index > 0) source.push('-');
+    source.push(...escapeChunk(chunk));
+  });
+  return source;
+}
+
+/** Reads a class as Python's `re` does: `!` first negates (fnmatch's `^`), `\x` is x, `a-b` is a range. */
+function classMatcher(source: string[]): (char: string) => boolean {
+  const negated = source[0] === '!';
+  const items: { char: string; escaped: boolean }[] = [];
+  for (let i = negated ? 1 : 0; i < source.length; i++) {
+    const char = source[i] as string;
+    if (char === '\\' && i + 1 < source.length) items.push({ char: source[++i] as string, escaped: true });
+    else items.push({ char, escaped: false });
+  }
   const singles: string[] = [];
   const ranges: [number, number][] = [];
-  for (let j = 0; j < body.length; j++) {
-    const low = body[j] as string;
-    const high = body[j + 2];
-    if (body[j + 1] === '-' && high !== undefined) {
-      // A reversed range (z-a) matches nothing, as Python's fnmatch drops it.
-      ranges.push([low.codePointAt(0) as number, high.codePointAt(0) as number]);
-      j += 2;
-    } else singles.push(low);
+  for (let i = 0; i < items.length; i++) {
+    const low = items[i] as { char: string };
+    const dash = items[i + 1];
+    const high = items[i + 2];
+    if (dash && !dash.escaped && dash.char === '-' && high) {
+      ranges.push([low.char.codePointAt(0) as number, high.char.codePointAt(0) as number]);
+      i += 2;
+    } else singles.push(low.char);
   }
   const inSet = (char: string) => {
     const code = char.codePointAt(0) as number;
@@ -91,7 +147,7 @@ function parseSet(
   };
   // Case-insensitive as a regular expression with the i flag: the character or either of its cases is in the set.
   const member = (char: string) => inSet(char) || inSet(char.toLowerCase()) || inSet(char.toUpperCase());
-  return { matches: negated ? (char) => !member(char) : member, end: i };
+  return negated ? (char) => !member(char) : member;
 }
 
 const maxCachedMasks = 512;
