@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { asBootwrightError } from '../errors.js';
 import { downloadFastPath } from '../http/download-route.js';
-import { setFastPath } from '../http/fast-path.js';
+import { setFastPath, setUrgentRequests } from '../http/fast-path.js';
 import { refuseMalformedPaths } from '../http/request-path.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { createBootHttp } from './boot-http.js';
@@ -49,5 +49,21 @@ export function createApp(services: ApiServices): Hono {
   ];
   for (const [path, module] of modules) app.route(path, module.routes);
   setFastPath(app, downloadFastPath(modules.flatMap(([, module]) => module.downloads ?? [])));
+  setUrgentRequests(app, (request) => isOperatorRequest(request.url ?? ''));
   return app;
+}
+
+/** The REST calls installers and koan make while they run: part of the install flood, not an operator's call. */
+const installerRestCall =
+  /^\/api\/v1\/(?:systems|profiles)\/[^/]+\/(?:autoinstall|nopxe|install|logs|koan|boot)(?:[/?]|$)/;
+
+/**
+ * An operator's call (the REST API and XML-RPC, which `bootwright status`, the CLI and scripts use) goes ahead of the
+ * installers' requests waiting for their turn: during a mass install a thousand of those wait at once, and an
+ * operator must not wait behind them all. Installers lose a few milliseconds at most; the split is by path alone,
+ * since it is made before any request is read.
+ */
+export function isOperatorRequest(url: string): boolean {
+  if (url === '/cobbler_api' || url.startsWith('/cobbler_api?')) return true;
+  return url.startsWith('/api/v1/') && !installerRestCall.test(url);
 }

@@ -21,3 +21,28 @@ describe('requests take turns', () => {
     );
   });
 });
+
+describe('urgent requests', () => {
+  it('start ahead of those already waiting, in arrival order among themselves', async () => {
+    const started: string[] = [];
+    const listener = takingTurns(
+      (request) => void started.push(request.url ?? ''),
+      16,
+      (request) => request.url?.startsWith('api') === true,
+    );
+    for (let i = 0; i < 40; i++) listener({ url: `kickstart${i}` } as IncomingMessage, {} as ServerResponse);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(started.length, 16);
+    // Two operator calls arrive behind 24 waiting installer requests.
+    listener({ url: 'api1' } as IncomingMessage, {} as ServerResponse);
+    listener({ url: 'api2' } as IncomingMessage, {} as ServerResponse);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started.slice(16, 18), ['api1', 'api2']);
+    assert.deepEqual(
+      started.slice(18, 32),
+      Array.from({ length: 14 }, (_, i) => `kickstart${16 + i}`),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(started.length, 42);
+  });
+});

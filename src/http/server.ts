@@ -3,13 +3,13 @@
 // server carries on (koan-wire.md, "The HTTP port must survive a TLS handshake"). With a certificate, a second
 // listener serves the same app over HTTPS (node:https), for the API's logins and changes.
 
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BootwrightError } from '../errors.js';
-import { fastPathOf } from './fast-path.js';
+import { fastPathOf, urgentRequestsOf } from './fast-path.js';
 import { strictTransportSecurity } from './security-headers.js';
 
 export interface HttpListener {
@@ -39,24 +39,57 @@ function requestListener(app: Hono): RequestListener {
  * answered in the same turn, a thousand busy keep-alive clients would make each turn last a thousand renderings,
  * and a new connection (an operator's API call, the next installer) would wait that long for each one queued
  * before it. Short turns keep accepting, and no request waits longer than its place in the queue.
+ *
+ * Urgent requests (the app's `urgent`: an operator's API call) have a queue of their own, served first in each
+ * turn: a thousand installers each with a request queued make a queue of a thousand, and on a machine busy with
+ * other work its turns are slow, so an operator behind it waited seconds, once more than ten, for `status`.
  */
-export function takingTurns(listener: RequestListener, perTurn = 16): RequestListener {
-  let waiting: Array<() => void> = [];
+export function takingTurns(
+  listener: RequestListener,
+  perTurn = 16,
+  urgent: (request: IncomingMessage) => boolean = () => false,
+): RequestListener {
+  const queues = { urgent: new TurnQueue(), waiting: new TurnQueue() };
   let scheduled = false;
   const turn = () => {
-    const now = waiting.slice(0, perTurn);
-    waiting = waiting.slice(perTurn);
-    scheduled = waiting.length > 0;
+    const now = queues.urgent.take(perTurn);
+    now.push(...queues.waiting.take(perTurn - now.length));
+    scheduled = queues.urgent.length + queues.waiting.length > 0;
     if (scheduled) setImmediate(turn);
     for (const start of now) start();
   };
   return (request, response) => {
-    waiting.push(() => listener(request, response));
+    (urgent(request) ? queues.urgent : queues.waiting).push(() => listener(request, response));
     if (!scheduled) {
       scheduled = true;
       setImmediate(turn);
     }
   };
+}
+
+/** A first-in, first-out queue whose take() costs what it takes, not what waits behind (a thousand may wait). */
+class TurnQueue {
+  #items: Array<() => void> = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: () => void): void {
+    this.#items.push(item);
+  }
+
+  take(count: number): Array<() => void> {
+    const taken = this.#items.slice(this.#head, this.#head + Math.max(0, count));
+    this.#head += taken.length;
+    // Compacted once the taken part is the larger half, so that memory follows what waits.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return taken;
+  }
 }
 
 /**
@@ -86,7 +119,7 @@ export interface ListenOptions {
 }
 
 export async function listenHttp(app: Hono, options: ListenOptions): Promise<HttpListener> {
-  const turns = takingTurns(requestListener(app));
+  const turns = takingTurns(requestListener(app), undefined, urgentRequestsOf(app));
   const listener: RequestListener = options.tls
     ? (request, response) => {
         response.setHeader('strict-transport-security', strictTransportSecurity);
