@@ -1,5 +1,5 @@
 // Shared by the DHCP reliability tests: `bootwright serve` in full mode in the server namespace of a pair, the
-// relay clients (src/testing/dhcp-relay-clients.fixture.ts) in the client namespace, and the checks every run
+// relay clients (test/support/dhcp-relay-clients.fixture.ts) in the client namespace, and the checks every run
 // must pass whatever was done to the server or the network in between.
 
 import assert from 'node:assert/strict';

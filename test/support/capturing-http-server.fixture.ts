@@ -2,7 +2,7 @@
 // namespace: it appends every byte it receives, headers and bodies as they came off the wire, to a file, and answers
 // each request with a 401 error in the API's JSON shape, or with a 307 redirect to REDIRECT_URL (the same path
 // appended) when one is given. Prints "listening" once it accepts connections.
-// Usage: node --import tsx src/testing/capturing-http-server.fixture.ts HOST PORT CAPTURE_FILE [REDIRECT_URL]
+// Usage: node --import tsx test/support/capturing-http-server.fixture.ts HOST PORT CAPTURE_FILE [REDIRECT_URL]
 
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -4,7 +4,7 @@
 // does one DORA (retrying a lost packet), then RELEASEs its address if it is a "churner" or keeps it if it is a
 // "keeper". Every outcome goes to stdout at once as a JSON line, so that a test which kills the server mid-run still
 // knows exactly which addresses were acknowledged to whom and when.
-// Usage: node --import tsx src/testing/dhcp-relay-clients.fixture.ts PLAN.json (a RelayClientsPlan; a file, since
+// Usage: node --import tsx test/support/dhcp-relay-clients.fixture.ts PLAN.json (a RelayClientsPlan; a file, since
 // tens of thousands of MACs do not fit in a command line)
 
 import { randomInt } from 'node:crypto';

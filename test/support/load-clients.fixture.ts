@@ -5,7 +5,7 @@
 //         answer names that system (and no other: a kickstart served to the wrong machine carries its secrets);
 //   tftp: transfers of one file, each checked byte for byte against its SHA-256.
 // Every 10 s and at the end it prints a JSON line of counts and the first errors; the test reads the last one.
-// Usage: node --import tsx src/testing/load-clients.fixture.ts PLAN.json (a LoadPlan)
+// Usage: node --import tsx test/support/load-clients.fixture.ts PLAN.json (a LoadPlan)
 
 import { createHash, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
