@@ -8,6 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testFiles } from './test-files.mjs';
 
+// The usual report (spec on a terminal, TAP otherwise), then each failure again at the end, where CI logs keep it.
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${new URL('./failures-reporter.mjs', import.meta.url).pathname}`,
+  '--test-reporter-destination=stdout',
+];
+
 // A file has a long form when it asks for one through test/support/long-mode.ts.
 const filters = process.argv.slice(2);
 const files = testFiles(filters).filter((file) => /long-mode\.js'/.test(readFileSync(file, 'utf8')));
@@ -18,10 +26,14 @@ if (files.length === 0) {
 const work = mkdtempSync(join(tmpdir(), 'bootwright-test-long-'));
 const counts = join(work, 'counts.jsonl');
 const started = Date.now();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, BOOTWRIGHT_LONG: '1', BOOTWRIGHT_COUNTS: counts },
-});
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=1', ...files],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, BOOTWRIGHT_LONG: '1', BOOTWRIGHT_COUNTS: counts },
+  },
+);
 let rows = [];
 try {
   rows = readFileSync(counts, 'utf8')

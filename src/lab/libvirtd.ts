@@ -55,6 +55,7 @@ const uri = 'qemu:///system';
 const startDeadlineMs = 30_000;
 /** libvirtd saves guest state and closes its drivers on SIGTERM; it takes well under a second when idle. */
 const stopGraceMs = 5_000;
+const reapGraceMs = 5_000;
 /** Harnesses in other test files wait this long for the one running libvirtd to stop. */
 const lockDeadlineMs = 10 * 60_000;
 const lockFile = '/run/bootwright-test-libvirtd.lock';
@@ -153,6 +154,11 @@ interface DaemonPid {
 
 interface Daemon extends DaemonPid {
   tail(): string;
+  /**
+   * Settles once this process has reaped the daemon (a test's own child). A dead daemon stays in /proc as a zombie
+   * until Node reaps it on its event loop, so `stop()` waits for this, not only for the daemon to stop running.
+   */
+  reaped: Promise<void>;
 }
 
 type DaemonOutput = { detached: false } | { detached: true; logFile: string };
@@ -196,6 +202,7 @@ function makeHarness(dir: string, virtlogd: Daemon, libvirtd: Daemon): TestLibvi
         try {
           if (isAlive(libvirtd.pid)) removeGuests();
           await stopDaemons([libvirtd, virtlogd]);
+          await Promise.race([Promise.all([libvirtd.reaped, virtlogd.reaped]), sleep(reapGraceMs)]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
           releaseLock();
@@ -318,9 +325,15 @@ function startDaemon(
   child.on('error', (error) => keep(Buffer.from(`${error.message}\n`)));
   if (child.pid === undefined) throw new Error(`Cannot start ${name} in network namespace "${netns}".`);
   const pid = child.pid;
+  // A detached daemon is not waited for here; its exit is for whoever runs `lab down`.
+  const reaped =
+    logFd === undefined
+      ? new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      : Promise.resolve();
   return {
     name,
     pid,
+    reaped,
     tail() {
       const text = output.detached ? readTail(output.logFile) : kept;
       const exit = isAlive(pid) ? '' : ' (exited)';
