@@ -448,7 +448,7 @@ export const commands: readonly CommandSpec[] = [
   // Moving from Cobbler (src/migrate/, src/cli/migrate-commands.ts).
   {
     words: ['import-cobbler'],
-    summary: "Carry a Cobbler 3.x site's objects, settings, templates and snippets over from its files",
+    summary: "Carry a Cobbler 3.x site's objects, settings and templates over from its files",
     options: [
       option('path', "Cobbler's state directory, holding collections/, templates/ and snippets/", 'DIR'),
       option('settings', "Cobbler's settings.yaml (default: /etc/cobbler/settings.yaml beside DIR)", 'PATH'),
@@ -458,7 +458,7 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     words: ['replicate'],
-    summary: 'Pull objects from a running Cobbler or bootwright over XML-RPC, as "cobbler replicate" does',
+    summary: 'Pull objects from a running Cobbler or bootwright over XML-RPC (cobbler replicate)',
     options: [
       option('master', 'The master: a host name, or http(s)://HOST:PORT', 'HOST'),
       option('port', "The master's port (default: https on 443, then http on 80)", 'PORT'),
