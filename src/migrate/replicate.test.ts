@@ -3,13 +3,13 @@
 // what the master lacks (systems only with --systems), and the master's copy wins where the two differ.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../test/support/cli.js';
 import { type ServeProcess, startServeProcess } from '../../test/support/serve-process.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
-import { tempDir } from '../../test/support/temp-dir.js';
 
 async function ok(dataDir: string, ...argv: string[]): Promise<string> {
   const result = await runCli(dataDir, ...argv);
@@ -20,10 +20,12 @@ async function ok(dataDir: string, ...argv: string[]): Promise<string> {
 describe('replicate from a bootwright master', () => {
   let master: ServeProcess;
   let root: string;
-  const context = { after };
+  // One directory for the suite's master and replicas, removed when the suite ends.
+  const suiteDir = mkdtempSync(join(tmpdir(), 'bootwright-replicate-'));
+  let replicas = 0;
 
   before(async () => {
-    root = tempDir(context);
+    root = join(suiteDir, 'root');
     const masterData = join(root, 'master');
     const tree = join(root, 'tree');
     mkdirSync(tree, { recursive: true });
@@ -69,12 +71,18 @@ describe('replicate from a bootwright master', () => {
     ]);
   });
 
-  after(() => {
-    master?.child.kill('SIGTERM');
+  after(async () => {
+    if (master && master.child.exitCode === null) {
+      const exited = new Promise((resolve) => master.child.once('exit', resolve));
+      master.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(suiteDir, { recursive: true, force: true });
   });
 
   async function replica(): Promise<string> {
-    const data = join(tempDir(context), 'data');
+    replicas += 1;
+    const data = join(suiteDir, `replica-${replicas}`);
     await ok(data, ...serveTestRootsCommand);
     return data;
   }
