@@ -46,6 +46,9 @@ export interface CarryOptions {
   onStep: (step: Step) => void;
 }
 
+/** What the backend holds, read once per kind. */
+type StoredObjects = Map<ObjectKind, Map<string, InventoryObject>>;
+
 function subjectOf(kind: string, name: string): string {
   return `${kind} ${quote(name)}`;
 }
@@ -111,7 +114,7 @@ export async function carryObjects(
     steps.push(made);
     options.onStep(made);
   };
-  const stored = new Map<string, InventoryObject>();
+  const stored: StoredObjects = new Map();
   const failed = new Set<string>();
   for (const record of creationOrder(records)) {
     const converted = convertRecord(record, autoinstallName);
@@ -159,7 +162,7 @@ function missingParent(converted: ConvertedRecord, failed: ReadonlySet<string>):
 async function carryOne(
   backend: InventoryBackend,
   converted: ConvertedRecord,
-  stored: Map<string, InventoryObject>,
+  stored: StoredObjects,
   options: CarryOptions,
   step: (status: StepStatus, subject: string, detail?: string) => void,
 ): Promise<void> {
@@ -190,13 +193,14 @@ async function findStored(
   backend: InventoryBackend,
   kind: ObjectKind,
   name: string,
-  stored: Map<string, InventoryObject>,
+  stored: StoredObjects,
 ): Promise<InventoryObject | undefined> {
-  if (!stored.has(`${kind}/`)) {
-    for (const object of await backend.list(kind)) stored.set(`${kind}/${object.name}`, object);
-    stored.set(`${kind}/`, { kind, name: '', uid: '', ctime: 0, mtime: 0, fields: {} });
+  let ofKind = stored.get(kind);
+  if (!ofKind) {
+    ofKind = new Map((await backend.list(kind)).map((object) => [object.name, object]));
+    stored.set(kind, ofKind);
   }
-  return stored.get(`${kind}/${name}`);
+  return ofKind.get(name);
 }
 
 /** Cobbler 3.3 splits next_server by address family; bootwright's one next_server is the IPv4 one. */

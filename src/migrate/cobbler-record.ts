@@ -134,7 +134,8 @@ function convertValue(field: FieldDef, value: unknown, what: string): FieldOutco
   try {
     return { value: parseFieldValue(field, given, what) };
   } catch (error) {
-    return { loss: `${what} = ${shown(value)} is refused: ${asBootwrightError(error).message}` };
+    // The parser's sentence names the field and quotes the value already.
+    return { loss: asBootwrightError(error).message };
   }
 }
 
