@@ -445,6 +445,34 @@ export const commands: readonly CommandSpec[] = [
       option('mirror', 'Copy the tree into the data directory instead of serving it from PATH'),
     ],
   },
+  // Moving from Cobbler (src/migrate/, src/cli/migrate-commands.ts).
+  {
+    words: ['import-cobbler'],
+    summary: "Carry a Cobbler 3.x site's objects, settings and templates over from its files",
+    options: [
+      option('path', "Cobbler's state directory, holding collections/, templates/ and snippets/", 'DIR'),
+      option('settings', "Cobbler's settings.yaml (default: /etc/cobbler/settings.yaml beside DIR)", 'PATH'),
+      option('dry_run', 'Print what would be done, and change nothing'),
+      option('overwrite', 'Replace objects, settings and files that differ here (default: list them)'),
+    ],
+  },
+  {
+    words: ['replicate'],
+    summary: 'Pull objects from a running Cobbler or bootwright over XML-RPC (cobbler replicate)',
+    options: [
+      option('master', 'The master: a host name, or http(s)://HOST:PORT', 'HOST'),
+      option('port', "The master's port (default: https on 443, then http on 80)", 'PORT'),
+      option('distros', 'Distros to bring, as glob patterns', '"GLOB ..."'),
+      option('profiles', 'Profiles to bring (with their parents, distros and repos)', '"GLOB ..."'),
+      option('systems', 'Systems to bring (with their profiles)', '"GLOB ..."'),
+      option('repos', 'Repos to bring', '"GLOB ..."'),
+      option('images', 'Images to bring', '"GLOB ..."'),
+      option('sync_all', 'Bring every object of the master'),
+      option('prune', 'Remove objects the master does not have (systems only with --systems)'),
+      option('omit_data', 'Do not list the install trees, mirrors and templates left on the master'),
+      option('dry_run', 'Print what would be done, and change nothing'),
+    ],
+  },
   {
     words: ['check'],
     summary: 'List what would stop installs: loaders, addresses, ports, distro files',

@@ -16,6 +16,7 @@ import { helpFor } from './help.js';
 import { runImport } from './import-command.js';
 import { type CliIo, type Invocation, type OutputFormat, optionValue } from './invocation.js';
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
+import { runImportCobbler, runReplicate } from './migrate-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
 import { runSettingCommand } from './setting-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
@@ -145,6 +146,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       await runImport(invocation, backend, globals);
       return 0;
     }
+    if (word === 'import-cobbler') return await runImportCobbler(invocation, backend, globals);
+    if (word === 'replicate') return await runReplicate(invocation, backend);
     if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
