@@ -14,7 +14,8 @@ import {
   type TemplateProblem,
 } from './cheetah/index.js';
 import { type AutoinstallTarget, addAutoinstallSecret } from './install-urls.js';
-import { isJinja, renderJinja } from './jinja.js';
+import { isJinja, renderJinja } from './jinja/index.js';
+import { lstripPython } from './jinja/parser.js';
 import type { SnippetContext, TemplateFile, TemplateLibrary } from './library.js';
 import { templateVariables } from './variables.js';
 
@@ -133,7 +134,7 @@ export class AutoinstallRenderer implements RenderBackend {
     };
     const source = { name: file.name, text: file.text };
     if (isJinja(file.text)) {
-      const text = renderJinja(
+      const result = renderJinja(
         file.name,
         file.text,
         variables,
@@ -141,7 +142,13 @@ export class AutoinstallRenderer implements RenderBackend {
         context,
         options.strict === true,
       );
-      return { template: file.name, text: substituteAtAt(text, variables), problems: [] };
+      // Cobbler's templar drops all leading white space from output that starts with a newline (for AutoYAST).
+      const text = substituteAtAt(result.text, variables);
+      return {
+        template: file.name,
+        text: text.startsWith('\n') ? lstripPython(text) : text,
+        problems: result.problems,
+      };
     }
     const host: TemplateHost = {
       loadSnippet: (name) => {

@@ -4,12 +4,12 @@
 // must be identical to the byte. Nothing is stored: the reference is rendered live, so it cannot drift from Jinja.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { tempDir } from '../../../test/support/temp-dir.js';
 import { openServices } from '../../services.js';
 import type { AutoinstallRenderer } from '../render.js';
 
@@ -94,9 +94,11 @@ describe('Jinja corpus: bootwright renders what python3-jinja2 renders for Cobbl
   const variables = new Map<string, Record<string, unknown>>();
   let reference: Record<string, Reference> = {};
   let close: (() => Promise<void>) | undefined;
-  // Registered here rather than in before(): node:test takes hooks only while the suite is being declared.
-  after(() => close?.());
-  const dataDir = tempDir({ after });
+  const dataDir = mkdtempSync(join(tmpdir(), 'bootwright-jinja-corpus-'));
+  after(async () => {
+    await close?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   before(async () => {
     cpSync(corpusDir, join(dataDir, 'templates'), { recursive: true });
@@ -130,7 +132,9 @@ describe('Jinja corpus: bootwright renders what python3-jinja2 renders for Cobbl
 
   it('has at least 25 templates, and every known difference names a case of the corpus', () => {
     assert.ok(templates.length >= 25, `only ${templates.length} templates in the corpus`);
-    const names = new Set(templates.flatMap((template) => systems.map((system) => `${template} for ${system}`)));
+    const names = new Set(
+      templates.flatMap((template) => systems.map((system) => `${template} for ${system}`)),
+    );
     for (const name of knownDifferences.keys()) assert.ok(names.has(name), `${name} is not in the corpus`);
   });
 
