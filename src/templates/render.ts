@@ -134,14 +134,15 @@ export class AutoinstallRenderer implements RenderBackend {
     };
     const source = { name: file.name, text: file.text };
     if (isJinja(file.text)) {
-      const result = renderJinja(
-        file.name,
-        file.text,
-        variables,
-        this.library,
-        context,
-        options.strict === true,
-      );
+      let result: ReturnType<typeof renderJinja>;
+      try {
+        result = renderJinja(file.name, file.text, variables, this.library, context, options.strict === true);
+      } catch (error) {
+        if (error instanceof BootwrightError && error.code === 'E_TEMPLATE') {
+          throw new BootwrightError('E_TEMPLATE', `${describe(target)}: ${error.message}`);
+        }
+        throw error;
+      }
       // Cobbler's templar drops all leading white space from output that starts with a newline (for AutoYAST).
       const text = substituteAtAt(result.text, variables);
       return {

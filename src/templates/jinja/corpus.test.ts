@@ -19,6 +19,8 @@ const templates = readdirSync(corpusDir, { withFileTypes: true })
   .filter((entry) => entry.isFile())
   .map((entry) => entry.name)
   .sort();
+/** Templates Jinja refuses to render: bootwright must refuse them too, naming the file and line. */
+const failing = readdirSync(join(corpusDir, 'errors')).sort();
 
 /** Three machines that between them reach every branch of the corpus: two NICs, one NIC, none at all. */
 const systems = ['vm9', 'deb1', 'bare'] as const;
@@ -116,6 +118,13 @@ describe('Jinja corpus: bootwright renders what python3-jinja2 renders for Cobbl
         variables: variables.get(system),
       })),
     );
+    for (const template of failing) {
+      cases.push({
+        name: `errors/${template}`,
+        text: readFileSync(join(corpusDir, 'errors', template), 'utf8'),
+        variables: variables.get('vm9'),
+      });
+    }
     // One Python process renders the whole corpus: starting Python once per case would dominate the run time.
     const python = '/usr/bin/python3';
     const child = promisify(execFile)(python, [join(here, 'jinja-reference.py')], {
@@ -157,5 +166,20 @@ describe('Jinja corpus: bootwright renders what python3-jinja2 renders for Cobbl
         }
       });
     }
+  }
+
+  // Where Jinja fails, Cobbler serves a kickstart that is one comment line ("# EXCEPTION OCCURRED DURING JINJA2
+  // TEMPLATE PROCESSING") and the installer goes on without it; bootwright refuses with the file and line instead.
+  for (const template of failing) {
+    it(`errors/${template} fails in Jinja and in bootwright, which names the file and line`, () => {
+      const expected = reference[`errors/${template}`];
+      assert.ok(expected?.error, `python3-jinja2 rendered errors/${template}, which should fail`);
+      const file = renderer.library.template(`errors/${template}`);
+      const own = structuredClone(variables.get('vm9') ?? {});
+      assert.throws(() => renderer.renderFile(file, own, { kind: 'system', name: 'vm9' }, {}), {
+        code: 'E_TEMPLATE',
+        message: new RegExp(`^System "vm9": errors/${template.replaceAll('.', '\\.')}:\\d+: \\S`),
+      });
+    });
   }
 });

@@ -12,6 +12,7 @@ import {
   dictGet,
   isDict,
   isMissing,
+  isNumeric,
   iterate,
   newDict,
   PyCallable,
@@ -152,8 +153,12 @@ function makeGlobals(): Map<string, unknown> {
     ],
     [
       'joiner',
-      new PyCallable('joiner', true, (args, kwargs) =>
-        makeJoiner(pyStr(args[0] ?? keywordArguments(kwargs).get('sep') ?? ', ')),
+      new PyCallable(
+        'joiner',
+        true,
+        (args, kwargs) => makeJoiner(pyStr(args[0] ?? keywordArguments(kwargs).get('sep') ?? ', ')),
+        'type',
+        "<class 'jinja2.utils.Joiner'>",
       ),
     ],
     [
@@ -768,6 +773,9 @@ export class JinjaRenderer implements FilterEnvironment {
     if (target instanceof TemplateModule)
       return target.exports.has(name) ? target.exports.get(name) : MISSING;
     if (target instanceof GroupTuple && (name === 'grouper' || name === 'list')) return target[name];
+    if (isNumeric(target) && (name === 'real' || name === 'imag')) {
+      return name === 'real' ? (typeof target === 'boolean' ? Number(target) : target) : 0;
+    }
     if (target instanceof JinjaMacro) {
       if (name === 'name') return target.name;
       if (name === 'arguments') return new PyTuple([...target.parameterNames]);

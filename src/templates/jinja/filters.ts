@@ -1,7 +1,7 @@
 // Jinja 3's built-in filters and tests, each doing what jinja2/filters.py and jinja2/tests.py do with the same
 // arguments, over the Python values of cheetah/python-values.ts. A few that no kickstart needs and that depend on
 // Python's internals (pprint, random, urlize, xmlattr) are left out: naming one is an error, as an unknown filter is.
-import { builtins, getAttribute } from '../cheetah/python-builtins.js';
+import { builtins, getAttribute, hasNoAttribute } from '../cheetah/python-builtins.js';
 import { formatFixed, percentFormat } from '../cheetah/python-format.js';
 import {
   checkValueLength,
@@ -23,6 +23,7 @@ import {
   PyIterator,
   PyRange,
   PyTuple,
+  pyBinary,
   pyLen,
   pyOrder,
   pyStr,
@@ -203,7 +204,8 @@ function jsonString(text: string): string {
 
 /** json.dumps(sort_keys=True) then Jinja's htmlsafe replacements; ensure_ascii as Python's default. */
 function toJson(value: unknown, indent: number | null, level = 0): string {
-  if (value === null || value === undefined || isUndefined(value)) return 'null';
+  if (isUndefined(value)) throw typeError('Object of type Undefined is not JSON serializable');
+  if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number' || value instanceof PyFloat) {
     const n = toNumber(value);
@@ -312,6 +314,8 @@ function filesize(env: FilterEnvironment, value: unknown, binary: boolean): stri
 }
 
 function indent(env: FilterEnvironment, value: unknown, args: unknown[], kwargs: Kwargs): string {
+  // Jinja adds "\n" to the value before splitting, and Undefined refuses `+`.
+  if (isUndefined(value)) throw value.error();
   const [width, first, blank] = bind('indent', args, kwargs, ['width', 'first', 'blank'], [4, false, false]);
   const indention = typeof width === 'string' ? width : ' '.repeat(toInteger(width, 'indent'));
   const text = `${env.toText(value)}\n`;
@@ -396,6 +400,8 @@ function extreme(
 }
 
 function toInt(_env: FilterEnvironment, value: unknown, args: unknown[], kwargs: Kwargs): unknown {
+  // int(Undefined) is an error in Jinja, not a conversion that falls back to the default.
+  if (isUndefined(value)) throw value.error();
   const [fallback, base] = bind('int', args, kwargs, ['default', 'base'], [0, 10]);
   const int = builtins.get('int') as PyCallable;
   const float = builtins.get('float') as PyCallable;
@@ -414,6 +420,7 @@ function toInt(_env: FilterEnvironment, value: unknown, args: unknown[], kwargs:
 }
 
 function toFloat(_env: FilterEnvironment, value: unknown, args: unknown[], kwargs: Kwargs): unknown {
+  if (isUndefined(value)) throw value.error();
   const [fallback] = bind('float', args, kwargs, ['default'], [new PyFloat(0)]);
   try {
     return (builtins.get('float') as PyCallable).impl([value], null);
@@ -542,7 +549,15 @@ function unique(env: FilterEnvironment, value: unknown, args: unknown[], kwargs:
 
 export const filters: Map<string, Filter> = new Map<string, Filter>([
   ['abs', (_env, value) => (builtins.get('abs') as PyCallable).impl([value], null)],
-  ['attr', (env, value, args) => env.getattr(value, pyStr(args[0]))],
+  // attr() reads an attribute only, never an item: `{'a': 1} | attr('a')` is undefined.
+  [
+    'attr',
+    (env, value, args) => {
+      if (isUndefined(value)) throw value.error();
+      const attribute = getAttribute(value, pyStr(args[0]));
+      return hasNoAttribute(attribute) ? env.makeUndefined(`object has no attribute '${pyStr(args[0])}'`) : attribute;
+    },
+  ],
   ['batch', batch],
   ['capitalize', (env, value) => callMethod(env.toText(value), 'capitalize')],
   [
@@ -712,7 +727,8 @@ export const filters: Map<string, Filter> = new Map<string, Filter>([
       const [attribute, start] = bind('sum', args, kwargs, ['attribute', 'start'], [null, 0]);
       let list = items(value);
       if (attribute !== null) list = list.map(attributeGetter(env, attribute));
-      return (builtins.get('sum') as PyCallable).impl([list, start], null);
+      // Python's sum() adds anything that `+` adds: lists too, as in `sum(start=[])`.
+      return list.reduce((total, item) => pyBinary('+', total, item, percentFormat), start);
     },
   ],
   ['title', (env, value) => title(env.toText(value))],
@@ -754,6 +770,7 @@ export const filters: Map<string, Filter> = new Map<string, Filter>([
         ['width', 'break_long_words', 'wrapstring', 'break_on_hyphens'],
         [79, true, null, true],
       );
+      if (isUndefined(value)) throw value.error();
       const separator = wrapString === null ? '\n' : pyStr(wrapString);
       const size = toInteger(width, 'wordwrap');
       return splitLines(env.toText(value))
@@ -764,8 +781,10 @@ export const filters: Map<string, Filter> = new Map<string, Filter>([
 ]);
 filters.set('d', filters.get('default') as Filter);
 
+/** Jinja asks for __len__ and __getitem__, which Undefined has too. */
 function isSequence(value: unknown): boolean {
   return (
+    isUndefined(value) ||
     typeof value === 'string' ||
     Array.isArray(value) ||
     value instanceof PyTuple ||
@@ -776,7 +795,7 @@ function isSequence(value: unknown): boolean {
 
 function isIterable(value: unknown): boolean {
   return (
-    isSequence(value) || value instanceof PyIterator || value instanceof PyDictView || isUndefined(value)
+    isSequence(value) || value instanceof PyIterator || value instanceof PyDictView
   );
 }
 

@@ -270,6 +270,9 @@ function decodeEscapes(body: string, line: number): string {
     /\\(x[\da-fA-F]{2}|u[\da-fA-F]{4}|U[\da-fA-F]{8}|[0-7]{1,3}|[\s\S])?/g,
     (whole, sequence: string | undefined) => {
       if (sequence === undefined) throw new JinjaSyntaxError('a string ends in a lone backslash', line);
+      if (sequence === 'N') {
+        throw new JinjaSyntaxError('\\N{name} escapes are not supported; write the character itself', line);
+      }
       if (Object.hasOwn(SIMPLE_ESCAPES, sequence)) return SIMPLE_ESCAPES[sequence] as string;
       if (/^[xuU]/.test(sequence) && sequence.length > 1)
         return String.fromCodePoint(Number.parseInt(sequence.slice(1), 16));
@@ -750,7 +753,7 @@ class TemplateParser {
     if (endTags.length > 0) {
       const last = this.segments[this.segments.length - 1];
       throw new JinjaSyntaxError(
-        `the template ended before "{% ${endTags[endTags.length - 1]} %}"`,
+        `the template ended before "{% ${endTags[0]} %}"`,
         last?.line ?? 1,
       );
     }
