@@ -82,7 +82,11 @@ describe('rendering autoinstall files', () => {
 
   it('writes an undefined Jinja variable as nothing and reports it, and fails on it in strict mode', async (t) => {
     const { dataDir, renderer } = await setup(t);
-    write(dataDir, 'templates/site.ks', '#template=jinja2\nrootpw {{ no_such_thing }}\n{{ hostname | default("x") }}\n');
+    write(
+      dataDir,
+      'templates/site.ks',
+      '#template=jinja2\nrootpw {{ no_such_thing }}\n{{ hostname | default("x") }}\n',
+    );
     const lenient = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
     assert.equal(lenient.text, 'rootpw \nvm9');
     assert.deepEqual(

@@ -555,7 +555,9 @@ export const filters: Map<string, Filter> = new Map<string, Filter>([
     (env, value, args) => {
       if (isUndefined(value)) throw value.error();
       const attribute = getAttribute(value, pyStr(args[0]));
-      return hasNoAttribute(attribute) ? env.makeUndefined(`object has no attribute '${pyStr(args[0])}'`) : attribute;
+      return hasNoAttribute(attribute)
+        ? env.makeUndefined(`object has no attribute '${pyStr(args[0])}'`)
+        : attribute;
     },
   ],
   ['batch', batch],
@@ -794,9 +796,7 @@ function isSequence(value: unknown): boolean {
 }
 
 function isIterable(value: unknown): boolean {
-  return (
-    isSequence(value) || value instanceof PyIterator || value instanceof PyDictView
-  );
+  return isSequence(value) || value instanceof PyIterator || value instanceof PyDictView;
 }
 
 const comparison =

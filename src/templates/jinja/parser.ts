@@ -752,10 +752,7 @@ class TemplateParser {
     }
     if (endTags.length > 0) {
       const last = this.segments[this.segments.length - 1];
-      throw new JinjaSyntaxError(
-        `the template ended before "{% ${endTags[0]} %}"`,
-        last?.line ?? 1,
-      );
+      throw new JinjaSyntaxError(`the template ended before "{% ${endTags[0]} %}"`, last?.line ?? 1);
     }
     return nodes;
   }
