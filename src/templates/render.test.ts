@@ -80,6 +80,18 @@ describe('rendering autoinstall files', () => {
     );
   });
 
+  it('reads the first line as Cobbler does: any case, white space around, and refuses a language it does not know', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(dataDir, 'templates/site.ks', '#template=Jinja2 \r\nhost {{ hostname }}\n');
+    assert.equal((await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text, 'host vm9');
+    write(dataDir, 'templates/site.ks', '#template=mako\nhost ${hostname}\n');
+    await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }), {
+      code: 'E_TEMPLATE',
+      message:
+        'System "vm9": site.ks:1: the first line names the template language "mako"; use "#template=jinja2" or "#template=cheetah".',
+    });
+  });
+
   it('writes an undefined Jinja variable as nothing and reports it, and fails on it in strict mode', async (t) => {
     const { dataDir, renderer } = await setup(t);
     write(

@@ -14,7 +14,7 @@ import {
   type TemplateProblem,
 } from './cheetah/index.js';
 import { type AutoinstallTarget, addAutoinstallSecret } from './install-urls.js';
-import { isJinja, renderJinja } from './jinja/index.js';
+import { declaredLanguage, renderJinja } from './jinja/index.js';
 import { lstripPython } from './jinja/parser.js';
 import type { SnippetContext, TemplateFile, TemplateLibrary } from './library.js';
 import { templateVariables } from './variables.js';
@@ -133,7 +133,15 @@ export class AutoinstallRenderer implements RenderBackend {
       distro: String(variables.distro_name ?? '') || undefined,
     };
     const source = { name: file.name, text: file.text };
-    if (isJinja(file.text)) {
+    const language = declaredLanguage(file.text);
+    // Cobbler serves "# ERROR: UNSUPPORTED TEMPLATE TYPE" as the kickstart here; a sentence now is more use.
+    if (language !== undefined && language !== 'jinja2' && language !== 'cheetah') {
+      throw new BootwrightError(
+        'E_TEMPLATE',
+        `${describe(target)}: ${file.name}:1: the first line names the template language ${quote(language)}; use "#template=jinja2" or "#template=cheetah".`,
+      );
+    }
+    if (language === 'jinja2') {
       let result: ReturnType<typeof renderJinja>;
       try {
         result = renderJinja(file.name, file.text, variables, this.library, context, options.strict === true);

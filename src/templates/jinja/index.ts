@@ -10,13 +10,15 @@ import { JinjaRenderError, JinjaRenderer, type LoadedTemplate } from './evaluate
 import { JinjaSyntaxError, parseJinja } from './parser.js';
 
 /**
- * Cobbler's rule (templar.py): a first line starting with `#template=` names the language, compared in lower case
- * and without surrounding white space; that line is dropped before rendering.
+ * The language a template's first line names, by Cobbler's rule (templar.py): a first line starting with
+ * `#template=` names it, compared in lower case and without surrounding white space (Cobbler then drops that line).
+ * Undefined when the first line names none, which means Cheetah.
  */
-export function isJinja(text: string): boolean {
-  if (!text.startsWith('#template=')) return false;
-  const firstLine = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'));
-  return (firstLine.split('=')[1] ?? '').trim().toLowerCase() === 'jinja2';
+export function declaredLanguage(text: string): string | undefined {
+  if (!text.startsWith('#template=')) return undefined;
+  const newline = text.indexOf('\n');
+  const firstLine = newline === -1 ? text : text.slice(0, newline);
+  return (firstLine.split('=')[1] ?? '').trim().toLowerCase();
 }
 
 export interface JinjaResult {
