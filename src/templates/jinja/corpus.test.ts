@@ -31,6 +31,48 @@ const systems = ['vm9', 'deb1', 'bare'] as const;
  */
 const knownDifferences = new Map<string, string>([]);
 
+/**
+ * A line diff of two renders, each line as a JSON string so that trailing blanks, tabs and a missing last newline
+ * show: `-` lines are Jinja's, `+` lines bootwright's, two lines of context around each change.
+ */
+function lineDiff(expected: string, actual: string): string {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  // Longest common subsequence, from the end, so the walk below can go forwards.
+  const common: number[][] = Array.from({ length: a.length + 1 }, () =>
+    new Array<number>(b.length + 1).fill(0),
+  );
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      const row = common[i] as number[];
+      row[j] =
+        a[i] === b[j]
+          ? (common[i + 1]?.[j + 1] ?? 0) + 1
+          : Math.max(common[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
+    }
+  }
+  const lines: { mark: ' ' | '-' | '+'; text: string }[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      lines.push({ mark: ' ', text: a[i] as string });
+      i += 1;
+      j += 1;
+    } else if (j < b.length && (i >= a.length || (common[i]?.[j + 1] ?? 0) > (common[i + 1]?.[j] ?? 0))) {
+      lines.push({ mark: '+', text: b[j] as string });
+      j += 1;
+    } else {
+      lines.push({ mark: '-', text: a[i] as string });
+      i += 1;
+    }
+  }
+  const shown = lines.filter((_, at) =>
+    lines.slice(Math.max(0, at - 2), at + 3).some((line) => line.mark !== ' '),
+  );
+  return shown.map((line) => `${line.mark} ${JSON.stringify(line.text)}`).join('\n');
+}
+
 interface Reference {
   output?: string;
   error?: string;
@@ -160,7 +202,11 @@ describe('Jinja corpus: bootwright renders what python3-jinja2 renders for Cobbl
         const actual = renderer.renderFile(file, own, { kind: 'system', name: system }, {}).text;
         const reason = knownDifferences.get(name);
         if (reason === undefined) {
-          assert.equal(actual, expected.output, `${name} differs from python3-jinja2`);
+          if (actual !== expected.output) {
+            assert.fail(
+              `${name} differs from python3-jinja2 (- Jinja, + bootwright):\n${lineDiff(expected.output ?? '', actual)}`,
+            );
+          }
         } else {
           assert.notEqual(actual, expected.output, `${name} now matches Jinja: take it off knownDifferences`);
         }
