@@ -57,6 +57,7 @@ export type Node =
   | { t: 'filterblock'; filters: Expr | null; body: Node[]; line: number }
   | { t: 'with'; assignments: { target: Target; expr: Expr }[]; body: Node[]; line: number }
   | { t: 'block'; name: string; body: Node[]; line: number }
+  | { t: 'extends'; template: Expr; line: number }
   | { t: 'include'; template: Expr; ignoreMissing: boolean; withContext: boolean; line: number }
   | { t: 'import'; template: Expr; alias: string; withContext: boolean; line: number }
   | {

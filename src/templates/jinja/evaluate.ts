@@ -176,6 +176,18 @@ function makeGlobals(): Map<string, unknown> {
   ]);
 }
 
+/** Every `{% block %}` in a template, nested ones too, in order. */
+function blocksOf(nodes: unknown, into: (Node & { t: 'block' })[] = []): (Node & { t: 'block' })[] {
+  if (Array.isArray(nodes)) {
+    for (const node of nodes) blocksOf(node, into);
+  } else if (typeof nodes === 'object' && nodes !== null) {
+    const node = nodes as Node;
+    if (node.t === 'block') into.push(node);
+    for (const value of Object.values(nodes)) if (Array.isArray(value)) blocksOf(value, into);
+  }
+  return into;
+}
+
 /** Names an expression tree reads, to know whether a macro takes varargs, kwargs or caller as Jinja decides it. */
 function namesRead(nodes: unknown, into = new Set<string>()): Set<string> {
   if (Array.isArray(nodes)) {
@@ -193,6 +205,8 @@ export class JinjaRenderer implements FilterEnvironment {
   private loopTurns = 0;
   private templateDepth = 0;
   private callDepth = 0;
+  /** The blocks of the template being rendered, by name, the most derived body first. */
+  private blocks = new Map<string, Node[][]>();
   private file: string;
   private line = 0;
   readonly undefinedUses: UndefinedUse[] = [];
@@ -210,7 +224,7 @@ export class JinjaRenderer implements FilterEnvironment {
     for (const [key, value] of Object.entries(variables)) context.vars.set(key, value);
     const output = new Output();
     try {
-      this.renderNodes(nodes, new Scope(context), output);
+      this.renderTemplate(nodes, new Scope(context), output);
     } catch (error) {
       throw this.located(error);
     }
@@ -228,6 +242,63 @@ export class JinjaRenderer implements FilterEnvironment {
 
   // -------------------------------------------------------------------------------------------------------------
   // statements
+
+  /**
+   * A whole template: its blocks are its own (an included or imported template starts afresh), and after
+   * `{% extends %}` its top level only defines (blocks, macros, set) while the parent template writes, as in Jinja.
+   */
+  private renderTemplate(
+    nodes: readonly Node[],
+    scope: Scope,
+    output: Output,
+    inherited?: Map<string, Node[][]>,
+  ): void {
+    const outerBlocks = this.blocks;
+    this.blocks = inherited ?? new Map();
+    for (const block of blocksOf(nodes)) {
+      const chain = this.blocks.get(block.name) ?? [];
+      chain.push(block.body);
+      this.blocks.set(block.name, chain);
+    }
+    try {
+      let parent: LoadedTemplate | undefined;
+      for (const node of nodes) {
+        if (node.t === 'extends') {
+          if (parent) throw new PyError('TemplateRuntimeError', 'extended multiple times');
+          this.line = node.line;
+          parent = this.loadFirst(this.evaluate(node.template, scope), false);
+        } else if (!parent) {
+          this.renderNode(node, scope, output);
+        } else if (node.t === 'set' || node.t === 'macro' || node.t === 'import' || node.t === 'fromimport') {
+          this.renderNode(node, scope, new Output());
+        }
+      }
+      if (parent) {
+        const base = parent;
+        const blocks = this.blocks;
+        this.withTemplate(base, () => this.renderTemplate(base.nodes, scope, output, blocks));
+      }
+    } finally {
+      this.blocks = outerBlocks;
+    }
+  }
+
+  /** One block of the chain (the most derived first); `super()` inside it renders the next. */
+  private renderBlock(chain: Node[][], level: number, scope: Scope, output: Output): void {
+    const inner = new Scope(scope);
+    inner.vars.set(
+      'super',
+      new PyCallable('super', false, () => {
+        if (level + 1 >= chain.length) {
+          throw new PyError('TemplateRuntimeError', 'no parent block to call super() on');
+        }
+        const captured = new Output();
+        this.renderBlock(chain, level + 1, scope, captured);
+        return captured.parts.join('');
+      }),
+    );
+    this.renderNodes(chain[level] as Node[], inner, output);
+  }
 
   private renderNodes(nodes: readonly Node[], scope: Scope, output: Output): void {
     for (const node of nodes) this.renderNode(node, scope, output);
@@ -300,13 +371,15 @@ export class JinjaRenderer implements FilterEnvironment {
         return;
       }
       case 'block':
-        this.renderNodes(node.body, new Scope(scope), output);
+        this.renderBlock(this.blocks.get(node.name) ?? [node.body], 0, scope, output);
         return;
+      case 'extends':
+        throw new PyError('TemplateRuntimeError', '{% extends %} must be at the top level of a template');
       case 'include': {
         const template = this.loadFirst(this.evaluate(node.template, scope), node.ignoreMissing);
         if (template) {
           this.withTemplate(template, () =>
-            this.renderNodes(
+            this.renderTemplate(
               template.nodes,
               new Scope(node.withContext ? scope : this.rootOf(scope)),
               output,
@@ -359,7 +432,7 @@ export class JinjaRenderer implements FilterEnvironment {
     if (this.templateDepth >= MAX_TEMPLATE_DEPTH) {
       throw new PyError(
         'RecursionError',
-        `templates include each other more than ${MAX_TEMPLATE_DEPTH} deep`,
+        `templates include or extend each other more than ${MAX_TEMPLATE_DEPTH} deep`,
       );
     }
     const [file, line] = [this.file, this.line];
@@ -380,7 +453,7 @@ export class JinjaRenderer implements FilterEnvironment {
     const template = this.loadFirst(this.evaluate(nameExpr, scope), false) as LoadedTemplate;
     // Without context an imported template sees only the globals, as in Jinja.
     const moduleScope = new Scope(withContext ? scope : undefined);
-    this.withTemplate(template, () => this.renderNodes(template.nodes, moduleScope, new Output()));
+    this.withTemplate(template, () => this.renderTemplate(template.nodes, moduleScope, new Output()));
     const exports = new Map<string, unknown>();
     for (const [name, value] of moduleScope.vars) if (!name.startsWith('_')) exports.set(name, value);
     return new TemplateModule(template.name, exports);

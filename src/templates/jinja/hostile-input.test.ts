@@ -64,6 +64,10 @@ const piece = fc.oneof(
     '{% call f() %}',
     '{% endcall %}',
     '{% extends "x" %}',
+    '{% extends "net" %}',
+    '{% block b %}',
+    '{% endblock %}',
+    '{{ super() }}',
     '{{',
     '}}',
     '{%',
@@ -89,6 +93,7 @@ function site(t: TestContext): TemplateLibrary {
   mkdirSync(join(dataDir, 'snippets'), { recursive: true });
   writeFileSync(join(dataDir, 'snippets', 'net'), 'network --hostname={{ hostname }}\n');
   writeFileSync(join(dataDir, 'snippets', 'self'), 'again {% include "self" %}\n');
+  writeFileSync(join(dataDir, 'snippets', 'self_parent'), '{% extends "self_parent" %}\n');
   return new TemplateLibrary(dataDir);
 }
 
@@ -168,7 +173,8 @@ describe('hostile Jinja templates', () => {
         /over 10000000 turns/,
       ],
       ['{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}', /macros call each other more than 200 deep/],
-      ['{% include "self" %}', /include each other more than 32 deep/],
+      ['{% include "self" %}', /include or extend each other more than 32 deep/],
+      ['{% extends "self_parent" %}', /include or extend each other more than 32 deep/],
       ['{% include "../../../../etc/passwd" %}', /passwd/],
       ['{% include "/etc/passwd" %}', /passwd/],
     ] as const) {

@@ -913,11 +913,11 @@ class TemplateParser {
         stream.expectEnd();
         return { t: 'fromimport', template, names, withContext, line };
       }
-      case 'extends':
-        throw new JinjaSyntaxError(
-          'bootwright does not support {% extends %}; use {% include %} or {% import %} instead',
-          line,
-        );
+      case 'extends': {
+        const template = parser.expression();
+        stream.expectEnd();
+        return { t: 'extends', template, line };
+      }
       default:
         throw new JinjaSyntaxError(`unknown tag "${name}"`, line);
     }
