@@ -54,7 +54,7 @@ const RAW_END = /\{%([-+]?)\s*endraw\s*([-+]?)%\}/g;
 const TAG_START = /\{\{|\{%|\{#/g;
 
 /** The source as Jinja's lexer sees it: "\r\n" and "\r" read as "\n", and one newline at the very end dropped. */
-export function normalizeSource(text: string): string {
+function normalizeSource(text: string): string {
   const normalized = text.replace(/\r\n?/g, '\n');
   return normalized.endsWith('\n') ? normalized.slice(0, -1) : normalized;
 }
@@ -85,7 +85,7 @@ function splitSegments(source: string, firstLine: number): Segment[] {
     const tagLine = line;
     const opener = start[0];
     if (opener === '{#') {
-      const close = findCommentEnd(source, at + 2);
+      const close = source.indexOf('#}', at + 2);
       if (close === -1) throw new JinjaSyntaxError('the comment is not closed (missing "#}")', tagLine);
       stripNext = source[close - 1] === '-' && close - 1 >= at + 2;
       line += countLines(source.slice(at, close + 2));
@@ -117,10 +117,6 @@ function splitSegments(source: string, firstLine: number): Segment[] {
     position = lexed.end;
   }
   return segments;
-}
-
-function findCommentEnd(source: string, from: number): number {
-  return source.indexOf('#}', from);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

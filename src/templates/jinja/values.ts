@@ -24,7 +24,7 @@ export class JinjaMacro extends PyCallable {
     readonly parameterNames: readonly string[],
     impl: PyCallImpl,
   ) {
-    super(name, false, impl, 'Macro', `<Macro ${name === 'caller' ? "'caller'" : `'${name}'`}>`);
+    super(name, false, impl, 'Macro', `<Macro '${name}'>`);
   }
 }
 
