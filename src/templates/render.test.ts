@@ -42,7 +42,8 @@ async function setup(t: TestContext) {
   return { dataDir, inventory, renderer };
 }
 
-// A snippet's own last newline and the one after the $SNIPPET call both stay, as in Cheetah and Jinja.
+// A snippet's own last newline and the one after the $SNIPPET call both stay, as in Cheetah; Jinja drops the last
+// newline of every file it reads (keep_trailing_newline is off in Cobbler's environment), snippets included.
 describe('rendering autoinstall files', () => {
   it('uses the per-system snippet before the generic one, and the tree from autoinstall_meta', async (t) => {
     const { renderer } = await setup(t);
@@ -75,8 +76,39 @@ describe('rendering autoinstall files', () => {
     const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
     assert.equal(
       rendered.text,
-      'url --url=http://192.0.2.1/cblr/links/rhel9\nautopart # just for vm9\n\nmac 52:54:00:00:00:09\n',
+      'url --url=http://192.0.2.1/cblr/links/rhel9\nautopart # just for vm9\nmac 52:54:00:00:00:09\n',
     );
+  });
+
+  it('reads the first line as Cobbler does: any case, white space around, and refuses a language it does not know', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(dataDir, 'templates/site.ks', '#template=Jinja2 \r\nhost {{ hostname }}\n');
+    assert.equal((await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text, 'host vm9');
+    write(dataDir, 'templates/site.ks', '#template=mako\nhost ${hostname}\n');
+    await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }), {
+      code: 'E_TEMPLATE',
+      message:
+        'System "vm9": site.ks:1: the first line names the template language "mako"; use "#template=jinja2" or "#template=cheetah".',
+    });
+  });
+
+  it('writes an undefined Jinja variable as nothing and reports it, and fails on it in strict mode', async (t) => {
+    const { dataDir, renderer } = await setup(t);
+    write(
+      dataDir,
+      'templates/site.ks',
+      '#template=jinja2\nrootpw {{ no_such_thing }}\n{{ hostname | default("x") }}\n',
+    );
+    const lenient = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+    assert.equal(lenient.text, 'rootpw \nvm9');
+    assert.deepEqual(
+      lenient.problems.map((problem) => [problem.file, problem.line, problem.message]),
+      [['site.ks', 2, `'no_such_thing' is undefined; written as ""`]],
+    );
+    await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }, { strict: true }), {
+      code: 'E_TEMPLATE',
+      message: `System "vm9": site.ks:2: 'no_such_thing' is undefined.`,
+    });
   });
 
   it('leaves unknown variables as written, reports them, and fails on them in strict mode', async (t) => {

@@ -14,7 +14,8 @@ import {
   type TemplateProblem,
 } from './cheetah/index.js';
 import { type AutoinstallTarget, addAutoinstallSecret } from './install-urls.js';
-import { isJinja, renderJinja } from './jinja.js';
+import { declaredLanguage, renderJinja } from './jinja/index.js';
+import { lstripPython } from './jinja/parser.js';
 import type { SnippetContext, TemplateFile, TemplateLibrary } from './library.js';
 import { templateVariables } from './variables.js';
 
@@ -132,16 +133,31 @@ export class AutoinstallRenderer implements RenderBackend {
       distro: String(variables.distro_name ?? '') || undefined,
     };
     const source = { name: file.name, text: file.text };
-    if (isJinja(file.text)) {
-      const text = renderJinja(
-        file.name,
-        file.text,
-        variables,
-        this.library,
-        context,
-        options.strict === true,
+    const language = declaredLanguage(file.text);
+    // Cobbler serves "# ERROR: UNSUPPORTED TEMPLATE TYPE" as the kickstart here; a sentence now is more use.
+    if (language !== undefined && language !== 'jinja2' && language !== 'cheetah') {
+      throw new BootwrightError(
+        'E_TEMPLATE',
+        `${describe(target)}: ${file.name}:1: the first line names the template language ${quote(language)}; use "#template=jinja2" or "#template=cheetah".`,
       );
-      return { template: file.name, text: substituteAtAt(text, variables), problems: [] };
+    }
+    if (language === 'jinja2') {
+      let result: ReturnType<typeof renderJinja>;
+      try {
+        result = renderJinja(file.name, file.text, variables, this.library, context, options.strict === true);
+      } catch (error) {
+        if (error instanceof BootwrightError && error.code === 'E_TEMPLATE') {
+          throw new BootwrightError('E_TEMPLATE', `${describe(target)}: ${error.message}`);
+        }
+        throw error;
+      }
+      // Cobbler's templar drops all leading white space from output that starts with a newline (for AutoYAST).
+      const text = substituteAtAt(result.text, variables);
+      return {
+        template: file.name,
+        text: text.startsWith('\n') ? lstripPython(text) : text,
+        problems: result.problems,
+      };
     }
     const host: TemplateHost = {
       loadSnippet: (name) => {
