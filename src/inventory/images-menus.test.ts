@@ -81,11 +81,14 @@ describe('Image objects', () => {
       assert.equal(renamed.name, 'win2022');
       assert.equal((await inventory.get('system', 'w1')).fields.image, 'win2022');
       const removed = await inventory.remove('image', 'win2022', { recursive: true });
-      assert.deepEqual(removed.map((ref) => `${ref.kind} ${ref.name}`).sort(), ['image win2022', 'system w1']);
+      assert.deepEqual(removed.map((ref) => `${ref.kind} ${ref.name}`).sort(), [
+        'image win2022',
+        'system w1',
+      ]);
     });
   });
 
-  it("blend a system on an image as Cobbler does: image, then parent images, then settings; distro N/A", async () => {
+  it('blend a system on an image as Cobbler does: image, then parent images, then settings; distro N/A', async () => {
     await withInventory(async (inventory) => {
       await inventory.add('image', { name: 'base', file: '/srv/iso/base.iso', virt_ram: 2048, kopts: 'a=1' });
       await inventory.add('image', { name: 'child', parent: 'base', file: '/srv/iso/c.iso', kopts: 'b=2' });
@@ -132,7 +135,12 @@ describe('Menu objects', () => {
         /--display-name "two\\nlines" contains control characters/,
       );
       await inventory.edit('profile', 'web', { menu: 'rhel' });
-      await inventory.add('image', { name: 'tools', file: '/srv/tools.img', menu: 'rhel', image_type: 'memdisk' });
+      await inventory.add('image', {
+        name: 'tools',
+        file: '/srv/tools.img',
+        menu: 'rhel',
+        image_type: 'memdisk',
+      });
 
       await inventory.rename('menu', 'rhel', 'rhel-family');
       assert.equal((await inventory.get('profile', 'web')).fields.menu, 'rhel-family');
@@ -142,8 +150,15 @@ describe('Menu objects', () => {
         /Cannot remove menu "linux": menu "rhel-family" depends on it/,
       );
       const removed = await inventory.remove('menu', 'linux', { recursive: true });
-      assert.deepEqual(removed.map((ref) => `${ref.kind} ${ref.name}`).sort(), ['menu linux', 'menu rhel-family']);
-      assert.equal((await inventory.get('profile', 'web')).fields.menu, '', 'the profile moves to the top menu');
+      assert.deepEqual(removed.map((ref) => `${ref.kind} ${ref.name}`).sort(), [
+        'menu linux',
+        'menu rhel-family',
+      ]);
+      assert.equal(
+        (await inventory.get('profile', 'web')).fields.menu,
+        '',
+        'the profile moves to the top menu',
+      );
       assert.equal((await inventory.get('image', 'tools')).fields.menu, '');
     });
   });
@@ -168,7 +183,13 @@ describe('Cobbler 3.3 management kinds', () => {
         /^File "motd" needs --mode\.$/,
       );
       await assertFails(
-        inventory.add('file', { name: 'motd', path: '/etc/motd', owner: 'root', group: 'root', mode: '0644' }),
+        inventory.add('file', {
+          name: 'motd',
+          path: '/etc/motd',
+          owner: 'root',
+          group: 'root',
+          mode: '0644',
+        }),
         'E_INVALID',
         /^File "motd" needs --template, unless it is a directory/,
       );

@@ -1,17 +1,17 @@
 // The object kinds of the inventory and the sentinel that marks a field as inherited from its parent.
 
 // image, menu, mgmtclass, package and file are Cobbler 3.3's other collections (cobbler/items/*.py); role is
-// bootwright's own (the puppet classifier's rules).
+// bootwright's own (the puppet classifier's rules). The order is `cobbler list`'s.
 export const objectKinds = [
   'distro',
   'profile',
   'system',
   'repo',
   'image',
-  'menu',
   'mgmtclass',
   'package',
   'file',
+  'menu',
   'role',
 ] as const;
 export type ObjectKind = (typeof objectKinds)[number];
