@@ -16,6 +16,7 @@ packages=(
   dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
   ovmf grub-efi-amd64-signed    # UEFI firmware, and the GRUB bootwright serves it, for the UEFI acceptance test
+  grub-common                   # grub-script-check, GRUB's own parser, checks the nested boot menus (src/boot/boot-menus.test.ts)
   ipxe shim-signed              # the other loaders bootwright serves (undionly.kpxe, ipxe.efi, shimx64.efi), fetched by the loader registry test
   xorriso                       # builds the ISO images the ISO 9660 reader is tested on
   debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection

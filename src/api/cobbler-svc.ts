@@ -11,7 +11,7 @@ import { loaderOfServiceOperation, loaderServiceOperations } from '../boot/loade
 import { asBootwrightError, BootwrightError, quote } from '../errors.js';
 import { remoteAddress } from '../http/request-body.js';
 import { decodePathSegment } from '../http/request-path.js';
-import { type ObjectKind, objectKinds } from '../model/kinds.js';
+import { isObjectKind, kindOfPlural } from '../model/kinds.js';
 import { parseMac } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
@@ -192,11 +192,12 @@ export function createCobblerSvc(services: ApiServices): RouteModule {
         );
       }
       case 'list': {
-        const what = (pairs.what ?? '').replace(/s$/, '');
-        if (!(objectKinds as readonly string[]).includes(what)) {
-          return text(context, `# *** ERROR ***\n# cannot list ${quote(pairs.what ?? '')}\n`, 400);
+        const asked = pairs.what ?? '';
+        const what = kindOfPlural(asked) ?? (isObjectKind(asked) ? asked : undefined);
+        if (what === undefined) {
+          return text(context, `# *** ERROR ***\n# cannot list ${quote(asked)}\n`, 400);
         }
-        const names = (await inventory.list(what as ObjectKind)).map((object) => object.name);
+        const names = (await inventory.list(what)).map((object) => object.name);
         return text(context, names.map((name) => `${name}\n`).join(''));
       }
       case 'autodetect': {

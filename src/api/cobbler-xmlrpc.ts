@@ -8,7 +8,7 @@ import type { TokenOwner } from '../auth/tokens.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
 import { legacyInterfaceFieldNames } from '../model/fields.js';
-import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
+import { isObjectKind, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import { parseBool } from '../model/values.js';
 import {
   parseMethodCall,
@@ -147,7 +147,7 @@ export class CobblerXmlRpc {
     );
 
     for (const kind of objectKinds) {
-      on(`get_${kind}s`, async () => toWire((await inventory.list(kind)).map(objectToJson)));
+      on(`get_${pluralOf(kind)}`, async () => toWire((await inventory.list(kind)).map(objectToJson)));
       on(`get_${kind}`, async ([name]) => {
         const object = await inventory.find(kind, text(name, 'Name'));
         return object ? toWire(objectToJson(object)) : {};

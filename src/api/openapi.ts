@@ -2,7 +2,7 @@
 // so that the document cannot drift from what the server accepts.
 
 import { type FieldDef, fieldsByKind, interfaceFields } from '../model/fields.js';
-import { objectKinds } from '../model/kinds.js';
+import { type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import { settingFields } from '../model/settings.js';
 import { defaultLimit, maxLimit } from './paging.js';
 
@@ -64,17 +64,18 @@ const errorResponse = {
   },
 };
 
-function collectionPaths(kind: string): Record<string, unknown> {
+function collectionPaths(kind: ObjectKind): Record<string, unknown> {
+  const plural = pluralOf(kind);
   const ref = { $ref: `#/components/schemas/${kind}` };
-  const tag = [`${kind}s`];
+  const tag = [plural];
   const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
   const write = { security: [{ bearer: [] }] };
   const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
   return {
-    [`/api/v1/${kind}s`]: {
+    [`/api/v1/${plural}`]: {
       get: {
         tags: tag,
-        summary: `List ${kind}s; any other query parameter is a field=glob filter (e.g. name=web*)`,
+        summary: `List ${plural}; any other query parameter is a field=glob filter (e.g. name=web*)`,
         parameters: [
           { name: 'offset', in: 'query', schema: { type: 'integer' } },
           {
@@ -113,7 +114,7 @@ function collectionPaths(kind: string): Record<string, unknown> {
         },
       },
     },
-    [`/api/v1/${kind}s/{name}`]: {
+    [`/api/v1/${plural}/{name}`]: {
       parameters: [nameParam],
       get: {
         tags: tag,
@@ -139,7 +140,7 @@ function collectionPaths(kind: string): Record<string, unknown> {
         responses: { 200: { description: 'What was removed' }, 409: errorResponse },
       },
     },
-    [`/api/v1/${kind}s/{name}/blended`]: {
+    [`/api/v1/${plural}/{name}/blended`]: {
       parameters: [nameParam],
       get: {
         tags: tag,
@@ -147,7 +148,7 @@ function collectionPaths(kind: string): Record<string, unknown> {
         responses: { 200: { description: 'Variables' } },
       },
     },
-    [`/api/v1/${kind}s/{name}/rendered`]: {
+    [`/api/v1/${plural}/{name}/rendered`]: {
       parameters: [nameParam],
       get: {
         tags: tag,
@@ -155,7 +156,7 @@ function collectionPaths(kind: string): Record<string, unknown> {
         responses: { 200: { description: 'Variables' } },
       },
     },
-    [`/api/v1/${kind}s/{name}/copy`]: {
+    [`/api/v1/${plural}/{name}/copy`]: {
       parameters: [nameParam],
       post: {
         tags: tag,
@@ -164,7 +165,7 @@ function collectionPaths(kind: string): Record<string, unknown> {
         responses: { 201: { description: 'The copy' } },
       },
     },
-    [`/api/v1/${kind}s/{name}/rename`]: {
+    [`/api/v1/${plural}/{name}/rename`]: {
       parameters: [nameParam],
       post: {
         tags: tag,

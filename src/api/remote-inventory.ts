@@ -8,7 +8,7 @@ import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
 import type { BlendedView } from '../model/blend.js';
-import type { InventoryObject, ObjectKind } from '../model/kinds.js';
+import { type InventoryObject, type ObjectKind, pluralOf } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
 import type { EventQuery, ObjectRef, StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
@@ -165,7 +165,7 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   }
 
   private path(kind: ObjectKind, name?: string): string {
-    return name === undefined ? `/${kind}s` : `/${kind}s/${encodeURIComponent(name)}`;
+    return name === undefined ? `/${pluralOf(kind)}` : `/${pluralOf(kind)}/${encodeURIComponent(name)}`;
   }
 
   /** Page by page, as the server sends at most maxLimit objects per answer. */

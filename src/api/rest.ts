@@ -11,7 +11,7 @@ import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { ClientSlots } from '../http/client-slots.js';
 import { readJson, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
-import { isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
+import { kindOfPlural, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
@@ -35,11 +35,9 @@ const maxEventStreamsPerClient = 8;
 /** `/api/v1/systems` names the kind in the plural, as REST APIs usually do. */
 function kindOf(context: Context): ObjectKind {
   const plural = context.req.param('kinds') ?? '';
-  const kind = plural.endsWith('s') ? plural.slice(0, -1) : plural;
-  if (!isObjectKind(kind))
-    throw notFound(
-      `No such collection ${quote(plural)}; use ${objectKinds.map((name) => `${name}s`).join(', ')}.`,
-    );
+  const kind = kindOfPlural(plural);
+  if (!kind)
+    throw notFound(`No such collection ${quote(plural)}; use ${objectKinds.map(pluralOf).join(', ')}.`);
   return kind;
 }
 

@@ -3,6 +3,8 @@
 
 import { BootwrightError, quote } from '../errors.js';
 import type { BlendedView } from '../model/blend.js';
+import type { KvDict } from '../model/kinds.js';
+import { kvToString } from '../model/kv.js';
 import { bootFileName, parseBootFile, parseHost } from '../model/values.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { serverBase } from '../templates/install-urls.js';
@@ -19,13 +21,25 @@ export interface InstallEntry {
   label: string;
   /** Paths on this server's TFTP root, for pxelinux and GRUB over TFTP. */
   kernelPath: string;
-  initrdPath: string;
+  /** Absent for an image booted as a kernel by itself (image_type direct). */
+  initrdPath?: string;
   /** The same files over HTTP, for iPXE and UEFI HTTP boot (Cobbler's paths, where koan downloads them too). */
   kernelUrl: string;
-  initrdUrl: string;
+  initrdUrl?: string;
+  /** Set for an image's entry: a BIOS-only boot (memdisk) that GRUB, a UEFI loader, leaves out. */
+  biosOnly?: boolean;
   /** The kernel command line without initrd=, which each loader adds its own way. */
   options: string;
   warnings: string[];
+}
+
+/** A menu object as the boot menus show it: its own submenus first, then its profiles and images (tftpgen's order). */
+export interface BootSubmenu {
+  name: string;
+  /** The menu's display_name, or its name. */
+  label: string;
+  entries: InstallEntry[];
+  submenus: BootSubmenu[];
 }
 
 export type BootChoice = { kind: 'install'; entry: InstallEntry } | { kind: 'local' };
@@ -57,17 +71,49 @@ export function unsafeBootValue(
  * The values every loader's script is built from are checked again with the rules they were written with: a store
  * written before those rules (or by hand) may hold anything.
  */
-function checked(target: AutoinstallTarget, parse: () => string): string {
+function checked(target: { kind: string; name: string }, parse: () => string): string {
   try {
     return parse();
   } catch (error) {
     if (!(error instanceof BootwrightError)) throw error;
-    const kind = target.kind === 'system' ? 'System' : 'Profile';
+    const kind = `${target.kind.charAt(0).toUpperCase()}${target.kind.slice(1)}`;
     throw new BootwrightError(
       'E_TEMPLATE',
       `${kind} ${quote(target.name)} cannot be booted: ${error.message}`,
     );
   }
+}
+
+/** Where an image's file is served over TFTP, as Cobbler links it into its TFTP root (tftpgen: images2/NAME). */
+export function imageTftpPath(name: string): string {
+  return `/images2/${name}`;
+}
+
+/**
+ * The boot entry of an image, as Cobbler's tftpgen builds it: `direct` boots the file as a kernel, `memdisk`
+ * loads it as a disk through syslinux's memdisk. Undefined for `iso` and `virt-clone`, which Cobbler does not
+ * network-boot (they are koan's), and for an image whose file is not on this server. iPXE fetches both over TFTP.
+ */
+export function imageEntry(view: BlendedView, label: string): InstallEntry | undefined {
+  const name = String(view.image_name ?? '');
+  const type = String(view.image_type ?? '');
+  if (!name || (type !== 'direct' && type !== 'memdisk') || !String(view.file ?? '').startsWith('/'))
+    return undefined;
+  const imagePath = imageTftpPath(name);
+  const tftp = `tftp://${checked({ kind: 'image', name }, () => parseHost(view.next_server ?? view.server, 'its next_server'))}`;
+  const options = kvToString((view.kernel_options ?? {}) as KvDict);
+  return type === 'memdisk'
+    ? {
+        label,
+        kernelPath: '/memdisk',
+        initrdPath: imagePath,
+        kernelUrl: `${tftp}/memdisk`,
+        initrdUrl: `${tftp}${imagePath}`,
+        options,
+        warnings: [],
+        biosOnly: true,
+      }
+    : { label, kernelPath: imagePath, kernelUrl: `${tftp}${imagePath}`, options, warnings: [] };
 }
 
 export function installEntry(view: BlendedView, target: AutoinstallTarget): InstallEntry {

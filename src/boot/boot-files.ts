@@ -2,6 +2,7 @@
 // change already sees it. Machines are found by MAC (and by IP where the loader asks by IP); unknown machines get
 // the menu of profiles with local boot first.
 
+import { existsSync } from 'node:fs';
 import { TreeCache, treePathOf } from '../distros/tree-cache.js';
 import { openTreeSource } from '../distros/tree-source.js';
 import { quote } from '../errors.js';
@@ -10,7 +11,14 @@ import { MachineLookup } from '../inventory/machine-lookup.js';
 import type { InventoryObject } from '../model/kinds.js';
 import type { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { addAutoinstallSecret } from '../templates/install-urls.js';
-import { type BootChoice, type InstallEntry, installEntry, serialConsoleOf } from './boot-entry.js';
+import {
+  type BootChoice,
+  type BootSubmenu,
+  type InstallEntry,
+  imageEntry,
+  installEntry,
+  serialConsoleOf,
+} from './boot-entry.js';
 import type { BootLoader, ConfigTarget } from './loaders/loader.js';
 import { tftpConfigAt } from './loaders/registry.js';
 
@@ -69,30 +77,72 @@ export class BootFiles {
     return this.inventory.servedPaths.mayServe(realPath, this.inventory);
   }
 
-  /** Install when netboot is on, else boot the local disk. */
+  /**
+   * Install when netboot is on, else boot the local disk. A system on an image boots the image where Cobbler can
+   * (direct, memdisk); an iso or virt-clone image is koan's, so such a machine boots its disk.
+   */
   async choiceFor(system: InventoryObject): Promise<{ choice: BootChoice; view: Record<string, unknown> }> {
     const view = await this.inventory.blended('system', system.name);
     if (view.netboot_enabled !== true) return { choice: { kind: 'local' }, view };
+    if (system.fields.image) {
+      const entry = imageEntry(view, system.name);
+      return { choice: entry ? { kind: 'install', entry } : { kind: 'local' }, view };
+    }
     const target = { kind: 'system', name: system.name } as const;
     addAutoinstallSecret(view, target, this.secrets);
     return { choice: { kind: 'install', entry: installEntry(view, target) }, view };
   }
 
-  /** Profiles shown in menus, and the label a menu boots on timeout (the profile of the system named "default"). */
-  async menu(): Promise<{ entries: InstallEntry[]; timeoutLabel?: string }> {
-    const entries: InstallEntry[] = [];
+  /**
+   * The menus' entries (profiles shown in menus, then the images boot loaders can boot), grouped by menu object as
+   * Cobbler's tftpgen groups them, and the label a menu boots on timeout (the profile of the system named
+   * "default").
+   */
+  async menu(): Promise<{ entries: InstallEntry[]; submenus: BootSubmenu[]; timeoutLabel?: string }> {
+    const byMenu = new Map<string, InstallEntry[]>();
+    const add = (menu: unknown, entry: InstallEntry) => {
+      const key = String(menu ?? '');
+      byMenu.set(key, [...(byMenu.get(key) ?? []), entry]);
+    };
     for (const profile of await this.inventory.list('profile')) {
       const view = await this.inventory.blended('profile', profile.name);
       if (view.enable_menu === false) continue;
       const target = { kind: 'profile', name: profile.name } as const;
-      entries.push(installEntry(addAutoinstallSecret(view, target, this.secrets), target));
+      add(profile.fields.menu, installEntry(addAutoinstallSecret(view, target, this.secrets), target));
     }
+    for (const image of await this.inventory.list('image')) {
+      // As tftpgen: only an image whose file is on this server (it is served from there).
+      if (!existsSync(String(image.fields.file ?? ''))) continue;
+      const entry = imageEntry(await this.inventory.blended('image', image.name), image.name);
+      if (entry) add(image.fields.menu, entry);
+    }
+    const menus = await this.inventory.list('menu');
+    const submenusOf = (parent: string, seen: ReadonlySet<string>): BootSubmenu[] =>
+      menus
+        .filter((menu) => String(menu.fields.parent ?? '') === parent && !seen.has(menu.name))
+        .map((menu) => ({
+          name: menu.name,
+          label: String(menu.fields.display_name ?? '') || menu.name,
+          entries: byMenu.get(menu.name) ?? [],
+          submenus: submenusOf(menu.name, new Set([...seen, menu.name])),
+        }));
+    const entries = byMenu.get('') ?? [];
     const fallback = await this.inventory.find('system', 'default');
     const timeoutLabel = fallback ? String(fallback.fields.profile ?? '') || undefined : undefined;
+    const all = [...byMenu.values()].flat();
     return {
       entries,
-      timeoutLabel: entries.some((entry) => entry.label === timeoutLabel) ? timeoutLabel : undefined,
+      submenus: submenusOf('', new Set()),
+      timeoutLabel: all.some((entry) => entry.label === timeoutLabel) ? timeoutLabel : undefined,
     };
+  }
+
+  /** `images2/NAME`: the image's file on this server, as Cobbler links it into its TFTP root; undefined if none. */
+  async imageFile(name: string): Promise<string | undefined> {
+    const image = await this.inventory.find('image', name);
+    const file = String(image?.fields.file ?? '');
+    if (!file.startsWith('/')) return undefined;
+    return this.inventory.servedPaths.realPathToServe(file, `Image ${quote(name)}: file`, this.inventory);
   }
 
   /** A loader's config for one system. */

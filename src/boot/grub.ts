@@ -2,7 +2,13 @@
 // `grub/system/<mac>` when there is one and offers the profile menu otherwise. Entries use `linux`/`initrd`,
 // not `linuxefi`, which GRUB 2.06 and later dropped (Cobbler issues #3975, #4087).
 
-import { type BootChoice, type InstallEntry, type SerialConsole, unsafeBootValue } from './boot-entry.js';
+import {
+  type BootChoice,
+  type BootSubmenu,
+  type InstallEntry,
+  type SerialConsole,
+  unsafeBootValue,
+} from './boot-entry.js';
 
 function quoteGrub(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
@@ -53,7 +59,7 @@ function installMenuEntry(entry: InstallEntry, serial: SerialConsole | undefined
     `menuentry ${quoteGrub(grubText(entry.label, entry.label))} --class gnu-linux --class os {`,
     `  echo ${quoteGrub(grubText(entry.label, `Loading ${entry.label} ...`))}`,
     ['  linux', word(entry.kernelPath), ...options.map(word)].join(' '),
-    `  initrd ${word(entry.initrdPath)}`,
+    ...(entry.initrdPath === undefined ? [] : [`  initrd ${word(entry.initrdPath)}`]),
     '}',
   ];
 }
@@ -76,8 +82,34 @@ export function renderGrubSystem(choice: BootChoice, serial?: SerialConsole): st
   ].join('\n');
 }
 
+/** Entries GRUB can boot: memdisk is a BIOS program, and GRUB here is the UEFI loader. */
+function grubEntries(entries: readonly InstallEntry[]): InstallEntry[] {
+  return entries.filter((entry) => !entry.biosOnly);
+}
+
+/**
+ * A menu object as a GRUB submenu (Cobbler's grub_submenu.template), its own submenus first; none for a menu with
+ * nothing GRUB can boot, as an empty block is a syntax error to GRUB (grub-script-check says so).
+ */
+function grubSubmenu(submenu: BootSubmenu): string[] {
+  const inner = [
+    ...submenu.submenus.flatMap(grubSubmenu),
+    ...grubEntries(submenu.entries).flatMap((entry) => installMenuEntry(entry, undefined)),
+  ];
+  if (inner.length === 0) return [];
+  return [
+    `submenu ${quoteGrub(grubText(submenu.name, `${submenu.name} -> [submenu]`))} --class gnu-linux --class gnu --class os {`,
+    ...inner.map((line) => `\t${line}`),
+    '}',
+  ];
+}
+
 /** The shared grub.cfg: per-MAC file first, else the menu of profiles with local boot as the default. */
-export function renderGrubMain(entries: InstallEntry[], timeoutLabel?: string): string {
+export function renderGrubMain(
+  entries: InstallEntry[],
+  timeoutLabel?: string,
+  submenus: readonly BootSubmenu[] = [],
+): string {
   const lines = [
     '# bootwright: rendered on request; per-machine configs live in $prefix/system/<mac>.',
     'set timeout=20',
@@ -90,7 +122,8 @@ export function renderGrubMain(entries: InstallEntry[], timeoutLabel?: string): 
     'fi',
     ...localMenuEntry,
   ];
-  for (const entry of entries) lines.push(...installMenuEntry(entry, undefined));
+  for (const submenu of submenus) lines.push(...grubSubmenu(submenu));
+  for (const entry of grubEntries(entries)) lines.push(...installMenuEntry(entry, undefined));
   lines.push('');
   return lines.join('\n');
 }

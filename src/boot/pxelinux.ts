@@ -2,14 +2,20 @@
 // `pxelinux.cfg/default` (a menu of profiles, local boot first) for everyone else. A system with netboot off gets a
 // config that boots its disk: PXE-first machines must not fall into a reinstall loop (Cobbler PR #685).
 
-import { type BootChoice, type InstallEntry, type SerialConsole, unsafeBootValue } from './boot-entry.js';
+import {
+  type BootChoice,
+  type BootSubmenu,
+  type InstallEntry,
+  type SerialConsole,
+  unsafeBootValue,
+} from './boot-entry.js';
 
 /**
  * pxelinux reads its config a line at a time and has no quoting at all (com32/elflink/ldlinux/readconfig.c): a line
  * break in a value would start a directive of its own, white space after a label or file name makes the rest kernel
  * arguments, and a `,` in `initrd=` names a second initrd. A value that would do any of that is refused.
  */
-function pxelinuxValue(entry: InstallEntry, value: string, kind: 'line' | 'word' | 'initrd'): string {
+function pxelinuxValue(entry: { label: string }, value: string, kind: 'line' | 'word' | 'initrd'): string {
   const reason = /\p{Cc}/u.test(value)
     ? 'it holds a line break or another control character, where pxelinux starts a new directive'
     : kind !== 'line' && /\s/.test(value)
@@ -32,12 +38,13 @@ function withConsole(options: string, serial: SerialConsole | undefined): string
 
 function installLabel(entry: InstallEntry, serial: SerialConsole | undefined): string[] {
   const label = pxelinuxValue(entry, entry.label, 'word');
-  const initrd = pxelinuxValue(entry, entry.initrdPath, 'initrd');
+  const initrd =
+    entry.initrdPath === undefined ? '' : `initrd=${pxelinuxValue(entry, entry.initrdPath, 'initrd')} `;
   return [
     `LABEL ${label}`,
     `  MENU LABEL ${label}`,
     `  KERNEL ${pxelinuxValue(entry, entry.kernelPath, 'word')}`,
-    `  APPEND initrd=${initrd} ${pxelinuxValue(entry, withConsole(entry.options, serial), 'line')}`.trimEnd(),
+    `  APPEND ${initrd}${pxelinuxValue(entry, withConsole(entry.options, serial), 'line')}`.trimEnd(),
     // IPAPPEND 2 adds BOOTIF=<mac>, so the installer uses the NIC that booted.
     '  IPAPPEND 2',
   ];
@@ -74,6 +81,7 @@ export function renderPxelinuxSystem(choice: BootChoice, serial?: SerialConsole)
 export interface PxelinuxMenu {
   title: string;
   entries: InstallEntry[];
+  submenus?: BootSubmenu[];
   /** The label booted when nobody chooses (Cobbler: the profile of the system named "default"), else local. */
   timeoutLabel?: string;
   serial?: SerialConsole;
@@ -92,12 +100,44 @@ export function renderPxelinuxMenu(menu: PxelinuxMenu): string {
     ...localLabel,
     ...(menu.timeoutLabel ? [] : ['  MENU DEFAULT']),
   ];
-  for (const entry of menu.entries) {
+  lines.push(...menuItems(menu.submenus ?? [], menu.entries, menu));
+  lines.push('', 'MENU END', '');
+  return lines.join('\n');
+}
+
+/** Submenus first, then entries, as Cobbler's tftpgen orders a menu level. */
+function menuItems(
+  submenus: readonly BootSubmenu[],
+  entries: readonly InstallEntry[],
+  menu: PxelinuxMenu,
+): string[] {
+  const lines: string[] = [];
+  for (const submenu of submenus) lines.push('', ...submenuBlock(submenu, menu));
+  for (const entry of entries) {
     lines.push('', ...installLabel(entry, menu.serial));
     if (entry.label === menu.timeoutLabel) lines.push('  MENU DEFAULT');
   }
-  lines.push('', 'MENU END', '');
-  return lines.join('\n');
+  return lines;
+}
+
+/**
+ * A menu object as menu.c32 nests it (Cobbler's pxe_submenu.template): MENU BEGIN ... MENU END around its items,
+ * indented one level, and a last entry that goes back up.
+ */
+function submenuBlock(submenu: BootSubmenu, menu: PxelinuxMenu): string[] {
+  const name = pxelinuxValue(submenu, submenu.name, 'word');
+  const label = pxelinuxValue(submenu, submenu.label, 'line');
+  const inner = menuItems(submenu.submenus, submenu.entries, menu).map((line) => (line ? `\t${line}` : line));
+  return [
+    `MENU BEGIN ${name}`,
+    `MENU TITLE ${label}`,
+    `MENU LABEL ${name}`,
+    ...inner,
+    `LABEL return${name}`,
+    `\tMENU LABEL Return to ${label} menu.`,
+    '\tMENU EXIT',
+    'MENU END',
+  ];
 }
 
 /** `01-aa-bb-cc-dd-ee-ff` → `aa:bb:cc:dd:ee:ff`; undefined for other names (hex IPs, `default`). */

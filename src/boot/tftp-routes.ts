@@ -78,11 +78,29 @@ export function distroImageRoute(boot: BootFiles): TftpRoute {
   };
 }
 
+/** `images2/NAME`: an image's file (memdisk and direct images), only from under the served roots. */
+export function imageFileRoute(boot: BootFiles): TftpRoute {
+  return {
+    name: 'image-files',
+    async resolve(path) {
+      const name = /^images2\/([^/]+)$/.exec(path)?.[1];
+      if (name === undefined) return undefined;
+      const real = await boot.imageFile(name);
+      return real === undefined ? undefined : openRegularFile(real, path);
+    },
+  };
+}
+
 export function bootTftpRoutes(
   boot: BootFiles,
   options: { loadersDir: string; fileRoot?: string },
 ): TftpRoute[] {
-  const routes = [bootConfigRoute(boot), bootLoaderRoute(options.loadersDir), distroImageRoute(boot)];
+  const routes = [
+    bootConfigRoute(boot),
+    bootLoaderRoute(options.loadersDir),
+    distroImageRoute(boot),
+    imageFileRoute(boot),
+  ];
   if (options.fileRoot)
     routes.push(fileRootRoute(options.fileRoot, '', { mayServe: (real) => boot.mayServe(real) }));
   return routes;

@@ -3,7 +3,7 @@
 // options from FIELDS; the parser, `--help` and the commands all read this one table.
 
 import { type FieldDef, type FieldType, fieldsByKind, interfaceFields } from '../model/fields.js';
-import { type ObjectKind, objectKinds } from '../model/kinds.js';
+import { type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import type { FlagSet, FlagSpec } from './args.js';
 
 export type OptionGroup = 'global' | 'option' | 'field' | 'interface';
@@ -81,6 +81,7 @@ const placeholders: Partial<Record<FieldType, string>> = {
   netmask: 'MASK',
   hostname: 'NAME',
   'host-pattern': 'PATTERN',
+  'image-file': 'PATH',
 };
 
 function flagName(fieldName: string): string {
@@ -166,9 +167,9 @@ const actionSummaries: Record<ObjectAction, (kind: ObjectKind) => string> = {
   copy: (kind) => `Copy a ${kind} under --newname`,
   rename: (kind) => `Rename a ${kind} and every reference to it`,
   remove: (kind) => `Remove a ${kind} (--recursive: and what depends on it)`,
-  list: (kind) => `Print the names of all ${kind}s`,
+  list: (kind) => `Print the names of all ${pluralOf(kind)}`,
   report: (kind) => `Print the fields of one ${kind} (--name) or of all`,
-  find: (kind) => `Print the names of ${kind}s whose fields match glob patterns`,
+  find: (kind) => `Print the names of ${pluralOf(kind)} whose fields match glob patterns`,
   dumpvars: (kind) => `Print the variables templates see for a ${kind}, inheritance applied`,
   'get-autoinstall': (kind) => `Print the rendered autoinstall file (kickstart, preseed, ...) of a ${kind}`,
 };
@@ -181,8 +182,13 @@ export function objectActions(kind: ObjectKind): ObjectAction[] {
 const kindSummaries: Record<ObjectKind, string> = {
   distro: 'Kernel and initrd of an installer',
   profile: 'What to install: a distro (or parent profile) with autoinstall template and options',
-  system: 'One machine: a profile plus its interfaces, MACs and addresses',
+  system: 'One machine: a profile (or image) plus its interfaces, MACs and addresses',
   repo: 'A package mirror used during installs',
+  image: 'A bootable file (ISO, disk image) for koan or the boot menus, not a distro',
+  menu: 'A submenu of the boot menus, holding profiles, images and other menus',
+  mgmtclass: "A configuration-management class (kept for Cobbler's sake, not acted on)",
+  package: "A package resource of a management class (kept for Cobbler's sake)",
+  file: "A file resource of a management class (kept for Cobbler's sake)",
   role: 'A host name pattern that gives matching hosts puppet classes and parameters',
 };
 

@@ -130,7 +130,7 @@ describe('bootwright on a local data directory', () => {
     assert.deepEqual(await json('distro', 'list'), ['rhel55']);
     assert.equal(
       succeeded(await run('list')),
-      'distros:\n   rhel55\nprofiles:\n   redhat-5.5-xen-i386\nsystems:\n   vm9\nrepos:\nroles:\n',
+      'distros:\n   rhel55\nprofiles:\n   redhat-5.5-xen-i386\nsystems:\n   vm9\nrepos:\nimages:\nmgmtclasses:\npackages:\nfiles:\nmenus:\nroles:\n',
     );
   });
 
@@ -288,7 +288,18 @@ describe('bootwright on a local data directory', () => {
       succeeded(await run('distro', 'remove', '--name=rhel55', '--recursive')),
       'removed system vm9\nremoved profile rhel55-xen\nremoved distro rhel55\n',
     );
-    assert.deepEqual(await everything(), { distro: [], profile: [], system: [], repo: [], role: [] });
+    assert.deepEqual(await everything(), {
+      distro: [],
+      profile: [],
+      system: [],
+      repo: [],
+      image: [],
+      mgmtclass: [],
+      package: [],
+      file: [],
+      menu: [],
+      role: [],
+    });
   });
 
   it('prints what was removed with --format json', async () => {

@@ -5,7 +5,7 @@ import { objectToJson } from '../api/object-json.js';
 import { openTreeSource } from '../distros/tree-source.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
-import { type InventoryObject, type ObjectKind, objectKinds } from '../model/kinds.js';
+import { type InventoryObject, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { usageError } from './args.js';
 import type { ObjectAction } from './commands.js';
@@ -199,8 +199,8 @@ export async function runListAll(
   }
   const sections = Object.entries(byKind).map(([kind, objects]) =>
     action === 'list'
-      ? `${kind}s:\n${objects.map((object) => `   ${object.name}\n`).join('')}`
-      : `${kind}s:\n==========\n${objects.length > 0 ? `\n${formatReports(objects)}` : ''}`,
+      ? `${pluralOf(kind as ObjectKind)}:\n${objects.map((object) => `   ${object.name}\n`).join('')}`
+      : `${pluralOf(kind as ObjectKind)}:\n==========\n${objects.length > 0 ? `\n${formatReports(objects)}` : ''}`,
   );
   write(sections.join(action === 'list' ? '' : '\n'));
 }

@@ -20,6 +20,16 @@ import type { Changes, EditOptions } from './types.js';
 
 type Announce = (change: ObjectChange) => Promise<void>;
 
+/**
+ * As in Cobbler, a removed repo disappears from the profiles that list it, and a removed menu from the profiles and
+ * images in it (they move to the top menu); other dependents stop a removal unless it is recursive.
+ */
+function detachedOnRemoval(removed: ObjectKind, dependent: ObjectKind): boolean {
+  if (removed === 'repo') return dependent === 'profile';
+  if (removed === 'menu') return dependent === 'profile' || dependent === 'image';
+  return false;
+}
+
 export class InventoryChanges {
   constructor(
     private readonly store: Store,
@@ -213,7 +223,7 @@ export class InventoryChanges {
       const removed: ObjectRef[] = [];
       const visit = async (ref: ObjectRef): Promise<void> => {
         const dependents = (await tx.dependents(ref.kind, ref.name)).filter(
-          (dependent) => !(ref.kind === 'repo' && dependent.kind === 'profile'),
+          (dependent) => !detachedOnRemoval(ref.kind, dependent.kind),
         );
         if (dependents.length > 0 && !options.recursive) {
           const shown = dependents.slice(0, 3).map(describeRef).join(', ');
@@ -225,7 +235,7 @@ export class InventoryChanges {
         }
         for (const dependent of dependents) await visit(dependent);
         await announce({ action: 'remove', kind: ref.kind, name: ref.name });
-        await this.detachRepo(tx, ref);
+        await this.detachFrom(tx, ref);
         if (await tx.delete(ref.kind, ref.name)) removed.push(ref);
       };
       await visit({ kind, name });
@@ -308,13 +318,21 @@ export class InventoryChanges {
     return result;
   }
 
-  /** A removed repo simply disappears from the profiles that listed it, as in Cobbler. */
-  private async detachRepo(tx: StoreTransaction, ref: ObjectRef): Promise<void> {
-    if (ref.kind !== 'repo') return;
-    for (const dependent of await tx.dependents('repo', ref.name)) {
-      const profile = structuredClone(await existingObject(tx, dependent.kind, dependent.name));
-      profile.fields.repos = ((profile.fields.repos ?? []) as string[]).filter((repo) => repo !== ref.name);
-      await tx.put(profile);
+  /** What names a removed repo or menu simply stops naming it (detachedOnRemoval). */
+  private async detachFrom(tx: StoreTransaction, ref: ObjectRef): Promise<void> {
+    for (const dependent of await tx.dependents(ref.kind, ref.name)) {
+      if (!detachedOnRemoval(ref.kind, dependent.kind)) continue;
+      const object = structuredClone(await existingObject(tx, dependent.kind, dependent.name));
+      for (const field of fieldsByKind[object.kind]) {
+        if (field.refKind !== ref.kind) continue;
+        const value = object.fields[field.name];
+        object.fields[field.name] = Array.isArray(value)
+          ? value.filter((name) => name !== ref.name)
+          : value === ref.name
+            ? ''
+            : (value as FieldValue);
+      }
+      await tx.put(object);
     }
   }
 }

@@ -11,6 +11,37 @@ import type { Settings } from '../model/settings.js';
 import type { ObjectRef, StoreReader, UniqueKeyType } from '../store/store.js';
 import { kindLabel } from './labels.js';
 
+/** A system installs from a profile or from an image: exactly one (Cobbler: "profile or image is required"). */
+function checkSystemParent(system: InventoryObject): void {
+  const { profile, image } = system.fields;
+  if (profile && image) {
+    throw invalid(
+      `System ${quote(system.name)} has both --profile and --image; give one, as a system installs from either.`,
+    );
+  }
+  if (!profile && !image) {
+    throw invalid(
+      `System ${quote(system.name)} needs --profile=NAME or --image=NAME; "bootwright profile list" and "bootwright image list" show them.`,
+    );
+  }
+}
+
+/** An image's parent images and a menu's parent menus must end somewhere. */
+async function checkNoLoop(reader: StoreReader, object: InventoryObject): Promise<void> {
+  const label = kindLabel(object.kind);
+  let ancestor = String(object.fields.parent ?? '');
+  const seen = new Set([object.name]);
+  while (ancestor) {
+    if (seen.has(ancestor)) {
+      throw invalid(
+        `${label} ${quote(object.name)} cannot have parent ${quote(String(object.fields.parent))}: that would make a loop.`,
+      );
+    }
+    seen.add(ancestor);
+    ancestor = String((await reader.get(object.kind, ancestor))?.fields.parent ?? '');
+  }
+}
+
 export class ObjectChecks {
   constructor(
     /** Which local paths may be served (kernels, trees, tftp_root). */
@@ -38,10 +69,10 @@ export class ObjectChecks {
       }
     }
     if (object.kind === 'profile') await this.checkProfileParents(reader, object);
-    if (object.kind === 'system' && !object.fields.profile) {
-      throw invalid(
-        `System ${quote(object.name)} needs --profile=NAME; "bootwright profile list" shows them.`,
-      );
+    if (object.kind === 'system') checkSystemParent(object);
+    if (object.kind === 'image' || object.kind === 'menu') await checkNoLoop(reader, object);
+    if (object.kind === 'file' && !object.fields.is_dir && !object.fields.template) {
+      throw invalid(`File ${quote(object.name)} needs --template, unless it is a directory (--is-dir=true).`);
     }
     for (const field of fields) {
       if (!field.refKind) continue;

@@ -9,7 +9,6 @@ import {
   findField,
   interfaceFields,
   legacyInterfaceFieldNames,
-  profileFields,
 } from '../model/fields.js';
 import type { FieldValue, InventoryObject, KvDict, NetworkInterface } from '../model/kinds.js';
 import { editKvDictInPlace } from '../model/kv.js';
@@ -61,16 +60,23 @@ export function applyFieldChanges(object: InventoryObject, changes: Changes, opt
       `Unknown field ${quote(key)} for a ${object.kind}; "bootwright ${object.kind} add --help" lists the fields.`,
     );
   }
-  if (object.kind === 'profile') switchProfileParent(object, changes);
-  if (object.kind === 'system') applyInterfaceEdit(object, interfaceChanges, options);
+  if (object.kind === 'profile') switchExclusive(object, changes, 'parent', 'distro');
+  if (object.kind === 'system') {
+    switchExclusive(object, changes, 'image', 'profile');
+    applyInterfaceEdit(object, interfaceChanges, options);
+  }
 }
 
-/** Giving a profile a parent makes it a sub-profile (its distro then comes from the parent), and back. */
-function switchProfileParent(profile: InventoryObject, changes: Changes): void {
-  const given = (name: string) =>
-    Object.keys(changes).some((key) => findField(profileFields, key)?.name === name);
-  if (given('parent') && !given('distro') && profile.fields.parent) profile.fields.distro = '';
-  if (given('distro') && !given('parent') && profile.fields.distro) profile.fields.parent = '';
+/**
+ * Two fields of which an object holds one: giving one (and not the other) clears the other, as Cobbler's setters
+ * do. A profile given a parent becomes a sub-profile (its distro then comes from the parent), and back; a system
+ * given an image leaves its profile, and back. Both given at once is for checks.ts to refuse.
+ */
+function switchExclusive(object: InventoryObject, changes: Changes, first: string, second: string): void {
+  const fields = fieldsByKind[object.kind];
+  const given = (name: string) => Object.keys(changes).some((key) => findField(fields, key)?.name === name);
+  if (given(first) && !given(second) && object.fields[first]) object.fields[second] = '';
+  if (given(second) && !given(first) && object.fields[second]) object.fields[first] = '';
 }
 
 function parseChange(

@@ -54,6 +54,10 @@ export class Resolver {
     if (object.kind === 'system') {
       lineage.system = object;
       profileName = String(object.fields.profile ?? '');
+      const imageName = String(object.fields.image ?? '');
+      if (imageName && !profileName) lineage.images = await this.imageChain(imageName, reader);
+    } else if (object.kind === 'image') {
+      lineage.images = await this.imageChain(object.name, reader, object);
     } else if (object.kind === 'profile') {
       lineage.profiles.push(object);
       profileName = String(object.fields.parent ?? '') || undefined;
@@ -84,6 +88,24 @@ export class Resolver {
       if (repo) lineage.repos.push(repo);
     }
     return lineage;
+  }
+
+  /** An image and its parent images, nearest first; `first` is the image as given when it is not stored yet. */
+  private async imageChain(
+    name: string,
+    reader: StoreReader,
+    first?: InventoryObject,
+  ): Promise<InventoryObject[]> {
+    const chain: InventoryObject[] = [];
+    let next: InventoryObject | undefined = first ?? (await reader.get('image', name));
+    while (next) {
+      if (chain.some((image) => image.name === next?.name))
+        throw invalid(`Image ${quote(next.name)} is its own ancestor; fix its --parent.`);
+      chain.push(next);
+      const parent = String(next.fields.parent ?? '');
+      next = parent ? await reader.get('image', parent) : undefined;
+    }
+    return chain;
   }
 
   /**

@@ -150,6 +150,13 @@ export function domainSpecFor(input: DomainSpecInput): DomainSpec {
 /** An image object's ISO: a file on this host, as Koan needs it (it mounts NFS; here an NFS path must be mounted). */
 function imageFile(data: RenderedData, name: string): string {
   const file = String(data.file ?? '');
+  if (data.image_type === 'virt-clone') {
+    // Cobbler's koan hands these to `virt-install --import`; this koan writes its own domain XML and has no such path.
+    throw new BootwrightError(
+      'E_INVALID',
+      `Image ${quote(name)} is a virt-clone image, which this koan does not import; define the VM on a copy of ${quote(file)} with virsh, or make the image an iso.`,
+    );
+  }
   if (!file.startsWith('/') || !existsSync(file)) {
     throw new BootwrightError(
       'E_INVALID',

@@ -12,13 +12,18 @@ import { INHERIT, type InventoryObject, type KvDict, type NetworkInterface } fro
 import { mergeKvDicts } from './kv.js';
 import { type Settings, settingFields } from './settings.js';
 
-/** The chain an object inherits through, nearest first: a system, its profile and parent profiles, the distro. */
+/**
+ * The chain an object inherits through, nearest first: a system, its profile and parent profiles, the distro; or a
+ * system on an image, the image and its parent images (Cobbler's LOGICAL_INHERITANCE: a system's parent is its
+ * image or its profile).
+ */
 export interface Lineage {
   system?: InventoryObject;
   profiles: InventoryObject[];
   distro?: InventoryObject;
+  images?: InventoryObject[];
   repos: InventoryObject[];
-  /** A repo (or role) blended on its own: it has no parents, only the settings below it. */
+  /** An object blended on its own (repo, menu, role, ...): it has no parents, only the settings below it. */
   repo?: InventoryObject;
 }
 
@@ -149,7 +154,7 @@ function parentStack(lineage: Lineage, settings: Settings, parentLayers: () => L
     parentStacks.set(settings, stacks);
   }
   // The objects as read from the store now: an edited distro or profile makes another key, never a stale hit.
-  const key = JSON.stringify([lineage.distro ?? null, lineage.profiles]);
+  const key = JSON.stringify([lineage.distro ?? null, lineage.profiles, lineage.images ?? []]);
   let stacked = stacks.get(key);
   if (!stacked) {
     stacked = stack(parentLayers());
@@ -198,6 +203,7 @@ export function blend(lineage: Lineage, settings: Settings, options: BlendOption
     const layers: Layer[] = [settingsLayer(settings)];
     if (lineage.distro) layers.push(objectLayer(lineage.distro));
     for (const profile of [...lineage.profiles].reverse()) layers.push(objectLayer(profile));
+    for (const image of [...(lineage.images ?? [])].reverse()) layers.push(objectLayer(image));
     return layers;
   };
   const ownLayers: Layer[] = [];
@@ -209,7 +215,11 @@ export function blend(lineage: Lineage, settings: Settings, options: BlendOption
       : stack([...parentLayers(), ...ownLayers]).blended;
 
   const profile = lineage.profiles[0];
-  view.distro_name = lineage.distro?.name ?? '';
+  const image = lineage.images?.[0];
+  // Cobbler's blender names no distro for what boots an image, and says so with "N/A".
+  view.distro_name = image ? 'N/A' : (lineage.distro?.name ?? '');
+  if (image) view.image_name = image.name;
+  if (image && lineage.system) view.image = image.name;
   view.profile_name = profile?.name ?? '';
   view.system_name = lineage.system?.name ?? '';
   if (lineage.distro) view.distro = lineage.distro.name;

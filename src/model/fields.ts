@@ -24,7 +24,8 @@ export type FieldType =
   | 'boot-file' // a kernel or initrd: path, URL or tree:PATH whose file name boot loaders can carry
   | 'dhcp-tag'
   | 'ipv4-subnet'
-  | 'host-pattern'; // a role rule's glob (`web*.example.org`) or /regular expression/
+  | 'host-pattern' // a role rule's glob (`web*.example.org`) or /regular expression/
+  | 'image-file'; // an image's location: /path/file or [user[:password]@]host:/path/file, as Cobbler takes it
 
 export interface FieldDef {
   name: string;
@@ -81,6 +82,11 @@ export const breeds = [
 export const virtTypes = ['xenpv', 'xenfv', 'qemu', 'kvm', 'vmware', 'vmwarew', 'openvz', 'auto'];
 export const diskDrivers = ['raw', 'qcow', 'qcow2', 'aio', 'vmdk', 'qed', 'vdi'];
 export const bootLoaders = ['pxe', 'ipxe', 'grub'];
+/**
+ * Cobbler 3.3's enums.ImageTypes: `direct` boots the file itself as a kernel and `memdisk` loads it as a disk image
+ * through syslinux's memdisk (both network boots of physical machines); `iso` and `virt-clone` are for koan only.
+ */
+export const imageTypes = ['direct', 'iso', 'memdisk', 'virt-clone'];
 export const systemStatuses = ['', 'development', 'testing', 'acceptance', 'production'];
 export const interfaceTypes = [
   'na',
@@ -199,6 +205,9 @@ export const profileFields: FieldDef[] = [
   }),
   f('repos', 'list', [], 'Repos to use during installation', { refKind: 'repo' }),
   f('enable_menu', 'bool', INHERIT, 'Show in PXE menus', { setting: 'enable_menu' }),
+  f('menu', 'ref', '', 'Boot menu (a menu object) this profile is listed in; empty: the top menu', {
+    refKind: 'menu',
+  }),
   f('dhcp_tag', 'dhcp-tag', '', 'DHCP tag'),
   ...virtFields,
   virtBridgeField,
@@ -208,7 +217,11 @@ export const profileFields: FieldDef[] = [
 
 export const systemFields: FieldDef[] = [
   f('name', 'string', '', 'System name', { required: true }),
-  f('profile', 'ref', '', 'Profile', { refKind: 'profile', required: true }),
+  // Exactly one of the two, as in Cobbler: setting one clears the other.
+  f('profile', 'ref', '', 'Profile (or --image)', { refKind: 'profile' }),
+  f('image', 'ref', '', 'Image, for a system installed from an image rather than a profile', {
+    refKind: 'image',
+  }),
   f('hostname', 'hostname', '', 'Host name written to the installed system'),
   f('gateway', 'ipv4', '', 'Default gateway'),
   f('name_servers', 'list', [], 'DNS servers', { items: 'address' }),
@@ -284,6 +297,96 @@ export const roleFields: FieldDef[] = [
   f('comment', 'text', '', 'Free-form comment'),
 ];
 
+// Cobbler 3.3's image (cobbler/items/image.py): a bootable file rather than a kernel, initrd and answer file.
+// Defaults are the item's own; virt_ram, virt_file_size, virt_type, virt_bridge and owners inherit as there.
+export const imageFields: FieldDef[] = [
+  f('name', 'string', '', 'Image name', { required: true }),
+  f('parent', 'ref', '', 'Parent image whose inherited values this one takes', { refKind: 'image' }),
+  f('file', 'image-file', '', 'The image: /path/file, or host:/path/file or user@host:/path/file over NFS', {
+    required: true,
+  }),
+  f('image_type', 'enum', 'direct', 'What the file is (direct, iso, memdisk, virt-clone)', {
+    choices: imageTypes,
+  }),
+  f('arch', 'enum', 'x86_64', 'Architecture', { choices: archs }),
+  f('breed', 'enum', '', 'Distribution family', { choices: ['', ...breeds] }),
+  f('os_version', 'string', '', 'OS version, e.g. rhel9, win2k22', { commandLine: true }),
+  // Not inherited from the settings as Cobbler does: its default.ks would reach koan as an answer file for an ISO.
+  f('autoinstall', 'string', '', 'Answer file template koan puts beside an iso install', {
+    aliases: ['kickstart'],
+    commandLine: true,
+  }),
+  f('network_count', 'int', 0, 'Virtual NICs koan gives a VM of this image'),
+  f('menu', 'ref', '', 'Boot menu (a menu object) this image is listed in; empty: the top menu', {
+    refKind: 'menu',
+  }),
+  f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
+  f('virt_auto_boot', 'bool', false, 'Start the VM when the host boots'),
+  virtBridgeField,
+  f('virt_cpus', 'int', 1, 'Virtual CPU count'),
+  f('virt_disk_driver', 'enum', 'raw', 'Disk image format', { choices: diskDrivers }),
+  f('virt_file_size', 'disk-sizes', INHERIT, 'Disk sizes in GB, comma-separated per disk', {
+    setting: 'default_virt_file_size',
+  }),
+  f('virt_path', 'string', '', 'Disk location: directory, file, /dev device or volume group'),
+  f('virt_ram', 'int', INHERIT, 'Virtual machine RAM in MB', { setting: 'default_virt_ram' }),
+  f('virt_type', 'enum', INHERIT, 'Virtualization type for koan', {
+    choices: virtTypes,
+    setting: 'default_virt_type',
+  }),
+  ...commonFields,
+];
+
+const ownersField = f('owners', 'list', INHERIT, 'Users who may edit this object', {
+  setting: 'default_ownership',
+});
+
+// Cobbler 3.3's menu (cobbler/items/menu.py): a submenu of the boot menus, holding profiles, images and menus.
+export const menuFields: FieldDef[] = [
+  f('name', 'string', '', 'Menu name', { required: true }),
+  f('display_name', 'string', '', 'Title shown in the boot menu (default: the name)'),
+  f('parent', 'ref', '', 'Menu this one is a submenu of; empty: the top menu', { refKind: 'menu' }),
+  f('comment', 'text', '', 'Free-form comment'),
+  ownersField,
+];
+
+// Cobbler 3.3's configuration-management kinds (items/mgmtclass.py, package.py, file.py and resource.py), kept
+// with their fields so that a Cobbler site's objects and scripts carry over; bootwright acts on none of them.
+const resourceFields: FieldDef[] = [
+  f('action', 'enum', 'create', 'What to do with the resource', { choices: ['create', 'remove'] }),
+  f('comment', 'text', '', 'Free-form comment'),
+  ownersField,
+];
+
+export const mgmtclassFields: FieldDef[] = [
+  f('name', 'string', '', 'Management class name', { required: true }),
+  f('class_name', 'string', '', 'The class name in the configuration tool (default: the name)'),
+  f('is_definition', 'bool', false, 'A definition rather than a class (puppet only)'),
+  f('params', 'dict', {}, 'Parameters of the class: "k=v ..."'),
+  f('packages', 'list', [], 'Package resources of the class'),
+  f('files', 'list', [], 'File resources of the class'),
+  f('comment', 'text', '', 'Free-form comment'),
+  ownersField,
+];
+
+export const packageFields: FieldDef[] = [
+  f('name', 'string', '', 'Package name', { required: true }),
+  f('installer', 'string', '', 'Package manager, e.g. yum'),
+  f('version', 'string', '', 'Package version'),
+  ...resourceFields,
+];
+
+export const fileFields: FieldDef[] = [
+  f('name', 'string', '', 'File resource name', { required: true }),
+  f('path', 'string', '', 'Path of the file on the machine', { required: true }),
+  f('owner', 'string', '', 'Owning user', { required: true }),
+  f('group', 'string', '', 'Owning group', { required: true }),
+  f('mode', 'string', '', 'File mode, e.g. 0644', { required: true }),
+  f('template', 'string', '', 'Template the file is made from (needed unless --is-dir)'),
+  f('is_dir', 'bool', false, 'The resource is a directory'),
+  ...resourceFields,
+];
+
 export const interfaceFields: FieldDef[] = [
   f('mac_address', 'mac', '', 'MAC address, or "random"', { aliases: ['mac'] }),
   f('ip_address', 'ipv4', '', 'IPv4 address', { aliases: ['ip'] }),
@@ -314,6 +417,11 @@ export const fieldsByKind: Record<ObjectKind, FieldDef[]> = {
   profile: profileFields,
   system: systemFields,
   repo: repoFields,
+  image: imageFields,
+  menu: menuFields,
+  mgmtclass: mgmtclassFields,
+  package: packageFields,
+  file: fileFields,
   role: roleFields,
 };
 

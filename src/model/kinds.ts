@@ -1,10 +1,33 @@
 // The object kinds of the inventory and the sentinel that marks a field as inherited from its parent.
 
-export const objectKinds = ['distro', 'profile', 'system', 'repo', 'role'] as const;
+// image, menu, mgmtclass, package and file are Cobbler 3.3's other collections (cobbler/items/*.py); role is
+// bootwright's own (the puppet classifier's rules). The order is `cobbler list`'s.
+export const objectKinds = [
+  'distro',
+  'profile',
+  'system',
+  'repo',
+  'image',
+  'mgmtclass',
+  'package',
+  'file',
+  'menu',
+  'role',
+] as const;
 export type ObjectKind = (typeof objectKinds)[number];
 
 export function isObjectKind(value: string): value is ObjectKind {
   return (objectKinds as readonly string[]).includes(value);
+}
+
+/** The collection's name as Cobbler spells it in `get_mgmtclasses` and bootwright in `/api/v1/mgmtclasses`. */
+export function pluralOf(kind: ObjectKind): string {
+  return kind === 'mgmtclass' ? 'mgmtclasses' : `${kind}s`;
+}
+
+/** The kind a plural collection name (`systems`, `mgmtclasses`) stands for, or undefined. */
+export function kindOfPlural(plural: string): ObjectKind | undefined {
+  return objectKinds.find((kind) => pluralOf(kind) === plural);
 }
 
 /** Cobbler's marker for "take this from the parent object (or the settings)". */

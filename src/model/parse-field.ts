@@ -14,6 +14,7 @@ import {
   parseDiskSizes,
   parseHost,
   parseHostname,
+  parseImageFile,
   parseInteger,
   parseIpv4,
   parseIpv4Subnet,
@@ -191,6 +192,8 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       return parseDhcpTag(value, what);
     case 'ipv4-subnet':
       return parseIpv4Subnet(value, what);
+    case 'image-file':
+      return parseImageFile(value, what);
     case 'host-pattern': {
       if (value !== null && typeof value === 'object') {
         throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);

@@ -141,6 +141,32 @@ export function parseBootFile(value: unknown, what = 'Boot file'): string {
   return text;
 }
 
+/**
+ * An image's location as Cobbler 3.3 takes it (items/image.py): `/path/file`, `host:/path/file`,
+ * `user@host:/path/file` or `user:password@host:/path/file` (koan mounts the host's export over NFS), never a URL.
+ */
+export function parseImageFile(value: unknown, what = 'Image file'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  if (/\p{Cc}/u.test(text)) throw invalid(`${what} ${quote(text)} contains control characters; remove them.`);
+  const fault = (reason: string) =>
+    invalid(
+      `${what} ${quote(text)} is not valid: ${reason}; give /path/file, host:/path/file or user@host:/path/file.`,
+    );
+  if (text.includes('://')) throw fault('it is a URL, and images are files or NFS exports');
+  const at = text.split('@');
+  if (at.length > 2) throw fault('it holds more than one "@"');
+  const location = at.length === 2 ? (at[1] as string) : text;
+  const colon = location.split(':');
+  if (colon.length > 2) throw fault('it holds more than one ":" after the user');
+  const [host, path] = colon.length === 2 ? [colon[0] as string, colon[1] as string] : ['', location];
+  if (at.length === 2 && host === '') throw fault('a user needs a host');
+  if (colon.length === 2 && host === '') throw fault('the host before ":" is empty');
+  if (!path.startsWith('/')) throw fault('the path is not absolute');
+  if (path.endsWith('/')) throw fault('it names a directory, not a file');
+  return text;
+}
+
 /** DHCP tags become dnsmasq `set:` tags and Kea class names, where `,` and `:` would start another field. */
 export function parseDhcpTag(value: unknown, what = 'DHCP tag'): string {
   const text = String(value ?? '').trim();

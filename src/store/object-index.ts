@@ -1,19 +1,18 @@
-// What the store indexes for each object: the objects it references (for "removal would orphan" checks and
+// What the store indexes for each object: the objects its reference fields name (for "removal would orphan" checks and
 // renames) and its unique values (MAC, IP, hostname, DNS name) so that duplicate checks never scan every system.
 
+import { fieldsByKind } from '../model/fields.js';
 import type { InventoryObject } from '../model/kinds.js';
 import type { ObjectRef, UniqueKeyType } from './store.js';
 
 export function referencesOf(object: InventoryObject): ObjectRef[] {
   const refs: ObjectRef[] = [];
-  const { fields } = object;
-  if (object.kind === 'profile') {
-    if (fields.distro) refs.push({ kind: 'distro', name: String(fields.distro) });
-    if (fields.parent) refs.push({ kind: 'profile', name: String(fields.parent) });
-    for (const repo of (fields.repos ?? []) as string[]) refs.push({ kind: 'repo', name: repo });
+  for (const field of fieldsByKind[object.kind]) {
+    if (!field.refKind) continue;
+    const value = object.fields[field.name];
+    const names = Array.isArray(value) ? value : value ? [String(value)] : [];
+    for (const name of names) refs.push({ kind: field.refKind, name: String(name) });
   }
-  if (object.kind === 'system' && fields.profile)
-    refs.push({ kind: 'profile', name: String(fields.profile) });
   return refs;
 }
 

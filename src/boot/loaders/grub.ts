@@ -48,5 +48,5 @@ export const grubLoader: BootLoader = {
     { firmware: 'uefiArm64', file: 'grubaa64.efi', chains: ['pxelinux', 'ipxe'] },
   ],
   renderSystem: renderGrubSystem,
-  renderMenu: (menu) => renderGrubMain(menu.entries, menu.timeoutLabel),
+  renderMenu: (menu) => renderGrubMain(menu.entries, menu.timeoutLabel, menu.submenus),
 };

@@ -31,5 +31,5 @@ export const ipxeLoader: BootLoader = {
     { firmware: 'uefiX64', file: 'ipxe.efi', chains: ['ipxe'] },
   ],
   renderSystem: (choice) => renderIpxeSystem(choice),
-  renderMenu: (menu) => renderIpxeMenu(menu.title, menu.entries, menu.timeoutLabel),
+  renderMenu: (menu) => renderIpxeMenu(menu.title, menu.entries, menu.timeoutLabel, menu.submenus),
 };

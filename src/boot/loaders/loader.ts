@@ -3,7 +3,7 @@
 // The TFTP routes, the boot HTTP routes, /cblr/svc/op/ and the DHCP wiring read these through the registry.
 
 import type { FirmwareFamily } from '../../dhcp/policy.js';
-import type { BootChoice, InstallEntry, SerialConsole } from '../boot-entry.js';
+import type { BootChoice, BootSubmenu, InstallEntry, SerialConsole } from '../boot-entry.js';
 
 /**
  * One file of a loader. Boot loaders are not shipped by bootwright: they come from the distribution's packages,
@@ -73,7 +73,10 @@ export interface HttpScripts {
 
 export interface BootMenu {
   title: string;
+  /** The top level: profiles and images in no menu object. */
   entries: InstallEntry[];
+  /** The menu objects with no parent, each holding its own entries and submenus. */
+  submenus?: BootSubmenu[];
   /** The label booted when nobody chooses (Cobbler: the profile of the system named "default"), else local. */
   timeoutLabel?: string;
 }

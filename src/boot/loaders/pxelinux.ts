@@ -31,6 +31,13 @@ export const pxelinuxLoader: BootLoader = {
     syslinuxModule('menu.c32'),
     syslinuxModule('libutil.c32'),
     syslinuxModule('libcom32.c32'),
+    {
+      // Cobbler's memdisk images boot through it (tftpgen: kernel /memdisk, initrd /images2/NAME).
+      name: 'memdisk',
+      purpose: 'BIOS boots of memdisk images',
+      candidates: ['/usr/lib/syslinux/memdisk', '/usr/share/syslinux/memdisk'],
+      debianPackage: 'syslinux-common',
+    },
   ],
   tftpConfigs: {
     // Undefined for a name that is neither: pxelinux goes on to its next candidate name, as for a missing file.
