@@ -94,11 +94,16 @@ function replacingChanges(stored: InventoryObject, wanted: InventoryObject): Rec
   return changes;
 }
 
-/** Distros and repos first, profiles parents first, systems last: each after what it names. */
+/** A profile's parent is a profile, a menu's a menu, an image's an image. */
+const kindsWithParents: ReadonlySet<string> = new Set(['profile', 'menu', 'image']);
+
+/** Distros and repos first, profiles, menus and images parents first, systems last: each after what it names. */
 export function creationOrder(records: CobblerRecord[]): CobblerRecord[] {
   return cobblerKinds.flatMap((kind) => {
     const ofKind = records.filter((record) => record.kind === kind);
-    return kind === 'profile' ? parentsFirst(ofKind) : ofKind.sort((a, b) => a.name.localeCompare(b.name));
+    return kindsWithParents.has(kind)
+      ? parentsFirst(ofKind)
+      : ofKind.sort((a, b) => a.name.localeCompare(b.name));
   });
 }
 
@@ -123,11 +128,6 @@ export async function carryObjects(
       step('not-carried', subject, converted.unsupported);
       continue;
     }
-    const image = record.data.image;
-    if (record.kind === 'system' && !converted.changes.profile && typeof image === 'string' && image !== '') {
-      step('not-carried', subject, `it runs image ${quote(image)}, and bootwright has no image objects yet.`);
-      continue;
-    }
     const blocker = missingParent(converted, failed);
     if (blocker) {
       step('not-carried', subject, blocker);
@@ -149,8 +149,10 @@ export async function carryObjects(
 function missingParent(converted: ConvertedRecord, failed: ReadonlySet<string>): string | undefined {
   const refs: [string, unknown][] = [
     ['distro', converted.changes.distro],
-    ['profile', converted.changes.parent],
+    [converted.kind, converted.changes.parent],
     ['profile', converted.changes.profile],
+    ['image', converted.changes.image],
+    ['menu', converted.changes.menu],
   ];
   for (const [kind, name] of refs) {
     if (typeof name === 'string' && failed.has(`${kind}/${name}`))
