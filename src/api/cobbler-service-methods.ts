@@ -10,7 +10,7 @@ import { dataPaths } from '../config/paths.js';
 import { loadSignatures, userSignaturesFile } from '../distros/signatures.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { archs, breeds } from '../model/fields.js';
-import { type InventoryObject, isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
+import { INHERIT, type InventoryObject, isObjectKind, type ObjectKind, objectKinds } from '../model/kinds.js';
 import { kvToString } from '../model/kv.js';
 import { formatStatusTable, installStatus } from '../status/install-status.js';
 import type { StoredEvent } from '../store/store.js';
@@ -252,10 +252,16 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
       return true;
     });
   }
+  // In use through inheritance too: Cobbler compares each object's resolved autoinstall.
   open('is_autoinstall_in_use', async ([name]) => {
     const wanted = text(name, 'Autoinstall template');
     for (const kind of ['profile', 'system'] as const) {
-      if ((await inventory.list(kind)).some((object) => object.fields.autoinstall === wanted)) return true;
+      for (const object of await inventory.list(kind)) {
+        const own = object.fields.autoinstall;
+        if (own === wanted) return true;
+        if (own === INHERIT && (await inventory.blended(kind, object.name)).autoinstall === wanted)
+          return true;
+      }
     }
     return false;
   });
@@ -318,6 +324,8 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
   });
   withToken('get_status', async ([mode, token]) => {
     await registry.owner(token, 'read');
+    // Events are written in batches: the last reports must be in the store before it is read.
+    await services.events?.flush();
     const events = services.events ? await services.events.query({ type: 'install.', limit: 100_000 }) : [];
     if (mode === 'text') return formatStatusTable(installStatus(events, Date.now(), stallMinutes));
     return cobblerStatus(events, Date.now());
