@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   python3         # Python's own xmlrpc.client drives the XML-RPC API in tests
   python3-cheetah # the reference the Cheetah-compatible template engine is compared with
+  ansible         # real Ansible (community.general cobbler_system, cobbler_sync, cobbler inventory) in test/interop/ansible.test.ts
   make g++        # better-sqlite3 compiles from source
   curl tftp-hpa atftp           # real TFTP clients in the interop tests
   iproute2 nftables             # network namespaces, and packet loss where the kernel has no netem
