@@ -147,13 +147,20 @@ ${body}`;
     assert.equal(present['create again']?.changed, false, JSON.stringify(present['create again']));
     assert.equal(present.change?.changed, true, JSON.stringify(present.change));
     assert.equal(present.sync?.changed, true, 'cobbler_sync always reports a change, against Cobbler too');
-    const changed = present.change?.system as Record<string, any>;
+    const changed = present.change?.system as Record<string, unknown> & {
+      interfaces: Record<string, Record<string, unknown>>;
+    };
     assert.equal(changed.comment, 'second');
     assert.equal(changed.status, 'production');
-    assert.equal(changed.interfaces.eth0.ip_address, '192.0.2.11');
-    assert.equal(changed.interfaces.eth0.dhcp_tag, 'rack1');
-    assert.equal(changed.interfaces.eth0.if_gateway, '192.0.2.1');
-    assert.equal(changed.interfaces.eth0.management, true);
+    assert.deepEqual(
+      [
+        changed.interfaces.eth0?.ip_address,
+        changed.interfaces.eth0?.dhcp_tag,
+        changed.interfaces.eth0?.if_gateway,
+        changed.interfaces.eth0?.management,
+      ],
+      ['192.0.2.11', 'rack1', '192.0.2.1', true],
+    );
 
     const { stdout: inventoryJson } = await run(
       'ansible-inventory',
