@@ -622,14 +622,25 @@ export class CobblerXmlRpc {
     const name = edit.name;
     if (name === undefined)
       throw invalid(`Set a name with modify_${edit.kind}(handle, "name", ...) before saving.`);
-    if (edit.isNew) await inventory.add(edit.kind, { ...changes, name }, edit.options);
-    else await inventory.edit(edit.kind, name, changes, edit.options);
-    for (const rename of edit.renames) {
+    const renames = edit.renames;
+    const clear = () => {
+      edit.changes = {};
+      edit.interfaceChanges = {};
+      edit.renames = [];
+    };
+    if (edit.isNew) {
+      // A new object's handle is its client's alone: after a refusal it keeps its changes for another try.
+      await inventory.add(edit.kind, { ...changes, name }, edit.options);
+      edit.isNew = false;
+    } else {
+      // Cleared before writing: a refused change must not stay on a handle that every client of this object
+      // shares (`system::vm9`), where it would make each later save fail too; Cobbler refuses it at modify time.
+      clear();
+      await inventory.edit(edit.kind, name, changes, edit.options);
+    }
+    clear();
+    for (const rename of renames) {
       await inventory.edit(edit.kind, name, {}, { interface: rename.from, renameInterface: rename.to });
     }
-    edit.isNew = false;
-    edit.changes = {};
-    edit.interfaceChanges = {};
-    edit.renames = [];
   }
 }
