@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { checkBootServer } from '../boot/check.js';
 import { loaderNamed } from '../boot/loaders/registry.js';
 import { dataPaths } from '../config/paths.js';
+import { importDistro } from '../distros/import.js';
 import { loadSignatures, userSignaturesFile } from '../distros/signatures.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { archs, breeds } from '../model/fields.js';
@@ -28,6 +29,18 @@ import type { ApiServices } from './services.js';
 /** Cobbler's plural of a kind in method names: get_mgmtclasses_since, get_distros_since. */
 export function pluralOf(kind: string): string {
   return kind.endsWith('s') ? `${kind}es` : `${kind}s`;
+}
+
+/** A struct argument (Cobbler's options dict); anything else counts as empty. */
+function struct(value: XmlRpcValue | undefined): Record<string, XmlRpcValue> {
+  return value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof XmlRpcDouble)
+    ? (value as Record<string, XmlRpcValue>)
+    : {};
 }
 
 /** Cobbler's answer when generate_autoinstall cannot render, followed here by the reason. */
@@ -117,6 +130,34 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
       },
     ],
   };
+  // Cobbler's import copies the tree with rsync first; bootwright reads it in place (`bootwright import`), so the
+  // task has ended by the time its id is handed out. rsync_flags has nothing to apply to.
+  withToken('background_import', async ([options, token]) => {
+    await registry.owner(token);
+    const given = (key: string) => optionalText(struct(options)[key]);
+    const path = given('path');
+    if (!path) throw invalid('background_import needs options.path: the ISO image or tree on the server.');
+    const dataDir = services.dataDir;
+    if (!dataDir)
+      throw new BootwrightError('E_UNAVAILABLE', 'This server has no data directory to import into.');
+    return tasks.run('Media import', async (log) => {
+      const result = await importDistro(inventory, {
+        path,
+        dataDir,
+        ...(given('name') ? { name: given('name') } : {}),
+        ...(given('arch') ? { arch: given('arch') } : {}),
+        ...(given('breed') ? { breed: given('breed') } : {}),
+        ...(given('os_version') ? { osVersion: given('os_version') } : {}),
+        ...(given('available_as') ? { availableAs: given('available_as') } : {}),
+        ...(given('autoinstall_file') ? { autoinstall: given('autoinstall_file') } : {}),
+      });
+      const { detection } = result;
+      log(
+        `${detection.breed} ${detection.osVersion} ${detection.arch} (signature ${detection.signature.name})`,
+      );
+      for (const change of result.changes) log(change);
+    });
+  });
   for (const [method, [name, work]] of Object.entries(backgroundTasks)) {
     withToken(method, async ([_options, token]) => {
       await registry.owner(token);

@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { cobblerSettingNames } from '../../src/api/cobbler-settings-view.js';
 import { CobblerXmlRpc } from '../../src/api/cobbler-xmlrpc.js';
@@ -550,6 +550,20 @@ function calls(dir: string): Call[] {
     { method: 'remove_repo', args: "'epel3', token", check: isTrue },
     { method: 'remove_distro', args: "'d6', token", check: isTrue },
     { method: 'get_systems', check: (v) => assert.deepEqual(names(v), ['vm10', 'vm9']) },
+    // Import reads the tree in place: the task has ended, with its distro and profile, when its id comes back.
+    {
+      method: 'background_import',
+      args: `{'path': ${JSON.stringify(join(dir, 'rhel9'))}, 'name': 'rhel94'}, token`,
+      save: 'import',
+      check: isText(/_Media import_/),
+    },
+    {
+      method: 'get_task_status',
+      args: "v['import']",
+      check: (v) => assert.deepEqual(isList(v).slice(1, 3), ['Media import', 'complete']),
+    },
+    { method: 'get_event_log', args: "v['import']", check: isText(/redhat rhel9 x86_64/) },
+    { method: 'has_item', args: "'distro', 'rhel94'", check: isTrue },
     { method: 'logout', args: 'token', check: isTrue },
   ];
 }
@@ -603,6 +617,15 @@ describe("Cobbler 3.3's XML-RPC API, method by method, with Python's xmlrpc.clie
     const files = tempDir(t);
     writeFileSync(join(files, 'vmlinuz'), 'kernel');
     writeFileSync(join(files, 'initrd.img'), 'initrd');
+    const tree: Record<string, string> = {
+      '.treeinfo': '[general]\nfamily = Red Hat Enterprise Linux\nversion = 9.4\narch = x86_64\n',
+      'images/pxeboot/vmlinuz': 'rhel9 kernel',
+      'images/pxeboot/initrd.img': 'rhel9 initrd',
+    };
+    for (const [path, content] of Object.entries(tree)) {
+      mkdirSync(dirname(join(files, 'rhel9', path)), { recursive: true });
+      writeFileSync(join(files, 'rhel9', path), content);
+    }
     const running = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     t.after(() => running.stop());
     const url = `http://127.0.0.1:${running.port}/cobbler_api`;
