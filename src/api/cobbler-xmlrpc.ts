@@ -6,6 +6,8 @@
 // which koan reports as "No entry/entries found".
 
 import { randomBytes } from 'node:crypto';
+import { truncate } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type RequestTransport, refuseCredentialsInClear } from '../auth/require-tls.js';
 import type { TokenOwner } from '../auth/tokens.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
@@ -15,6 +17,7 @@ import { fieldsByKind, findField, legacyInterfaceFieldNames } from '../model/fie
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import { objectKinds } from '../model/kinds.js';
 import { parseBool } from '../model/values.js';
+import { installLogsDir, listInstallLogs } from '../triggers/install-logs.js';
 import {
   parseMethodCall,
   serializeFault,
@@ -396,6 +399,16 @@ export class CobblerXmlRpc {
         text(editType, 'Edit type'),
         struct(attrs, 'Attributes'),
       );
+    });
+    // Cobbler truncates the system's anamon logs, keeping the files; here they are its uploaded install logs.
+    withToken('clear_system_logs', async ([handle, token]) => {
+      await this.owner(token);
+      const name = this.savedName(await this.pendingFor(handle, 'system'));
+      const dataDir = this.services.dataDir;
+      if (!dataDir) return true;
+      for (const log of await listInstallLogs(dataDir, name))
+        await truncate(join(installLogsDir(dataDir, name), log.name));
+      return true;
     });
     withToken('modify_setting', async ([name, value, token]) => {
       await this.owner(token);

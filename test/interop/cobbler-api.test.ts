@@ -512,6 +512,7 @@ function calls(dir: string): Call[] {
       args: "'vm9', 'anaconda.log', 5, -1, xmlrpc.client.Binary(b'line\\n')",
       check: isTrue,
     },
+    { method: 'clear_system_logs', args: "'system::vm9', token", check: isTrue },
     { method: 'disable_netboot', args: "'vm9'", check: isTrue },
     {
       method: 'get_config_data',
@@ -653,6 +654,9 @@ describe("Cobbler 3.3's XML-RPC API, method by method, with Python's xmlrpc.clie
         );
       }
     });
+
+    // clear_system_logs truncated what upload_log_data had kept, as Cobbler truncates anamon's logs.
+    assert.equal(readFileSync(join(dataDir, 'install-logs', 'vm9', 'anaconda.log'), 'utf8'), '');
 
     // Every method of Cobbler's list that bootwright answers was called above.
     const answered = new Set(new CobblerXmlRpc((await apiFixture(t)).services).methodNames);

@@ -35,8 +35,6 @@ export const omissionReasons: Record<string, string> = {
   generate_bootcfg: 'VMware ESXi boot.cfg files are not rendered (no ESXi boot support)',
   get_authn_module_name:
     'Cobbler answers it only for its CLI on the server; bootwright has one authentication',
-  clear_system_logs:
-    'bootwright keeps no serial-console logs; install logs are kept per install (`status --logs`)',
 };
 
 /** The kind a per-kind method is about (`get_images_since` → image), if it names one. */
