@@ -8,10 +8,12 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { pluralOf } from '../../src/api/cobbler-service-methods.js';
 import { cobblerSettingNames } from '../../src/api/cobbler-settings-view.js';
 import { CobblerXmlRpc } from '../../src/api/cobbler-xmlrpc.js';
 import { setUserPassword } from '../../src/auth/password.js';
 import { dataPaths } from '../../src/config/paths.js';
+import { objectKinds } from '../../src/model/kinds.js';
 import { startServer } from '../../src/serve.js';
 import { UsersFile } from '../../src/store/users-file.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
@@ -243,6 +245,14 @@ function calls(dir: string): Call[] {
       },
     },
     { method: 'get_item', args: "'distro', 'nope'", check: (v) => assert.equal(v, '~') },
+    {
+      method: 'get_item',
+      args: "'system', 'vm9', False, True",
+      check: (v) => {
+        isRecord(v, 'vm9');
+        assert.equal((v as Record<string, unknown>).virt_ram, 512, 'resolved=True: the inherited value');
+      },
+    },
     { method: 'get_items', args: "'distro'", check: (v) => assert.deepEqual(names(v), ['d', 'd2']) },
     { method: 'get_item_names', args: "'profile'", check: (v) => assert.deepEqual(v, ['p', 'p-web']) },
     { method: 'get_distros', check: (v) => assert.deepEqual(names(v), ['d', 'd2']) },
@@ -569,6 +579,24 @@ function calls(dir: string): Call[] {
   ];
 }
 
+/**
+ * The reads every kind answers alike, for the kinds this walk makes no objects of (those other than distro,
+ * profile, system and repo): what they answer for a name that does not exist, and for the empty collection.
+ */
+function emptyKindCalls(): Call[] {
+  const made = new Set(['distro', 'profile', 'system', 'repo']);
+  return objectKinds
+    .filter((kind) => !made.has(kind))
+    .flatMap((kind): Call[] => [
+      { method: `get_${kind}`, args: "'nope'", check: (v) => assert.equal(v, '~') },
+      { method: `get_${pluralOf(kind)}`, check: (v) => assert.deepEqual(v, []) },
+      { method: `find_${kind}`, args: "{'name': '*'}, True", check: (v) => assert.deepEqual(v, []) },
+      { method: `get_${kind}_as_rendered`, args: "'nope'", check: (v) => assert.deepEqual(v, {}) },
+      { method: `get_${pluralOf(kind)}_since`, args: '0', check: (v) => assert.deepEqual(v, []) },
+      { method: `new_${kind}`, args: 'token', check: isText(new RegExp(`^___NEW___${kind}::`)) },
+    ]);
+}
+
 /** Runs the calls in one Python process; each answer (or fault) comes back as JSON, in order. */
 async function runCalls(url: string, list: Call[]): Promise<{ value?: unknown; fault?: string }[]> {
   const program = `
@@ -640,7 +668,7 @@ describe("Cobbler 3.3's XML-RPC API, method by method, with Python's xmlrpc.clie
     ]);
     assert.deepEqual(setup[1], { value: 0 }, JSON.stringify(setup));
 
-    const list = calls(files);
+    const list = [...calls(files).slice(0, -1), ...emptyKindCalls(), ...calls(files).slice(-1)];
     const answers = await runCalls(url, list);
     list.forEach((call, index) => {
       const answer = answers[index];
