@@ -21,27 +21,19 @@ import { XmlRpcDouble, type XmlRpcValue } from '../xmlrpc/codec.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { cobblerSettingsView } from './cobbler-settings-view.js';
 import { CobblerTasks } from './cobbler-tasks.js';
-import { cobblerItem, type MethodRegistry, optionalText, text, toWire, truthy } from './cobbler-wire.js';
+import {
+  cobblerItem,
+  type MethodRegistry,
+  optionalText,
+  pluralOf,
+  structOf,
+  text,
+  toWire,
+  truthy,
+} from './cobbler-wire.js';
 import { repoConfigFor } from './repo-config.js';
 import { REDACTED, redactSecrets, secretFields } from './secrets.js';
 import type { ApiServices } from './services.js';
-
-/** Cobbler's plural of a kind in method names: get_mgmtclasses_since, get_distros_since. */
-export function pluralOf(kind: string): string {
-  return kind.endsWith('s') ? `${kind}es` : `${kind}s`;
-}
-
-/** A struct argument (Cobbler's options dict); anything else counts as empty. */
-function struct(value: XmlRpcValue | undefined): Record<string, XmlRpcValue> {
-  return value !== null &&
-    typeof value === 'object' &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    !Buffer.isBuffer(value) &&
-    !(value instanceof XmlRpcDouble)
-    ? (value as Record<string, XmlRpcValue>)
-    : {};
-}
 
 /** Cobbler's answer when generate_autoinstall cannot render, followed here by the reason. */
 const renderFailedHeader =
@@ -134,7 +126,7 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
   // task has ended by the time its id is handed out. rsync_flags has nothing to apply to.
   withToken('background_import', async ([options, token]) => {
     await registry.owner(token);
-    const given = (key: string) => optionalText(struct(options)[key]);
+    const given = (key: string) => optionalText(structOf(options)?.[key]);
     const path = given('path');
     if (!path) throw invalid('background_import needs options.path: the ISO image or tree on the server.');
     const dataDir = services.dataDir;

@@ -58,6 +58,23 @@ export function truthy(value: XmlRpcValue | undefined): boolean {
   return true;
 }
 
+/** Cobbler's plural of a kind in method names: get_mgmtclasses_since, get_distros_since. */
+export function pluralOf(kind: string): string {
+  return kind.endsWith('s') ? `${kind}es` : `${kind}s`;
+}
+
+/** A struct argument as a record, or undefined for anything else (arrays, dates, binary, scalars). */
+export function structOf(value: XmlRpcValue | undefined): Record<string, XmlRpcValue> | undefined {
+  const isStruct =
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof XmlRpcDouble);
+  return isStruct ? (value as Record<string, XmlRpcValue>) : undefined;
+}
+
 export function kindFrom(what: XmlRpcValue | undefined): ObjectKind {
   const kind = text(what, 'Type');
   if (!isObjectKind(kind))

@@ -26,7 +26,7 @@ import {
   type XmlRpcValue,
 } from '../xmlrpc/codec.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
-import { pluralOf, registerServiceMethods } from './cobbler-service-methods.js';
+import { registerServiceMethods } from './cobbler-service-methods.js';
 import {
   cobblerItem,
   flattenItem,
@@ -34,6 +34,8 @@ import {
   type Method,
   type MethodRegistry,
   optionalText,
+  pluralOf,
+  structOf,
   text,
   toWire,
   truthy,
@@ -72,9 +74,9 @@ function interfaceFieldOf(key: string): string | undefined {
 
 function struct(value: XmlRpcValue | undefined, what: string): Record<string, XmlRpcValue> {
   if (value === undefined || value === '~') return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date)
-    throw invalid(`${what} must be a struct of field name to value.`);
-  return value as Record<string, XmlRpcValue>;
+  const record = structOf(value);
+  if (!record) throw invalid(`${what} must be a struct of field name to value.`);
+  return record;
 }
 
 /** Cobbler's sort: by the given field then the name, "!field" reversed. */
