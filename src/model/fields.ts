@@ -183,7 +183,7 @@ export const distroFields: FieldDef[] = [
   f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
   f('remote_boot_kernel', 'string', '', 'Kernel URL fetched by the boot loader directly'),
   f('remote_boot_initrd', 'string', '', 'Initrd URL fetched by the boot loader directly'),
-  f('redhat_management_key', 'string', '', 'Registration key'),
+  f('redhat_management_key', 'string', INHERIT, 'Registration key', { setting: 'redhat_management_key' }),
   f(
     'tree_source',
     'string',
