@@ -38,6 +38,11 @@ function resultsByTask(output: string): Record<string, TaskResult> {
 
 describe('Ansible community.general against bootwright serve', () => {
   it('creates, changes, syncs and removes a system, lists it in the inventory, and is idempotent', async (t: TestContext) => {
+    await run('ansible-playbook', ['--version']).catch(() => {
+      throw new Error(
+        "ansible-playbook is not installed: scripts/setup.sh installs Debian's ansible package.",
+      );
+    });
     const dataDir = tempDir(t);
     const files = tempDir(t);
     writeFileSync(join(files, 'vmlinuz'), 'kernel');
