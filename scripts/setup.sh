@@ -8,6 +8,7 @@ packages=(
   python3         # Python's own xmlrpc.client drives the XML-RPC API in tests
   python3-cheetah # the reference the Cheetah-compatible template engine is compared with
   python3-jinja2  # the reference the Jinja engine is compared with (src/templates/jinja/corpus.test.ts)
+  ansible         # real Ansible (community.general cobbler_system, cobbler_sync, cobbler inventory) in test/interop/ansible.test.ts
   make g++        # better-sqlite3 compiles from source
   curl tftp-hpa atftp           # real TFTP clients in the interop tests
   iproute2 nftables             # network namespaces, and packet loss where the kernel has no netem

@@ -17,6 +17,7 @@ import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { parseInstallMode, reportInstallStep } from './install-report.js';
 import { answerNodeClassifier } from './node-classifier.js';
+import { repoConfigFor } from './repo-config.js';
 import { type RequestReport, reportRequests } from './request-events.js';
 import type { RouteModule } from './route-module.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
@@ -222,17 +223,7 @@ export function createCobblerSvc(services: ApiServices): RouteModule {
       case 'yum': {
         const target = targetOf(pairs);
         if (!target) return text(context, '# object not found\n', 404);
-        const variables = await renderer.variables(target);
-        const repos = (variables.repo_data ?? []) as Record<string, unknown>[];
-        const base = `http://${String(variables.http_server)}`;
-        const stanzas = repos.map((repo) => {
-          const url =
-            repo.mirror_locally === true
-              ? `${base}/cobbler/repo_mirror/${String(repo.name)}`
-              : String(repo.mirror);
-          return `[${String(repo.name)}]\nname=${String(repo.name)}\nbaseurl=${url}\nenabled=1\npriority=${String(repo.priority ?? 99)}\ngpgcheck=0\n`;
-        });
-        return text(context, stanzas.join('\n'));
+        return text(context, await repoConfigFor(renderer, target));
       }
       case 'trig': {
         const target = targetOf(pairs);

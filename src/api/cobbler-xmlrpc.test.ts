@@ -3,8 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { testServedRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { setUserPassword } from '../auth/password.js';
 import { dataPaths } from '../config/paths.js';
@@ -105,6 +108,43 @@ out = {
     assert.equal(out.for_koan, 'foo=1 quiet');
     assert.equal(out.blended_profile, 'redhat-5.5-xen-i386');
     assert.equal(out.token_ok, true);
+  });
+
+  it('keeps a handle good after save and after a refused save, as scripts that reuse it expect', async (t: TestContext) => {
+    const { url } = await server(t);
+    const files = tempDir(t);
+    writeFileSync(join(files, 'vmlinuz'), 'kernel');
+    writeFileSync(join(files, 'initrd.img'), 'initrd');
+    const out = await python(
+      url,
+      `
+def fault(call):
+    try:
+        return call()
+    except xmlrpc.client.Fault as f:
+        return [f.faultCode, f.faultString]
+token = s.login('cobbler', 'cobbler-pass')
+s.modify_setting('served_roots', ${JSON.stringify(testServedRoots.join(' '))}, token)
+s.xapi_object_edit('distro', 'd', 'add', {'kernel': '${join(files, 'vmlinuz')}', 'initrd': '${join(files, 'initrd.img')}'}, token)
+s.xapi_object_edit('profile', 'p', 'add', {'distro': 'd'}, token)
+s.xapi_object_edit('system', 'vm1', 'add', {'profile': 'p'}, token)
+h = s.get_system_handle('vm1', token)
+s.modify_system(h, 'virt_ram', 'lots', token)
+refused = fault(lambda: s.save_system(h, token))
+s.modify_system(h, 'comment', 'after the refusal', token)
+saved = s.save_system(h, token)
+s.modify_system(h, 'virt_ram', 2048, token)
+again = s.save_system(h, token)
+out = {'refused': refused, 'saved': saved, 'again': again, 'handle': h, 'system': s.get_system('vm1')}
+`,
+    );
+    assert.equal(out.handle, 'system::vm1', "Cobbler's handle form");
+    assert.equal(out.refused[0], 1);
+    assert.match(out.refused[1], /"lots"/);
+    assert.equal(out.saved, true, 'the refused change does not stay on the shared handle');
+    assert.equal(out.again, true);
+    assert.equal(out.system.comment, 'after the refusal');
+    assert.equal(out.system.virt_ram, 2048);
   });
 
   it('refuses writes without a token and reports bad input as faults', async (t: TestContext) => {

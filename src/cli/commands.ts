@@ -484,6 +484,28 @@ export const commands: readonly CommandSpec[] = [
     summary: 'List what would stop installs: loaders, addresses, ports, distro files',
     options: [],
   },
+  // Cobbler's `sync` writes boot configs and DHCP/DNS files; bootwright renders them when asked for, so the
+  // command only says so, and takes Cobbler's flags so that scripts calling it keep working.
+  {
+    words: ['sync'],
+    summary: 'Nothing to do: every config is rendered when asked for (kept for Cobbler scripts)',
+    options: [
+      option('dhcp', "Cobbler's flag; accepted and ignored"),
+      option('dns', "Cobbler's flag; accepted and ignored"),
+      option('systems', "Cobbler's flag; accepted and ignored", 'NAMES'),
+      option('verbose', "Cobbler's flag; accepted and ignored"),
+    ],
+  },
+  {
+    words: ['signature', 'report'],
+    summary: 'List the distribution signatures import recognizes trees by',
+    options: [option('name', 'Only this breed, e.g. redhat', 'BREED')],
+  },
+  {
+    words: ['signature', 'update'],
+    summary: 'Load and check the signature files again (nothing is downloaded)',
+    options: [],
+  },
   koanCommand,
   { words: ['list'], summary: 'Print the names of all objects, by kind', options: [] },
   { words: ['report'], summary: 'Print the fields of all objects, by kind', options: [] },
@@ -514,6 +536,7 @@ export const topics: readonly { word: string; summary: string }[] = [
   { word: 'user', summary: 'Users of the API and web clients: add, remove, list' },
   { word: 'template', summary: 'Autoinstall templates: list, show, edit, remove' },
   { word: 'snippet', summary: 'Template snippets: list, show, edit, remove' },
+  { word: 'signature', summary: 'Distribution signatures that import recognizes trees by: report, update' },
   { word: 'serve', summary: 'Run the boot server (see "bootwright serve --help")' },
   {
     word: 'lab',

@@ -19,6 +19,7 @@ import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.j
 import { runImportCobbler, runReplicate } from './migrate-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
 import { runSettingCommand } from './setting-commands.js';
+import { runSignatureCommand, runSync } from './signature-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
 import { runUserCommand } from './user-commands.js';
 
@@ -123,6 +124,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (word === 'lab') {
     const { runLabCommand } = await import('../lab/lab-commands.js');
     return runLabCommand(action, invocation, globals.dataDir, main);
+  }
+  if (word === 'sync') {
+    runSync(invocation);
+    return 0;
+  }
+  if (word === 'signature') {
+    await runSignatureCommand(action, invocation, globals);
+    return 0;
   }
   // Configuration for a site's own DHCP and DNS servers (src/external/).
   if (word === 'dhcp-config' || word === 'dns-config') {

@@ -164,9 +164,19 @@ const bootFields: FieldDef[] = [
   f('server', 'host', INHERIT, 'Server address installers use (overrides the setting)', {
     setting: 'server',
   }),
-  f('next_server', 'host', INHERIT, 'TFTP server for network boot', { setting: 'next_server' }),
+  // Cobbler 3.3 names the IPv4 one next_server_v4; both spellings set the same field.
+  f('next_server', 'host', INHERIT, 'TFTP server for network boot', {
+    setting: 'next_server',
+    aliases: ['next_server_v4'],
+  }),
+  f('next_server_v6', 'ipv6', INHERIT, 'TFTP server for network boot over IPv6', {
+    setting: 'next_server_v6',
+  }),
   f('filename', 'string', '', 'DHCP boot file name override'),
   f('proxy', 'string', INHERIT, 'HTTP proxy for the installer', { setting: 'proxy_url_int' }),
+  f('redhat_management_key', 'string', INHERIT, "Registration key (overrides the distro's)", {
+    setting: 'redhat_management_key',
+  }),
 ];
 
 export const distroFields: FieldDef[] = [
@@ -179,7 +189,7 @@ export const distroFields: FieldDef[] = [
   f('boot_loaders', 'list', INHERIT, 'Boot loaders offered: pxe, ipxe, grub', { choices: bootLoaders }),
   f('remote_boot_kernel', 'string', '', 'Kernel URL fetched by the boot loader directly'),
   f('remote_boot_initrd', 'string', '', 'Initrd URL fetched by the boot loader directly'),
-  f('redhat_management_key', 'string', '', 'Registration key'),
+  f('redhat_management_key', 'string', INHERIT, 'Registration key', { setting: 'redhat_management_key' }),
   f(
     'tree_source',
     'string',
@@ -271,6 +281,7 @@ export const repoFields: FieldDef[] = [
   f('environment', 'dict', {}, 'Environment for the mirror command'),
   f('apt_components', 'list', [], 'APT components'),
   f('apt_dists', 'list', [], 'APT dists'),
+  f('rsyncopts', 'dict', {}, 'Extra rsync options for rsync mirrors'),
   f('proxy', 'string', '', 'Proxy for mirroring'),
   f('comment', 'text', '', 'Free-form comment'),
   f('owners', 'list', INHERIT, 'Users who may edit this object', { setting: 'default_ownership' }),
@@ -403,6 +414,7 @@ export const interfaceFields: FieldDef[] = [
   f('bonding_opts', 'string', '', 'Bonding options'),
   f('bridge_opts', 'string', '', 'Bridge options'),
   f('management', 'bool', false, 'Management interface'),
+  f('connected_mode', 'bool', false, 'InfiniBand connected mode'),
   f('dhcp_tag', 'dhcp-tag', '', 'DHCP tag'),
   f('ipv6_address', 'ipv6', '', 'IPv6 address'),
   f('ipv6_prefix', 'string', '', 'IPv6 prefix length'),
@@ -452,4 +464,8 @@ export const legacyInterfaceFieldNames: Record<string, string> = {
   ipv6mtu: 'ipv6_mtu',
   ipv6staticroutes: 'ipv6_static_routes',
   ipv6defaultgateway: 'ipv6_default_gateway',
+  // Cobbler 3.3's modify_interface keys, which drop the underscores of the field names.
+  dhcptag: 'dhcp_tag',
+  ifgateway: 'if_gateway',
+  connectedmode: 'connected_mode',
 };

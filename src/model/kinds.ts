@@ -54,6 +54,7 @@ export interface NetworkInterface {
   bonding_opts: string;
   bridge_opts: string;
   management: boolean;
+  connected_mode: boolean;
   dhcp_tag: string;
   ipv6_address: string;
   ipv6_prefix: string;

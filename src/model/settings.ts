@@ -13,6 +13,8 @@ const s = f;
 export const settingFields: FieldDef[] = [
   s('server', 'host', '127.0.0.1', 'Address installers and koan use to reach this server'),
   s('next_server', 'host', '127.0.0.1', 'TFTP server address handed out for network boot'),
+  s('next_server_v6', 'ipv6', '::1', "TFTP server address over IPv6 (Cobbler 3.3's next_server_v6)"),
+  s('redhat_management_key', 'string', '', 'Registration key for systems whose profile and distro name none'),
   s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees'),
   s(
     'tls_cert',

@@ -93,6 +93,26 @@ describe('every write path needs a token', () => {
       ['new_subprofile', (token) => [token]],
       ['xapi_object_edit', (token) => ['system', 'vm9', 'add', { profile: 'p' }, token]],
       ['modify_setting', (token) => ['server', '192.0.2.1', token]],
+      ['new_item', (token) => ['system', token]],
+      ['modify_item', (token) => ['system', 'system::handle', 'comment', 'x', token]],
+      ['save_item', (token) => ['system', 'system::handle', token]],
+      ['remove_item', (token) => ['system', 'vm9', token]],
+      ['copy_item', (token) => ['system', 'system::handle', 'vm10', token]],
+      ['rename_item', (token) => ['system', 'system::handle', 'vm10', token]],
+      ['get_item_handle', (token) => ['system', 'vm9', token]],
+      ['sync', (token) => [token]],
+      ['sync_dhcp', (token) => [token]],
+      ['background_sync', (token) => [{}, token]],
+      ['background_syncsystems', (token) => [{}, token]],
+      ['background_hardlink', (token) => [{}, token]],
+      ['background_validate_autoinstall_files', (token) => [{}, token]],
+      ['background_signature_update', (token) => [{}, token]],
+      ['background_import', (token) => [{ path: '/srv/x' }, token]],
+      ['write_autoinstall_template', (token) => ['x.ks', 'text', token]],
+      ['remove_autoinstall_template', (token) => ['x.ks', token]],
+      ['write_autoinstall_snippet', (token) => ['x', 'text', token]],
+      ['remove_autoinstall_snippet', (token) => ['x', token]],
+      ['clear_system_logs', (token) => ['system::vm9', token]],
     ];
     for (const kind of objectKinds) {
       writes.push([`new_${kind}`, (token) => [token]]);
@@ -176,5 +196,26 @@ describe('every write path needs a token', () => {
     }
     assert.ok(checked.includes('POST /api/v1/systems/:name/nopxe'), checked.join(', '));
     assert.ok(checked.length >= 4, checked.join(', '));
+    // Their XML-RPC twins, Cobbler's disable_netboot and run_install_triggers: the secret in the URL, or a token.
+    for (const [method, params] of [
+      ['disable_netboot', ['vm9']],
+      ['run_install_triggers', ['post', 'system', 'vm9', '192.0.2.9']],
+    ] as const) {
+      for (const [who, query, extra, allowed] of [
+        ['no secret', '', [], false],
+        ['a wrong secret', `?secret=${'0'.repeat(32)}`, [], false],
+        ["the system's secret", `?secret=${secret}`, [], true],
+        ['a read-only token', '', [viewer], true],
+      ] as const) {
+        const response = await fixture.app.request(`/cobbler_api${query}`, {
+          method: 'POST',
+          body: serializeMethodCall(method, [...params, ...extra]),
+        });
+        const answer = parseMethodResponse(await response.text());
+        if (allowed) assert.ok(answer.ok, `${method} with ${who}: ${JSON.stringify(answer)}`);
+        else
+          assert.ok(!answer.ok && answer.faultCode === 5, `${method} with ${who}: ${JSON.stringify(answer)}`);
+      }
+    }
   });
 });

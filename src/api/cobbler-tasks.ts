@@ -1,0 +1,97 @@
+// Cobbler's task API over XML-RPC: `background_*` calls answer with an event id at once, and clients poll
+// `get_task_status(id)` until it says "complete" or "failed", reading `get_events()` and `get_event_log(id)` on the
+// way (the web UI, `cobbler sync` through cobblerd, Ansible's scripts). bootwright renders everything when asked, so
+// most tasks have nothing to do: each runs to its end before its id is handed out, and the client's first poll
+// already reads its end.
+
+import { randomUUID } from 'node:crypto';
+import { asBootwrightError } from '../errors.js';
+
+/** Cobbler's EventStatus values, as get_task_status and get_events send them. */
+export type TaskState = 'running' | 'complete' | 'failed' | 'info';
+
+interface TaskEvent {
+  id: string;
+  /** Seconds since the epoch, as Cobbler's `statetime`. */
+  started: number;
+  name: string;
+  state: TaskState;
+  readBy: string[];
+  log: string;
+}
+
+/** Bounded, as Cobbler's events expire: a client that starts tasks in a loop must not grow memory without end. */
+const eventLimit = 1000;
+
+const two = (value: number) => String(value).padStart(2, '0');
+
+/** Cobbler's event id: `YYYY-MM-DD_HHMMSS_<name>_<uuid hex>`, which its CLI prints and users paste back. */
+function eventId(name: string, at: Date): string {
+  const day = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
+  const time = `${two(at.getHours())}${two(at.getMinutes())}${two(at.getSeconds())}`;
+  return `${day}_${time}_${name}_${randomUUID().replaceAll('-', '')}`;
+}
+
+export class CobblerTasks {
+  private readonly events = new Map<string, TaskEvent>();
+
+  /**
+   * Runs `work` and returns the new event's id; the work's lines become the task log. A failure is kept as the
+   * task's state and last log line, as Cobbler's thread does, instead of failing the call that started it.
+   */
+  async run(name: string, work: (log: (line: string) => void) => Promise<void>): Promise<string> {
+    const now = new Date();
+    const event: TaskEvent = {
+      id: eventId(name, now),
+      started: now.getTime() / 1000,
+      name,
+      state: 'running',
+      readBy: [],
+      log: '',
+    };
+    this.remember(event);
+    const log = (line: string) => {
+      event.log += `${new Date().toISOString()} - INFO | ${line}\n`;
+    };
+    try {
+      await work(log);
+      log('### TASK COMPLETE ###');
+      event.state = 'complete';
+    } catch (thrown) {
+      log(asBootwrightError(thrown).message);
+      log('### TASK FAILED ###');
+      event.state = 'failed';
+    }
+    return event.id;
+  }
+
+  /** `[statetime, name, state, read_by_who]`, Cobbler's list form of an event; undefined for an unknown id. */
+  status(id: string): [number, string, TaskState, string[]] | undefined {
+    const event = this.events.get(id);
+    return event && [event.started, event.name, event.state, [...event.readBy]];
+  }
+
+  /** The events `forUser` has not read yet, each then marked read by that user; all of them for "". */
+  unread(forUser: string): Record<string, [number, string, TaskState, string[]]> {
+    const result: Record<string, [number, string, TaskState, string[]]> = {};
+    for (const event of this.events.values()) {
+      if (forUser !== '' && event.readBy.includes(forUser)) continue;
+      result[event.id] = [event.started, event.name, event.state, [...event.readBy]];
+      if (forUser !== '') event.readBy.push(forUser);
+    }
+    return result;
+  }
+
+  /** The task's log, or "?" as Cobbler answers for an id it does not know. */
+  log(id: string): string {
+    return this.events.get(id)?.log ?? '?';
+  }
+
+  private remember(event: TaskEvent): void {
+    if (this.events.size >= eventLimit) {
+      const oldest = this.events.keys().next().value;
+      if (oldest !== undefined) this.events.delete(oldest);
+    }
+    this.events.set(event.id, event);
+  }
+}
