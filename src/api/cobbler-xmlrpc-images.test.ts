@@ -97,7 +97,7 @@ out['after_remove'] = {
     });
     assert.deepEqual(out.found.sort(), ['win2022', 'win2022-eval']);
     assert.deepEqual(out.has, [true, false]);
-    assert.deepEqual(out.missing, {});
+    assert.equal(out.missing, '~', 'Cobbler answers "~" for an object it does not have');
     assert.equal(out.item, '/srv/iso/win2022.iso');
     assert.deepEqual(out.items, ['windows']);
     assert.deepEqual(out.rendered, {

@@ -150,11 +150,12 @@ describe('import-cobbler', () => {
     const notCarried = lines.filter((line) => line.includes('not carried over:'));
     for (const expected of [
       'import-cobbler: not carried over: setting manage_dhcp: true: bootwright has no such setting.',
-      'import-cobbler: not carried over: setting next_server_v6: "::1": bootwright has no such setting.',
+      'import-cobbler: not carried over: setting ldap_server: "ldap.example.com": bootwright has no such setting.',
     ]) {
       assert.ok(notCarried.includes(expected), `missing line: ${expected}\n${result.stdout}`);
     }
     assert.match(result.stdout, /^import-cobbler: created system "www1"$/m);
+    assert.match(result.stdout, /^import-cobbler: unchanged setting next_server_v6$/m);
     for (const made of ['menu "servers"', 'image "kiosk-live"', 'mgmtclass "ntp"', 'system "kiosk1"'])
       assert.match(result.stdout, new RegExp(`^import-cobbler: created ${made}$`, 'm'));
     assert.match(result.stdout, /^import-cobbler: created snippet per_system\/partition_select\/www1$/m);

@@ -12,7 +12,7 @@ import { cobblerSettingNames } from '../../src/api/cobbler-settings-view.js';
 import { CobblerXmlRpc } from '../../src/api/cobbler-xmlrpc.js';
 import { setUserPassword } from '../../src/auth/password.js';
 import { dataPaths } from '../../src/config/paths.js';
-import { objectKinds, pluralOf } from '../../src/model/kinds.js';
+import { type ObjectKind, objectKinds, pluralOf } from '../../src/model/kinds.js';
 import { startServer } from '../../src/serve.js';
 import { UsersFile } from '../../src/store/users-file.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
@@ -444,6 +444,11 @@ function calls(dir: string): Call[] {
       args: "'nope'",
       check: (v) => assert.equal(v, '# object not found: nope'),
     },
+    {
+      method: 'get_valid_image_boot_loaders',
+      args: "'nope'",
+      check: (v) => assert.equal(v, '# object not found: nope'),
+    },
     // Sync and the task API: nothing to do, a task that has ended when its id comes back.
     { method: 'sync', args: 'token', check: isTrue },
     { method: 'sync_dhcp', args: 'token', check: isTrue },
@@ -593,7 +598,65 @@ function emptyKindCalls(): Call[] {
       { method: `get_${kind}_as_rendered`, args: "'nope'", check: (v) => assert.deepEqual(v, {}) },
       { method: `get_${pluralOf(kind)}_since`, args: '0', check: (v) => assert.deepEqual(v, []) },
       { method: `new_${kind}`, args: 'token', check: isText(new RegExp(`^___NEW___${kind}::`)) },
+      // bootwright's own kinds (role) are not Cobbler's to check.
+      ...(cobblerMethods.some((method) => method.name === `save_${kind}`) ? writeCycle(kind) : []),
     ]);
+}
+
+/**
+ * A kind's writes, as a script makes and drops an object of it: a new handle, a name (and what the kind cannot do
+ * without: an image its file, a file resource its path, owner, group, mode and that it is a directory, else it needs a template), save, a handle by
+ * name, copy, rename, remove.
+ */
+function writeCycle(kind: ObjectKind): Call[] {
+  const [first, copy, renamed] = [`bw-${kind}-1`, `bw-${kind}-2`, `bw-${kind}-3`];
+  const required: Record<string, Call[]> = {
+    file: [
+      { method: 'modify_file', args: "v['newfile'], 'is_dir', True, token", check: isTrue },
+      ...[
+        ['path', "'/etc/bw'"],
+        ['owner', "'root'"],
+        ['group', "'root'"],
+        ['mode', "'0755'"],
+      ].map(
+        ([field, value]): Call => ({
+          method: 'modify_file',
+          args: `v['newfile'], '${field}', ${value}, token`,
+          check: isTrue,
+        }),
+      ),
+    ],
+    image: [
+      { method: 'modify_image', args: "v['newimage'], 'file', '/srv/images/bw.iso', token", check: isTrue },
+    ],
+  };
+  return [
+    { method: `new_${kind}`, args: 'token', save: `new${kind}`, check: isText(/^___NEW___/) },
+    { method: `modify_${kind}`, args: `v['new${kind}'], 'name', '${first}', token`, check: isTrue },
+    ...(required[kind] ?? []),
+    { method: `save_${kind}`, args: `v['new${kind}'], token`, check: isTrue },
+    {
+      method: `get_${kind}_handle`,
+      args: `'${first}', token`,
+      save: `handle${kind}`,
+      check: isText(new RegExp(`^${kind}::${first}$`)),
+    },
+    { method: `copy_${kind}`, args: `v['handle${kind}'], '${copy}', token`, check: isTrue },
+    {
+      method: `get_${kind}_handle`,
+      args: `'${copy}', token`,
+      save: `copy${kind}`,
+      check: isText(new RegExp(`^${kind}::${copy}$`)),
+    },
+    { method: `rename_${kind}`, args: `v['copy${kind}'], '${renamed}', token`, check: isTrue },
+    {
+      method: `get_${pluralOf(kind)}`,
+      check: (v) => assert.deepEqual(names(v).sort(), [first, renamed]),
+    },
+    { method: `remove_${kind}`, args: `'${renamed}', token`, check: isTrue },
+    { method: `remove_${kind}`, args: `'${first}', token`, check: isTrue },
+    { method: `has_${kind}`, args: `'${first}'`, check: (v) => assert.equal(v, false) },
+  ];
 }
 
 /** Runs the calls in one Python process; each answer (or fault) comes back as JSON, in order. */
