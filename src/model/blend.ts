@@ -188,6 +188,19 @@ function resolveInterfaces(
   return resolved;
 }
 
+/**
+ * An object's own fields with each `<<inherit>>` replaced by the setting it falls back to: what a repo is worth
+ * inside a profile's `repo_data`, where it has no parents, only the settings (its owners: default_ownership).
+ */
+function ownFieldsResolved(object: InventoryObject, settings: Settings): Record<string, unknown> {
+  const resolved: Record<string, unknown> = { ...object.fields };
+  for (const field of fieldsByKind[object.kind]) {
+    if (resolved[field.name] === INHERIT)
+      resolved[field.name] = copyContainers(settings[field.setting ?? field.name]);
+  }
+  return resolved;
+}
+
 export function httpServer(server: unknown, port: unknown): string {
   const host = String(server ?? '127.0.0.1');
   return Number(port) === 80 || port === undefined ? host : `${host}:${port}`;
@@ -232,7 +245,7 @@ export function blend(lineage: Lineage, settings: Settings, options: BlendOption
   };
   view.repo_data = [...lineage.repos]
     .sort((a, b) => Number(a.fields.priority ?? 99) - Number(b.fields.priority ?? 99))
-    .map((repo) => ({ ...repo.fields, name: repo.name }));
+    .map((repo) => ({ ...ownFieldsResolved(repo, settings), name: repo.name }));
   // Names that Cobbler 2.x templates and koan still use.
   view.kickstart = view.autoinstall;
   view.ks_meta = view.autoinstall_meta;
