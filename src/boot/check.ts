@@ -43,9 +43,25 @@ async function udpPortFree(port: number): Promise<boolean> {
   }
 }
 
-export async function checkBootServer(inventory: Inventory, loadersDir: string): Promise<Finding[]> {
+/** What a running serve listens on and tells installers (serve-record.ts), when one runs. */
+export interface RunningServe {
+  port: number;
+  httpPort: number;
+}
+
+export async function checkBootServer(
+  inventory: Inventory,
+  loadersDir: string,
+  running?: RunningServe,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const settings = await inventory.settings();
+  if (running && running.port !== running.httpPort) {
+    findings.push({
+      problem: `Installers are told port ${running.httpPort} (the http_port setting) but serve listens on port ${running.port}.`,
+      fix: `Forward port ${running.httpPort} to ${running.port}, or bootwright setting edit --name=http_port --value=${running.port} (or setting reset --name=http_port, and serve --port decides)`,
+    });
+  }
   const server = String(settings.server);
   const nextServer = String(settings.next_server);
   for (const [name, value] of [

@@ -203,6 +203,8 @@ function ownFieldsResolved(object: InventoryObject, settings: Settings): Record<
 
 export function httpServer(server: unknown, port: unknown): string {
   const host = String(server ?? '127.0.0.1');
+  // A server given with its own port (192.0.2.1:8080, as behind a forward) already says where to go.
+  if (/:\d+$/.test(host)) return host;
   return Number(port) === 80 || port === undefined ? host : `${host}:${port}`;
 }
 
