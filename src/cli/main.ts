@@ -8,6 +8,7 @@ import { formatInstallLogs } from '../triggers/install-logs.js';
 import { version } from '../version.js';
 import { parseArgs, usageError } from './args.js';
 import { type GlobalOptions, openBackend } from './backend.js';
+import { endQuietlyWhenReaderGoes, readerWentAway } from './closed-output.js';
 import { commands, findCommand, flagSetFor, type ObjectAction } from './commands.js';
 import { runEncCommand } from './enc-commands.js';
 import { runExternalConfigCommand } from './external-commands.js';
@@ -165,6 +166,8 @@ function errorLine(thrown: unknown): string {
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  if (!io.stdout) endQuietlyWhenReaderGoes(process.stdout);
+  if (!io.stderr) endQuietlyWhenReaderGoes(process.stderr);
   const cli: CliIo = {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
@@ -174,6 +177,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   try {
     return await run(argv, cli);
   } catch (error) {
+    if (!io.stdout && readerWentAway(process.stdout)) return 0;
     try {
       cli.stderr.write(errorLine(error));
     } catch {
