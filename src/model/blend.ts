@@ -7,6 +7,7 @@
 //     gives one, as Cobbler resolves `<<inherit>>` to the setting only when no object says anything;
 //   - anything else: the child wins.
 
+import { defaultAutoinstallFor } from './default-autoinstall.js';
 import { type FieldDef, fieldsByKind, interfaceFields } from './fields.js';
 import { INHERIT, type InventoryObject, type KvDict, type NetworkInterface } from './kinds.js';
 import { mergeKvDicts } from './kv.js';
@@ -201,6 +202,20 @@ function ownFieldsResolved(object: InventoryObject, settings: Settings): Record<
   return resolved;
 }
 
+const builtInAutoinstall = settingFields.find((field) => field.name === 'autoinstall')?.default;
+
+/**
+ * Whether no object in the chain names a template and the autoinstall setting is the built-in one: then the
+ * distro's breed and version choose it, by the rule import follows (legacy.ks for RHEL 5, a preseed for Debian).
+ */
+function autoinstallLeftToDefault(lineage: Lineage, settings: Settings): boolean {
+  if (settings.autoinstall !== builtInAutoinstall) return false;
+  return [lineage.system, ...lineage.profiles].every((object) => {
+    const named = object?.fields.autoinstall;
+    return named === undefined || named === INHERIT || named === '';
+  });
+}
+
 export function httpServer(server: unknown, port: unknown): string {
   const host = String(server ?? '127.0.0.1');
   // A server given with its own port (192.0.2.1:8080, as behind a forward) already says where to go.
@@ -248,6 +263,12 @@ export function blend(lineage: Lineage, settings: Settings, options: BlendOption
   view.repo_data = [...lineage.repos]
     .sort((a, b) => Number(a.fields.priority ?? 99) - Number(b.fields.priority ?? 99))
     .map((repo) => ({ ...ownFieldsResolved(repo, settings), name: repo.name }));
+  if (lineage.distro && autoinstallLeftToDefault(lineage, settings)) {
+    view.autoinstall = defaultAutoinstallFor({
+      breed: String(view.breed ?? ''),
+      osVersion: String(view.os_version ?? ''),
+    });
+  }
   // Names that Cobbler 2.x templates and koan still use.
   view.kickstart = view.autoinstall;
   view.ks_meta = view.autoinstall_meta;
