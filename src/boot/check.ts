@@ -6,8 +6,13 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { Inventory } from '../inventory/inventory.js';
+import { settingFields } from '../model/settings.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
 import { findLoader, loaderBinaries } from './loaders/registry.js';
+
+const wellKnownPasswordHash = settingFields.find(
+  (field) => field.name === 'default_password_crypted',
+)?.default;
 
 export interface Finding {
   problem: string;
@@ -74,6 +79,15 @@ export async function checkBootServer(
         fix: `bootwright setting edit --name=${name} --value=<this server's address on the install network>`,
       });
     }
+  }
+  // Cobbler's shipped hash of the password "cobbler": every machine installed with it has a root password anyone
+  // can look up.
+  if (settings.default_password_crypted === wellKnownPasswordHash) {
+    findings.push({
+      problem:
+        'Setting default_password_crypted is still the well-known default (the password "cobbler"), so every machine installed with it has a root password anyone knows.',
+      fix: 'bootwright setting edit --name=default_password_crypted --value="$(openssl passwd -6)"',
+    });
   }
   const addresses = localAddresses();
   if (
