@@ -22,10 +22,15 @@ import { runSettingCommand } from './setting-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
 import { runUserCommand } from './user-commands.js';
 
+/** The line before `--`, where flags are read. */
+function optionsPart(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
+}
+
 /** `--help` or `-h` anywhere before `--` wins over everything else on the line, even over mistakes in it. */
 function helpRequested(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+  return optionsPart(argv).some((arg) => arg === '--help' || arg === '-h');
 }
 
 function parseFormat(value: string | true | undefined): OutputFormat {
@@ -60,9 +65,26 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
   return serveModule.serve(argv, io);
 }
 
+/** The line parsed; a flag unknown to an action that does not exist is reported as the action being unknown. */
+function parseLine(argv: string[], wantsHelp: boolean): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs(argv, flagSetFor, { lenient: wantsHelp });
+  } catch (error) {
+    const { words } = parseArgs(argv, flagSetFor, { lenient: true });
+    if (words.length > 0 && !findCommand(words.slice(0, 2)) && !findCommand(words.slice(0, 1)))
+      throw unknownCommand(words);
+    throw error;
+  }
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const wantsHelp = helpRequested(argv);
-  const parsed = parseArgs(argv, flagSetFor, { lenient: wantsHelp });
+  // `bootwright --version`, as most commands answer it (Cobbler's own CLI included).
+  if (!wantsHelp && optionsPart(argv).includes('--version')) {
+    io.stdout.write(`bootwright ${version}\n`);
+    return 0;
+  }
+  const parsed = parseLine(argv, wantsHelp);
   if (parsed.passThroughAt !== undefined) {
     return runServe(
       argv.filter((_, index) => index !== parsed.passThroughAt),
