@@ -48,7 +48,8 @@ With a certificate, the same is also served over HTTPS; the api_require_tls sett
 changes over plain HTTP, so that passwords and tokens never cross the network in clear. SIGHUP reloads the
 certificate and key after a renewal, without dropping a download in flight.
 
-  --port=N          HTTP port (default: the http_port setting, 80)
+  --port=N          HTTP port (default: the http_port setting, 80); also the port in install URLs, unless the
+                    http_port setting names another (a forward), which serve and check then point out
   --tftp-port=N     TFTP port (default: the tftp_port setting, 69; 0 turns TFTP off)
   --dhcp-port=N     DHCP port when the dhcp_mode setting is not off (default 67)
   --host=ADDRESS    address to listen on (default: all)

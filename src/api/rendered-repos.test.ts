@@ -11,7 +11,12 @@ import { runCli } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { startServer } from '../serve.js';
 
-async function pythonRendered(url: string, system: string): Promise<any> {
+interface RenderedWithRepos {
+  repos: string;
+  repo_data: { name: string; mirror: string; owners: string[] }[];
+}
+
+async function pythonRendered(url: string, system: string): Promise<RenderedWithRepos> {
   const script = `
 import json, sys, xmlrpc.client
 s = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=False)
@@ -56,7 +61,7 @@ describe('the rendered view of a system whose profile has repos', () => {
 
     const overXmlRpc = await pythonRendered(`http://127.0.0.1:${server.port}/cobbler_api`, 'vm9');
     assert.deepEqual(
-      overXmlRpc.repo_data.map((repo: any) => [repo.name, repo.mirror, repo.owners]),
+      overXmlRpc.repo_data.map((repo) => [repo.name, repo.mirror, repo.owners]),
       [
         ['epel', 'http://198.51.100.7/epel/9/x86_64/', ['admin']],
         ['extras', 'http://198.51.100.7/extras/', ['alice']],
