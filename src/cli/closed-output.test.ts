@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +13,19 @@ import { runCli } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 
+/** A TCP port on loopback that nothing holds right now. */
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Runs the CLI with its stdout's reading end closed at once; what it exits with and writes on stderr. */
-async function withReaderGone(argv: string[]): Promise<{ code: number | null; stderr: string }> {
+function spawnWithReaderGone(argv: string[]) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), ...argv],
@@ -25,6 +35,11 @@ async function withReaderGone(argv: string[]): Promise<{ code: number | null; st
     },
   );
   child.stdout.destroy();
+  return child;
+}
+
+async function withReaderGone(argv: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnWithReaderGone(argv);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
@@ -71,5 +86,37 @@ describe('a command whose reader goes away', () => {
         assert.equal(result.code, 0, `${command} exits 0`);
       });
     }
+  });
+
+  it('except serve, which goes on serving when the reader of its log goes away', async (t: TestContext) => {
+    const port = await freeTcpPort();
+    const child = spawnWithReaderGone([
+      '--data-dir',
+      tempDir(t),
+      'serve',
+      `--port=${port}`,
+      '--tftp-port=0',
+      '--host=127.0.0.1',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    t.after(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    let answered = false;
+    // It has written its start line into the closed pipe by the time it answers.
+    for (let attempt = 0; attempt < 100 && !answered; attempt++) {
+      answered = await fetch(`http://127.0.0.1:${port}/cobbler_api`, {
+        method: 'POST',
+        body: "<?xml version='1.0'?><methodCall><methodName>ping</methodName><params></params></methodCall>",
+      }).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(answered, 'serve answers with its stdout gone');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(child.exitCode, null, 'and is still running');
   });
 });

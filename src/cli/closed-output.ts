@@ -5,6 +5,15 @@
 import { asBootwrightError } from '../errors.js';
 
 const watched = new WeakSet<NodeJS.WriteStream>();
+let serving = false;
+
+/**
+ * For `serve`: a server outlives whoever reads its log (a closed terminal, a pipe to a pager), so a lost reader only
+ * silences it; installs in flight go on.
+ */
+export function keepServingWhenReaderGoes(): void {
+  serving = true;
+}
 
 function readerGone(error: NodeJS.ErrnoException): boolean {
   return error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED';
@@ -24,7 +33,10 @@ export function endQuietlyWhenReaderGoes(stream: NodeJS.WriteStream): void {
   if (watched.has(stream)) return;
   watched.add(stream);
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (readerGone(error)) process.exit(0);
+    if (readerGone(error)) {
+      if (!serving) process.exit(0);
+      return;
+    }
     // Any other failure to write is reported where it still can be, as one line like every other error.
     try {
       process.stderr.write(`bootwright: cannot write the output: ${error.message}\n`);

@@ -8,7 +8,7 @@ import { formatInstallLogs } from '../triggers/install-logs.js';
 import { version } from '../version.js';
 import { parseArgs, usageError } from './args.js';
 import { type GlobalOptions, openBackend } from './backend.js';
-import { endQuietlyWhenReaderGoes, readerWentAway } from './closed-output.js';
+import { endQuietlyWhenReaderGoes, keepServingWhenReaderGoes, readerWentAway } from './closed-output.js';
 import { commands, findCommand, flagSetFor, type ObjectAction } from './commands.js';
 import { runEncCommand } from './enc-commands.js';
 import { runExternalConfigCommand } from './external-commands.js';
@@ -52,6 +52,7 @@ function unknownCommand(words: readonly string[]): BootwrightError {
 }
 
 async function runServe(argv: string[], io: CliIo): Promise<number> {
+  keepServingWhenReaderGoes();
   // Loaded only here: the server pulls in HTTP and every service, which no other command needs.
   let serveModule: typeof import('../serve.js');
   try {
