@@ -15,6 +15,7 @@ import type { EventBus } from './events/event-bus.js';
 import { listenHttp } from './http/server.js';
 import type { Settings } from './model/settings.js';
 import { parseInteger } from './model/values.js';
+import { portMismatchNotice, removeServeRecord, writeServeRecord } from './serve-record.js';
 import { openServices } from './services.js';
 import { startTftpServer } from './tftp/server.js';
 import { version } from './version.js';
@@ -47,7 +48,8 @@ With a certificate, the same is also served over HTTPS; the api_require_tls sett
 changes over plain HTTP, so that passwords and tokens never cross the network in clear. SIGHUP reloads the
 certificate and key after a renewal, without dropping a download in flight.
 
-  --port=N          HTTP port (default: the http_port setting, 80)
+  --port=N          HTTP port (default: the http_port setting, 80); also the port in install URLs, unless the
+                    http_port setting names another (a forward), which serve and check then point out
   --tftp-port=N     TFTP port (default: the tftp_port setting, 69; 0 turns TFTP off)
   --dhcp-port=N     DHCP port when the dhcp_mode setting is not off (default 67)
   --host=ADDRESS    address to listen on (default: all)
@@ -132,7 +134,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const dataDir = resolveDataDir(options.dataDir, env);
   const notices: string[] = [];
-  const services = await openServices({ dataDir, env, notice: (line) => notices.push(line) });
+  // serve --port=N is the port of the install URLs too, unless the http_port setting names another.
+  const portFlag = options.port !== undefined && options.port > 0 ? options.port : undefined;
+  const services = await openServices({
+    dataDir,
+    env,
+    notice: (line) => notices.push(line),
+    ...(portFlag !== undefined ? { settingDefaults: { http_port: portFlag } } : {}),
+  });
   const { inventory, boot, events, settings, dhcpConfig, leases, paths } = services;
   // Everything started is stopped in reverse order, also when a later service fails to start.
   const stops: (() => Promise<void>)[] = [() => services.close()];
@@ -171,6 +180,10 @@ export async function startServer(
     });
     // Stops run in reverse: HTTP finishes its downloads before the trees they read from close (services.close).
     stops.push(() => http.close());
+    const urlPort = Number(settings.http_port);
+    if (portFlag !== undefined && portFlag !== urlPort) notices.push(portMismatchNotice(http.port, urlPort));
+    writeServeRecord(paths.serveRecord, { pid: process.pid, port: http.port, httpPort: urlPort });
+    stops.push(async () => removeServeRecord(paths.serveRecord, process.pid));
     let https: { port: number; reloadTls(): string } | undefined;
     if (tlsPaths && tls) {
       const listener = await listenHttp(app, {

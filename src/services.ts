@@ -38,6 +38,11 @@ export interface ServicesConfig {
   dhcp?: boolean;
   /** Whether a login with the shared secret works; the secret is created if missing (default true). */
   sharedSecret?: boolean;
+  /**
+   * Settings this process runs with unless the store sets them: serve's --port is the http_port of the URLs it
+   * hands installers when no http_port is stored, so that they reach the port it listens on.
+   */
+  settingDefaults?: Readonly<Record<string, unknown>>;
   /** Told each file mode tightened in the data directory, as it is done. */
   notice?: (line: string) => void;
 }
@@ -93,7 +98,7 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
             events: { publish: (event) => events.publish(event) },
           });
     const servedPaths = new ServedPaths({ dataDir });
-    const inventory = new Inventory(store, triggers, servedPaths);
+    const inventory = new Inventory(store, triggers, servedPaths, config.settingDefaults);
     const settings = await inventory.settings();
     const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
     const dhcpConfig = config.dhcp === false ? undefined : dhcpConfigFromSettings(settings);

@@ -94,7 +94,7 @@ out = {
     const rendered = out.rendered;
     assert.equal(rendered.kernel_options, 'foo=1 quiet');
     assert.equal(rendered.virt_file_size, 8);
-    assert.equal(rendered.kickstart, 'default.ks');
+    assert.equal(rendered.kickstart, 'legacy.ks', 'a RHEL 5 distro takes legacy.ks, as import gives it');
     assert.equal(rendered.autoinstall_meta.tree, 'http://127.0.0.1/cblr/links/rhel-5.5-xen-i386');
     assert.equal(
       rendered.interfaces.eth0.virt_bridge,

@@ -12,7 +12,17 @@ function schemaOf(field: FieldDef): Record<string, unknown> {
     case 'bool':
       return { description, oneOf: [{ type: 'boolean' }, { const: '<<inherit>>' }] };
     case 'int':
-      return { description, oneOf: [{ type: 'integer', minimum: 0 }, { const: '<<inherit>>' }] };
+      return {
+        description,
+        oneOf: [
+          {
+            type: 'integer',
+            minimum: field.range?.[0] ?? 0,
+            ...(field.range ? { maximum: field.range[1] } : {}),
+          },
+          { const: '<<inherit>>' },
+        ],
+      };
     case 'list':
       return { description, oneOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] };
     case 'dict':

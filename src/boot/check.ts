@@ -6,8 +6,13 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { Inventory } from '../inventory/inventory.js';
+import { settingFields } from '../model/settings.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
 import { findLoader, loaderBinaries } from './loaders/registry.js';
+
+const wellKnownPasswordHash = settingFields.find(
+  (field) => field.name === 'default_password_crypted',
+)?.default;
 
 export interface Finding {
   problem: string;
@@ -43,9 +48,25 @@ async function udpPortFree(port: number): Promise<boolean> {
   }
 }
 
-export async function checkBootServer(inventory: Inventory, loadersDir: string): Promise<Finding[]> {
+/** What a running serve listens on and tells installers (serve-record.ts), when one runs. */
+export interface RunningServe {
+  port: number;
+  httpPort: number;
+}
+
+export async function checkBootServer(
+  inventory: Inventory,
+  loadersDir: string,
+  running?: RunningServe,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const settings = await inventory.settings();
+  if (running && running.port !== running.httpPort) {
+    findings.push({
+      problem: `Installers are told port ${running.httpPort} (the http_port setting) but serve listens on port ${running.port}.`,
+      fix: `Forward port ${running.httpPort} to ${running.port}, or bootwright setting edit --name=http_port --value=${running.port} (or setting reset --name=http_port, and serve --port decides)`,
+    });
+  }
   const server = String(settings.server);
   const nextServer = String(settings.next_server);
   for (const [name, value] of [
@@ -58,6 +79,15 @@ export async function checkBootServer(inventory: Inventory, loadersDir: string):
         fix: `bootwright setting edit --name=${name} --value=<this server's address on the install network>`,
       });
     }
+  }
+  // Cobbler's shipped hash of the password "cobbler": every machine installed with it has a root password anyone
+  // can look up.
+  if (settings.default_password_crypted === wellKnownPasswordHash) {
+    findings.push({
+      problem:
+        'Setting default_password_crypted is still the well-known default (the password "cobbler"), so every machine installed with it has a root password anyone knows.',
+      fix: 'bootwright setting edit --name=default_password_crypted --value="$(openssl passwd -6)"',
+    });
   }
   const addresses = localAddresses();
   if (

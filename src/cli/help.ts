@@ -65,7 +65,8 @@ export function generalHelp(): string {
     `${objectActions('distro').join(', ')}; profiles and systems also dumpvars, get-autoinstall.\n`,
     section('Global options (anywhere on the line)', globalOptions),
     footer,
-    '\n"bootwright <command> --help" lists its actions, "bootwright <command> <action> --help" its flags.\n',
+    '\n"bootwright <command> --help" lists its actions, "bootwright <command> <action> --help" its flags;\n',
+    '"bootwright --version" prints the version.\n',
   ].join('');
 }
 

@@ -204,9 +204,13 @@ describe('bootwright on a local data directory', () => {
 
   it('copies a system without its unique values, and renames along references', async () => {
     const source = await json('system', 'report', '--name=vm9');
-    assert.equal(
-      succeeded(await run('system', 'copy', '--name=vm9', '--newname=vm10', '--ip=192.0.2.10')),
-      '',
+    const copied = await run('system', 'copy', '--name=vm9', '--newname=vm10', '--ip=192.0.2.10');
+    assert.equal(copied.code, 0);
+    assert.equal(copied.stdout, '');
+    // One line says what was left behind; the IP given for the copy is not among it.
+    assert.match(
+      copied.stderr,
+      /^bootwright: system "vm10" was copied without what must stay unique \(hostname vm9, default mac_address [0-9a-f:]{17}, default dns_name vm9\.example\.org\); [^\n]*\n$/,
     );
     const copy = await json('system', 'report', '--name=vm10');
     assert.equal(copy.interfaces.default.ip_address, '192.0.2.10');
@@ -395,6 +399,17 @@ describe('bootwright command line', () => {
 
   it('prints the version', async () => {
     assert.equal(succeeded(await bootwright(['version'])), `bootwright ${version}\n`);
+  });
+
+  it('prints the version for --version too, as other commands do (issue 18)', async () => {
+    assert.equal(succeeded(await bootwright(['--version'])), `bootwright ${version}\n`);
+  });
+
+  it('calls a wrong action an unknown action, whatever flags follow it (issue 18)', async () => {
+    const poweron = await bootwright(['system', 'poweron', '--name=vm9']);
+    failed(poweron, 2, 'Unknown action "poweron" for "bootwright system"; it takes add, copy, edit');
+    assert.doesNotMatch(poweron.stderr, /option/i);
+    failed(await bootwright(['system', 'add', '--bogus=1']), 2, 'Unknown option "--bogus"');
   });
 
   it('explains what is missing or unknown', async () => {

@@ -8,6 +8,7 @@ import { formatInstallLogs } from '../triggers/install-logs.js';
 import { version } from '../version.js';
 import { parseArgs, usageError } from './args.js';
 import { type GlobalOptions, openBackend } from './backend.js';
+import { endQuietlyWhenReaderGoes, keepServingWhenReaderGoes, readerWentAway } from './closed-output.js';
 import { commands, findCommand, flagSetFor, type ObjectAction } from './commands.js';
 import { runEncCommand } from './enc-commands.js';
 import { runExternalConfigCommand } from './external-commands.js';
@@ -23,10 +24,15 @@ import { runSignatureCommand, runSync } from './signature-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
 import { runUserCommand } from './user-commands.js';
 
+/** The line before `--`, where flags are read. */
+function optionsPart(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
+}
+
 /** `--help` or `-h` anywhere before `--` wins over everything else on the line, even over mistakes in it. */
 function helpRequested(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+  return optionsPart(argv).some((arg) => arg === '--help' || arg === '-h');
 }
 
 function parseFormat(value: string | true | undefined): OutputFormat {
@@ -48,6 +54,7 @@ function unknownCommand(words: readonly string[]): BootwrightError {
 }
 
 async function runServe(argv: string[], io: CliIo): Promise<number> {
+  keepServingWhenReaderGoes();
   // Loaded only here: the server pulls in HTTP and every service, which no other command needs.
   let serveModule: typeof import('../serve.js');
   try {
@@ -61,9 +68,26 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
   return serveModule.serve(argv, io);
 }
 
+/** The line parsed; a flag unknown to an action that does not exist is reported as the action being unknown. */
+function parseLine(argv: string[], wantsHelp: boolean): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs(argv, flagSetFor, { lenient: wantsHelp });
+  } catch (error) {
+    const { words } = parseArgs(argv, flagSetFor, { lenient: true });
+    if (words.length > 0 && !findCommand(words.slice(0, 2)) && !findCommand(words.slice(0, 1)))
+      throw unknownCommand(words);
+    throw error;
+  }
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const wantsHelp = helpRequested(argv);
-  const parsed = parseArgs(argv, flagSetFor, { lenient: wantsHelp });
+  // `bootwright --version`, as most commands answer it (Cobbler's own CLI included).
+  if (!wantsHelp && optionsPart(argv).includes('--version')) {
+    io.stdout.write(`bootwright ${version}\n`);
+    return 0;
+  }
+  const parsed = parseLine(argv, wantsHelp);
   if (parsed.passThroughAt !== undefined) {
     return runServe(
       argv.filter((_, index) => index !== parsed.passThroughAt),
@@ -177,6 +201,8 @@ function errorLine(thrown: unknown): string {
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  if (!io.stdout) endQuietlyWhenReaderGoes(process.stdout);
+  if (!io.stderr) endQuietlyWhenReaderGoes(process.stderr);
   const cli: CliIo = {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
@@ -186,6 +212,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   try {
     return await run(argv, cli);
   } catch (error) {
+    if (!io.stdout && readerWentAway(process.stdout)) return 0;
     try {
       cli.stderr.write(errorLine(error));
     } catch {

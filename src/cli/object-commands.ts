@@ -84,6 +84,30 @@ function formatTreeSources(sources: readonly TreeSourceStatus[]): string {
     .join('');
 }
 
+/** What a system copy left empty that its source had: MACs, addresses and names, which must stay unique. */
+function droppedInCopy(source: InventoryObject, copy: InventoryObject): string[] {
+  const shown = (value: unknown) => (Array.isArray(value) ? value.join(' ') : String(value ?? ''));
+  const dropped: string[] = [];
+  if (shown(source.fields.hostname) !== '' && shown(copy.fields.hostname) === '')
+    dropped.push(`hostname ${shown(source.fields.hostname)}`);
+  const uniqueFields = [
+    'mac_address',
+    'ip_address',
+    'dns_name',
+    'cnames',
+    'ipv6_address',
+    'ipv6_secondaries',
+  ];
+  for (const [ifname, iface] of Object.entries(source.interfaces ?? {})) {
+    const copied = (copy.interfaces?.[ifname] ?? {}) as Record<string, unknown>;
+    for (const field of uniqueFields) {
+      const value = shown((iface as unknown as Record<string, unknown>)[field]);
+      if (value !== '' && shown(copied[field]) === '') dropped.push(`${ifname} ${field} ${value}`);
+    }
+  }
+  return dropped;
+}
+
 function sortedKeys(view: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.keys(view)
@@ -157,7 +181,15 @@ export async function runObjectCommand(
     case 'copy': {
       const name = requireOption(invocation, 'name');
       const newName = requireOption(invocation, 'newname');
-      changed(await backend.copy(kind, name, newName, fieldValues(invocation)));
+      const source = kind === 'system' ? await backend.get(kind, name) : undefined;
+      const copy = await backend.copy(kind, name, newName, fieldValues(invocation));
+      changed(copy);
+      const dropped = source ? droppedInCopy(source, copy) : [];
+      if (dropped.length > 0) {
+        invocation.io.stderr.write(
+          `bootwright: system ${JSON.stringify(newName)} was copied without what must stay unique (${dropped.join(', ')}); give it its own with "bootwright system edit --name=${newName} --interface=IF --mac=... --ip-address=...".\n`,
+        );
+      }
       return;
     }
     case 'rename': {

@@ -81,4 +81,22 @@ describe('status, watch and check', () => {
     assert.match(checked.stdout, /Distro d: its kernel \/srv\/nonexistent\/vmlinuz is not a readable file/);
     assert.match(checked.stderr, /problems found/);
   });
+
+  it('warns while the root password hash is the well-known default, and not after it is changed', async (t) => {
+    const dataDir = tempDir(t);
+    const before = await runCli(dataDir, 'check');
+    assert.match(
+      before.stdout,
+      /\d+\. Setting default_password_crypted is still the well-known default \(the password "cobbler"\), so every machine installed with it has a root password anyone knows\.\n {3}fix: bootwright setting edit --name=default_password_crypted --value="\$\(openssl passwd -6\)"\n/,
+    );
+    const changed = await runCli(
+      dataDir,
+      'setting',
+      'edit',
+      '--name=default_password_crypted',
+      '--value=$6$Qx0dTm1y$ZQ2wJ0a3pS5GxHkq8q1V0',
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.doesNotMatch((await runCli(dataDir, 'check')).stdout, /default_password_crypted/);
+  });
 });

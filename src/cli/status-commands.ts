@@ -5,6 +5,7 @@ import { checkBootServer } from '../boot/check.js';
 import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import { readServeRecord } from '../serve-record.js';
 import {
   describeEvent,
   formatStatusTable,
@@ -100,7 +101,8 @@ export async function runCheck(
 ): Promise<number> {
   if (!local)
     throw usageError('"bootwright check" looks at this host; run it on the server without --server.');
-  const findings = await checkBootServer(local, dataPaths(globals.dataDir).loaders);
+  const paths = dataPaths(globals.dataDir);
+  const findings = await checkBootServer(local, paths.loaders, readServeRecord(paths.serveRecord));
   const write = (text: string) => invocation.io.stdout.write(text);
   if (invocation.format === 'json') write(formatJson(findings));
   else if (findings.length === 0) write('No problems found.\n');

@@ -18,6 +18,8 @@ export interface DataPaths {
   triggers: string;
   /** The operator's own boot loaders, served over TFTP before the distribution's. */
   loaders: string;
+  /** What a running serve listens on and tells installers (serve-record.ts), for `check`. */
+  serveRecord: string;
 }
 
 /** `--data-dir`, else $BOOTWRIGHT_DATA_DIR, else the user's state directory (XDG), as the issue asks. */
@@ -38,5 +40,6 @@ export function dataPaths(dataDir: string): DataPaths {
     autoinstallKey: join(dataDir, 'autoinstall.key'),
     triggers: join(dataDir, 'triggers'),
     loaders: join(dataDir, 'loaders'),
+    serveRecord: join(dataDir, 'serve.json'),
   };
 }

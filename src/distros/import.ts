@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
 import type { InventoryBackend } from '../inventory/backend.js';
 import type { Changes } from '../inventory/inventory.js';
+import { defaultAutoinstallFor } from '../model/default-autoinstall.js';
 import { parseName } from '../model/values.js';
 import { type Detection, detectDistro } from './detect.js';
 import { loadSignatures, userSignaturesFile } from './signatures.js';
@@ -89,22 +90,13 @@ export interface ImportResult {
   changes: string[];
 }
 
-/** The built-in template a profile of this distro starts with. */
+/** The built-in template a profile of this distro starts with: the rule hand-added distros follow too. */
 export function defaultTemplateFor(detection: Detection): string {
-  switch (detection.breed) {
-    case 'redhat':
-      return /^(rhel|centos)[456]$|^fedora(1[0-6]|[1-9])$/.test(detection.osVersion)
-        ? 'legacy.ks'
-        : 'default.ks';
-    case 'ubuntu':
-      return detection.installer === 'subiquity' ? 'ubuntu-autoinstall.yaml' : 'default.seed';
-    case 'debian':
-      return 'default.seed';
-    case 'suse':
-      return 'autoyast.xml';
-    default:
-      return 'default.ks';
-  }
+  return defaultAutoinstallFor({
+    breed: detection.breed,
+    osVersion: detection.osVersion,
+    ...(detection.installer ? { installer: detection.installer } : {}),
+  });
 }
 
 async function upsert(

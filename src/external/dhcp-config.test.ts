@@ -417,6 +417,26 @@ describe('the DHCP servers accept the configuration', () => {
     });
   }
 
+  it('kea-dhcp4 -t, for systems with only a MAC, netboot on and off (issue 18)', () => {
+    const macOnly = [
+      system('vm-off', { netboot_enabled: false }, { eth0: { mac_address: '52:54:00:0b:00:01' } }),
+      system('vm-on', {}, { eth0: { mac_address: '52:54:00:0b:00:02' } }),
+    ];
+    for (const loader of ['pxelinux', 'ipxe']) {
+      const input = { settings: exampleSettings({ dhcp_boot_loader: loader }), systems: macOnly };
+      const text = renderKeaDhcp4(input);
+      const kea = checkWith('kea-dhcp4', ['-t', '{file}'], dir, `mac-only-${loader}.conf`, text);
+      assert.equal(kea.code, 0, kea.output);
+      // Left without a boot file all the same: the netboot-off class names its MAC.
+      const classes = (JSON.parse(text) as KeaConfig).Dhcp4['client-classes'] as {
+        name: string;
+        test: string;
+      }[];
+      const off = classes.find((entry) => entry.name === 'bootwright-netboot-off');
+      assert.equal(off?.test, 'pkt4.mac == 0x5254000b0001');
+    }
+  });
+
   it('and these checks do fail on a broken file', () => {
     const input = exampleSite({ dhcp_boot_loader: 'ipxe' });
     const dnsmasq = checkWith(

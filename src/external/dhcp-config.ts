@@ -363,6 +363,10 @@ function keaReservation(host: DhcpHostEntry): Record<string, unknown> {
   return reservation;
 }
 
+function reservesSomething(reservation: Record<string, unknown>): boolean {
+  return ['ip-address', 'hostname', 'client-classes', 'option-data'].some((key) => key in reservation);
+}
+
 /** A whole kea-dhcp4.conf (JSON): Kea has no include for part of a subnet, so the site merges or uses it as is. */
 export function renderKeaDhcp4(input: ExternalConfigInput): string {
   const site = dhcpSiteFromSettings(input.settings);
@@ -379,7 +383,9 @@ export function renderKeaDhcp4(input: ExternalConfigInput): string {
     'next-server': site.nextServer,
     'valid-lifetime': site.leaseSeconds,
     'option-data': options,
-    reservations: hosts.map(keaReservation),
+    // Kea refuses a reservation that reserves nothing ("must include at least one resource"): a host known only
+    // by its MAC needs none, as the classes above test its MAC for what it boots.
+    reservations: hosts.map(keaReservation).filter(reservesSomething),
   };
   const context: Record<string, unknown> = {
     'generated-by': generatedBy('Kea DHCPv4', 'kea', site),

@@ -2,7 +2,8 @@
 // fields, references that exist, a profile's one parent and no loop, unique MACs/IPs/hostnames/DNS names, and local
 // paths that will be served to anyone only from the served roots.
 
-import { isAbsolute } from 'node:path';
+import { type Stats, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { refusalSentence, type ServedPaths } from '../config/served-paths.js';
 import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { fieldsByKind } from '../model/fields.js';
@@ -22,6 +23,24 @@ function checkSystemParent(system: InventoryObject): void {
   if (!profile && !image) {
     throw invalid(
       `System ${quote(system.name)} needs --profile=NAME or --image=NAME; "bootwright profile list" and "bootwright image list" show them.`,
+    );
+  }
+}
+
+/**
+ * A kernel or initrd on this server that is there must be a file, as Cobbler refuses at add: a directory would show
+ * only when a machine fails to boot. A path not there yet is left to `check`, which names every missing one.
+ */
+function checkBootFileOnDisk(path: string, what: string, field: 'kernel' | 'initrd'): void {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return;
+  }
+  if (!stats.isFile()) {
+    throw invalid(
+      `${what} ${quote(path)} is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; give the ${field} file itself, such as ${join(path, field === 'kernel' ? 'vmlinuz' : 'initrd.img')}.`,
     );
   }
 }
@@ -119,6 +138,7 @@ export class ObjectChecks {
         );
       const refusal = this.servedPaths.refusal(value, what, await this.settingsOf(reader));
       if (refusal) throw invalid(refusalSentence(refusal));
+      if (field !== 'tree_source') checkBootFileOnDisk(value, what, field);
     }
   }
 

@@ -33,8 +33,9 @@ export class Inventory implements InventoryBackend {
     private readonly store: Store,
     hooks?: InventoryHooks,
     readonly servedPaths: ServedPaths = new ServedPaths(),
+    settingDefaults: Readonly<Record<string, unknown>> = {},
   ) {
-    this.resolver = new Resolver(store);
+    this.resolver = new Resolver(store, settingDefaults);
     const checks = new ObjectChecks(servedPaths, (reader) => this.resolver.settings(reader));
     this.changes = new InventoryChanges(store, this.resolver, checks, hooks);
   }

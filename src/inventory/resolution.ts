@@ -24,11 +24,22 @@ export async function existingObject(
 }
 
 export class Resolver {
-  constructor(private readonly store: StoreReader) {}
+  /**
+   * `runtimeDefaults` lie between the embedded defaults and the stored settings: what this process was started
+   * with (serve's --port as the http_port of install URLs) and a stored setting still overrides.
+   */
+  constructor(
+    private readonly store: StoreReader,
+    private readonly runtimeDefaults: Readonly<Record<string, unknown>> = {},
+  ) {}
+
+  private async overrides(reader: StoreReader): Promise<Record<string, unknown>> {
+    return { ...this.runtimeDefaults, ...(await reader.settingOverrides()) };
+  }
 
   /** The settings as stored, as an object of the caller's own (it may change it). */
   async settings(reader: StoreReader = this.store): Promise<Settings> {
-    return applySettingOverrides(await reader.settingOverrides());
+    return applySettingOverrides(await this.overrides(reader));
   }
 
   /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
@@ -40,7 +51,7 @@ export class Resolver {
    * Never handed out: no one may change it.
    */
   private async sharedSettings(reader: StoreReader): Promise<Settings> {
-    const overrides = await reader.settingOverrides();
+    const overrides = await this.overrides(reader);
     const json = JSON.stringify(overrides);
     if (this.settingsRead?.json !== json) {
       this.settingsRead = { json, settings: applySettingOverrides(overrides) };

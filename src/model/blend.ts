@@ -7,6 +7,7 @@
 //     gives one, as Cobbler resolves `<<inherit>>` to the setting only when no object says anything;
 //   - anything else: the child wins.
 
+import { defaultAutoinstallFor } from './default-autoinstall.js';
 import { type FieldDef, fieldsByKind, interfaceFields } from './fields.js';
 import { INHERIT, type InventoryObject, type KvDict, type NetworkInterface } from './kinds.js';
 import { mergeKvDicts } from './kv.js';
@@ -193,8 +194,37 @@ function resolveInterfaces(
   return resolved;
 }
 
+/**
+ * An object's own fields with each `<<inherit>>` replaced by the setting it falls back to: what a repo is worth
+ * inside a profile's `repo_data`, where it has no parents, only the settings (its owners: default_ownership).
+ */
+function ownFieldsResolved(object: InventoryObject, settings: Settings): Record<string, unknown> {
+  const resolved: Record<string, unknown> = { ...object.fields };
+  for (const field of fieldsByKind[object.kind]) {
+    if (resolved[field.name] === INHERIT)
+      resolved[field.name] = copyContainers(settings[field.setting ?? field.name]);
+  }
+  return resolved;
+}
+
+const builtInAutoinstall = settingFields.find((field) => field.name === 'autoinstall')?.default;
+
+/**
+ * Whether no object in the chain names a template and the autoinstall setting is the built-in one: then the
+ * distro's breed and version choose it, by the rule import follows (legacy.ks for RHEL 5, a preseed for Debian).
+ */
+function autoinstallLeftToDefault(lineage: Lineage, settings: Settings): boolean {
+  if (settings.autoinstall !== builtInAutoinstall) return false;
+  return [lineage.system, ...lineage.profiles].every((object) => {
+    const named = object?.fields.autoinstall;
+    return named === undefined || named === INHERIT || named === '';
+  });
+}
+
 export function httpServer(server: unknown, port: unknown): string {
   const host = String(server ?? '127.0.0.1');
+  // A server given with its own port (192.0.2.1:8080, as behind a forward) already says where to go.
+  if (/:\d+$/.test(host)) return host;
   return Number(port) === 80 || port === undefined ? host : `${host}:${port}`;
 }
 
@@ -242,7 +272,13 @@ export function blend(lineage: Lineage, settings: Settings, options: BlendOption
   };
   view.repo_data = [...lineage.repos]
     .sort((a, b) => Number(a.fields.priority ?? 99) - Number(b.fields.priority ?? 99))
-    .map((repo) => ({ ...repo.fields, name: repo.name }));
+    .map((repo) => ({ ...ownFieldsResolved(repo, settings), name: repo.name }));
+  if (lineage.distro && autoinstallLeftToDefault(lineage, settings)) {
+    view.autoinstall = defaultAutoinstallFor({
+      breed: String(view.breed ?? ''),
+      osVersion: String(view.os_version ?? ''),
+    });
+  }
   // Names that Cobbler 2.x templates and koan still use.
   view.kickstart = view.autoinstall;
   view.ks_meta = view.autoinstall_meta;

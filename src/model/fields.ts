@@ -24,6 +24,8 @@ export type FieldType =
   | 'boot-file' // a kernel or initrd: path, URL or tree:PATH whose file name boot loaders can carry
   | 'dhcp-tag'
   | 'ipv4-subnet'
+  | 'http-url' // an http(s) URL written into installer lines (a proxy): nothing a shell or kickstart would read
+  | 'password-hash' // a crypt(3) hash written into kickstart, preseed and AutoYaST lines
   | 'host-pattern' // a role rule's glob (`web*.example.org`) or /regular expression/
   | 'image-file'; // an image's location: /path/file or [user[:password]@]host:/path/file, as Cobbler takes it
 
@@ -40,6 +42,8 @@ export interface FieldDef {
   /** Extra CLI spellings from Cobbler 2.x and Koan habits. */
   aliases?: readonly string[];
   required?: boolean;
+  /** For ints with bounds beyond "at least 0": ports (1-65535) and the like. */
+  range?: readonly [min: number, max: number];
   /** Shown in `report` but never written by users. */
   readOnly?: boolean;
   /**

@@ -14,6 +14,7 @@ import {
   parseDiskSizes,
   parseHost,
   parseHostname,
+  parseHttpUrl,
   parseImageFile,
   parseInteger,
   parseIpv4,
@@ -23,6 +24,7 @@ import {
   parseMac,
   parseName,
   parseNetmask,
+  parsePasswordHash,
 } from './values.js';
 
 /** Control characters would end up in boot configs and shell lines of kickstarts; free text may hold newlines. */
@@ -141,7 +143,7 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
     case 'bool':
       return parseBool(value, what);
     case 'int':
-      return parseInteger(value, what);
+      return parseInteger(value, what, field.range?.[0], field.range?.[1]);
     case 'disk-sizes':
       return parseDiskSizes(value, what);
     case 'dict': {
@@ -194,6 +196,10 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
       return parseIpv4Subnet(value, what);
     case 'image-file':
       return parseImageFile(value, what);
+    case 'http-url':
+      return parseHttpUrl(value, what);
+    case 'password-hash':
+      return parsePasswordHash(value, what);
     case 'host-pattern': {
       if (value !== null && typeof value === 'object') {
         throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);

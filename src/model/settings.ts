@@ -9,13 +9,14 @@ import type { FieldValue } from './kinds.js';
 import { parseFieldValue } from './parse-field.js';
 
 const s = f;
+const port = [1, 65535] as const;
 
 export const settingFields: FieldDef[] = [
   s('server', 'host', '127.0.0.1', 'Address installers and koan use to reach this server'),
   s('next_server', 'host', '127.0.0.1', 'TFTP server address handed out for network boot'),
   s('next_server_v6', 'ipv6', '::1', "TFTP server address over IPv6 (Cobbler 3.3's next_server_v6)"),
   s('redhat_management_key', 'string', '', 'Registration key for systems whose profile and distro name none'),
-  s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees'),
+  s('http_port', 'int', 80, 'HTTP port of the API, boot files and install trees', { range: port }),
   s(
     'tls_cert',
     'string',
@@ -23,7 +24,7 @@ export const settingFields: FieldDef[] = [
     'PEM certificate (chain) for the HTTPS listener of serve; with tls_key, turns HTTPS on',
   ),
   s('tls_key', 'string', '', 'PEM private key of tls_cert'),
-  s('tls_port', 'int', 443, 'HTTPS port of serve when tls_cert and tls_key are set'),
+  s('tls_port', 'int', 443, 'HTTPS port of serve when tls_cert and tls_key are set', { range: port }),
   s(
     'api_require_tls',
     'bool',
@@ -48,7 +49,7 @@ export const settingFields: FieldDef[] = [
   s('default_ownership', 'list', ['admin'], 'Owners of new objects'),
   s(
     'default_password_crypted',
-    'string',
+    'password-hash',
     '$1$mF86/UHC$WvcIcX2t6crBz2onWxyac.',
     'Root password hash for templates',
   ),
@@ -65,7 +66,7 @@ export const settingFields: FieldDef[] = [
   s('enable_ipxe', 'bool', false, 'Boot through iPXE by default'),
   s('enable_menu', 'bool', true, 'Show profiles in PXE menus by default'),
   s('boot_loaders', 'list', ['pxe', 'ipxe', 'grub'], 'Boot loaders offered by default'),
-  s('proxy_url_int', 'string', '', 'HTTP proxy for installers'),
+  s('proxy_url_int', 'http-url', '', 'HTTP proxy for installers'),
   s('power_management_default_type', 'string', 'ipmilanplus', 'Power agent for new systems'),
   s('pxe_just_once', 'bool', true, 'Turn netboot off when an install finishes'),
   s('nopxe_with_triggers', 'bool', true, 'Run change triggers when netboot is turned off'),
@@ -81,7 +82,7 @@ export const settingFields: FieldDef[] = [
     'Seconds a login token stays valid after its login, however often it is used (read when serve starts)',
   ),
   s('puppet_auto_setup', 'bool', false, 'Install and register puppet during installs'),
-  s('puppet_server', 'string', '', 'Puppet server name'),
+  s('puppet_server', 'hostname', '', 'Puppet server name'),
   s('puppet_version', 'int', 2, 'Puppet major version'),
   s('register_new_installs', 'bool', false, 'Let installs of a profile register themselves as systems'),
   s('anamon_enabled', 'bool', false, 'Stream installer logs to the server'),
@@ -91,7 +92,7 @@ export const settingFields: FieldDef[] = [
     false,
     'Put a per-system secret in autoinstall URLs; kickstarts and install reports need it',
   ),
-  s('tftp_port', 'int', 69, 'TFTP port of serve (0 turns TFTP off)'),
+  s('tftp_port', 'int', 69, 'TFTP port of serve (0 turns TFTP off)', { range: [0, 65535] }),
   s(
     'tftp_root',
     'string',

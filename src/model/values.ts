@@ -188,14 +188,47 @@ export function parseBool(value: unknown, what = 'Value'): boolean {
   throw invalid(`${what} ${quote(value)} is not a yes/no value: use true or false.`);
 }
 
-export function parseInteger(value: unknown, what = 'Value', min = 0): number {
+export function parseInteger(value: unknown, what = 'Value', min = 0, max?: number): number {
   const text = String(value ?? '').trim();
   const number = Number(text);
   // Plain decimal digits only: Number() would also take 0x10 and 1e1.
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(number) || number < min) {
-    throw invalid(`${what} ${quote(value)} is not valid: expected a whole number of at least ${min}.`);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(number) || number < min || number > (max ?? number)) {
+    const expected = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw invalid(`${what} ${quote(value)} is not valid: expected a whole number ${expected}.`);
   }
   return number;
+}
+
+/**
+ * An http(s) URL that installers are handed (a proxy), written unquoted into kickstart and preseed lines and
+ * shell commands: a host as `parseHost` takes it, an optional user:password@, and a path of the characters of
+ * RFC 3986 that no shell or kickstart parser reads as more than text (no `;`, `&`, `$`, quotes, white space).
+ */
+export function parseHttpUrl(value: unknown, what = 'URL'): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  const match = /^https?:\/\/(?:[\w.~%-]+(?::[\w.~%-]*)?@)?([^/?#@]+)([/?#][\w.~%/:@+,=?#-]*)?$/.exec(text);
+  let hostOk = false;
+  if (match) {
+    try {
+      parseHost(match[1], what);
+      hostOk = true;
+    } catch {}
+  }
+  if (!hostOk)
+    throw invalid(
+      `${what} ${quote(text)} is not an http(s) URL such as http://proxy.example.org:3128 (letters, digits and . - _ ~ % / : @ + , = ? # only).`,
+    );
+  return text;
+}
+
+/** A crypt(3) hash (`$6$salt$hash`, `$y$...`, DES): only the characters crypt writes, so it stays one word. */
+export function parsePasswordHash(value: unknown, what = 'Password hash'): string {
+  const text = String(value ?? '').trim();
+  if (/^[A-Za-z0-9./$=]*$/.test(text)) return text;
+  throw invalid(
+    `${what} ${quote(text)} is not a crypt(3) hash; make one with "openssl passwd -6" (it holds only letters, digits, ".", "/", "$" and "=").`,
+  );
 }
 
 /**

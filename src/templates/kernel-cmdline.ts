@@ -2,6 +2,7 @@
 // removals already applied by the resolver) plus what each installer needs to find its autoinstall file.
 
 import type { BlendedView } from '../model/blend.js';
+import { usesLegacyKs } from '../model/default-autoinstall.js';
 import type { KvDict } from '../model/kinds.js';
 import { kvToString } from '../model/kv.js';
 import { type AutoinstallTarget, autoinstallUrl } from './install-urls.js';
@@ -16,13 +17,8 @@ export interface KernelCommandLine {
   warnings: string[];
 }
 
-/** RHEL up to 6 and Fedora up to 16 take `ks=`; later Anaconda wants `inst.ks=`. */
-export function usesLegacyKs(osVersion: string): boolean {
-  const match = /^(rhel|centos|fedora)(\d+)/.exec(osVersion);
-  if (!match) return false;
-  const release = Number(match[2]);
-  return match[1] === 'fedora' ? release <= 16 : release <= 6;
-}
+// RHEL up to 6 and Fedora up to 16 take `ks=`; later Anaconda wants `inst.ks=`. The same line picks legacy.ks.
+export { usesLegacyKs };
 
 function installerOptions(view: BlendedView, target: AutoinstallTarget): KvDict {
   const url = autoinstallUrl(view, target);
