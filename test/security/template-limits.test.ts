@@ -79,7 +79,7 @@ function checkRefused(outcome: RouteOutcome): void {
   const what = `${outcome.route}: ${outcome.message ?? `rendered ${outcome.outputLength} characters`}`;
   assert.equal(outcome.code, 'E_TEMPLATE', what);
   assert.match(outcome.message ?? '', over, what);
-  assert.ok(outcome.milliseconds < 5_000, `${what}, after ${Math.round(outcome.milliseconds)} ms`);
+  assert.ok(outcome.milliseconds < 5_000, `${what}, after ${Math.round(outcome.milliseconds)} ms of CPU`);
 }
 
 describe('the template value cap', () => {
