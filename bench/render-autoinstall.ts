@@ -19,8 +19,13 @@ import type { InventoryObject, NetworkInterface } from '../src/model/kinds.js';
 import { openStore } from '../src/store/open-store.js';
 import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js';
 import { AutoinstallRenderer } from '../src/templates/render.js';
+import { sharedBootFiles } from '../test/support/boot-files.js';
+import { serveTestRoots } from '../test/support/served-roots.js';
 import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const options = benchOptions();
 const systemCount = options.number('systems', 10_000, 1_000);
@@ -58,11 +63,12 @@ async function fillStore(dataDir: string): Promise<void> {
   const store = openStore(`sqlite:${join(dataDir, 'store.sqlite')}`);
   try {
     const inventory = new Inventory(store);
+    await serveTestRoots(inventory);
     await inventory.setSetting('server', '192.0.2.1');
     await inventory.add('distro', {
       name: 'rhel9',
-      kernel: '/srv/rhel9/vmlinuz',
-      initrd: '/srv/rhel9/initrd.img',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
       os_version: 'rhel9',
       autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
     });

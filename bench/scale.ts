@@ -15,6 +15,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultServedRoots } from '../src/config/served-paths.js';
+import { makeBootFiles } from '../test/support/boot-files.js';
 import { Cleanup, collect, log, serveCommand, stop, waitFor } from './lab.js';
 import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 
@@ -206,12 +208,24 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
       'login with the shared secret',
     );
     const token = (JSON.parse(login) as { token: string }).token;
+    // The distro's kernel and initrd must be files that are there, in a directory the server may serve.
+    const bootFiles = makeBootFiles(join(dataDir, 'boot'));
+    await expectOk(
+      http(
+        httpPort,
+        'PUT',
+        '/api/v1/settings/served_roots',
+        JSON.stringify({ value: [...defaultServedRoots, bootFiles.dir].join(' ') }),
+        token,
+      ),
+      'serve the boot files',
+    );
     await expectOk(
       http(
         httpPort,
         'POST',
         '/api/v1/distros',
-        JSON.stringify({ name: 'bench', kernel: '/srv/bench/vmlinuz', initrd: '/srv/bench/initrd.img' }),
+        JSON.stringify({ name: 'bench', kernel: bootFiles.kernel, initrd: bootFiles.initrd }),
         token,
       ),
       'add the distro',

@@ -10,11 +10,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
+import { sharedBootFiles } from '../test/support/boot-files.js';
 import { runCli } from '../test/support/cli.js';
 import { serveTestRootsCommand } from '../test/support/served-roots.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { httpsFetch, makeCertificates, makeLeaf, servedOverTls } from '../test/support/tls.js';
 import { startServer } from './serve.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** The serial number of the certificate a TLS server presents. */
 function servedSerial(port: number, ca: string): Promise<string> {
@@ -110,7 +114,7 @@ out = {'ping': s.ping(), 'profiles': sorted(s.find_profile({'name': 'p*'}))}
     assert.match(refusal.message, new RegExp(`only over https://${where} \\(the api_require_tls setting\\)`));
 
     const token = await httpsLogin(https, ca);
-    const distro = JSON.stringify({ name: 'd2', kernel: '/srv/k', initrd: '/srv/i' });
+    const distro = JSON.stringify({ name: 'd2', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
     const plainWrite = await fetch(`${http}/api/v1/distros`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -152,7 +156,7 @@ except xmlrpc.client.Fault as fault:
       ca,
       `
 token = s.login('admin', 'admin-pass')
-out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/srv/k', 'initrd': '/srv/i'}, token)
+out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '${bootFiles.kernel}', 'initrd': '${bootFiles.initrd}'}, token)
 `,
     );
     assert.equal(secureRpc, true);
@@ -164,7 +168,14 @@ out = s.xapi_object_edit('distro', 'd3', 'add', {'kernel': '/srv/k', 'initrd': '
     const trusted = { NODE_EXTRA_CA_CERTS: ca, BOOTWRIGHT_TOKEN: token };
 
     const added = await bootwright(
-      [`--server=${https}`, 'distro', 'add', '--name=by-cli', '--kernel=/srv/k', '--initrd=/srv/i'],
+      [
+        `--server=${https}`,
+        'distro',
+        'add',
+        '--name=by-cli',
+        `--kernel=${bootFiles.kernel}`,
+        `--initrd=${bootFiles.initrd}`,
+      ],
       trusted,
     );
     assert.equal(added.code, 0, added.stderr);

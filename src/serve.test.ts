@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { connect } from 'node:tls';
+import { makeBootFiles } from '../test/support/boot-files.js';
+import { runCli } from '../test/support/cli.js';
 import { logIn } from '../test/support/served.js';
+import { serveTestRootsCommand } from '../test/support/served-roots.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { readSharedSecret } from './auth/shared-secret.js';
 import { dataPaths } from './config/paths.js';
@@ -12,6 +15,8 @@ import { parseServeArgs, startServer } from './serve.js';
 describe('bootwright serve', () => {
   it('keeps every object across a restart', async (t: TestContext) => {
     const dataDir = tempDir(t);
+    const bootFiles = makeBootFiles(tempDir(t), 'linux', 'initrd.gz');
+    assert.equal((await runCli(dataDir, ...serveTestRootsCommand)).code, 0);
     const first = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 });
     let base = `http://127.0.0.1:${first.port}`;
     const token = await logIn(base, readSharedSecret(dataPaths(dataDir).sharedSecret) as string);
@@ -20,8 +25,8 @@ describe('bootwright serve', () => {
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({
         name: 'debian-12',
-        kernel: '/srv/linux',
-        initrd: '/srv/initrd.gz',
+        kernel: bootFiles.kernel,
+        initrd: bootFiles.initrd,
         breed: 'debian',
       }),
     });

@@ -4,12 +4,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { runCli } from '../../test/support/cli.js';
 import { servedWithToken } from '../../test/support/served.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { dataPaths } from '../config/paths.js';
 import { deriveAutoinstallSecret } from '../templates/autoinstall-secrets.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** A served inventory with systems vm9 and vm10 of profile "web", autoinstall_secrets as given. */
 async function served(t: TestContext, autoinstallSecrets: boolean) {
@@ -25,7 +29,12 @@ async function served(t: TestContext, autoinstallSecrets: boolean) {
   };
   await call('PUT', '/settings/server', { value: '192.0.2.1' });
   await call('PUT', '/settings/autoinstall_secrets', { value: autoinstallSecrets });
-  await call('POST', '/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i', os_version: 'rhel9' });
+  await call('POST', '/distros', {
+    name: 'rhel9',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
+    os_version: 'rhel9',
+  });
   await call('POST', '/profiles', { name: 'web', distro: 'rhel9' });
   await call('POST', '/systems', { name: 'vm9', profile: 'web', mac_address: '52:54:00:00:00:09' });
   await call('POST', '/systems', { name: 'vm10', profile: 'web', mac_address: '52:54:00:00:00:10' });

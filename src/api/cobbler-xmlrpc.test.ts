@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { makeBootFiles } from '../../test/support/boot-files.js';
 import { testServedRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { setUserPassword } from '../auth/password.js';
@@ -42,11 +43,13 @@ print(json.dumps(out, default=str))
 describe('Cobbler XML-RPC API with Python xmlrpc.client', () => {
   it('adds objects with a token and renders them the way koan needs', async (t: TestContext) => {
     const { url } = await server(t);
+    const files = makeBootFiles(join(tempDir(t), 'rhel/images/xen'));
     const out = await python(
       url,
       `
 token = s.login('cobbler', 'cobbler-pass')
-s.xapi_object_edit('distro', 'rhel-5.5-xen-i386', 'add', {'kernel': '/srv/rhel/images/xen/vmlinuz', 'initrd': '/srv/rhel/images/xen/initrd.img', 'arch': 'i386', 'breed': 'redhat', 'os_version': 'rhel5', 'autoinstall_meta': 'tree=http://@@http_server@@/cblr/links/rhel-5.5-xen-i386'}, token)
+s.modify_setting('served_roots', ${JSON.stringify(testServedRoots.join(' '))}, token)
+s.xapi_object_edit('distro', 'rhel-5.5-xen-i386', 'add', {'kernel': '${files.kernel}', 'initrd': '${files.initrd}', 'arch': 'i386', 'breed': 'redhat', 'os_version': 'rhel5', 'autoinstall_meta': 'tree=http://@@http_server@@/cblr/links/rhel-5.5-xen-i386'}, token)
 s.xapi_object_edit('profile', 'redhat-5.5-xen-i386', 'add', {'distro': 'rhel-5.5-xen-i386', 'kernel_options': 'foo=1 quiet', 'virt_bridge': 'br0', 'virt_file_size': '8'}, token)
 h = s.new_system(token)
 s.modify_system(h, 'name', 'vm9', token)

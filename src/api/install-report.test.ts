@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { apiFixture } from '../../test/support/api-fixture.js';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { servedWithToken } from '../../test/support/served.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { EventBus } from '../events/event-bus.js';
@@ -18,6 +19,9 @@ import { TemplateLibrary } from '../templates/library.js';
 import { type InstallLogFile, readInstallLog } from '../triggers/install-logs.js';
 import { TriggerRunner } from '../triggers/trigger-runner.js';
 import { createApp } from './app.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const run = promisify(execFile);
 
@@ -55,7 +59,10 @@ async function servedInventory(t: TestContext) {
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
-  assert.equal((await post('/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' })).status, 201);
+  assert.equal(
+    (await post('/distros', { name: 'rhel9', kernel: bootFiles.kernel, initrd: bootFiles.initrd })).status,
+    201,
+  );
   assert.equal((await post('/profiles', { name: 'web', distro: 'rhel9' })).status, 201);
   return { dataDir, base, post, server };
 }
@@ -81,8 +88,13 @@ async function installServer(t: TestContext) {
   const { inventory } = services;
   await inventory.setSetting('server', '127.0.0.1');
   await inventory.setSetting('http_port', http.port);
-  await inventory.add('distro', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
-  await inventory.add('distro', { name: 'bookworm', kernel: '/srv/k', initrd: '/srv/i', breed: 'debian' });
+  await inventory.add('distro', { name: 'rhel9', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
+  await inventory.add('distro', {
+    name: 'bookworm',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
+    breed: 'debian',
+  });
   await inventory.add('profile', { name: 'web', distro: 'rhel9' });
   await inventory.add('profile', { name: 'deb', distro: 'bookworm' });
   await inventory.add('system', { name: 'vm9', profile: 'web' });

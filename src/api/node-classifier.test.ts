@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
 import { apiFixture } from '../../test/support/api-fixture.js';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { EventBus } from '../events/event-bus.js';
 import { createApp } from './app.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 async function classifierFixture(t: TestContext) {
   const fixture = await apiFixture(t);
@@ -29,8 +33,8 @@ async function classifierFixture(t: TestContext) {
     assert.equal((await call('POST', path, body)).status, 201);
   await created('/api/v1/distros', {
     name: 'deb12',
-    kernel: '/srv/k/linux',
-    initrd: '/srv/k/initrd.gz',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
     mgmt_classes: 'base',
   });
   await created('/api/v1/profiles', {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { type ApiFixture, apiFixture } from '../../test/support/api-fixture.js';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 async function call(
   fixture: ApiFixture,
@@ -22,8 +26,8 @@ async function seed(fixture: ApiFixture) {
     (
       await call(fixture, 'POST', '/api/v1/distros', {
         name: 'rhel-5.5',
-        kernel: '/srv/k/vmlinuz',
-        initrd: '/srv/k/initrd.img',
+        kernel: bootFiles.kernel,
+        initrd: bootFiles.initrd,
         os_version: 'rhel5',
       })
     ).status,
@@ -121,7 +125,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
+      { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd },
       null,
     );
     assert.equal(anonymous.status, 401);
@@ -130,7 +134,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
+      { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd },
       'not-a-token',
     );
     assert.equal(forged.status, 401);
@@ -145,7 +149,7 @@ describe('REST API', () => {
       fixture,
       'POST',
       '/api/v1/distros',
-      { name: 'd', kernel: '/srv/k', initrd: '/srv/i' },
+      { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd },
       viewerLogin.json.token,
     );
     assert.equal(readOnly.status, 403);

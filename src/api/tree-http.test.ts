@@ -3,9 +3,13 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { apiFixture } from '../../test/support/api-fixture.js';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { distroImageRoute } from '../boot/tftp-routes.js';
 import { mkisofs, needsXorriso, seededBytes } from '../iso9660/iso-images.fixture.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const kernelPath = 'images/pxeboot/vmlinuz';
 
@@ -156,7 +160,7 @@ describe('install trees that cannot be served', () => {
       name: 'lost',
       tree_source: gone,
       kernel: 'tree:vmlinuz',
-      initrd: '/srv/i',
+      initrd: bootFiles.initrd,
     });
     const response = await app.request('/distros/lost/vmlinuz');
     assert.equal(response.status, 503);
@@ -178,7 +182,11 @@ describe('install trees that cannot be served', () => {
 
   it('gives 404 for a distro without a tree_source', async (t) => {
     const { app, services } = await apiFixture(t);
-    await services.inventory.add('distro', { name: 'plain', kernel: '/srv/k', initrd: '/srv/i' });
+    await services.inventory.add('distro', {
+      name: 'plain',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
+    });
     const response = await app.request('/distros/plain/');
     assert.equal(response.status, 404);
     assert.match((await response.json()).error.message, /has no tree_source/);
@@ -193,8 +201,8 @@ describe('install trees that cannot be served', () => {
     await services.inventory.add('distro', {
       name: 'd',
       tree_source: tree.dir,
-      kernel: '/srv/k',
-      initrd: '/srv/i',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
     });
     assert.equal((await app.request('/distros/d/leak')).status, 404);
   });

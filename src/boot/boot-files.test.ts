@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
 import { openStore } from '../store/open-store.js';
@@ -7,15 +9,19 @@ import { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { BootFiles } from './boot-files.js';
 import { ipxeLoader } from './loaders/ipxe.js';
 
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
+
 async function setup(t: TestContext) {
   const store = openStore(`sqlite:${tempDir(t)}/store.sqlite`);
   t.after(() => store.close());
   const inventory = new Inventory(store);
+  await serveTestRoots(inventory);
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
-    kernel: '/srv/rhel9/vmlinuz',
-    initrd: '/srv/rhel9/initrd.img',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
     os_version: 'rhel9',
   });
   await inventory.add('profile', { name: 'rhel9-base', distro: 'rhel9', kernel_options: 'quiet' });
@@ -120,7 +126,7 @@ describe('boot files from the store', () => {
     assert.deepEqual(await boot.distroFile('rhel9', 'initrd.img'), {
       distro: 'rhel9',
       field: 'initrd',
-      source: '/srv/rhel9/initrd.img',
+      source: bootFiles.initrd,
     });
     assert.equal(await boot.distroFile('rhel9', 'passwd'), undefined);
     assert.equal(await boot.distroFile('nope', 'vmlinuz'), undefined);

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { serveTestRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
@@ -16,6 +17,9 @@ import { openStore } from '../store/open-store.js';
 import { BootFiles } from './boot-files.js';
 import { ipxeLoader } from './loaders/ipxe.js';
 import { imageFileRoute } from './tftp-routes.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 async function setup(t: TestContext) {
   const dir = tempDir(t);
@@ -27,8 +31,8 @@ async function setup(t: TestContext) {
   await inventory.setSetting('next_server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
-    kernel: '/srv/rhel9/vmlinuz',
-    initrd: '/srv/rhel9/initrd.img',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
   });
   await inventory.add('menu', { name: 'linux', display_name: 'Linux installs' });
   await inventory.add('menu', { name: 'rhel', parent: 'linux', display_name: 'RHEL family' });

@@ -3,10 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { mkisofs, needsXorriso } from '../iso9660/iso-images.fixture.js';
 import { main } from './main.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 async function bootwright(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -58,7 +62,13 @@ describe('bootwright distro list --sources', { skip: needsXorriso }, () => {
       `--kernel=${tree}`,
       `--initrd=${tree}`,
     );
-    await run('distro', 'add', '--name=plain', '--kernel=/srv/k', '--initrd=/srv/i');
+    await run(
+      'distro',
+      'add',
+      '--name=plain',
+      `--kernel=${bootFiles.kernel}`,
+      `--initrd=${bootFiles.initrd}`,
+    );
 
     // Without the flag, names only, as Cobbler prints them.
     assert.equal(await run('distro', 'list'), 'alpha\nbeta\ngamma\nplain\n');

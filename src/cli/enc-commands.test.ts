@@ -7,10 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
 import { openStore } from '../store/open-store.js';
 import { main } from './main.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** A temporary directory for a whole suite, removed after it. */
 function suiteDir(prefix: string): string {
@@ -51,7 +56,16 @@ function failed(run: Run, code: number, text: string): void {
 
 /** A distro, profile and system web1.example.org, and three rules: a merging base, web by regex, db by glob. */
 async function seed(run: (...argv: string[]) => Promise<Run>): Promise<void> {
-  succeeded(await run('distro', 'add', '--name=deb12', '--kernel=/srv/k/linux', '--initrd=/srv/k/initrd.gz'));
+  succeeded(await run(...serveTestRootsCommand));
+  succeeded(
+    await run(
+      'distro',
+      'add',
+      '--name=deb12',
+      `--kernel=${bootFiles.kernel}`,
+      `--initrd=${bootFiles.initrd}`,
+    ),
+  );
   succeeded(await run('profile', 'add', '--name=web', '--distro=deb12', '--mgmt-classes=base'));
   succeeded(
     await run(

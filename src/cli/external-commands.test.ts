@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { checkWith, exampleSettingOverrides, findProgram } from '../external/site.fixture.js';
 import { main } from './main.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 interface Run {
   code: number;
@@ -38,12 +43,13 @@ describe('bootwright dhcp-config and dns-config', () => {
 
   before(async () => {
     for (const argv of [
+      [...serveTestRootsCommand],
       [
         'distro',
         'add',
         '--name=debian12',
-        '--kernel=/srv/d12/linux',
-        '--initrd=/srv/d12/initrd.gz',
+        `--kernel=${bootFiles.kernel}`,
+        `--initrd=${bootFiles.initrd}`,
         '--breed=debian',
       ],
       ['profile', 'add', '--name=debian12', '--distro=debian12'],

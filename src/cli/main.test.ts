@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { verifyPassword } from '../auth/password.js';
 import { dataPaths } from '../config/paths.js';
@@ -13,6 +15,9 @@ import { type RunningServer, startServer } from '../serve.js';
 import { UsersFile } from '../store/users-file.js';
 import { version } from '../version.js';
 import { main } from './main.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** A temporary directory for a whole suite (test/support's tempDir wants a test's context). */
 function suiteDir(): string {
@@ -86,6 +91,7 @@ describe('bootwright on a local data directory', () => {
   const json = async (...argv: string[]) => JSON.parse(succeeded(await run(...argv, '--format=json')));
   /** Everything in the store, to show that a failed command wrote nothing. */
   const everything = () => json('report');
+  before(async () => succeeded(await run(...serveTestRootsCommand)));
 
   /** Runs a command that must fail and checks that the inventory is exactly as before. */
   async function failsAndChangesNothing(argv: string[], code: number, text: string): Promise<void> {
@@ -103,9 +109,9 @@ describe('bootwright on a local data directory', () => {
           '--name',
           'rhel55',
           '--kernel',
-          '/srv/rhel55/vmlinuz',
+          bootFiles.kernel,
           '--initrd',
-          '/srv/rhel55/initrd.img',
+          bootFiles.initrd,
           '--kopts',
           'foo=1 bar=3 not-wanted',
         ),
@@ -225,7 +231,7 @@ describe('bootwright on a local data directory', () => {
 
   it('refuses a duplicate name and changes nothing', async () => {
     await failsAndChangesNothing(
-      ['distro', 'add', '--name=rhel55', '--kernel=/srv/other', '--initrd=/srv/other'],
+      ['distro', 'add', '--name=rhel55', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`],
       4,
       'Distro "rhel55" already exists',
     );
@@ -462,6 +468,7 @@ describe('bootwright --server', () => {
   let server: RunningServer;
   let url: string;
   before(async () => {
+    succeeded(await bootwright(['--data-dir', dataDir, ...serveTestRootsCommand]));
     server = await startServer({ dataDir, host: '127.0.0.1', port: 0, tftpPort: 0 }, {});
     url = `http://127.0.0.1:${server.port}`;
   });
@@ -470,12 +477,25 @@ describe('bootwright --server', () => {
   const run = (...argv: string[]) => bootwright(['--server', url, '--data-dir', dataDir, ...argv]);
 
   it('works on the inventory of a running server', async () => {
-    succeeded(await run('distro', 'add', '--name=d', '--kernel=/srv/k', '--initrd=/srv/i', '--kopts=a=1'));
+    succeeded(
+      await run(
+        'distro',
+        'add',
+        '--name=d',
+        `--kernel=${bootFiles.kernel}`,
+        `--initrd=${bootFiles.initrd}`,
+        '--kopts=a=1',
+      ),
+    );
     succeeded(await run('profile', 'add', '--name=p', '--distro=d', '--server=192.0.2.5', '--kopts=b=2'));
     assert.equal(succeeded(await run('profile', 'list')), 'p\n');
     assert.match(succeeded(await run('profile', 'report', '--name=p')), /^Server {25}: 192\.0\.2\.5$/m);
     assert.match(succeeded(await run('profile', 'dumpvars', '--name=p')), /^kernel_options : a=1 b=2$/m);
-    failed(await run('distro', 'add', '--name=d', '--kernel=/srv/k', '--initrd=/srv/i'), 4, 'already exists');
+    failed(
+      await run('distro', 'add', '--name=d', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`),
+      4,
+      'already exists',
+    );
     assert.equal(
       succeeded(await run('distro', 'remove', '--name=d', '--recursive')),
       'removed profile p\nremoved distro d\n',

@@ -180,7 +180,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (word === 'import-cobbler') return await runImportCobbler(invocation, backend, globals);
-    if (word === 'replicate') return await runReplicate(invocation, backend);
+    if (word === 'replicate') return await runReplicate(invocation, backend, globals);
     if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);

@@ -79,6 +79,7 @@ export async function runImportCobbler(
       path,
       settingsPath,
       dataDir: globals.server ? undefined : globals.dataDir,
+      ...(globals.server ? {} : { bootFilesFrom: 'the Cobbler server' }),
       dryRun: flagGiven(invocation, 'dry_run'),
       overwrite: flagGiven(invocation, 'overwrite'),
       onStep,
@@ -86,7 +87,11 @@ export async function runImportCobbler(
   );
 }
 
-export async function runReplicate(invocation: Invocation, backend: InventoryBackend): Promise<number> {
+export async function runReplicate(
+  invocation: Invocation,
+  backend: InventoryBackend,
+  globals: GlobalOptions,
+): Promise<number> {
   const master = requireOption(invocation, 'master');
   const patterns = (key: string) =>
     (optionValue(invocation, key) ?? '').split(/\s+/).filter((word) => word !== '');
@@ -109,6 +114,7 @@ export async function runReplicate(invocation: Invocation, backend: InventoryBac
       omitData: flagGiven(invocation, 'omit_data'),
       dryRun: flagGiven(invocation, 'dry_run'),
       overwrite: true,
+      ...(globals.server ? {} : { bootFilesFrom: 'the master' }),
       onStep,
     }),
   );

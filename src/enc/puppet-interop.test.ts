@@ -10,9 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { main } from '../cli/main.js';
 import { dataPaths } from '../config/paths.js';
 import { openStore } from '../store/open-store.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const hasPuppet = spawnSync('puppet', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -53,7 +58,14 @@ describe('puppet with bootwright as its external node classifier', {
 
   before(async () => {
     const run = (...argv: string[]) => bootwright(['--data-dir', dataDir, ...argv]);
-    await run('distro', 'add', '--name=deb12', '--kernel=/srv/k/linux', '--initrd=/srv/k/initrd.gz');
+    await run(...serveTestRootsCommand);
+    await run(
+      'distro',
+      'add',
+      '--name=deb12',
+      `--kernel=${bootFiles.kernel}`,
+      `--initrd=${bootFiles.initrd}`,
+    );
     await run('profile', 'add', '--name=server', '--distro=deb12', '--mgmt-classes=base');
     await run(
       'system',

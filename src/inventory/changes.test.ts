@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { INHERIT } from '../model/kinds.js';
-import { assertFails, freshPath, iface, withInventory } from './inventory.fixture.js';
+import { assertFails, freshPath, iface, rhel9Files, withInventory } from './inventory.fixture.js';
 
 describe('Inventory add', () => {
   it('stores a distro, a profile and a system with canonical values', async () => {
     await withInventory(async (inventory) => {
       await inventory.add('distro', {
         name: 'deb12',
-        kernel: '/srv/deb12/linux',
-        initrd: '/srv/deb12/initrd.gz',
+        kernel: rhel9Files().kernel,
+        initrd: rhel9Files().initrd,
         breed: 'debian',
         arch: 'aarch64',
         kopts: 'console=ttyS0 quiet',
@@ -168,7 +168,11 @@ describe('Inventory remove', () => {
       await inventory.add('profile', { name: 'web-sub', parent: 'web' });
       await inventory.add('system', { name: 'vm1', profile: 'web', mac: '52:54:00:00:00:01' });
       await inventory.add('system', { name: 'vm2', profile: 'web-sub' });
-      await inventory.add('distro', { name: 'other', kernel: '/srv/k', initrd: '/srv/i' });
+      await inventory.add('distro', {
+        name: 'other',
+        kernel: rhel9Files().kernel,
+        initrd: rhel9Files().initrd,
+      });
       await inventory.add('profile', { name: 'keep', distro: 'other' });
 
       await assertFails(

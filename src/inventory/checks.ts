@@ -28,15 +28,20 @@ function checkSystemParent(system: InventoryObject): void {
 }
 
 /**
- * A kernel or initrd on this server that is there must be a file, as Cobbler refuses at add: a directory would show
- * only when a machine fails to boot. A path not there yet is left to `check`, which names every missing one.
+ * A kernel or initrd given as a path on this server must be a file that is there, as Cobbler 3.3 refuses both a
+ * missing one and (unless it can pick a vmlinuz in it) a directory at add: either would show only when a machine
+ * fails to boot. Stores written before this rule keep their missing paths; `check` names each of them.
  */
 function checkBootFileOnDisk(path: string, what: string, field: 'kernel' | 'initrd'): void {
   let stats: Stats;
   try {
     stats = statSync(path);
-  } catch {
-    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
+    throw invalid(
+      `${what} ${quote(path)} does not exist on this server; copy the ${field} file there first, or give its http:// or https:// URL.`,
+    );
   }
   if (!stats.isFile()) {
     throw invalid(

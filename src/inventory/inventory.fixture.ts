@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { type BootFilePaths, sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRoots } from '../../test/support/served-roots.js';
 import { BootwrightError, type ErrorCode } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { Inventory } from './inventory.js';
@@ -24,6 +26,11 @@ export function freshPath(): string {
   return join(dir, `inventory-${counter}.db`);
 }
 
+/** Distro rhel9's kernel and initrd, files that are there (a missing one is refused at add). */
+export function rhel9Files(): BootFilePaths {
+  return sharedBootFiles();
+}
+
 /** An inventory on its own SQLite file, with distro rhel9 and profile web on it. */
 export async function withInventory(
   work: (inventory: Inventory) => Promise<void>,
@@ -33,10 +40,11 @@ export async function withInventory(
   const inventory = new Inventory(store);
   try {
     if (!(await store.get('distro', 'rhel9'))) {
+      await serveTestRoots(inventory);
       await inventory.add('distro', {
         name: 'rhel9',
-        kernel: '/srv/rhel9/vmlinuz',
-        initrd: '/srv/rhel9/initrd.img',
+        kernel: rhel9Files().kernel,
+        initrd: rhel9Files().initrd,
         os_version: 'rhel9',
       });
       await inventory.add('profile', { name: 'web', distro: 'rhel9' });

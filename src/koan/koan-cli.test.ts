@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { makeBootFiles } from '../../test/support/boot-files.js';
 import { runCli } from '../../test/support/cli.js';
+import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { startServer } from '../serve.js';
 import { parseMethodCall, serializeMethodResponse } from '../xmlrpc/codec.js';
@@ -124,13 +126,15 @@ describe('bootwright koan --list and --display', () => {
 
   it('lists and displays from a bootwright server', async (t) => {
     const dataDir = tempDir(t);
+    const files = makeBootFiles(tempDir(t), 'vmlinuz-x', 'initrd.img-x');
     for (const command of [
+      [...serveTestRootsCommand],
       [
         'distro',
         'add',
         '--name=d1',
-        '--kernel=/srv/vmlinuz-x',
-        '--initrd=/srv/initrd.img-x',
+        `--kernel=${files.kernel}`,
+        `--initrd=${files.initrd}`,
         '--breed=redhat',
         '--os-version=rhel9',
       ],

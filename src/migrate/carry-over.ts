@@ -3,8 +3,8 @@
 // differs here is overwritten only when asked, and otherwise named with the fields that differ. Everything that
 // does not carry over is reported as one line, never dropped in silence.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { asBootwrightError, quote } from '../errors.js';
 import type { InventoryBackend } from '../inventory/backend.js';
@@ -44,6 +44,12 @@ export interface CarryOptions {
   overwrite: boolean;
   /** Told about each step as it is decided (and done), for progress lines. */
   onStep: (step: Step) => void;
+  /**
+   * Where a distro's kernel and initrd can be copied from (such as "the Cobbler server"), when the objects go into
+   * this host's store: a distro whose files are not on this host is then listed, in a dry run too, instead of
+   * being refused by the store half-way. Unset when they go to a server, which checks its own disk.
+   */
+  bootFilesFrom?: string;
 }
 
 /** What the backend holds, read once per kind. */
@@ -134,6 +140,13 @@ export async function carryObjects(
       failed.add(`${converted.kind}/${converted.name}`);
       continue;
     }
+    const absent =
+      options.bootFilesFrom === undefined ? undefined : missingBootFile(converted, options.bootFilesFrom);
+    if (absent) {
+      step('not-carried', subject, absent);
+      failed.add(`${converted.kind}/${converted.name}`);
+      continue;
+    }
     for (const loss of converted.losses) step('not-carried', subject, loss);
     try {
       await carryOne(backend, converted, stored, options, step);
@@ -143,6 +156,29 @@ export async function carryObjects(
     }
   }
   return steps;
+}
+
+/**
+ * A distro's kernel or initrd given as a path that is not a file on this host: bootwright refuses such a distro at
+ * add, as Cobbler 3.3 does. Cobbler's own copies live under /var/www/cobbler/distro_mirror/ (from `cobbler import`)
+ * or in the tree a distro was added from, so the line names the path to copy to the same place.
+ */
+function missingBootFile(converted: ConvertedRecord, from: string): string | undefined {
+  if (converted.kind !== 'distro') return undefined;
+  for (const field of ['kernel', 'initrd'] as const) {
+    const path = converted.changes[field];
+    if (typeof path !== 'string' || !isAbsolute(path) || isFile(path)) continue;
+    return `its ${field} ${path} is not on this host; copy it from ${from} to the same path (Cobbler keeps distro files under /var/www/cobbler/distro_mirror/ or in the tree they were imported from), then run this again.`;
+  }
+  return undefined;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A profile or system whose distro, parent or profile did not carry over cannot either: said once, plainly. */

@@ -3,7 +3,7 @@
 // serializer_pretty_json off, fields in the order of cobbler/items/*.py; etc/cobbler/settings.yaml beside it).
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -213,6 +213,35 @@ describe('import-cobbler', () => {
       (await runCli(data, 'snippet', 'show', '--name=partition_select')).stdout,
       'autopart --type=lvm\n',
     );
+  });
+
+  it('lists a distro whose kernel is not on this host, and what depends on it, in a dry run and for real', async (t) => {
+    // The fixture as Cobbler wrote it: its distro's files under /var/www/cobbler/distro_mirror, not on this host.
+    const kernel = `${cobblerMirror}/rhel9-x86_64/images/pxeboot/vmlinuz`;
+    assert.equal(existsSync(kernel), false, `${kernel} must not exist for this test`);
+    const dir = tempDir(t);
+    const data = join(dir, 'data');
+    const root = join(dir, 'site');
+    cpSync(fixture, root, { recursive: true });
+    await runCli(data, ...serveTestRootsCommand);
+    const path = `--path=${join(root, 'var', 'lib', 'cobbler')}`;
+    const missingLine = `import-cobbler: not carried over: distro "rhel9-x86_64": its kernel ${kernel} is not on this host; copy it from the Cobbler server to the same path (Cobbler keeps distro files under /var/www/cobbler/distro_mirror/ or in the tree they were imported from), then run this again.`;
+    for (const dryRun of [['--dry-run'], []]) {
+      const result = await runCli(data, 'import-cobbler', path, ...dryRun);
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.split('\n');
+      assert.ok(lines.includes(missingLine), result.stdout);
+      for (const dependent of [
+        'profile "base": its distro "rhel9-x86_64" did not carry over.',
+        'profile "web": its profile "base" did not carry over.',
+        'profile "web-eu": its profile "web" did not carry over.',
+        'system "www1": its profile "web-eu" did not carry over.',
+      ])
+        assert.ok(lines.includes(`import-cobbler: not carried over: ${dependent}`), result.stdout);
+      assert.match(result.stdout, /^import-cobbler: (would create|created) system "kiosk1"$/m);
+    }
+    assert.equal((await runCli(data, 'distro', 'list')).stdout, '');
+    assert.equal((await runCli(data, 'profile', 'list')).stdout, '');
   });
 
   it('refuses a directory that is not Cobbler 3.x state in one sentence', async (t) => {

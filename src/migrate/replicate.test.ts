@@ -183,4 +183,50 @@ describe('replicate from a bootwright master', () => {
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^bootwright: Nothing to replicate: name what to bring with --distros, /);
   });
+
+  it('lists a distro whose kernel is not on this host, and the profile on it, instead of making half of them', async () => {
+    const masterData = join(root, 'master');
+    const tree = join(root, 'tree-d2');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'vmlinuz'), 'kernel');
+    writeFileSync(join(tree, 'initrd.img'), 'initrd');
+    await ok(
+      masterData,
+      'distro',
+      'add',
+      '--name=d2',
+      `--kernel=${tree}/vmlinuz`,
+      `--initrd=${tree}/initrd.img`,
+    );
+    await ok(masterData, 'profile', 'add', '--name=p2', '--distro=d2');
+    // The master keeps its kernel; this host (the same machine here) has lost it.
+    rmSync(join(tree, 'vmlinuz'));
+    try {
+      const data = await replica();
+      const result = await runCli(
+        data,
+        'replicate',
+        `--master=${master.base}`,
+        '--profiles=p2',
+        '--omit-data',
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.split('\n');
+      assert.ok(
+        lines.includes(
+          `replicate: not carried over: distro "d2": its kernel ${tree}/vmlinuz is not on this host; copy it from the master to the same path (Cobbler keeps distro files under /var/www/cobbler/distro_mirror/ or in the tree they were imported from), then run this again.`,
+        ),
+        result.stdout,
+      );
+      assert.ok(
+        lines.includes('replicate: not carried over: profile "p2": its distro "d2" did not carry over.'),
+        result.stdout,
+      );
+      assert.equal(await ok(data, 'distro', 'list'), '');
+      assert.equal(await ok(data, 'profile', 'list'), '');
+    } finally {
+      await ok(masterData, 'profile', 'remove', '--name=p2');
+      await ok(masterData, 'distro', 'remove', '--name=d2');
+    }
+  });
 });

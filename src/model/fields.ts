@@ -185,8 +185,12 @@ const bootFields: FieldDef[] = [
 
 export const distroFields: FieldDef[] = [
   f('name', 'string', '', 'Distro name', { required: true }),
-  f('kernel', 'boot-file', '', 'Kernel: absolute path on the server or http(s) URL', { required: true }),
-  f('initrd', 'boot-file', '', 'Initrd: absolute path on the server or http(s) URL', { required: true }),
+  f('kernel', 'boot-file', '', 'Kernel: a file on this server (it must be there) or an http(s) URL', {
+    required: true,
+  }),
+  f('initrd', 'boot-file', '', 'Initrd: a file on this server (it must be there) or an http(s) URL', {
+    required: true,
+  }),
   f('arch', 'enum', 'x86_64', 'Architecture', { choices: archs }),
   f('breed', 'enum', 'redhat', 'Distribution family', { choices: breeds }),
   f('os_version', 'string', '', 'OS version, e.g. rhel5, rhel9, bookworm, jammy', { commandLine: true }),

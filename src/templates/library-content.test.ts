@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { makeBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { Inventory } from '../inventory/inventory.js';
 import { openStore } from '../store/open-store.js';
@@ -64,14 +66,16 @@ async function fixture(context: TestContext, settings: Record<string, unknown> =
   const store = openStore(`sqlite:${join(dir, 'store.db')}`);
   context.after(() => store.close());
   const inventory = new Inventory(store);
+  await serveTestRoots(inventory);
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.setSetting('http_port', 8080);
   for (const [name, value] of Object.entries(settings)) await inventory.setSetting(name, value);
   for (const machine of machines) {
+    const files = makeBootFiles(join(dir, machine.distro), 'linux', 'initrd');
     await inventory.add('distro', {
       name: machine.distro,
-      kernel: `/srv/${machine.distro}/linux`,
-      initrd: `/srv/${machine.distro}/initrd`,
+      kernel: files.kernel,
+      initrd: files.initrd,
       breed: machine.breed,
       os_version: machine.distro,
       autoinstall_meta: `tree=http://@@http_server@@/cblr/links/${machine.distro}`,

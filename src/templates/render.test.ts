@@ -3,9 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { apiFixture } from '../../test/support/api-fixture.js';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { runCli } from '../../test/support/cli.js';
+import { serveTestRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { openServices } from '../services.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 function write(dir: string, path: string, text: string) {
   mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -16,11 +21,12 @@ async function setup(t: TestContext) {
   const dataDir = tempDir(t);
   const { inventory, renderer, close } = await openServices({ dataDir, triggers: false });
   t.after(close);
+  await serveTestRoots(inventory);
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
-    kernel: '/srv/k',
-    initrd: '/srv/i',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
     os_version: 'rhel9',
     autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/rhel9',
   });
@@ -177,8 +183,8 @@ describe('autoinstall files over HTTP', () => {
     const { inventory } = fixture.services;
     await inventory.add('distro', {
       name: 'rhel9',
-      kernel: '/srv/k',
-      initrd: '/srv/i',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
       os_version: 'rhel9',
       autoinstall_meta: 'tree=http://192.0.2.1/t',
     });
@@ -204,7 +210,7 @@ describe('autoinstall files over HTTP', () => {
   it('autodetects the system from the MAC header anaconda sends', async (t) => {
     const fixture = await apiFixture(t);
     const { inventory } = fixture.services;
-    await inventory.add('distro', { name: 'd', kernel: '/srv/k', initrd: '/srv/i' });
+    await inventory.add('distro', { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
     await inventory.add('profile', { name: 'p', distro: 'd' });
     await inventory.add('system', { name: 'vm9', profile: 'p', mac_address: '52:54:00:00:00:09' });
     const found = await fixture.app.request('/cblr/svc/op/autodetect', {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { serveTestRoots } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryHooks } from '../inventory/hooks.js';
@@ -9,6 +11,9 @@ import { Inventory } from '../inventory/inventory.js';
 import { openStore } from '../store/open-store.js';
 import type { EventInput, Store } from '../store/store.js';
 import { TriggerRunner, type TriggerRunnerOptions } from './trigger-runner.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 interface Setup {
   dir: string;
@@ -51,7 +56,8 @@ async function setup(
   const store = openStore(`sqlite:${join(dir, 'store.sqlite')}`);
   t.after(() => store.close());
   const inventory = new Inventory(store, wrap ? wrap(runner, store) : runner);
-  await inventory.add('distro', { name: 'rhel9', kernel: '/srv/vmlinuz', initrd: '/srv/initrd.img' });
+  await serveTestRoots(inventory);
+  await inventory.add('distro', { name: 'rhel9', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
   await inventory.add('profile', { name: 'web', distro: 'rhel9' });
   const recorded = () => {
     try {

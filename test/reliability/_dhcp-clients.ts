@@ -8,10 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sharedBootFiles } from '../support/boot-files.js';
 import type { RelayClientsPlan, RelayOutcome } from '../support/dhcp-relay-clients.fixture.js';
 import { configureStore, projectRoot } from '../support/guest-run.js';
 import type { NetnsPair } from '../support/netns.js';
 import { startServeProcess } from '../support/serve-process.js';
+import { serveTestRootsCommand } from '../support/served-roots.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 export function randomMac(): string {
   const bytes = randomBytes(6);
@@ -38,7 +43,8 @@ export async function configureDhcpStore(
     ['setting', 'edit', '--name=dhcp_subnet', '--value=192.0.2.0/24'],
     ['setting', 'edit', '--name=dhcp_range_start', '--value=192.0.2.10'],
     ['setting', 'edit', '--name=dhcp_range_end', '--value=192.0.2.250'],
-    ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
+    [...serveTestRootsCommand],
+    ['distro', 'add', '--name=d', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`],
     ['profile', 'add', '--name=p', '--distro=d'],
     ...reserved.map((address, i) => [
       ...['system', 'add', `--name=known${i}`, '--profile=p'],

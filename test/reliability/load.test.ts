@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readSharedSecret } from '../../src/auth/shared-secret.js';
 import { dataPaths } from '../../src/config/paths.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { freeUdpPort } from '../support/free-port.js';
 import { configureStore, exited, projectRoot } from '../support/guest-run.js';
 import { httpGet } from '../support/http-get.js';
@@ -23,6 +24,9 @@ import { startServeProcess } from '../support/serve-process.js';
 import { logIn } from '../support/served.js';
 import { serveTestRootsCommand } from '../support/served-roots.js';
 import { tempDir } from '../support/temp-dir.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const httpClients = scaled(100, 1_000);
 const tftpTransfers = scaled(20, 200);
@@ -52,7 +56,14 @@ describe('load', () => {
       ['setting', 'edit', '--name=tftp_root', `--value=${tftpRoot}`],
       // Every TFTP client here sends from 127.0.0.1, as machines behind one NAT would: one address, 200 transfers.
       ['setting', 'edit', '--name=tftp_max_sessions_per_client', '--value=1000'],
-      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img', '--breed=redhat'],
+      [
+        'distro',
+        'add',
+        '--name=d',
+        `--kernel=${bootFiles.kernel}`,
+        `--initrd=${bootFiles.initrd}`,
+        '--breed=redhat',
+      ],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // The systems go in through the batch REST API once the server is up; the CLI would take a process each.

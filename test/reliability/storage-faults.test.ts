@@ -10,10 +10,15 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { dataPaths } from '../../src/config/paths.js';
 import { lockStoreFile } from '../../src/store/sqlite-file.fixture.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { runCli } from '../support/cli.js';
 import { configureStore } from '../support/guest-run.js';
 import { reportCount } from '../support/long-mode.js';
+import { serveTestRootsCommand } from '../support/served-roots.js';
 import { tempDir } from '../support/temp-dir.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** A tmpfs of `size` mounted for this test only, unmounted when it ends. */
 function smallDisk(t: TestContext, size: string): string {
@@ -30,7 +35,8 @@ describe('storage faults', () => {
   it('says the store is locked by another process, then works once the lock is gone', async (t) => {
     const dataDir = tempDir(t);
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
+      [...serveTestRootsCommand],
+      ['distro', 'add', '--name=d', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`],
     ]);
     const other = lockStoreFile(dataPaths(dataDir).store, 'exclusive');
     t.after(() => other.close());
@@ -54,7 +60,8 @@ describe('storage faults', () => {
     const dataDir = join(disk, 'data');
     mkdirSync(dataDir);
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
+      [...serveTestRootsCommand],
+      ['distro', 'add', '--name=d', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     // Most of the room goes to a filler file, so that the store runs out after a few dozen systems.

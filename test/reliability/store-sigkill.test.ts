@@ -9,11 +9,16 @@ import { maxLimit } from '../../src/api/paging.js';
 import { setUserPassword } from '../../src/auth/password.js';
 import { dataPaths } from '../../src/config/paths.js';
 import { UsersFile } from '../../src/store/users-file.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { configureStore, exited } from '../support/guest-run.js';
 import { reportCount, scaled } from '../support/long-mode.js';
 import { type ServeProcess, startServeProcess } from '../support/serve-process.js';
 import { logIn } from '../support/served.js';
+import { serveTestRootsCommand } from '../support/served-roots.js';
 import { tempDir } from '../support/temp-dir.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const writeCount = scaled(3_000, 30_000);
 const concurrency = 32;
@@ -64,7 +69,8 @@ describe('the store survives SIGKILL', () => {
     const dataDir = tempDir(t);
     await setUserPassword(new UsersFile(dataPaths(dataDir).usersFile), 'admin', 'secret-admin');
     await configureStore(dataDir, [
-      ['distro', 'add', '--name=d', '--kernel=/srv/vmlinuz', '--initrd=/srv/initrd.img'],
+      [...serveTestRootsCommand],
+      ['distro', 'add', '--name=d', `--kernel=${bootFiles.kernel}`, `--initrd=${bootFiles.initrd}`],
       ['profile', 'add', '--name=p', '--distro=d'],
     ]);
     let server = await startServe(dataDir);

@@ -14,9 +14,13 @@ import { describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { dataPaths } from '../../src/config/paths.js';
 import { deriveAutoinstallSecret } from '../../src/templates/autoinstall-secrets.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { logIn } from '../support/served.js';
 import { tempDir } from '../support/temp-dir.js';
 import { httpsFetch, servedOverTls } from '../support/tls.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** The status and headers of one answer; the body is not waited for (an event stream has no end). */
 function headersOf(
@@ -66,10 +70,7 @@ describe('response headers', () => {
     const tree = tempDir(t);
     writeFileSync(join(tree, '.treeinfo'), '[general]\n');
     for (const [path, body] of [
-      [
-        '/distros',
-        { name: 't', tree_source: tree, kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' },
-      ],
+      ['/distros', { name: 't', tree_source: tree, kernel: bootFiles.kernel, initrd: bootFiles.initrd }],
       ['/systems', { name: 'vm9', profile: 'p' }],
     ] as const) {
       const created = await fetch(`${http}/api/v1${path}`, {

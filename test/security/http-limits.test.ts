@@ -17,8 +17,12 @@ import { dataPaths } from '../../src/config/paths.js';
 import { maxBodyBytes } from '../../src/http/request-body.js';
 import { listenHttp } from '../../src/http/server.js';
 import { apiFixture } from '../support/api-fixture.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { runCli } from '../support/cli.js';
 import { servedWithToken } from '../support/served.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const bodyBytes = 64 * 1024 * 1024;
 
@@ -130,7 +134,7 @@ async function servedWithSystem(t: TestContext) {
     assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
   };
   await call('PUT', '/settings/anamon_enabled', { value: true });
-  await call('POST', '/distros', { name: 'd', kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' });
+  await call('POST', '/distros', { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
   await call('POST', '/profiles', { name: 'p', distro: 'd' });
   await call('POST', '/systems', { name: 'vm9', profile: 'p' });
   return { ...served, port: served.server.port, call };

@@ -7,7 +7,11 @@ import { execFile } from 'node:child_process';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { type InstallLogFile, maxEarlierInstallLogs } from '../../src/triggers/install-logs.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { servedWithToken } from '../support/served.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const run = promisify(execFile);
 
@@ -25,7 +29,7 @@ async function served(t: TestContext, autoinstallSecrets: boolean) {
   };
   await call('PUT', '/settings/anamon_enabled', { value: true });
   await call('PUT', '/settings/autoinstall_secrets', { value: autoinstallSecrets });
-  await call('POST', '/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
+  await call('POST', '/distros', { name: 'rhel9', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
   await call('POST', '/profiles', { name: 'web', distro: 'rhel9' });
   await call('POST', '/systems', { name: 'vm9', profile: 'web' });
   await call('POST', '/systems', { name: 'vm10', profile: 'web' });

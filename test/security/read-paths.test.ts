@@ -12,6 +12,10 @@ import { CobblerXmlRpc } from '../../src/api/cobbler-xmlrpc.js';
 import { isObjectKind, objectKinds } from '../../src/model/kinds.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
 import { apiFixture } from '../support/api-fixture.js';
+import { sharedBootFiles } from '../support/boot-files.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const HASH = '$6$sweep$0123456789abcdefABCDEF';
 const POWER_PASS = 'hunter2-power';
@@ -156,8 +160,8 @@ describe('every read route, swept', () => {
       await write('PUT', '/api/v1/settings/autoinstall_secrets', { value: secretsOn });
       await write('POST', '/api/v1/distros', {
         name: 'd',
-        kernel: '/srv/boot/vmlinuz',
-        initrd: '/srv/boot/initrd.img',
+        kernel: bootFiles.kernel,
+        initrd: bootFiles.initrd,
       });
       await write('POST', '/api/v1/repos', { name: 'r', mirror: 'http://198.51.100.7/epel/' });
       await write('POST', '/api/v1/profiles', { name: 'p', distro: 'd' });

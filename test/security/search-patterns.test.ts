@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { maxGlobLength } from '../../src/model/glob.js';
+import { makeBootFiles } from '../support/boot-files.js';
 import { projectRoot } from '../support/guest-run.js';
 import { servedWithToken } from '../support/served.js';
+import { tempDir } from '../support/temp-dir.js';
 
 interface Timing {
   pattern: string;
@@ -23,7 +25,8 @@ interface Timing {
 describe('glob searches', () => {
   it('answer other requests at once while a hostile pattern is searched', async (t) => {
     const { base, token } = await servedWithToken(t);
-    const kernel = '/srv/install/rhel-5.5-server-x86_64/images/pxeboot/xen/vmlinuz';
+    // A kernel path as deep as an installed tree's, made here: a missing kernel is refused at add.
+    const { kernel } = makeBootFiles(join(tempDir(t), 'install/rhel-5.5-server-x86_64/images/pxeboot/xen'));
     const added = await fetch(`${base}/api/v1/distros`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

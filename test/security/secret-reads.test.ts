@@ -7,6 +7,10 @@ import { describe, it } from 'node:test';
 import { REDACTED } from '../../src/api/secrets.js';
 import { parseMethodResponse, serializeMethodCall } from '../../src/xmlrpc/codec.js';
 import { apiFixture } from '../support/api-fixture.js';
+import { sharedBootFiles } from '../support/boot-files.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const HASH = '$6$salt$0123456789abcdef';
 
@@ -25,8 +29,8 @@ describe('secrets in open reads', () => {
     await write('PUT', '/api/v1/settings/default_password_crypted', { value: HASH });
     await write('POST', '/api/v1/distros', {
       name: 'd',
-      kernel: '/srv/vmlinuz',
-      initrd: '/srv/initrd.img',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
     });
     await write('POST', '/api/v1/profiles', { name: 'p', distro: 'd' });
     await write('POST', '/api/v1/systems', {

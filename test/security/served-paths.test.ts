@@ -19,11 +19,15 @@ import { startServer } from '../../src/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { UsersFile } from '../../src/store/users-file.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { runCli } from '../support/cli.js';
 import { freeUdpPort } from '../support/free-port.js';
 import { logIn, servedWithToken } from '../support/served.js';
 import { tempDir } from '../support/temp-dir.js';
 import { tftpFetch } from '../support/tftp-client.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const SECRET = 'root:x:0:0:secret-host-file';
 
@@ -150,7 +154,7 @@ describe('served paths', () => {
     assert.ok(handle.ok);
     for (const [field, value] of [
       ['name', 'd'],
-      ['kernel', '/srv/vmlinuz'],
+      ['kernel', bootFiles.kernel],
       ['initrd', '/etc/shadow'],
     ] as const)
       assert.ok((await xmlRpc(base, 'modify_distro', [handle.value, field, value, token])).ok);
@@ -167,8 +171,8 @@ describe('served paths', () => {
     assert.equal(settings.tftp_root, '');
     const good = await call('POST', '/distros', {
       name: 'd',
-      kernel: '/srv/vmlinuz',
-      initrd: '/srv/initrd.img',
+      kernel: bootFiles.kernel,
+      initrd: bootFiles.initrd,
     });
     assert.equal(good.status, 201);
   });

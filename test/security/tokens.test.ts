@@ -4,8 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { runCli } from '../support/cli.js';
 import { logIn, servedWithToken } from '../support/served.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 describe('tokens follow the users file', () => {
   it('refuses the token of a removed user (401) and lets a demoted user only read (403 on delete)', async (t) => {
@@ -22,7 +26,7 @@ describe('tokens follow the users file', () => {
       const result = await runCli(dataDir, ...argv);
       assert.equal(result.code, 0, result.stderr);
     };
-    const distro = (name: string) => ({ name, kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' });
+    const distro = (name: string) => ({ name, kernel: bootFiles.kernel, initrd: bootFiles.initrd });
 
     await cli('user', 'add', '--name=alice', '--password=alice-pw');
     await cli('user', 'add', '--name=bob', '--password=bob-pw');

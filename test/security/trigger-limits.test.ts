@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { StoredEvent } from '../../src/store/store.js';
 import { maxInstallTriggerRuns, maxWaitingInstallTriggerRuns } from '../../src/triggers/trigger-runner.js';
+import { sharedBootFiles } from '../support/boot-files.js';
 import { servedWithToken } from '../support/served.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +27,7 @@ async function served(t: TestContext, count: number) {
     });
     assert.ok(response.ok, `${path}: ${await response.text()}`);
   };
-  await post('/distros', { name: 'rhel9', kernel: '/srv/k', initrd: '/srv/i' });
+  await post('/distros', { name: 'rhel9', kernel: bootFiles.kernel, initrd: bootFiles.initrd });
   await post('/profiles', { name: 'web', distro: 'rhel9' });
   await post(
     '/systems',

@@ -9,6 +9,10 @@ import { describe, it } from 'node:test';
 import { objectKinds } from '../../src/model/kinds.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../../src/xmlrpc/codec.js';
 import { apiFixture, sampleRoutePath } from '../support/api-fixture.js';
+import { sharedBootFiles } from '../support/boot-files.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 /** Routes an installer or koan calls during an install, without a token; everything else that writes needs one. */
 const openWrites = new Set([
@@ -155,7 +159,7 @@ describe('every write path needs a token', () => {
       assert.equal(response.status, 200, await response.text());
     }
     for (const [kind, body] of [
-      ['distros', { name: 'd', kernel: '/srv/boot/vmlinuz', initrd: '/srv/boot/initrd.img' }],
+      ['distros', { name: 'd', kernel: bootFiles.kernel, initrd: bootFiles.initrd }],
       ['profiles', { name: 'p', distro: 'd' }],
       ['systems', { name: 'vm9', profile: 'p' }],
     ] as const) {

@@ -10,8 +10,13 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sharedBootFiles } from '../../../test/support/boot-files.js';
+import { serveTestRoots } from '../../../test/support/served-roots.js';
 import { openServices } from '../../services.js';
 import type { AutoinstallRenderer } from '../render.js';
+
+/** A kernel and initrd that are there: a distro's missing one is refused at add. */
+const bootFiles = sharedBootFiles();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, 'corpus');
@@ -81,11 +86,12 @@ interface Reference {
 async function setUpSite(dataDir: string) {
   const services = await openServices({ dataDir, triggers: false });
   const { inventory } = services;
+  await serveTestRoots(inventory);
   await inventory.setSetting('server', '192.0.2.1');
   await inventory.add('distro', {
     name: 'rhel9',
-    kernel: '/srv/k',
-    initrd: '/srv/i',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
     breed: 'redhat',
     os_version: 'rhel9',
     kernel_options: 'inst.text console=ttyS0,115200n8 ip=dhcp',
@@ -93,8 +99,8 @@ async function setUpSite(dataDir: string) {
   });
   await inventory.add('distro', {
     name: 'deb12',
-    kernel: '/srv/dk',
-    initrd: '/srv/di',
+    kernel: bootFiles.kernel,
+    initrd: bootFiles.initrd,
     breed: 'debian',
     os_version: 'bookworm',
     autoinstall_meta: 'tree=http://@@http_server@@/cblr/links/deb12',
