@@ -65,6 +65,8 @@ async function fillStore(dataDir: string): Promise<void> {
     const inventory = new Inventory(store);
     await serveTestRoots(inventory);
     await inventory.setSetting('server', '192.0.2.1');
+    // The port serve listens on is the port of its install URLs: the in-process renders must say the same.
+    await inventory.setSetting('http_port', port);
     await inventory.add('distro', {
       name: 'rhel9',
       kernel: bootFiles.kernel,

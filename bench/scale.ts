@@ -91,7 +91,9 @@ async function tftpGet(port: number, file: string): Promise<number> {
         throw new Error(`TFTP ${file}: unexpected packet ${message.subarray(0, 4).toString('hex')}`);
       received += message.length - 4;
       const ack = Buffer.from([0, 4, block >> 8, block & 0xff]);
-      socket.send(ack, remote.port, '127.0.0.1');
+      // The last ACK must be on its way before the socket closes (a close cancels a send still queued): without
+      // it the server holds the transfer open until it gives up, and counts it against this address's limit.
+      await new Promise((sent) => socket.send(ack, remote.port, '127.0.0.1', sent));
       if (message.length - 4 < 512) break;
     }
     const elapsed = performance.now() - started;
@@ -209,7 +211,10 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
     );
     const token = (JSON.parse(login) as { token: string }).token;
     // The distro's kernel and initrd must be files that are there, in a directory the server may serve.
-    const bootFiles = makeBootFiles(join(dataDir, 'boot'));
+    // Outside the data directory, which is never served.
+    const bootDir = mkdtempSync(join(tmpdir(), 'bootwright-scale-boot-'));
+    cleanup.add(() => rmSync(bootDir, { recursive: true, force: true }));
+    const bootFiles = makeBootFiles(bootDir);
     await expectOk(
       http(
         httpPort,
