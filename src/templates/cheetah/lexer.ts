@@ -2,7 +2,7 @@
 // time, because where an expression ends depends on context (the end of the line, a closing `#`, a `:`, or the
 // bracket that closed a ${...} placeholder) and what follows the end is template text, not Python.
 import type { Expr } from './ast.js';
-import { PyFloat } from './python-values.js';
+import { PyFloat, pythonSimpleEscapes } from './python-values.js';
 import type { TemplateText } from './source.js';
 
 export type Token =
@@ -356,19 +356,7 @@ export class Lexer {
   private decodeEscape(at: number): [string, number] {
     const text = this.text;
     const char = text[at + 1] ?? '';
-    const simple: Record<string, string> = {
-      '\\': '\\',
-      "'": "'",
-      '"': '"',
-      a: '\x07',
-      b: '\b',
-      f: '\f',
-      n: '\n',
-      r: '\r',
-      t: '\t',
-      v: '\v',
-    };
-    if (Object.hasOwn(simple, char)) return [simple[char] as string, 2];
+    if (Object.hasOwn(pythonSimpleEscapes, char)) return [pythonSimpleEscapes[char] as string, 2];
     if (char >= '0' && char <= '7') {
       const digits = /^[0-7]{1,3}/.exec(text.slice(at + 1, at + 4))?.[0] ?? char;
       return [String.fromCodePoint(Number.parseInt(digits, 8)), 1 + digits.length];

@@ -869,3 +869,17 @@ export function pyUnary(op: '-' | '+' | '~', value: unknown): unknown {
   const result = op === '-' ? -n : n;
   return isFloat(value) ? makeFloat(result) : result === 0 ? 0 : result;
 }
+
+/** Python's one-character string escapes (`\n`, `\t`, `\\`, ...): what each stands for in a string literal. */
+export const pythonSimpleEscapes: Readonly<Record<string, string>> = {
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};

@@ -2,7 +2,7 @@
 // defaults: `{{ }}`, `{% %}` and `{# #}` with `-` to strip the white space beside a tag, no trim_blocks or
 // lstrip_blocks, every line ending read as "\n" and the source's one last newline dropped (keep_trailing_newline is
 // off, so a Cobbler Jinja kickstart never ends in the newline its file ends in).
-import { isPythonSpace, PyFloat } from '../cheetah/python-values.js';
+import { isPythonSpace, PyFloat, pythonSimpleEscapes } from '../cheetah/python-values.js';
 import type { CallArguments, Expr, Node, Target } from './ast.js';
 
 export class JinjaSyntaxError extends Error {
@@ -244,19 +244,8 @@ function parseInteger(text: string): number {
   return Number(digits);
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
-  '\\': '\\',
-  "'": "'",
-  '"': '"',
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\n': '',
-};
+// A backslash before a newline joins the lines, as in Python's unicode-escape.
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { ...pythonSimpleEscapes, '\n': '' };
 
 /** Python's "unicode-escape" decoding, which is how Jinja reads the inside of a string literal. */
 function decodeEscapes(body: string, line: number): string {
