@@ -4,10 +4,10 @@
 // already stored with a missing kernel (an older store) keeps being reported by `check`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { apiFixture } from '../../test/support/api-fixture.js';
+import { type BootFilePaths, makeBootFiles } from '../../test/support/boot-files.js';
 import { runCli } from '../../test/support/cli.js';
 import { pythonXmlRpc } from '../../test/support/python-xmlrpc.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
@@ -18,12 +18,13 @@ import { startServer } from '../serve.js';
 import { openStore } from '../store/open-store.js';
 import { UsersFile } from '../store/users-file.js';
 
-function bootFiles(t: TestContext): { dir: string; kernel: string; initrd: string } {
-  const dir = join(tempDir(t), 'images');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'vmlinuz'), 'kernel');
-  writeFileSync(join(dir, 'initrd.img'), 'initrd');
-  return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
+/** `distro add --name=d` with these kernel and initrd flags. */
+function addDistro(dataDir: string, kernel: string, initrd: string) {
+  return runCli(dataDir, 'distro', 'add', '--name=d', kernel, initrd);
+}
+
+function bootFiles(t: TestContext): BootFilePaths {
+  return makeBootFiles(join(tempDir(t), 'images'));
 }
 
 describe('a distro kernel or initrd that is a directory', () => {
@@ -31,27 +32,13 @@ describe('a distro kernel or initrd that is a directory', () => {
     const dataDir = tempDir(t);
     const files = bootFiles(t);
     assert.equal((await runCli(dataDir, ...serveTestRootsCommand)).code, 0);
-    const kernelDir = await runCli(
-      dataDir,
-      'distro',
-      'add',
-      '--name=d',
-      `--kernel=${files.dir}`,
-      `--initrd=${files.initrd}`,
-    );
+    const kernelDir = await addDistro(dataDir, `--kernel=${files.dir}`, `--initrd=${files.initrd}`);
     assert.equal(kernelDir.code, 2);
     assert.equal(
       kernelDir.stderr,
       `bootwright: Distro "d": kernel "${files.dir}" is a directory; give the kernel file itself, such as ${files.dir}/vmlinuz.\n`,
     );
-    const initrdDir = await runCli(
-      dataDir,
-      'distro',
-      'add',
-      '--name=d',
-      `--kernel=${files.kernel}`,
-      `--initrd=${files.dir}`,
-    );
+    const initrdDir = await addDistro(dataDir, `--kernel=${files.kernel}`, `--initrd=${files.dir}`);
     assert.equal(initrdDir.code, 2);
     assert.match(
       initrdDir.stderr,
@@ -59,14 +46,7 @@ describe('a distro kernel or initrd that is a directory', () => {
     );
     assert.equal((await runCli(dataDir, 'distro', 'list')).stdout, '', 'nothing was written');
 
-    const added = await runCli(
-      dataDir,
-      'distro',
-      'add',
-      '--name=d',
-      `--kernel=${files.kernel}`,
-      `--initrd=${files.initrd}`,
-    );
+    const added = await addDistro(dataDir, `--kernel=${files.kernel}`, `--initrd=${files.initrd}`);
     assert.equal(added.code, 0, added.stderr);
     const edited = await runCli(dataDir, 'distro', 'edit', '--name=d', `--kernel=${files.dir}`);
     assert.equal(edited.code, 2);
@@ -97,28 +77,14 @@ describe('a distro kernel or initrd that does not exist', () => {
     const files = bootFiles(t);
     const missing = join(files.dir, 'vmlinuz-6.1');
     assert.equal((await runCli(dataDir, ...serveTestRootsCommand)).code, 0);
-    const added = await runCli(
-      dataDir,
-      'distro',
-      'add',
-      '--name=d',
-      `--kernel=${missing}`,
-      `--initrd=${files.initrd}`,
-    );
+    const added = await addDistro(dataDir, `--kernel=${missing}`, `--initrd=${files.initrd}`);
     assert.equal(added.code, 2);
     assert.equal(
       added.stderr,
       `bootwright: Distro "d": kernel "${missing}" does not exist on this server; copy the kernel file there first, or give its http:// or https:// URL.\n`,
     );
     const underAFile = join(files.kernel, 'initrd.img');
-    const initrdMissing = await runCli(
-      dataDir,
-      'distro',
-      'add',
-      '--name=d',
-      `--kernel=${files.kernel}`,
-      `--initrd=${underAFile}`,
-    );
+    const initrdMissing = await addDistro(dataDir, `--kernel=${files.kernel}`, `--initrd=${underAFile}`);
     assert.equal(initrdMissing.code, 2);
     assert.match(
       initrdMissing.stderr,
@@ -135,19 +101,7 @@ describe('a distro kernel or initrd that does not exist', () => {
       '--initrd=https://192.0.2.1/images/initrd.img',
     );
     assert.equal(remote.code, 0, remote.stderr);
-    assert.equal(
-      (
-        await runCli(
-          dataDir,
-          'distro',
-          'add',
-          '--name=d',
-          `--kernel=${files.kernel}`,
-          `--initrd=${files.initrd}`,
-        )
-      ).code,
-      0,
-    );
+    assert.equal((await addDistro(dataDir, `--kernel=${files.kernel}`, `--initrd=${files.initrd}`)).code, 0);
     const edited = await runCli(dataDir, 'distro', 'edit', '--name=d', `--initrd=${missing}`);
     assert.equal(edited.code, 2);
     assert.match(edited.stderr, /initrd ".*vmlinuz-6\.1" does not exist on this server/);
