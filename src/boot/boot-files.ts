@@ -35,9 +35,13 @@ export interface DistroFile {
   treeSource?: string;
 }
 
+type DistroFileFields = Record<'kernel' | 'initrd' | 'tree_source', string>;
+
 export class BootFiles {
   /** The distros' install trees, for `tree:` kernels and initrds and for /distros/NAME/. */
   readonly trees: TreeCache;
+  #distroFilesVersion: number | undefined;
+  #distroFilesCache = new Map<string, DistroFileFields | undefined>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -47,20 +51,14 @@ export class BootFiles {
     readonly machines: MachineLookup = new MachineLookup(inventory),
   ) {
     const { servedPaths } = inventory;
-    this.trees = new TreeCache(
-      async (name) => {
-        const distro = await inventory.find('distro', name);
-        return distro ? String(distro.fields.tree_source ?? '') : undefined;
+    this.trees = new TreeCache(async (name) => (await this.#distroFiles(name))?.tree_source, {
+      check: async (name, location) => {
+        if (/^https?:\/\//.test(location)) return;
+        await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, inventory);
       },
-      {
-        check: async (name, location) => {
-          if (/^https?:\/\//.test(location)) return;
-          await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, inventory);
-        },
-        open: (location) =>
-          openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, inventory) }),
-      },
-    );
+      open: (location) =>
+        openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, inventory) }),
+    });
   }
 
   /**
@@ -185,10 +183,10 @@ export class BootFiles {
 
   /** `images/<distro>/<basename>`: which distro file a TFTP or HTTP request for a kernel or initrd means. */
   async distroFile(distroName: string, basename: string): Promise<DistroFile | undefined> {
-    const distro = await this.inventory.find('distro', distroName);
+    const distro = await this.#distroFiles(distroName);
     if (!distro) return undefined;
     for (const field of ['kernel', 'initrd'] as const) {
-      const source = String(distro.fields[field] ?? '');
+      const source = distro[field];
       const treePath = treePathOf(source);
       if (((treePath ?? source).split('?')[0] ?? '').split('/').pop() !== basename) continue;
       return treePath === undefined
@@ -198,9 +196,32 @@ export class BootFiles {
             field,
             source,
             treePath,
-            treeSource: String(distro.fields.tree_source ?? ''),
+            treeSource: distro.tree_source,
           };
     }
     return undefined;
+  }
+
+  /**
+   * A distro's kernel, initrd and tree_source, kept while the inventory version stands: every download of a
+   * kernel, an initrd or a tree file asks, and reading and parsing the distro cost more than the version's check.
+   */
+  async #distroFiles(name: string): Promise<DistroFileFields | undefined> {
+    const version = await this.inventory.inventoryVersion();
+    if (this.#distroFilesVersion !== version) {
+      this.#distroFilesCache.clear();
+      this.#distroFilesVersion = version;
+    }
+    if (this.#distroFilesCache.has(name)) return this.#distroFilesCache.get(name);
+    const distro = await this.inventory.find('distro', name);
+    const fields = distro && {
+      kernel: String(distro.fields.kernel ?? ''),
+      initrd: String(distro.fields.initrd ?? ''),
+      tree_source: String(distro.fields.tree_source ?? ''),
+    };
+    // Bounded: a scan asking for made-up names must not grow it without end.
+    if (this.#distroFilesCache.size >= 1024) this.#distroFilesCache.clear();
+    if (this.#distroFilesVersion === version) this.#distroFilesCache.set(name, fields);
+    return fields;
   }
 }

@@ -34,10 +34,22 @@ export const defaultServedRoots: readonly string[] = [
   '/usr/lib/debian-installer',
 ];
 
-/** Where the current settings are read on every request: the inventory. */
+/** Where the current settings are read: the inventory. Its version says whether they may have changed. */
 export interface SettingsSource {
   settingOverrides(): Promise<Record<string, unknown>>;
+  inventoryVersion(): Promise<number>;
 }
+
+/** The rules as the settings of one inventory version make them, and when their real paths were taken. */
+interface CurrentRules {
+  version: number;
+  at: number;
+  settings: ServedPathSettings;
+  rules: Rules;
+}
+
+/** How long the real paths of the roots are trusted: a root replaced by a link is seen within this. */
+const rootsRealPathMs = 5_000;
 
 /** The settings the rules read; any settings object (or stored overrides over the defaults) has them. */
 export interface ServedPathSettings {
@@ -58,17 +70,23 @@ function realOrUndefinedSync(path: string): string | undefined {
 }
 
 /**
- * At serve time, on every download: realpath(3) directly, a few microseconds on a local path, where the promise
- * form queues it on libuv's four-thread pool behind the file reads themselves (a 2 KiB download ran at a third of its
- * rate that way).
+ * At serve time: realpath(3) directly, a few microseconds on a local path, where the promise form queues it on
+ * libuv's four-thread pool behind the file reads themselves (a 2 KiB download ran at a third of its rate that way).
  */
-async function realOrUndefined(path: string): Promise<string | undefined> {
+function realOrUndefinedNative(path: string): string | undefined {
   try {
     return realpathSync.native(path);
   } catch {
     return undefined;
   }
 }
+
+/**
+ * How long the real path of a served file is kept. Safe to keep: the rules are applied to it on every request, so a
+ * link changed to point out of the roots is refused at once, and one changed to another file inside them is followed
+ * within this time. A download a second from the same file is then one lookup, not a walk of its path.
+ */
+const servedRealPathMs = 1_000;
 
 /** A path and, when it exists, its real path: a rule on either holds whichever way the path is written. */
 function bothForms(path: string, real: string | undefined): string[] {
@@ -100,8 +118,12 @@ function rootsOf(settings: ServedPathSettings): string[] {
 export class ServedPaths {
   readonly #dataDir: string | undefined;
   readonly #keyFiles: string[] = [];
-  /** Real paths of the roots and the private places, kept a few seconds: a realpath per root per file is waste. */
-  #realCache = new Map<string, { real: string | undefined; at: number }>();
+  /**
+   * The rules, kept while the inventory version stands and for a few seconds: reading the settings and a realpath
+   * per root for every file served cost more than serving a small file.
+   */
+  #current: CurrentRules | undefined;
+  #servedReal = new Map<string, { real: string | undefined; at: number }>();
 
   constructor(options: { dataDir?: string } = {}) {
     this.#dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
@@ -129,9 +151,9 @@ export class ServedPaths {
    */
   async realPathToServe(path: string, what: string, store: SettingsSource): Promise<string | undefined> {
     const named = isAbsolute(path) ? resolve(path) : path;
-    const real = isAbsolute(path) ? await realOrUndefined(named) : undefined;
-    const settings = (await store.settingOverrides()) as ServedPathSettings;
-    const refusal = this.#refusalOf(named, real, await this.#currentRules(settings));
+    const real = isAbsolute(path) ? this.#realOfServed(named) : undefined;
+    const { settings, rules } = await this.#currentRules(store);
+    const refusal = this.#refusalOf(named, real, rules);
     if (refusal)
       throw new BootwrightError('E_FORBIDDEN', refusalSentence(this.#explain(refusal, path, what, settings)));
     return real;
@@ -139,25 +161,31 @@ export class ServedPaths {
 
   /** Serve time, for a file found inside an install tree or the TFTP root: whether its real path may be served. */
   async mayServe(realPath: string, store: SettingsSource): Promise<boolean> {
-    const settings = (await store.settingOverrides()) as ServedPathSettings;
-    return this.#refusalOf(realPath, realPath, await this.#currentRules(settings)) === undefined;
+    return this.#refusalOf(realPath, realPath, (await this.#currentRules(store)).rules) === undefined;
   }
 
-  async #currentRules(settings: ServedPathSettings): Promise<Rules> {
-    const lexical = this.#lexicalRules(settings);
-    const real = new Map<string, string | undefined>();
-    for (const path of Object.values(lexical).flat()) real.set(path, await this.#cachedReal(path));
-    return this.#expand(lexical, (path) => real.get(path));
-  }
-
-  async #cachedReal(path: string): Promise<string | undefined> {
+  #realOfServed(path: string): string | undefined {
     const now = Date.now();
-    const cached = this.#realCache.get(path);
-    if (cached && now - cached.at < 5_000) return cached.real;
-    const real = await realOrUndefined(path);
-    if (this.#realCache.size > 1000) this.#realCache = new Map();
-    this.#realCache.set(path, { real, at: now });
+    const kept = this.#servedReal.get(path);
+    if (kept && now - kept.at < servedRealPathMs) return kept.real;
+    const real = realOrUndefinedNative(path);
+    // Bounded: paths come from the inventory, but a big one may name many.
+    if (this.#servedReal.size >= 4096) this.#servedReal.clear();
+    this.#servedReal.set(path, { real, at: now });
     return real;
+  }
+
+  /** The rules of the settings as they are now: a setting changed by any process applies to the next request. */
+  async #currentRules(store: SettingsSource): Promise<CurrentRules> {
+    // The version before the settings: a change committed between the two reads is then read again next time.
+    const version = await store.inventoryVersion();
+    const now = Date.now();
+    const kept = this.#current;
+    if (kept && kept.version === version && now - kept.at < rootsRealPathMs) return kept;
+    const settings = (await store.settingOverrides()) as ServedPathSettings;
+    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefinedSync);
+    this.#current = { version, at: now, settings, rules };
+    return this.#current;
   }
 
   #lexicalRules(settings: ServedPathSettings): Rules {

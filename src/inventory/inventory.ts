@@ -49,6 +49,11 @@ export class Inventory implements InventoryBackend {
     return this.store.settingOverrides();
   }
 
+  /** Moves on with every committed change to objects or settings, by any process: see Store.inventoryVersion. */
+  inventoryVersion(): Promise<number> {
+    return this.store.inventoryVersion();
+  }
+
   /** The object, or undefined when there is none by that name (get throws instead). */
   find(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
     return this.store.get(kind, name);

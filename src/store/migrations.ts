@@ -40,4 +40,15 @@ export const migrations: string[] = [
    );
    CREATE INDEX events_system ON events (system, id);
    CREATE INDEX events_time ON events (time);`,
+  // 3: a number that every committed change to objects or settings moves on, whichever process made it (the CLI
+  // beside a running server), so that a reader can keep what it derived from them until it moves. Events do not
+  // move it: they are written on every download.
+  `CREATE TABLE inventory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+   INSERT INTO inventory_version VALUES (1, 0);
+   CREATE TRIGGER objects_inserted AFTER INSERT ON objects BEGIN UPDATE inventory_version SET version = version + 1; END;
+   CREATE TRIGGER objects_updated AFTER UPDATE ON objects BEGIN UPDATE inventory_version SET version = version + 1; END;
+   CREATE TRIGGER objects_deleted AFTER DELETE ON objects BEGIN UPDATE inventory_version SET version = version + 1; END;
+   CREATE TRIGGER settings_inserted AFTER INSERT ON settings BEGIN UPDATE inventory_version SET version = version + 1; END;
+   CREATE TRIGGER settings_updated AFTER UPDATE ON settings BEGIN UPDATE inventory_version SET version = version + 1; END;
+   CREATE TRIGGER settings_deleted AFTER DELETE ON settings BEGIN UPDATE inventory_version SET version = version + 1; END;`,
 ];

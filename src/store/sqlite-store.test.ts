@@ -1,5 +1,5 @@
-// What only the SQLite store does: survive a reopen, and refuse a schema it does not know. What every store does is in
-// conformance/objects.ts, run by conformance.test.ts.
+// What only the SQLite store does: survive a reopen, see other processes' writes by the inventory version, and
+// refuse a schema it does not know. What every store does is in conformance/objects.ts, run by conformance.test.ts.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +59,30 @@ describe('SqliteStore', () => {
       assert.deepEqual(await second.settingOverrides(), { server: 'boot.example' });
     } finally {
       await second.close();
+    }
+  });
+
+  it('sees another process change the inventory, by its version, even when written with plain SQL', async () => {
+    const path = freshPath();
+    const server = SqliteStore.open(path);
+    const cli = SqliteStore.open(path);
+    try {
+      const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+      const before = await server.inventoryVersion();
+      await cli.transaction((tx) => tx.setSetting('served_roots', ['/srv']));
+      // Another process's change shows from the server's next turn of its event loop, as a request would see it.
+      await nextTurn();
+      const afterCli = await server.inventoryVersion();
+      assert.notEqual(afterCli, before, 'a setting written by another connection left the version alone');
+      // An operator's sqlite3 shell goes around bootwright altogether; the triggers still see it.
+      const shell = new Database(path);
+      shell.prepare("UPDATE settings SET value = '[]' WHERE name = 'served_roots'").run();
+      shell.close();
+      await nextTurn();
+      assert.notEqual(await server.inventoryVersion(), afterCli, 'a plain SQL update left the version alone');
+    } finally {
+      await cli.close();
+      await server.close();
     }
   });
 

@@ -176,6 +176,14 @@ class SqliteReader implements StoreReader {
       return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value)]));
     });
   }
+
+  inventoryVersion(): Promise<number> {
+    return settled(() => this.readVersion());
+  }
+
+  protected readVersion(): number {
+    return (statement(this.db, 'SELECT version FROM inventory_version').get() as { version: number }).version;
+  }
 }
 
 class SqliteTransaction extends SqliteReader implements StoreTransaction {
@@ -245,6 +253,12 @@ export class SqliteStore extends SqliteReader implements Store {
   private readonly writer: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
   readonly events: EventLog;
+  /**
+   * The inventory version as read in this turn of the event loop. A download asks for it more than once (its
+   * distro, the served-path rules), all in one turn: one read serves them. Forgotten at the next turn, and at once
+   * when this process commits a change.
+   */
+  private versionThisTurn: number | undefined;
 
   private constructor(reader: Database.Database, writer: Database.Database) {
     super(reader);
@@ -326,6 +340,18 @@ export class SqliteStore extends SqliteReader implements Store {
     return (statement(this.db, sql).all(...params) as EventRow[]).map(rowToEvent);
   }
 
+  override inventoryVersion(): Promise<number> {
+    return settled(() => {
+      if (this.versionThisTurn === undefined) {
+        this.versionThisTurn = this.readVersion();
+        setImmediate(() => {
+          this.versionThisTurn = undefined;
+        });
+      }
+      return this.versionThisTurn;
+    });
+  }
+
   static open(path: string): SqliteStore {
     const writer = open(path);
     try {
@@ -344,6 +370,7 @@ export class SqliteStore extends SqliteReader implements Store {
       try {
         const result = await work(new SqliteTransaction(this.writer));
         this.writer.exec('COMMIT');
+        this.versionThisTurn = undefined;
         return result;
       } catch (error) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');

@@ -68,6 +68,12 @@ export interface StoreReader {
   /** Objects that name this one as distro, parent, profile or repo. */
   dependents(kind: ObjectKind, name: string): Promise<ObjectRef[]>;
   settingOverrides(): Promise<Record<string, unknown>>;
+  /**
+   * A number that moves on with every committed change to objects or settings, by this process or another sharing
+   * the store (events do not move it): what was derived from them stays true while it stands still. It may be read
+   * once per turn of the event loop: this process's changes show at once, another's from the next turn.
+   */
+  inventoryVersion(): Promise<number>;
 }
 
 export interface StoreTransaction extends StoreReader {

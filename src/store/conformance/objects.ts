@@ -163,6 +163,35 @@ export function objectStoreConformance(
       assert.deepEqual(await store.settingOverrides(), { default_name_servers: ['192.0.2.53'] });
     });
 
+    it('moves the inventory version on with each committed change, not with events or a rollback', async (context) => {
+      const store = await fresh(context);
+      const versions = [await store.inventoryVersion()];
+      const moved = async (what: string) => {
+        const now = await store.inventoryVersion();
+        assert.ok(!versions.includes(now), `${what} left the version at ${now}, seen before`);
+        versions.push(now);
+      };
+      await store.transaction((tx) => tx.put(object('distro', 'd')));
+      await moved('an object added');
+      await store.transaction((tx) => tx.put(object('distro', 'd', { arch: 'aarch64' })));
+      await moved('an object changed');
+      await store.transaction((tx) => tx.setSetting('http_port', 8080));
+      await moved('a setting added');
+      await store.transaction((tx) => tx.deleteSetting('http_port'));
+      await moved('a setting removed');
+      await store.transaction((tx) => tx.delete('distro', 'd'));
+      await moved('an object removed');
+      const before = await store.inventoryVersion();
+      await store.events.append([{ type: 'http.image', ip: '192.0.2.9' }]);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.put(object('distro', 'never'));
+          throw new Error('rolled back');
+        }),
+      );
+      assert.equal(await store.inventoryVersion(), before, 'an event or a rollback moved the version');
+    });
+
     it('writes nothing from a transaction that throws, and passes the error on', async (context) => {
       const store = await fresh(context);
       await store.transaction((tx) => tx.put(object('distro', 'kept', { arch: 'x86_64' })));
