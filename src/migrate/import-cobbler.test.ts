@@ -93,8 +93,9 @@ describe('import-cobbler', () => {
       http_server: '192.0.2.10',
       // Cobbler's next_server_v4 (settings.yaml) is bootwright's next_server.
       next_server: '192.0.2.10',
-      // distro owners <<inherit>> resolves to settings default_ownership; nothing below adds any.
-      owners: ['admin'],
+      // distro owners <<inherit>>, the first in the tree, resolves to settings default_ownership; base and web-eu
+      // <<inherit>> (the key is in the results: skipped); web's own list extends it; www1 <<inherit>>.
+      owners: ['admin', 'webteam'],
       // system_name from the name, profile_name from "profile", distro_name from "distro", which blender never
       // lets a later node overwrite (web and web-eu say "").
       system_name: 'www1',

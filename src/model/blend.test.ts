@@ -109,21 +109,32 @@ describe('blend', () => {
     assert.deepEqual(view.name_servers, ['192.0.2.53', '192.0.2.1', '192.0.2.2']);
   });
 
-  it('uses a setting only in place of an inherited list, so a profile can narrow boot_loaders and owners', () => {
+  // Cobbler 3.3's blender (utils.__consolidate): the first `<<inherit>>` it meets going down the chain is resolved
+  // (owners to default_ownership, boot_loaders to the distro's supported loaders), and every list below extends it;
+  // an object that gives its own list before any `<<inherit>>` starts the list itself.
+  it('resolves the first inherited list to its setting and adds the lists below to it, as Cobbler blends', () => {
     const inheriting = make('profile', 'p', { distro: 'rhel9' });
     const defaults = blend({ profiles: [inheriting], distro, repos: [] }, defaultSettings());
     assert.deepEqual(defaults.boot_loaders, ['pxe', 'ipxe', 'grub']);
     assert.deepEqual(defaults.owners, ['admin']);
 
-    const narrowed = make('profile', 'p', { distro: 'rhel9', boot_loaders: ['grub'], owners: ['alice'] });
-    const view = blend({ profiles: [narrowed], distro, repos: [] }, defaultSettings());
-    assert.deepEqual(view.boot_loaders, ['grub']);
-    assert.deepEqual(view.owners, ['alice']);
+    const owned = make('profile', 'p', { distro: 'rhel9', boot_loaders: ['grub'], owners: ['alice'] });
+    const view = blend({ profiles: [owned], distro, repos: [] }, defaultSettings());
+    assert.deepEqual(view.boot_loaders, ['pxe', 'ipxe', 'grub'], 'the distro inherits, so its list counts');
+    assert.deepEqual(view.owners, ['admin', 'alice']);
+
+    const ownDistro = make('distro', 'rhel9', { ...distro.fields, owners: ['ops'], boot_loaders: ['ipxe'] });
+    const first = blend({ profiles: [owned], distro: ownDistro, repos: [] }, defaultSettings());
+    assert.deepEqual(
+      first.owners,
+      ['ops', 'alice'],
+      'a list given before any <<inherit>> leaves the setting out',
+    );
+    assert.deepEqual(first.boot_loaders, ['ipxe', 'grub']);
 
     const system = make('system', 's', { profile: 'p', owners: ['bob'] });
-    const below = blend({ system, profiles: [narrowed], distro, repos: [] }, defaultSettings());
-    assert.deepEqual(below.boot_loaders, ['grub']);
-    assert.deepEqual(below.owners, ['alice', 'bob'], 'between objects, lists still concatenate');
+    const below = blend({ system, profiles: [owned], distro: ownDistro, repos: [] }, defaultSettings());
+    assert.deepEqual(below.owners, ['ops', 'alice', 'bob']);
   });
 
   it('resolves <<inherit>> virt_ram from the parent profile, then from default_virt_ram', () => {

@@ -2,9 +2,11 @@
 // does, and yields the blended view that templates, koan, the puppet classifier and the APIs all read.
 //   - `<<inherit>>` is skipped, so the nearest ancestor that says something wins, and the settings last;
 //   - dictionaries merge key by key with the child winning, and `!key` removes what the parents gave;
-//   - lists concatenate without repeats (profile DNS 192.0.2.1 + system 192.0.2.2 gives both), except that a
-//     setting standing in for an inherited list (boot_loaders, owners) is replaced by the first object that
-//     gives one, as Cobbler resolves `<<inherit>>` to the setting only when no object says anything;
+//   - lists concatenate without repeats (profile DNS 192.0.2.1 + system 192.0.2.2 gives both). A setting that
+//     stands in for an inherited list (owners: default_ownership; boot_loaders) counts only once an object says
+//     `<<inherit>>` for it, and the objects below then add to it; an object that gives its own list first
+//     replaces it. So a distro left to inherit and a profile owned by alice give [admin, alice], as Cobbler's
+//     blender, which resolves the first `<<inherit>>` it meets and extends lists from there;
 //   - anything else: the child wins.
 
 import { defaultAutoinstallFor } from './default-autoinstall.js';
@@ -135,7 +137,8 @@ function stack(layers: Layer[], start?: Stacked): Stacked {
     const index = fieldIndex(layer.fields);
     for (const [key, value] of Object.entries(layer.values)) {
       const field = index.get(key);
-      const below = value !== INHERIT && fallbacks.delete(key) ? undefined : blended[key];
+      // An object inheriting a stand-in makes it its own value (deleted either way); one giving a value replaces it.
+      const below = fallbacks.delete(key) && value !== INHERIT ? undefined : blended[key];
       blended[key] = mergeValue(field, below, value);
     }
     for (const key of layer.fallbacks ?? []) fallbacks.add(key);

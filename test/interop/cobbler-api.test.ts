@@ -128,9 +128,6 @@ function calls(dir: string): Call[] {
       args: "v['repo_handle'], 'rsyncopts', {'--bwlimit': '100'}, token",
       check: isTrue,
     },
-    // Owners given, not inherited: a repo's inherited owners break the rendered views until issue 18's item 1 is
-    // fixed on its own branch, which has its own test.
-    { method: 'modify_repo', args: "v['repo_handle'], 'owners', ['admin'], token", check: isTrue },
     { method: 'save_repo', args: "v['repo_handle'], token", check: isTrue },
     { method: 'new_profile', args: 'token', save: 'profile_handle', check: isText(/^___NEW___profile::/) },
     { method: 'modify_profile', args: "v['profile_handle'], 'name', 'p', token", check: isTrue },
