@@ -236,6 +236,18 @@ describe('template commands', () => {
     assert.equal(validated.stderr.split('\n').filter(Boolean).length, 1);
   });
 
+  it('validate-autoinstalls tells how to give a hand-added distro with no tree the $tree its kickstart needs', async (t) => {
+    const { dataDir, inventory } = await setup(t);
+    // Added by hand, as Cobbler users do: kernel and initrd only, so $tree stays as written (Cobbler's ListErrors).
+    await inventory.edit('distro', 'rhel9', { autoinstall_meta: {} });
+    const validated = await runCli(dataDir, 'validate-autoinstalls');
+    assert.notEqual(validated.code, 0);
+    assert.match(
+      validated.stdout,
+      /FAILED {2}profile web: site\.ks:1:\d+: "\$tree" was left as written: .*distro "rhel9" has no install tree: give it one with `bootwright distro edit --name=rhel9 --tree-source=ISO_OR_DIRECTORY`/,
+    );
+  });
+
   it("lists, shows and edits templates, the user's copy replacing the built-in", async (t) => {
     const { dataDir } = await setup(t);
     const listed = await runCli(dataDir, 'template', 'list');

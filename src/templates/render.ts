@@ -37,6 +37,12 @@ function describe(target: AutoinstallTarget): string {
   return `${target.kind.charAt(0).toUpperCase()}${target.kind.slice(1)} ${quote(target.name)}`;
 }
 
+/** `$tree` is undefined for a distro added by hand with no install tree: what to give it (the installer needs one). */
+function treeHint(distro: string): string {
+  const edit = `bootwright distro edit --name=${distro || 'DISTRO'}`;
+  return `; distro ${quote(distro)} has no install tree: give it one with \`${edit} --tree-source=ISO_OR_DIRECTORY\` (served by bootwright) or \`${edit} --autoinstall-meta="tree=URL"\``;
+}
+
 export class AutoinstallRenderer implements RenderBackend {
   constructor(
     private readonly inventory: Inventory,
@@ -90,7 +96,12 @@ export class AutoinstallRenderer implements RenderBackend {
           const rendered = await this.autoinstall(target);
           result.template = rendered.template;
           for (const problem of rendered.problems) {
-            result.errors.push(`${problem.file}:${problem.line}:${problem.column}: ${problem.message}`);
+            const hint = /the variable "tree" is not defined/.test(problem.message)
+              ? treeHint(String((await this.inventory.blended(kind, object.name)).distro_name ?? ''))
+              : '';
+            result.errors.push(
+              `${problem.file}:${problem.line}:${problem.column}: ${problem.message}${hint}`,
+            );
           }
         } catch (error) {
           result.errors.push(error instanceof Error ? error.message : String(error));
