@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { runMain as bootwright } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { mkisofs, needsXorriso } from '../iso9660/iso-images.fixture.js';
-import { main } from './main.js';
 
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
 const bootFiles = sharedBootFiles();
-
-async function bootwright(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    stdin: Readable.from([]),
-  });
-  return { code, stdout, stderr };
-}
 
 function makeTree(t: TestContext): string {
   const dir = tempDir(t);

@@ -2,57 +2,23 @@
 // data directory and against a running server.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
+import {
+  runMain as bootwright,
+  failed,
+  type CliRun as Run,
+  succeeded,
+  suiteDir,
+} from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { dataPaths } from '../config/paths.js';
 import { type RunningServer, startServer } from '../serve.js';
 import { openStore } from '../store/open-store.js';
-import { main } from './main.js';
 
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
 const bootFiles = sharedBootFiles();
-
-/** A temporary directory for a whole suite, removed after it. */
-function suiteDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bootwright(argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
-
-function succeeded(run: Run): string {
-  assert.equal(run.stderr, '', 'nothing on stderr');
-  assert.equal(run.code, 0);
-  return run.stdout;
-}
-
-function failed(run: Run, code: number, text: string): void {
-  assert.equal(run.stdout, '');
-  assert.match(run.stderr, /^bootwright: [^\n]+\n$/, 'exactly one line on stderr');
-  assert.ok(run.stderr.includes(text), `${JSON.stringify(run.stderr)} mentions ${JSON.stringify(text)}`);
-  assert.equal(run.code, code);
-}
 
 /** A distro, profile and system web1.example.org, and three rules: a merging base, web by regex, db by glob. */
 async function seed(run: (...argv: string[]) => Promise<Run>): Promise<void> {

@@ -2,43 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { runMain as bootwright, succeeded, suiteDir } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { checkWith, exampleSettingOverrides, findProgram } from '../external/site.fixture.js';
-import { main } from './main.js';
 
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
 const bootFiles = sharedBootFiles();
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bootwright(argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    stdin: Readable.from([]),
-  });
-  return { code, stdout, stderr };
-}
-
-function succeeded(run: Run): string {
-  assert.equal(run.stderr, '');
-  assert.equal(run.code, 0);
-  return run.stdout;
-}
-
 describe('bootwright dhcp-config and dns-config', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bootwright-cli-external-'));
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = suiteDir('bootwright-cli-external-');
   const run = (...argv: string[]) => bootwright(['--data-dir', dataDir, ...argv]);
 
   before(async () => {

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { type CliRunOptions, failed, runMain, succeeded, suiteDir } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { verifyPassword } from '../auth/password.js';
@@ -19,60 +16,7 @@ import { main } from './main.js';
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
 const bootFiles = sharedBootFiles();
 
-/** A temporary directory for a whole suite (test/support's tempDir wants a test's context). */
-function suiteDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bootwright-cli-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  stdin?: string | 'tty';
-  env?: NodeJS.ProcessEnv;
-}
-
-function stdinFrom(input: RunOptions['stdin']): NodeJS.ReadableStream & { isTTY?: boolean } {
-  const stream: Readable & { isTTY?: boolean } = Readable.from(
-    input === undefined || input === 'tty' ? [] : [input],
-  );
-  if (input === 'tty') stream.isTTY = true;
-  return stream;
-}
-
-async function bootwright(argv: string[], options: RunOptions = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: options.env ?? {},
-    stdin: stdinFrom(options.stdin),
-  });
-  return { code, stdout, stderr };
-}
-
-function succeeded(run: Run): string {
-  assert.equal(run.stderr, '', 'nothing on stderr');
-  assert.equal(run.code, 0);
-  return run.stdout;
-}
-
-/** A failure is one line on stderr, nothing on stdout and the exit status of its error code. */
-function failed(run: Run, code: number, text: string): void {
-  assert.equal(run.stdout, '', 'nothing on stdout');
-  assert.match(run.stderr, /^bootwright: [^\n]+\n$/, 'exactly one line on stderr');
-  assert.ok(
-    run.stderr.includes(text),
-    `stderr ${JSON.stringify(run.stderr)} mentions ${JSON.stringify(text)}`,
-  );
-  assert.equal(run.code, code, run.stderr);
-}
+const bootwright = runMain;
 
 const vm9 = [
   'system',
@@ -360,7 +304,8 @@ describe('bootwright setting', () => {
 
 describe('bootwright user', () => {
   const dataDir = suiteDir();
-  const run = (argv: string[], options?: RunOptions) => bootwright(['--data-dir', dataDir, ...argv], options);
+  const run = (argv: string[], options?: CliRunOptions) =>
+    bootwright(['--data-dir', dataDir, ...argv], options);
 
   it('adds users with a password from the flag or from standard input', async () => {
     assert.equal(succeeded(await run(['user', 'add', '--name=alice', '--password=pw-alice'])), '');

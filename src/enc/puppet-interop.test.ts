@@ -4,15 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
+import { runMain, suiteDir } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
-import { main } from '../cli/main.js';
 import { dataPaths } from '../config/paths.js';
 import { openStore } from '../store/open-store.js';
 
@@ -28,25 +27,14 @@ interface Catalog {
   resources: { type: string; title: string }[];
 }
 
-/** A temporary directory for a whole suite, removed after it. */
-function suiteDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 function write(path: string, text: string): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, text);
 }
 
 async function bootwright(argv: string[]): Promise<void> {
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: () => true },
-    stderr: { write: (text) => (stderr += text) },
-  });
-  assert.equal(code, 0, stderr);
+  const run = await runMain(argv);
+  assert.equal(run.code, 0, run.stderr);
 }
 
 describe('puppet with bootwright as its external node classifier', {
