@@ -2,40 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BootwrightError } from '../errors.js';
 import { blend } from './blend.js';
-import { fieldsByKind, interfaceFields } from './fields.js';
-import {
-  type FieldValue,
-  INHERIT,
-  type InventoryObject,
-  type NetworkInterface,
-  type ObjectKind,
-} from './kinds.js';
+import { type FieldValue, INHERIT } from './kinds.js';
 import { parseKvString } from './kv.js';
 import { renderForKoan, substituteAtAt } from './rendered.js';
 import { applySettingOverrides } from './settings.js';
-
-function make(
-  kind: ObjectKind,
-  name: string,
-  fields: Record<string, FieldValue> = {},
-  interfaces?: Record<string, Partial<NetworkInterface>>,
-): InventoryObject {
-  const object: InventoryObject = { kind, name, uid: `uid-${name}`, ctime: 1, mtime: 1, fields: {} };
-  for (const field of fieldsByKind[kind]) {
-    if (field.name !== 'name') object.fields[field.name] = structuredClone(field.default) as FieldValue;
-  }
-  Object.assign(object.fields, fields);
-  if (interfaces) {
-    object.interfaces = {};
-    for (const [ifname, values] of Object.entries(interfaces)) {
-      const iface = Object.fromEntries(
-        interfaceFields.map((field) => [field.name, structuredClone(field.default)]),
-      );
-      object.interfaces[ifname] = { ...(iface as unknown as NetworkInterface), ...values };
-    }
-  }
-  return object;
-}
+import { make } from './stored-object.fixture.js';
 
 const settings = applySettingOverrides({ server: 'boot.example', http_port: 8080 });
 const distro = make('distro', 'deb12', {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { BootwrightError } from '../errors.js';
-import type { FieldValue, InventoryObject, NetworkInterface, ObjectKind } from '../model/kinds.js';
+import { object } from './conformance/objects.js';
 import { SqliteStore } from './sqlite-store.js';
 
 let dir: string;
@@ -26,17 +26,6 @@ after(() => {
 function freshPath(): string {
   counter += 1;
   return join(dir, `store-${counter}`, 'bootwright.db');
-}
-
-function object(
-  kind: ObjectKind,
-  name: string,
-  fields: Record<string, FieldValue> = {},
-  interfaces?: Record<string, Partial<NetworkInterface>>,
-): InventoryObject {
-  const made: InventoryObject = { kind, name, uid: `${kind}-${name}`, ctime: 100, mtime: 100, fields };
-  if (interfaces) made.interfaces = interfaces as Record<string, NetworkInterface>;
-  return made;
 }
 
 describe('SqliteStore', () => {

@@ -6,7 +6,8 @@ import { describe, it, type TestContext } from 'node:test';
 import type { FieldValue, InventoryObject, NetworkInterface, ObjectKind } from '../../model/kinds.js';
 import type { Store } from '../store.js';
 
-function object(
+/** An object as a store holds it: only the fields given. */
+export function object(
   kind: ObjectKind,
   name: string,
   fields: Record<string, FieldValue> = {},
