@@ -78,8 +78,14 @@ export function toKvDict(input: unknown, what: string): KvDict {
   const dict: KvDict = {};
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     if (value === null || value === undefined || value === '~') dict[key] = null;
-    else if (Array.isArray(value)) dict[key] = value.map((item) => String(item));
-    else if (typeof value === 'object') {
+    else if (Array.isArray(value)) {
+      if (value.some((item) => item !== null && typeof item === 'object')) {
+        throw invalid(
+          `${what}: the value of ${quote(key)} must be text or a list of text, not a list of objects.`,
+        );
+      }
+      dict[key] = value.map((item) => String(item));
+    } else if (typeof value === 'object') {
       throw invalid(`${what}: the value of ${quote(key)} must be text or a list of text, not an object.`);
     } else dict[key] = String(value);
   }

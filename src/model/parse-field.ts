@@ -124,12 +124,15 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
     if (field.type === 'list') return [];
     throw invalid(`${what} cannot be "${INHERIT}": it has no parent to inherit from.`);
   }
+  // Only these take a list or an object: anything else must be one value, and an object (from a JSON body) is
+  // refused here rather than turned into text by String(), which throws on {"toString": ""}.
+  const structured = field.type === 'dict' || field.type === 'params' || field.type === 'list';
+  if (!structured && value !== null && typeof value === 'object') {
+    throw invalid(`${what} must be one value, received ${quote(JSON.stringify(value))}.`);
+  }
   switch (field.type) {
     case 'string':
     case 'text': {
-      if (value !== null && typeof value === 'object') {
-        throw invalid(`${what} must be text, received ${quote(JSON.stringify(value))}.`);
-      }
       const text = value === null || value === undefined ? '' : String(value);
       if (hasControlCharacters(text, field.type === 'text')) {
         throw invalid(`${what} ${quote(text)} contains control characters; remove them.`);
@@ -154,7 +157,7 @@ export function parseFieldValue(field: FieldDef, value: unknown, what = label(fi
     case 'params':
       return parseParams(value, what) as FieldValue;
     case 'list': {
-      const items = parseList(value);
+      const items = parseList(value, what);
       if (field.choices) {
         const bad = items.find((item) => !field.choices?.includes(item));
         if (bad !== undefined)

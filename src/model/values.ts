@@ -251,9 +251,18 @@ export function parseDiskSizes(value: unknown, what = 'Disk size'): string {
 }
 
 /** Lists arrive as arrays (JSON) or as text separated by spaces or commas (CLI, Cobbler habit). */
-export function parseList(value: unknown): string[] {
+export function parseList(value: unknown, what = 'List'): string[] {
   if (value === null || value === undefined) return [];
-  if (Array.isArray(value)) return value.map((item) => String(item).trim()).filter((item) => item !== '');
+  if (Array.isArray(value)) {
+    const nested = value.find((item) => item !== null && typeof item === 'object');
+    if (nested !== undefined) {
+      throw invalid(`${what} must be a list of text, but holds ${quote(JSON.stringify(nested))}.`);
+    }
+    return value.map((item) => String(item).trim()).filter((item) => item !== '');
+  }
+  if (typeof value === 'object') {
+    throw invalid(`${what} must be a list or text, received ${quote(JSON.stringify(value))}.`);
+  }
   return String(value)
     .split(/[\s,]+/)
     .filter((item) => item !== '');
