@@ -15,6 +15,8 @@ import type { DhcpConfig } from './dhcp/policy.js';
 import { EventBus } from './events/event-bus.js';
 import { Inventory } from './inventory/inventory.js';
 import { MachineLookup } from './inventory/machine-lookup.js';
+import type { RepoMirrors } from './mirror/contract.js';
+import { openRepoMirrors } from './mirror/engine.js';
 import type { Settings } from './model/settings.js';
 import type { LeaseStore } from './store/lease-store.js';
 import { storeBackend } from './store/open-store.js';
@@ -64,6 +66,8 @@ export interface Services {
   autoinstallSecrets: AutoinstallSecrets;
   boot: BootFiles;
   renderer: AutoinstallRenderer;
+  /** The package mirrors under <data dir>/repo_mirror/: what reposync fills and /cobbler/repo_mirror/ serves. */
+  mirrors: RepoMirrors;
   users: UserStore;
   auth: Authenticator;
   version: string;
@@ -124,6 +128,7 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
       }),
     });
     const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
+    const mirrors = openRepoMirrors(dataDir);
     return {
       dataDir,
       paths,
@@ -139,6 +144,7 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
       autoinstallSecrets,
       boot,
       renderer,
+      mirrors,
       users,
       auth,
       version,

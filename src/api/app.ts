@@ -11,6 +11,7 @@ import { refuseMalformedPaths } from '../http/request-path.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { createBootHttp } from './boot-http.js';
 import { createCobblerSvc } from './cobbler-svc.js';
+import { createRepoMirrorHttp } from './repo-mirror-http.js';
 import { createRestApi, errorBody } from './rest.js';
 import type { RouteModule } from './route-module.js';
 import type { ApiServices } from './services.js';
@@ -43,6 +44,9 @@ export function createApp(services: ApiServices): Hono {
   const modules: [string, RouteModule][] = [
     ['/', createBootHttp(services)],
     ['/', createTreeHttp(services)],
+    ...(services.mirrors
+      ? [['/', createRepoMirrorHttp(services, services.mirrors)] as [string, RouteModule]]
+      : []),
     ['/api/v1', createRestApi(services)],
     ['/cblr/svc', createCobblerSvc(services)],
     ['/', createXmlRpcHttp(services)],

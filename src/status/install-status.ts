@@ -91,6 +91,7 @@ export function describeEvent(event: StoredEvent): string {
       return `autoinstall file fetched${detail.status && detail.status !== 200 ? ` (HTTP ${String(detail.status)})` : ''}`;
     case 'http.image':
     case 'http.tree':
+    case 'http.repo':
       return `downloaded ${path}`;
     case 'http.ipxe':
       return 'iPXE script fetched';
