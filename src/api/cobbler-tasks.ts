@@ -2,7 +2,8 @@
 // `get_task_status(id)` until it says "complete" or "failed", reading `get_events()` and `get_event_log(id)` on the
 // way (the web UI, `cobbler sync` through cobblerd, Ansible's scripts). bootwright renders everything when asked, so
 // most tasks have nothing to do: each runs to its end before its id is handed out, and the client's first poll
-// already reads its end.
+// already reads its end. A reposync takes minutes: it is started, and its id handed out while it runs. The REST API
+// (POST /api/v1/reposync) starts its tasks here too, so that either API reads the other's logs.
 
 import { randomUUID } from 'node:crypto';
 import { asBootwrightError } from '../errors.js';
@@ -36,10 +37,23 @@ export class CobblerTasks {
   private readonly events = new Map<string, TaskEvent>();
 
   /**
-   * Runs `work` and returns the new event's id; the work's lines become the task log. A failure is kept as the
-   * task's state and last log line, as Cobbler's thread does, instead of failing the call that started it.
+   * Runs `work` and returns the new event's id once it has ended; the work's lines become the task log. A failure is
+   * kept as the task's state and last log line, as Cobbler's thread does, instead of failing the call that started it.
    */
   async run(name: string, work: (log: (line: string) => void) => Promise<void>): Promise<string> {
+    const { id, ended } = this.start(name, work);
+    await ended;
+    return id;
+  }
+
+  /**
+   * Starts `work` and hands out its id at once, for work that takes minutes (a reposync): the client polls
+   * get_task_status and reads get_event_log while it runs. `ended` resolves when it has, failed or not.
+   */
+  start(
+    name: string,
+    work: (log: (line: string) => void) => Promise<void>,
+  ): { id: string; ended: Promise<void> } {
     const now = new Date();
     const event: TaskEvent = {
       id: eventId(name, now),
@@ -53,16 +67,24 @@ export class CobblerTasks {
     const log = (line: string) => {
       event.log += `${new Date().toISOString()} - INFO | ${line}\n`;
     };
-    try {
-      await work(log);
-      log('### TASK COMPLETE ###');
-      event.state = 'complete';
-    } catch (thrown) {
-      log(asBootwrightError(thrown).message);
-      log('### TASK FAILED ###');
-      event.state = 'failed';
-    }
-    return event.id;
+    const ended = (async () => {
+      try {
+        await work(log);
+        log('### TASK COMPLETE ###');
+        event.state = 'complete';
+      } catch (thrown) {
+        log(asBootwrightError(thrown).message);
+        log('### TASK FAILED ###');
+        event.state = 'failed';
+      }
+    })();
+    return { id: event.id, ended };
+  }
+
+  /** The task's name, state and log, for the REST API; undefined for an unknown id. */
+  task(id: string): { id: string; name: string; state: TaskState; log: string } | undefined {
+    const event = this.events.get(id);
+    return event && { id: event.id, name: event.name, state: event.state, log: event.log };
   }
 
   /** `[statetime, name, state, read_by_who]`, Cobbler's list form of an event; undefined for an unknown id. */

@@ -290,6 +290,24 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
     return (await this.request('GET', '/validate-autoinstalls', undefined, true)) as ValidationResult[];
   }
 
+  /** Starts a reposync on the server (POST /api/v1/reposync); its task id. */
+  async startReposync(request: {
+    name?: string;
+    only_new?: boolean;
+    tries?: number;
+    no_fail?: boolean;
+  }): Promise<string> {
+    return ((await this.request('POST', '/reposync', request, true)) as { task: string }).task;
+  }
+
+  /** A task the server runs (a reposync): its state and log so far. */
+  async task(id: string): Promise<{ state: 'running' | 'complete' | 'failed'; log: string }> {
+    return (await this.request('GET', `/tasks/${encodeURIComponent(id)}`)) as {
+      state: 'running' | 'complete' | 'failed';
+      log: string;
+    };
+  }
+
   /** The server's puppet ENC answer for a host, which also records the host's check-in there. */
   async nodeClassifierYaml(fqdn: string): Promise<string> {
     return this.requestText(`/enc/${encodeURIComponent(fqdn)}`);

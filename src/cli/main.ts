@@ -19,6 +19,7 @@ import { type CliIo, type Invocation, type OutputFormat, optionValue } from './i
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runImportCobbler, runReplicate } from './migrate-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
+import { runReposyncCommand } from './reposync-command.js';
 import { runSettingCommand } from './setting-commands.js';
 import { runSignatureCommand, runSync } from './signature-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
@@ -162,6 +163,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     await runExternalConfigCommand(word, invocation, globals);
     return 0;
   }
+  if (word === 'reposync') return await runReposyncCommand(invocation, globals);
   const { backend, renderer, events, local, close } = await openBackend(globals);
   try {
     if (word === 'status') {

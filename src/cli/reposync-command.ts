@@ -1,0 +1,164 @@
+// `bootwright reposync [--name=GLOB] [--only-new] [--tries=N] [--no-fail]`: mirrors repos into the data directory
+// (locally, through the services) or has a server do it (--server: a task started over REST, whose log is followed
+// here). A terminal gets a bar redrawn in place (repo, files, bytes, rate, time left); anything else plain lines.
+
+import { BootwrightError } from '../errors.js';
+import type { SyncProgress } from '../mirror/contract.js';
+import { parseTries, type ReposyncReporter, type ReposyncRequest, reposync } from '../mirror/reposync.js';
+import { openServices } from '../services.js';
+import type { GlobalOptions } from './backend.js';
+import { flagGiven, type Invocation, optionValue } from './invocation.js';
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function clock(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+}
+
+/** The figures a person reads, bar or line: files, bytes, rate and (when the total is known) time left. */
+export function progressFigures(progress: SyncProgress, elapsedSeconds: number): string {
+  const rate = elapsedSeconds > 0 ? progress.bytesDone / elapsedSeconds : 0;
+  const bytes =
+    progress.bytesTotal === undefined
+      ? megabytes(progress.bytesDone)
+      : `${(progress.bytesDone / 1e6).toFixed(1)}/${megabytes(progress.bytesTotal)}`;
+  const left =
+    progress.bytesTotal !== undefined && rate > 0
+      ? `, ${clock((progress.bytesTotal - progress.bytesDone) / rate)} left`
+      : '';
+  return `${progress.filesDone}/${progress.filesTotal} files, ${bytes}, ${megabytes(rate)}/s${left}`;
+}
+
+/** Lines for the operator; on a terminal a bar redrawn in place at most ten times a second, which lines clear. */
+export function terminalReporter(
+  out: { write(text: string): unknown },
+  tty: boolean,
+  now: () => number = Date.now,
+): ReposyncReporter & { finish(): void } {
+  const started = new Map<string, number>();
+  const lastTenth = new Map<string, number>();
+  let lastDraw = 0;
+  let barShown = false;
+  const clearBar = () => {
+    if (barShown) out.write('\r\x1b[K');
+    barShown = false;
+  };
+  return {
+    line(text) {
+      clearBar();
+      out.write(`reposync: ${text}\n`);
+    },
+    progress(progress) {
+      const at = now();
+      if (!started.has(progress.repo)) started.set(progress.repo, at);
+      const elapsed = (at - (started.get(progress.repo) as number)) / 1000;
+      const fraction = progress.bytesTotal
+        ? progress.bytesDone / progress.bytesTotal
+        : progress.filesTotal > 0
+          ? progress.filesDone / progress.filesTotal
+          : 0;
+      if (tty) {
+        if (at - lastDraw < 100 && progress.filesDone < progress.filesTotal) return;
+        lastDraw = at;
+        const width = 24;
+        const filled = Math.round(Math.min(1, fraction) * width);
+        out.write(
+          `\r\x1b[K${progress.repo} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.floor(fraction * 100)}% ${progressFigures(progress, elapsed)}`,
+        );
+        barShown = true;
+        return;
+      }
+      // A line at each tenth of the way, so that a log file shows the sync moving without a line per file.
+      const tenth = progress.filesDone >= progress.filesTotal ? 10 : Math.min(9, Math.floor(fraction * 10));
+      if (tenth <= (lastTenth.get(progress.repo) ?? -1)) return;
+      lastTenth.set(progress.repo, tenth);
+      out.write(`reposync: ${progress.repo}: ${tenth * 10}% (${progressFigures(progress, elapsed)})\n`);
+    },
+    finish: clearBar,
+  };
+}
+
+function requestOf(invocation: Invocation): ReposyncRequest {
+  const name = optionValue(invocation, 'name');
+  const tries = optionValue(invocation, 'tries');
+  return {
+    ...(name === undefined || name === '' ? {} : { name }),
+    ...(tries === undefined ? {} : { tries: parseTries(tries) }),
+    onlyNew: flagGiven(invocation, 'only_new'),
+    noFail: flagGiven(invocation, 'no_fail'),
+  };
+}
+
+/** A task log line without Cobbler's `TIME - INFO | ` head. */
+function logText(line: string): string {
+  return line.replace(/^\S+ - [A-Z]+ \| /, '');
+}
+
+async function followRemote(
+  invocation: Invocation,
+  globals: GlobalOptions,
+  request: ReposyncRequest,
+): Promise<void> {
+  const { RemoteInventory } = await import('../api/remote-inventory.js');
+  const { dataPaths } = await import('../config/paths.js');
+  const remote = new RemoteInventory({
+    baseUrl: globals.server as string,
+    ...(globals.token ? { token: globals.token } : {}),
+    sharedSecretPath: dataPaths(globals.dataDir).sharedSecret,
+  });
+  const id = await remote.startReposync({
+    ...(request.name === undefined ? {} : { name: request.name }),
+    ...(request.tries === undefined ? {} : { tries: request.tries }),
+    only_new: request.onlyNew === true,
+    no_fail: request.noFail === true,
+  });
+  invocation.io.stdout.write(`reposync: task ${id} on ${globals.server}\n`);
+  let shown = 0;
+  for (;;) {
+    const task = await remote.task(id);
+    const lines = task.log.split('\n').filter((line) => line !== '');
+    for (const line of lines.slice(shown)) {
+      const text = logText(line);
+      if (!text.startsWith('### TASK')) invocation.io.stdout.write(`reposync: ${text}\n`);
+    }
+    shown = lines.length;
+    if (task.state === 'complete') return;
+    if (task.state === 'failed') {
+      // The task's last line before its end marker is the reason; it was shown above too.
+      const reason = logText(lines.at(-2) ?? 'the task failed');
+      throw new BootwrightError('E_UNAVAILABLE', `reposync on ${globals.server} failed: ${reason}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+export async function runReposyncCommand(invocation: Invocation, globals: GlobalOptions): Promise<number> {
+  const request = requestOf(invocation);
+  if (globals.server) {
+    await followRemote(invocation, globals, request);
+    return 0;
+  }
+  const tty = (invocation.io.stdout as { isTTY?: boolean }).isTTY === true;
+  const reporter = terminalReporter(invocation.io.stdout, tty);
+  const services = await openServices({
+    dataDir: globals.dataDir,
+    dhcp: false,
+    sharedSecret: false,
+    ...(globals.notice ? { notice: globals.notice } : {}),
+  });
+  try {
+    await reposync(
+      { repos: () => services.inventory.list('repo'), mirrors: services.mirrors, events: services.events },
+      request,
+      reporter,
+    );
+  } finally {
+    reporter.finish();
+    await services.triggers?.idle();
+    await services.close();
+  }
+  return 0;
+}
