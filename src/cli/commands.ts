@@ -487,8 +487,7 @@ export const commands: readonly CommandSpec[] = [
   // Package mirrors (src/mirror/): Cobbler's flags, with --name a glob where Cobbler's --only names one repo.
   {
     words: ['reposync'],
-    summary:
-      'Mirror repos (yum, apt, wget) to this server, each into a new snapshot at /cobbler/repo_mirror/NAME/',
+    summary: 'Mirror repos (yum, apt, wget) here, served at /cobbler/repo_mirror/NAME/',
     options: [
       option('name', 'Only the repos whose names match (a glob; also those with keep_updated off)', 'GLOB', [
         'name',
