@@ -61,7 +61,7 @@ export async function startOrigin(context: { after: TestContext['after'] }, root
       response.writeHead(404).end();
       return;
     }
-    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    const etag = etagOf(body);
     if (request.headers['if-none-match'] === etag) {
       record(304);
       response.writeHead(304, { etag }).end();
@@ -105,4 +105,9 @@ export function cutAfter(response: http.ServerResponse, body: Buffer, bytes: num
     etag: `"${createHash('sha1').update(body).digest('hex')}"`,
   });
   response.write(body.subarray(0, bytes), () => setTimeout(() => response.socket?.destroy(), 20));
+}
+
+/** The ETag the origin gives a body, for hooks that answer in its place. */
+export function etagOf(body: Buffer): string {
+  return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
