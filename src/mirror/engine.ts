@@ -33,6 +33,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { BootwrightError, quote } from '../errors.js';
+import { extraBreeds } from './breeds.js';
 import type {
   ChecksumType,
   MirroredRepo,
@@ -77,7 +78,7 @@ interface PartialState {
 export function openRepoMirrors(dataDir: string, breeds: Breeds = {}): RepoMirrors {
   const root = join(dataDir, 'repo_mirror');
   const objects = new ObjectStore(join(root, 'objects'));
-  const allBreeds: Breeds = { yum: yumBreed, ...breeds };
+  const allBreeds: Breeds = { ...extraBreeds, yum: yumBreed, ...breeds };
   const repoDir = (name: string) => join(root, 'repos', checkRepoName(name));
 
   return {
