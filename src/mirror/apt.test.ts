@@ -159,6 +159,8 @@ describe('apt repositories', () => {
     assert.ok(expected.some((path) => path.startsWith('dists/bookworm/main/binary-all/by-hash/SHA256/')));
     // The uncompressed Packages the Release lists but the origin lacks was asked for once and skipped.
     assert.ok(server.requests.includes('/dists/bookworm/main/binary-amd64/Packages'));
+    // by-hash copies only under the strongest checksum, the one apt asks by.
+    assert.ok(!server.requests.some((request) => request.includes('/by-hash/MD5Sum/')));
   });
 
   it('reads the plain Packages when the origin publishes it, and checks every file by its Release checksum', async (t) => {

@@ -378,20 +378,19 @@ async function syncDistIndexes(
     (await session.fetch(wanted.flatMap((entry) => entry.files))).map((file) => file.path),
   );
   if (release.acquireByHash) {
-    // The same bytes under dists/DIST/COMPONENT/binary-ARCH/by-hash/TYPE/HASH, where apt asks first; the store
-    // keeps them once.
+    // The same bytes under dists/DIST/COMPONENT/binary-ARCH/by-hash/TYPE/HASH, where apt asks first, by the
+    // strongest checksum the Release gives (as apt picks it); the store keeps them once.
     const byHash: OriginFile[] = [];
     for (const { dir, files } of wanted) {
       for (const file of files) {
-        if (!fetched.has(file.path)) continue;
-        for (const checksum of release.files.get(file.path.slice(distDir.length + 1))?.checksums ?? []) {
-          byHash.push({
-            path: `${dir}/by-hash/${checksum.byHash}/${checksum.value}`,
-            size: file.size,
-            checksum: { type: checksum.type, value: checksum.value },
-            optional: true,
-          });
-        }
+        const strongest = release.files.get(file.path.slice(distDir.length + 1))?.checksums[0];
+        if (!fetched.has(file.path) || !strongest) continue;
+        byHash.push({
+          path: `${dir}/by-hash/${strongest.byHash}/${strongest.value}`,
+          size: file.size,
+          checksum: { type: strongest.type, value: strongest.value },
+          optional: true,
+        });
       }
     }
     await session.fetch(byHash);
