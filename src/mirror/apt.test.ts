@@ -103,7 +103,8 @@ function makeOrigin(
     `Suite: ${dist}`,
     `Codename: ${dist}`,
     `Architectures: ${architectures.join(' ')}`,
-    `Components: ${components.join(' ')}`,
+    // As Debian's: main/debian-installer is indexed but not in Components.
+    `Components: ${components.filter((component) => !component.includes('/')).join(' ')}`,
     ...(byHash ? ['Acquire-By-Hash: yes'] : []),
     'MD5Sum:',
     ...listed.map(({ path, bytes }) => ` ${md5(bytes)} ${String(bytes.length).padStart(8)} ${path}`),
@@ -190,6 +191,28 @@ describe('apt repositories', () => {
         .map((path) => path.split('/').slice(2, 4).join('/')),
     );
     assert.deepEqual([...indexDirs].sort(), ['main/binary-all', 'main/binary-amd64']);
+  });
+
+  it("mirrors the installer's udebs (main/debian-installer), which the Release indexes but leaves out of Components", async (t) => {
+    const debs: FakeDeb[] = [
+      { name: 'hello', arch: 'amd64' },
+      { name: 'netcfg', arch: 'amd64', component: 'main/debian-installer' },
+    ];
+    for (const apt_components of [[], ['main/debian-installer']]) {
+      const { snapshot, run } = await mirror(
+        t,
+        { apt_dists: ['bookworm'], arch: 'x86_64', apt_components },
+        debs,
+        {
+          architectures: ['amd64'],
+        },
+      );
+      await run();
+      assert.ok(
+        debsOf(snapshot).includes('pool/main/debian-installer/netcfg_1.0_amd64.deb'),
+        String(apt_components),
+      );
+    }
   });
 
   it('with an rpm_list, mirrors those packages and what they depend on, transitively, and nothing else', async (t) => {

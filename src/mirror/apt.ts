@@ -327,7 +327,9 @@ async function syncDistIndexes(
       [...release.files.keys()].flatMap((path) => /^(.+?)\/binary-([^/]+)\//.exec(path)?.[group] ?? []),
     ),
   ];
-  const listedComponents = release.components.length > 0 ? release.components : indexed(1);
+  // Debian's Components field leaves out main/debian-installer (the installer's udebs), which the Release still
+  // indexes and which debmirror, hence Cobbler, mirrors by default: a network install needs it.
+  const listedComponents = [...new Set([...release.components, ...indexed(1)])];
   const listedArchitectures = release.architectures.length > 0 ? release.architectures : indexed(2);
   const components = repo.apt_components.length > 0 ? repo.apt_components : listedComponents;
   for (const component of components) {
