@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { apiFixture } from '../../test/support/api-fixture.js';
 import { tempDir } from '../../test/support/temp-dir.js';
+import { listenHttp } from '../http/server.js';
 import type { MirroredRepo } from './contract.js';
 import {
   filesUnder,
@@ -76,6 +78,36 @@ describe('wget trees', () => {
       );
     });
   }
+
+  it("copies a mirror bootwright serves, through bootwright's own index pages", async (t) => {
+    // One bootwright mirrors the site's tree (the engine, a real snapshot), serves it at /cobbler/repo_mirror/;
+    // the copy of that, through its listings, has the same files.
+    const { app, services } = await apiFixture(t);
+    const mirrors = services.mirrors;
+    assert.ok(mirrors);
+    const origin = tempDir(t);
+    makeSite(origin);
+    const site = await startStaticOrigin(t, origin, 'apache');
+    await mirrors.sync(testRepo({ name: 'first', breed: 'wget', mirror: `${site.base}tree/` }));
+    const http = await listenHttp(app, { host: '127.0.0.1', port: 0 });
+    t.after(() => http.close());
+
+    const snapshot = tempDir(t);
+    const repo = testRepo({
+      name: 'second',
+      breed: 'wget',
+      mirror: `http://127.0.0.1:${http.port}/cobbler/repo_mirror/first/`,
+    });
+    assert.deepEqual(await wgetBreed.sync(testSession(repo, snapshot)), { packages: 2 });
+    // The same paths: each directory's index.html is its page in both copies (bootwright lists the first copy's
+    // index.html as a file, and the page at that path is what the second keeps).
+    assert.deepEqual(filesUnder(snapshot), filesUnder(mirrors.currentDir('first') as string));
+    for (const path of treeFiles)
+      assert.equal(
+        readFileSync(join(snapshot, path), 'utf8'),
+        readFileSync(join(origin, 'tree', path), 'utf8'),
+      );
+  });
 
   it('stops a link loop at the depth limit with one line naming it', async (t) => {
     const { origin, run } = await copy(t, 'nginx', {}, createWgetBreed({ maxDepth: 5, maxFiles: 1000 }));
