@@ -303,7 +303,10 @@ describe('apt repositories', () => {
       ],
       [{ arch: 's390x' }, /has no architecture "s390x" \(it has amd64, i386, all\); set arch/],
       [{ arch: 'src' }, /arch "src" \(source packages\) is not mirrored for apt repos/],
-      [{ apt_dists: ['../etc'] }, /apt_dists entry "\.\.\/etc" is not a plain relative path/],
+      [
+        { apt_dists: ['../etc'] },
+        /apt_dists names "\.\.\/etc", which is not a plain relative path; name a suite/,
+      ],
       [{ mirror_type: 'mirrorlist' }, /mirror_type "mirrorlist" is not supported for apt repos/],
     ];
     for (const [fields, message] of cases) {
@@ -335,7 +338,7 @@ describe('apt repositories', () => {
     writeFileSync(releasePath, release);
     await assert.rejects(
       run(),
-      /package "hello" has Filename "pool\/\.\.\/\.\.\/main\/hello_1\.0_amd64\.deb" is not a plain relative path/,
+      /the origin's index gives package "hello" the Filename "pool\/\.\.\/\.\.\/main\/hello_1\.0_amd64\.deb", which is not a plain relative path/,
     );
   });
 });

@@ -228,7 +228,7 @@ function checkRelativePath(path: string, what: string, fix: string): string {
     path.includes('\0') ||
     segments.some((segment) => segment === '' || segment === '.' || segment === '..')
   )
-    throw invalid(`${what} ${quote(path)} is not a plain relative path; ${fix}.`);
+    throw invalid(`${what} ${quote(path)}, which is not a plain relative path; ${fix}.`);
   return path;
 }
 
@@ -260,7 +260,7 @@ async function syncAptRepo(session: SyncSession): Promise<{ packages: number }> 
   const packages: DebPackage[] = [];
   const indexes: string[] = [];
   for (const dist of dists) {
-    checkRelativePath(dist, `Repo ${quote(repo.name)}: apt_dists entry`, 'name a suite such as bookworm');
+    checkRelativePath(dist, `Repo ${quote(repo.name)}: apt_dists names`, 'name a suite, such as bookworm');
     const found = await syncDistIndexes(session, dist, architecture);
     packages.push(...found.packages);
     indexes.push(...found.indexes);
@@ -283,8 +283,8 @@ async function syncAptRepo(session: SyncSession): Promise<{ packages: number }> 
   for (const deb of chosen) {
     checkRelativePath(
       deb.filename,
-      `Repo ${quote(repo.name)}: package ${quote(deb.name)} has Filename`,
-      'the origin index is broken or hostile; mirror another origin',
+      `Repo ${quote(repo.name)}: the origin's index gives package ${quote(deb.name)} the Filename`,
+      'the index is broken or hostile, mirror another origin',
     );
     debs.set(deb.filename, { path: deb.filename, size: deb.size, checksum: deb.checksum });
   }
@@ -333,7 +333,11 @@ async function syncDistIndexes(
   const listedArchitectures = release.architectures.length > 0 ? release.architectures : indexed(2);
   const components = repo.apt_components.length > 0 ? repo.apt_components : listedComponents;
   for (const component of components) {
-    checkRelativePath(component, `Repo ${quote(repo.name)}: component`, 'fix apt_components');
+    checkRelativePath(
+      component,
+      `Repo ${quote(repo.name)}: the components to mirror include`,
+      'fix apt_components (or, when empty, mirror another origin)',
+    );
     if (repo.apt_components.length > 0 && !listedComponents.includes(component))
       throw invalid(
         `Repo ${quote(repo.name)}: ${releasePath} lists no component ${quote(component)} (it lists ${listedComponents.join(', ') || 'none'}); fix apt_components.`,
