@@ -147,48 +147,41 @@ describe('apt-get against an apt mirror made by bootwright reposync', {
   let keyFile: string;
 
   /** A real apt-get in the client namespace, with its own state and sources, trusting only the origin's key. */
-  function aptGet(repo: string, args: string[]): Promise<AptResult> {
+  async function aptGet(repo: string, args: string[]): Promise<AptResult> {
     const home = tempDir(context, 'bootwright-apt-');
+    const downloads = join(home, 'downloads');
     for (const dir of ['state/lists/partial', 'cache/archives/partial', 'etc', 'downloads'])
       mkdirSync(join(home, dir), { recursive: true });
     writeFileSync(join(home, 'status'), '');
+    const sources = join(home, 'etc', 'sources.list');
     writeFileSync(
-      join(home, 'etc', 'sources.list'),
+      sources,
       `deb [signed-by=${keyFile}] ${mirrorBase}/cobbler/repo_mirror/${repo}/ ${dist} main\n`,
     );
-    const options = [
-      ...[
-        '-o',
-        `Dir::Etc::SourceList=${join(home, 'etc', 'sources.list')}`,
-        '-o',
-        'Dir::Etc::SourceParts=/dev/null',
-      ],
-      ...['-o', 'Dir::Etc::Trusted=/dev/null', '-o', 'Dir::Etc::TrustedParts=/dev/null'],
-      ...['-o', 'Dir::Etc::Preferences=/dev/null', '-o', 'Dir::Etc::PreferencesParts=/dev/null'],
-      ...['-o', `Dir::State=${join(home, 'state')}`, '-o', `Dir::State::status=${join(home, 'status')}`],
-      ...['-o', `Dir::Cache=${join(home, 'cache')}`, '-o', 'Debug::NoLocking=1'],
+    const settings = [
+      `Dir::Etc::SourceList=${sources}`,
+      'Dir::Etc::SourceParts=/dev/null',
+      'Dir::Etc::Trusted=/dev/null',
+      'Dir::Etc::TrustedParts=/dev/null',
+      'Dir::Etc::Preferences=/dev/null',
+      'Dir::Etc::PreferencesParts=/dev/null',
+      `Dir::State=${join(home, 'state')}`,
+      `Dir::State::status=${join(home, 'status')}`,
+      `Dir::Cache=${join(home, 'cache')}`,
+      'Debug::NoLocking=1',
       // The directories are root's; apt would otherwise drop to _apt for the downloads.
-      ...[
-        '-o',
-        'APT::Sandbox::User=root',
-        '-o',
-        'Acquire::Languages=none',
-        '-o',
-        'Acquire::http::Proxy=false',
-      ],
+      'APT::Sandbox::User=root',
+      'Acquire::Languages=none',
+      'Acquire::http::Proxy=false',
     ];
-    const commands = [['update'], args].filter((command) => command.length > 0);
-    return (async () => {
-      let output = '';
-      for (const command of commands) {
-        const result = await spawnInClient(['apt-get', ...options, '-q', ...command], {
-          cwd: join(home, 'downloads'),
-        });
-        output += result.output;
-        if (result.code !== 0) return { code: result.code, output, downloads: join(home, 'downloads') };
-      }
-      return { code: 0, output, downloads: join(home, 'downloads') };
-    })();
+    const options = settings.flatMap((setting) => ['-o', setting]);
+    let output = '';
+    for (const command of [['update'], args]) {
+      const result = await spawnInClient(['apt-get', ...options, '-q', ...command], { cwd: downloads });
+      output += result.output;
+      if (result.code !== 0) return { code: result.code, output, downloads };
+    }
+    return { code: 0, output, downloads };
   }
 
   function spawnInClient(argv: string[], options: SpawnOptions): Promise<{ code: number; output: string }> {
@@ -218,7 +211,7 @@ describe('apt-get against an apt mirror made by bootwright reposync', {
     originRoot = join(work, 'origin');
     const signed = await makeSignedOrigin(work, originRoot);
     keyFile = signed.keyFile;
-    after(() =>
+    context.after(() =>
       run('gpgconf', ['--homedir', signed.gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined),
     );
 
@@ -234,9 +227,12 @@ describe('apt-get against an apt mirror made by bootwright reposync', {
     }
 
     const origin = await startStaticOrigin(context, work);
-    await reposync('debian-test', `${origin.base}origin/`);
+    assert.match(await reposync('debian-test', `${origin.base}origin/`), /\b5 packages\b/);
     await reposync('debian-tampered', `${origin.base}tampered/`);
-    await reposync('debian-cowsay', `${origin.base}origin/`, ['--rpm-list=cowsay-off']);
+    assert.match(
+      await reposync('debian-cowsay', `${origin.base}origin/`, ['--rpm-list=cowsay-off']),
+      /\b3 packages\b/,
+    );
 
     pair = await createNetnsPair(context, { prefix: 'bw-apt' });
     const server = await startServeProcess(
