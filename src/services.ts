@@ -17,6 +17,7 @@ import { Inventory } from './inventory/inventory.js';
 import { MachineLookup } from './inventory/machine-lookup.js';
 import type { RepoMirrors } from './mirror/contract.js';
 import { openRepoMirrors } from './mirror/engine.js';
+import { allHooks, mirrorRemovalHook } from './mirror/removal-hook.js';
 import type { Settings } from './model/settings.js';
 import type { LeaseStore } from './store/lease-store.js';
 import { storeBackend } from './store/open-store.js';
@@ -102,7 +103,10 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
             events: { publish: (event) => events.publish(event) },
           });
     const servedPaths = new ServedPaths({ dataDir });
-    const inventory = new Inventory(store, triggers, servedPaths, config.settingDefaults);
+    const mirrors = openRepoMirrors(dataDir);
+    // A repo's removal frees its mirror once committed, whatever removed it (CLI, REST, XML-RPC).
+    const hooks = allHooks([triggers, mirrorRemovalHook(mirrors, (event) => events.publish(event))]);
+    const inventory = new Inventory(store, hooks, servedPaths, config.settingDefaults);
     const settings = await inventory.settings();
     const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
     const dhcpConfig = config.dhcp === false ? undefined : dhcpConfigFromSettings(settings);
@@ -127,8 +131,12 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
         store: backend.tokens(),
       }),
     });
-    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
-    const mirrors = openRepoMirrors(dataDir);
+    const renderer = new AutoinstallRenderer(
+      inventory,
+      new TemplateLibrary(dataDir),
+      autoinstallSecrets,
+      mirrors,
+    );
     return {
       dataDir,
       paths,

@@ -375,7 +375,7 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
   withToken('check', async ([token]) => {
     await registry.owner(token, 'read');
     const loaders = services.dataDir ? dataPaths(services.dataDir).loaders : '';
-    return (await checkBootServer(inventory, loaders)).map(
+    return (await checkBootServer(inventory, loaders, undefined, services.mirrors)).map(
       (finding) => `${finding.problem} Fix: ${finding.fix}`,
     );
   });

@@ -7,6 +7,7 @@ import { mayReceiveSharedSecret, readSharedSecret } from '../auth/shared-secret.
 import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
+import type { MirrorStatus } from '../mirror/contract.js';
 import type { BlendedView } from '../model/blend.js';
 import { type InventoryObject, type ObjectKind, pluralOf } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
@@ -288,6 +289,11 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   async validateAll(): Promise<ValidationResult[]> {
     // Rendering everything needs a token, as a write does: logged in like one.
     return (await this.request('GET', '/validate-autoinstalls', undefined, true)) as ValidationResult[];
+  }
+
+  /** A repo's mirror on the server (GET /api/v1/repos/NAME/mirror). */
+  async mirrorStatus(name: string): Promise<MirrorStatus> {
+    return (await this.request('GET', `/repos/${encodeURIComponent(name)}/mirror`)) as MirrorStatus;
   }
 
   /** Starts a reposync on the server (POST /api/v1/reposync); its task id. */

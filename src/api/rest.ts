@@ -255,6 +255,13 @@ export function createRestApi(services: ApiServices): RouteModule {
     return context.json(task);
   });
 
+  // A repo's mirror (`repo report` with --server): its current snapshot, or {} when never synced.
+  api.get('/repos/:name/mirror', async (context) => {
+    const name = context.req.param('name');
+    await inventory.get('repo', name);
+    return context.json(services.mirrors ? await services.mirrors.status(name) : {});
+  });
+
   // Puppet's external node classifier (as /cblr/svc/op/puppet/hostname/FQDN); open, as puppet servers have no token.
   api.get('/enc/:fqdn', async (context) => {
     const yaml = await answerNodeClassifier(services, context.req.param('fqdn'), remoteAddress(context));

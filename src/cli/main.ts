@@ -164,7 +164,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (word === 'reposync') return await runReposyncCommand(invocation, globals);
-  const { backend, renderer, events, local, close } = await openBackend(globals);
+  const opened = await openBackend(globals);
+  const { backend, renderer, events, local, close } = opened;
   try {
     if (word === 'status') {
       await runStatus(invocation, events, async (system) =>
@@ -176,7 +177,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       await runWatch(invocation, events);
       return 0;
     }
-    if (word === 'check') return await runCheck(invocation, local, globals);
+    if (word === 'check') return await runCheck(invocation, local, globals, opened.mirrors);
     if (word === 'import') {
       await runImport(invocation, backend, globals);
       return 0;
@@ -187,7 +188,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
     else if (word !== undefined && isObjectKind(word))
-      await runObjectCommand(word, action as ObjectAction, invocation, backend, renderer);
+      await runObjectCommand(
+        word,
+        action as ObjectAction,
+        invocation,
+        backend,
+        renderer,
+        opened.mirrorStatus,
+      );
   } finally {
     await close();
   }

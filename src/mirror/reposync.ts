@@ -85,6 +85,20 @@ const unmirroredBreeds: Partial<Record<MirroredRepo['breed'], string>> = {
   rhn: "bootwright does not mirror rhn:// channels: point the repo at the channel's yum URL (Satellite, subscription-manager) with --breed=yum",
 };
 
+/** Whether installers are sent to this server's mirror of the repo: mirror_locally on, and a breed bootwright syncs. */
+export function servedFromMirror(fields: Record<string, unknown>): boolean {
+  const breed = (fields.breed || 'yum') as MirroredRepo['breed'];
+  return fields.mirror_locally !== false && unmirroredBreeds[breed] === undefined;
+}
+
+/** What check and validate-autoinstalls say of a repo installers are sent to but that was never synced. */
+export function neverSyncedProblem(repo: string): { problem: string; fix: string } {
+  return {
+    problem: `Repo ${quote(repo)} is mirrored here (mirror_locally on) but was never synced, so installs that use it fail at its first file (404 at /cobbler/repo_mirror/${repo}/).`,
+    fix: `bootwright reposync --name=${repo} (or bootwright repo edit --name=${repo} --mirror-locally=false to send installers to its origin)`,
+  };
+}
+
 /** Why a run leaves this repo alone, or undefined when it syncs it. */
 async function skipReason(
   repo: InventoryObject,
