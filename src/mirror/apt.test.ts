@@ -97,6 +97,15 @@ function makeOrigin(
           write(root, `dists/${dist}/${component}/binary-${arch}/by-hash/SHA256/${sha256(bytes)}`, bytes);
       }
     }
+    // Package descriptions: English, which apt reads by default, and German, which it reads only when asked to.
+    if (!component.includes('/')) {
+      for (const name of ['Index', 'Translation-en.bz2', 'Translation-de.bz2']) {
+        const bytes = Buffer.from(`${component} ${name}\n`);
+        listed.push({ path: `${component}/i18n/${name}`, bytes });
+        write(root, `dists/${dist}/${component}/i18n/${name}`, bytes);
+        if (byHash) write(root, `dists/${dist}/${component}/i18n/by-hash/SHA256/${sha256(bytes)}`, bytes);
+      }
+    }
   }
   const release = [
     'Origin: Test',
@@ -148,15 +157,24 @@ const sample: FakeDeb[] = [
 ];
 
 describe('apt repositories', () => {
-  it('mirrors the Release files as signed, every index and by-hash copy, and every .deb', async (t) => {
+  it('mirrors the Release files as signed, every index, the English descriptions, the by-hash copies and every .deb', async (t) => {
     const { origin, server, snapshot, run } = await mirror(t, { apt_dists: ['bookworm'] }, sample);
     assert.deepEqual(await run(), { packages: 4 });
 
-    const expected = filesUnder(origin);
+    const german = new Set(['main/i18n/Translation-de.bz2', 'non-free-firmware/i18n/Translation-de.bz2']);
+    const germanHashes = [...german].map((path) =>
+      sha256(readFileSync(join(origin, 'dists/bookworm', path))),
+    );
+    const expected = filesUnder(origin).filter(
+      (path) =>
+        !german.has(path.slice('dists/bookworm/'.length)) &&
+        !germanHashes.some((hash) => path.endsWith(`/by-hash/SHA256/${hash}`)),
+    );
     assert.deepEqual(filesUnder(snapshot), expected);
     for (const path of expected)
       assert.deepEqual(readFileSync(join(snapshot, path)), readFileSync(join(origin, path)), path);
     assert.ok(expected.includes('dists/bookworm/main/binary-amd64/Packages.xz'));
+    assert.ok(expected.includes('dists/bookworm/main/i18n/Translation-en.bz2'));
     assert.ok(expected.some((path) => path.startsWith('dists/bookworm/main/binary-all/by-hash/SHA256/')));
     // The uncompressed Packages the Release lists but the origin lacks was asked for once and skipped.
     assert.ok(server.requests.includes('/dists/bookworm/main/binary-amd64/Packages'));

@@ -352,32 +352,32 @@ async function syncDistIndexes(
     ? [architecture, ...(listedArchitectures.includes('all') && architecture !== 'all' ? ['all'] : [])]
     : listedArchitectures;
 
-  const wanted: { dir: string; files: OriginFile[] }[] = [];
-  for (const component of components) {
-    for (const arch of architectures) {
-      const dir = `${component}/binary-${arch}`;
-      const files: OriginFile[] = [];
-      for (const [path, index] of release.files) {
-        if (
-          !path.startsWith(`${dir}/`) ||
-          !/^(Packages(\.[a-z0-9]+)?|Release)$/.test(path.slice(dir.length + 1))
-        )
-          continue;
+  // The index files of one directory of the dist that the Release lists, by their names there. All optional:
+  // Debian's Release lists the uncompressed Packages it does not publish.
+  const listedIn = (dir: string, names: RegExp): OriginFile[] =>
+    [...release.files]
+      .filter(([path]) => path.startsWith(`${dir}/`) && names.test(path.slice(dir.length + 1)))
+      .map(([path, index]) => {
         const strongest = index.checksums[0];
-        // Optional: Debian's Release lists the uncompressed Packages it does not publish.
-        files.push({
+        return {
           path: `${distDir}/${path}`,
           size: index.size,
           checksum: strongest && { type: strongest.type, value: strongest.value },
           optional: true,
-        });
-      }
-      if (files.length === 0) {
-        session.log(`${releasePath} lists no index for ${component}/${arch}: skipped.`);
-        continue;
-      }
-      wanted.push({ dir: `${distDir}/${dir}`, files });
+        };
+      });
+  const wanted: { dir: string; files: OriginFile[]; kind: 'packages' | 'translations' }[] = [];
+  for (const component of components) {
+    for (const arch of architectures) {
+      const files = listedIn(`${component}/binary-${arch}`, /^(Packages(\.[a-z0-9]+)?|Release)$/);
+      if (files.length === 0) session.log(`${releasePath} lists no index for ${component}/${arch}: skipped.`);
+      else wanted.push({ dir: `${distDir}/${component}/binary-${arch}`, files, kind: 'packages' });
     }
+    // The English package descriptions, which apt fetches beside the Packages by default, as debmirror keeps
+    // them without --i18n.
+    const translations = listedIn(`${component}/i18n`, /^(Index|Translation-en(\.[a-z0-9]+)?)$/);
+    if (translations.length > 0)
+      wanted.push({ dir: `${distDir}/${component}/i18n`, files: translations, kind: 'translations' });
   }
 
   const fetched = new Set(
@@ -404,7 +404,8 @@ async function syncDistIndexes(
 
   const packages: DebPackage[] = [];
   const indexes: string[] = [];
-  for (const { dir, files } of wanted) {
+  for (const { dir, files, kind } of wanted) {
+    if (kind !== 'packages') continue;
     const present = files.filter(
       (file) => fetched.has(file.path) && /\/Packages(\.[a-z0-9]+)?$/.test(file.path),
     );

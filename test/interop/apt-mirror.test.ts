@@ -171,7 +171,6 @@ describe('apt-get against an apt mirror made by bootwright reposync', {
       'Debug::NoLocking=1',
       // The directories are root's; apt would otherwise drop to _apt for the downloads.
       'APT::Sandbox::User=root',
-      'Acquire::Languages=none',
       'Acquire::http::Proxy=false',
     ];
     const options = settings.flatMap((setting) => ['-o', setting]);
