@@ -205,3 +205,51 @@ test('a breed reposync cannot mirror yet says so, naming it', async (t) => {
     /breed "rsync" is not supported/,
   );
 });
+
+test('a full disk fails the sync in one line and the previous snapshot keeps serving', {
+  skip: process.getuid?.() !== 0 && 'needs root to mount a small tmpfs in a mount namespace of its own',
+}, async (t) => {
+  const smallRoot = tempDir(t);
+  const bigRoot = tempDir(t);
+  const small = packages(2, 10_000);
+  writeOrigin(smallRoot, small);
+  writeOrigin(bigRoot, { ...small, 'Packages/huge-1.0.rpm': randomBytes(3_000_000) });
+  const smallOrigin = await startOrigin(t, smallRoot);
+  const bigOrigin = await startOrigin(t, bigRoot);
+  const dataDir = tempDir(t);
+  // The tmpfs lives in the child's own mount namespace and goes with it.
+  const child = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs -o size=1m bootwright-full "$1" && exec "$0" --import tsx "$2" --full-disk "$1" "$3" "$4"',
+      process.execPath,
+      dataDir,
+      join(import.meta.dirname, 'list-breed.fixture.ts'),
+      `${smallOrigin.url}/`,
+      `${bigOrigin.url}/`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, stderr);
+  const { failure, stillServing } = JSON.parse(stdout) as {
+    failure?: { message: string; code: string };
+    stillServing: boolean;
+  };
+  assert.equal(failure?.code, 'E_UNAVAILABLE');
+  assert.match(
+    failure?.message ?? '',
+    /^Repo "full": the disk holding ".*" is full; the previous snapshot keeps serving: free some space and run reposync again, it resumes where it stopped\.$/,
+  );
+  assert.ok(stillServing);
+});

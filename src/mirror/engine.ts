@@ -504,7 +504,9 @@ async function runSync(
   const session: SnapshotSession = {
     repo,
     treeDir,
-    async fetch(files) {
+    async fetch(requested) {
+      // One download per path: a path listed twice (metadata naming a file in two places) would race itself.
+      const files = [...new Map(requested.map((file) => [file.path, file])).values()];
       progress.filesTotal += files.length;
       for (const file of files) {
         if (file.size === undefined) sizesKnown = false;

@@ -61,10 +61,32 @@ export function listRepo(name: string, mirror: string): MirroredRepo {
 }
 
 // `node --import tsx list-breed.fixture.ts DATA_DIR ORIGIN_URL`: one sync, printing each progress step.
-if (process.argv[1]?.endsWith('list-breed.fixture.ts')) {
+if (process.argv[1]?.endsWith('list-breed.fixture.ts') && process.argv[2] !== '--full-disk') {
   const [dataDir, mirror] = process.argv.slice(2) as [string, string];
   await openRepoMirrors(dataDir, { yum: listBreed }).sync(listRepo('killed', mirror), {
     concurrency: 2,
     progress: (p) => process.stdout.write(`done ${p.filesDone}\n`),
   });
+}
+
+// `node --import tsx list-breed.fixture.ts --full-disk DATA_DIR SMALL_URL BIG_URL`, run on a small tmpfs: a sync
+// that fits, then one that cannot; prints the second's error and whether the first snapshot still serves.
+if (process.argv[1]?.endsWith('list-breed.fixture.ts') && process.argv[2] === '--full-disk') {
+  const { readFileSync } = await import('node:fs');
+  const [dataDir, smallUrl, bigUrl] = process.argv.slice(3) as [string, string, string];
+  const mirrors = openRepoMirrors(dataDir, { yum: listBreed });
+  await mirrors.sync(listRepo('full', smallUrl));
+  const before = mirrors.currentDir('full') ?? '';
+  const served = readFileSync(join(before, 'index.json'));
+  const failure = await mirrors.sync(listRepo('full', bigUrl)).then(
+    () => undefined,
+    (error: Error & { code?: string }) => ({ message: error.message, code: error.code }),
+  );
+  const after = mirrors.currentDir('full') ?? '';
+  process.stdout.write(
+    JSON.stringify({
+      failure,
+      stillServing: after === before && readFileSync(join(after, 'index.json')).equals(served),
+    }),
+  );
 }
