@@ -186,13 +186,19 @@ export function withDependencies(
   packages: DebPackage[],
   wanted: string[],
 ): { selected: DebPackage[]; missing: string[] } {
-  const byName = new Map<string, DebPackage[]>();
-  const add = (name: string, deb: DebPackage) => byName.set(name, [...(byName.get(name) ?? []), deb]);
-  for (const deb of packages) add(deb.name, deb);
+  const byNames = (namesOf: (deb: DebPackage) => string[]) => {
+    const map = new Map<string, DebPackage[]>();
+    for (const deb of packages)
+      for (const name of namesOf(deb)) {
+        const debs = map.get(name);
+        if (debs) debs.push(deb);
+        else map.set(name, [deb]);
+      }
+    return map;
+  };
+  const byName = byNames((deb) => [deb.name]);
+  const providers = byNames((deb) => deb.provides);
   // Real packages first, then providers, so that a name resolves to the package of that name when there is one.
-  const providers = new Map<string, DebPackage[]>();
-  for (const deb of packages)
-    for (const name of deb.provides) providers.set(name, [...(providers.get(name) ?? []), deb]);
   const resolve = (name: string) => byName.get(name) ?? providers.get(name);
 
   const selected = new Set<DebPackage>();
@@ -210,7 +216,9 @@ export function withDependencies(
     if (found) take(found);
     else missing.push(name);
   }
-  for (let deb = queue.shift(); deb; deb = queue.shift()) {
+  // An index into the queue rather than shift(): an rpm_list can pull in tens of thousands of packages.
+  for (let next = 0; next < queue.length; next++) {
+    const deb = queue[next] as DebPackage;
     for (const group of deb.depends) {
       const first = group.map(resolve).find((found) => found !== undefined);
       if (first) take(first);
