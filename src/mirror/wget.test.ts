@@ -126,6 +126,20 @@ describe('wget trees', () => {
     );
   });
 
+  it('says so when the mirror URL is not there', async (t) => {
+    const { run } = await copy(t, 'apache', {
+      mirror: `${(await startStaticOrigin(t, tempDir(t))).base}nothere`,
+    });
+    await assert.rejects(run(), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'E_NOT_FOUND');
+      assert.match(
+        error.message,
+        /^Repo "tree": the mirror URL "http:\/\/127\.0\.0\.1:\d+\/nothere\/" has no page \(HTTP 404\)/,
+      );
+      return true;
+    });
+  });
+
   it('refuses a mirror that is not an HTTP URL, and mirrorlists', async (t) => {
     await assert.rejects(
       copy(t, 'apache', { mirror: 'rsync://example.org/tree/' }).then(({ run }) => run()),

@@ -3,7 +3,7 @@
 // followed, never a query (autoindex sort links) or a parent; each page is kept as DIR/index.html, as wget keeps
 // it. The files carry no checksums: the engine checks them against the length the server announces.
 
-import { invalid, quote } from '../errors.js';
+import { BootwrightError, invalid, quote } from '../errors.js';
 import type { OriginFile, RepoBreed, SyncSession } from './contract.js';
 
 export interface TreeLimits {
@@ -99,7 +99,15 @@ async function syncTree(session: SyncSession, limits: TreeLimits): Promise<{ pac
       throw invalid(
         `Repo ${quote(repo.name)}: the tree under ${quote(startUrl)} goes deeper than ${limits.maxDepth} directory levels (at ${quote(level[0])}); point mirror at a smaller tree, or fix the link loop at the origin.`,
       );
-    await session.fetch(level.map((url) => ({ path: pages.get(url) as string, url })));
+    // The start page optional, so that a wrong mirror URL gets a sentence of its own.
+    const placed = await session.fetch(
+      level.map((url) => ({ path: pages.get(url) as string, url, optional: depth === 0 })),
+    );
+    if (placed.length === 0)
+      throw new BootwrightError(
+        'E_NOT_FOUND',
+        `Repo ${quote(repo.name)}: the mirror URL ${quote(startUrl)} has no page (HTTP 404); give the URL of a directory the origin publishes an index page for.`,
+      );
     const next: string[] = [];
     for (const pageUrl of level) {
       const html = (await session.read(pages.get(pageUrl) as string)).toString('utf8');
