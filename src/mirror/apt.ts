@@ -1,7 +1,8 @@
 // apt repositories (breed=apt), what Cobbler 3.3 hands to debmirror: for each dist, its InRelease / Release /
 // Release.gpg exactly as the origin signed them, the Packages indexes of the chosen components and architectures in
-// every compression the Release lists (and their by-hash copies), then the .debs those indexes name. Nothing is
-// re-signed or rewritten, so a client verifies the mirror against the origin's own key.
+// every compression the Release lists, the English descriptions, their by-hash copies, then the .debs those
+// indexes name (all, or the rpm_list and what it depends on). Nothing is re-signed or rewritten, so a client
+// verifies the mirror against the origin's own key, and the indexes stay whole even when the .debs are a subset.
 
 import { gunzipSync } from 'node:zlib';
 import { BootwrightError, invalid, quote } from '../errors.js';
