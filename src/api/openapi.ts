@@ -254,6 +254,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 202: { description: 'The task started' }, 400: errorResponse, 401: errorResponse },
         },
       },
+      '/api/v1/repos/{name}/mirror': {
+        get: {
+          summary:
+            'The mirror of a repo: {"current": {snapshot, syncedAt, files, packages, bytes}, "partial"}, or {} when never synced',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The mirror' }, 404: errorResponse },
+        },
+      },
       '/api/v1/tasks/{id}': {
         get: {
           summary: 'A task (a reposync): {"id", "name", "state": running|complete|failed, "log"}',

@@ -96,6 +96,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'http.ipxe':
       return 'iPXE script fetched';
     case 'http.yum':
+    case 'http.apt':
       return 'package repository configuration fetched';
     case 'http.nopxe':
       return 'netboot turned off';
