@@ -30,8 +30,13 @@ function listOf(value: unknown): string[] {
 export function aptSourceLines(view: BlendedView): string[] {
   const repos = ((view.repo_data ?? []) as Record<string, unknown>[]).filter(isAptRepo);
   return repos.flatMap((repo) => {
+    // What reposync mirrors when they are empty: debmirror's default dist (sid, as Cobbler 3.3 passes `--dist=`);
+    // the components are the Release's, which this line cannot read, so `main` stands for them.
     const components = listOf(repo.apt_components).join(' ') || 'main';
-    return listOf(repo.apt_dists).map((dist) => `deb ${repoUrl(view, repo)} ${dist} ${components}`);
+    const dists = listOf(repo.apt_dists);
+    return (dists.length > 0 ? dists : ['sid']).map(
+      (dist) => `deb ${repoUrl(view, repo)} ${dist} ${components}`,
+    );
   });
 }
 
