@@ -20,6 +20,15 @@ describe('bootwright reposync', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^reposync: upstream: skipped, mirror_locally is off/m);
     assert.match(run.stdout, /^reposync: rs: skipped, bootwright does not mirror rsync repos/m);
+    const json = await runCli(dataDir, 'reposync', '--format=json');
+    assert.equal(json.code, 0, json.stderr);
+    const outcome = JSON.parse(json.stdout);
+    assert.deepEqual(outcome.synced, []);
+    assert.deepEqual(
+      outcome.skipped.map((skip: { repo: string }) => skip.repo),
+      ['rs', 'upstream'],
+    );
+    assert.match(json.stderr, /upstream: skipped/);
   });
 
   it('refuses a pattern that names no repo, and a --tries that is not a number, each in one line', async (t) => {

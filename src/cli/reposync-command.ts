@@ -7,6 +7,7 @@ import type { SyncProgress } from '../mirror/contract.js';
 import { parseTries, type ReposyncReporter, type ReposyncRequest, reposync } from '../mirror/reposync.js';
 import { openServices } from '../services.js';
 import type { GlobalOptions } from './backend.js';
+import { formatJson } from './format.js';
 import { flagGiven, type Invocation, optionValue } from './invocation.js';
 
 function megabytes(bytes: number): string {
@@ -141,8 +142,10 @@ export async function runReposyncCommand(invocation: Invocation, globals: Global
     await followRemote(invocation, globals, request);
     return 0;
   }
+  const json = invocation.format === 'json';
   const tty = (invocation.io.stdout as { isTTY?: boolean }).isTTY === true;
-  const reporter = terminalReporter(invocation.io.stdout, tty);
+  // JSON is one document at the end, for scripts: the lines a person reads go to stderr instead.
+  const reporter = terminalReporter(json ? invocation.io.stderr : invocation.io.stdout, tty && !json);
   const services = await openServices({
     dataDir: globals.dataDir,
     dhcp: false,
@@ -150,11 +153,12 @@ export async function runReposyncCommand(invocation: Invocation, globals: Global
     ...(globals.notice ? { notice: globals.notice } : {}),
   });
   try {
-    await reposync(
+    const outcome = await reposync(
       { repos: () => services.inventory.list('repo'), mirrors: services.mirrors, events: services.events },
       request,
       reporter,
     );
+    if (json) invocation.io.stdout.write(formatJson(outcome));
   } finally {
     reporter.finish();
     await services.triggers?.idle();
