@@ -108,6 +108,14 @@ export function describeEvent(event: StoredEvent): string {
       return 'first boot';
     case 'enc.checkin':
       return `asked the node classifier for its role${detail.classes ? `: ${String(detail.classes)}` : ''}`;
+    case 'reposync.start':
+      return `reposync of repo ${String(detail.repo ?? '')} started`;
+    case 'reposync.done':
+      return `repo ${String(detail.repo ?? '')} synced: ${String(detail.files ?? '?')} files, ${String(detail.bytes ?? '?')} bytes in ${typeof detail.seconds === 'number' ? detail.seconds.toFixed(1) : '?'} s`;
+    case 'reposync.failed':
+      return `reposync of repo ${String(detail.repo ?? '')} failed: ${String(detail.error ?? '')}`;
+    case 'mirror.removed':
+      return `mirror of repo ${String(detail.repo ?? '')} removed, ${String(detail.bytes ?? '?')} bytes freed`;
     case 'trigger.run':
       return detail.timedOut === true
         ? `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} killed after its timeout`
