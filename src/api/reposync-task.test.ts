@@ -35,6 +35,14 @@ function slowMirrors(): RepoMirrors & { synced: string[] } {
   };
 }
 
+/** What the reposync and task routes answer, error bodies included. */
+interface RestAnswer {
+  task: string;
+  state: string;
+  log: string;
+  error: { message: string };
+}
+
 async function setup(t: TestContext) {
   const fixture = await apiFixture(t);
   for (const name of ['epel', 'broken'])
@@ -52,7 +60,7 @@ async function setup(t: TestContext) {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, json: (await response.json()) as Record<string, any> };
+    return { status: response.status, json: (await response.json()) as RestAnswer };
   };
   const xmlrpc = async (method: string, params: XmlRpcValue[]) => {
     const response = await app.request('/cobbler_api', {
@@ -85,7 +93,10 @@ describe('reposync over REST and XML-RPC', () => {
     const task = await finished(started.json.task);
     assert.equal(task.state, 'complete');
     assert.match(task.log, /epel: fetched repodata\/repomd\.xml \(tries 2\)/);
-    assert.match(task.log, /epel: snapshot snap-1, 4 files \(2 packages/);
+    assert.match(
+      task.log,
+      /epel: synced in 0\.1 s \(5\.0 kB downloaded\); serving snapshot snap-1: 4 files, 2 packages, 5\.0 kB/,
+    );
     assert.deepEqual(mirrors.synced, ['epel']);
     assert.deepEqual(
       events.map((event) => event.type),
@@ -141,7 +152,7 @@ describe('reposync over REST and XML-RPC', () => {
     await finished(id);
     assert.deepEqual(mirrors.synced, ['epel']);
     const log = (await xmlrpc('get_event_log', [id])) as string;
-    assert.match(log, /epel: snapshot snap-1[\s\S]*### TASK COMPLETE ###/);
+    assert.match(log, /epel: synced in [\s\S]*serving snapshot snap-1[\s\S]*### TASK COMPLETE ###/);
     const [, name, state] = (await xmlrpc('get_task_status', [id])) as XmlRpcValue[];
     assert.deepEqual([name, state], ['Reposync', 'complete']);
     // Cobbler's CLI passes `only`; a REST-started task's log is read over XML-RPC too.

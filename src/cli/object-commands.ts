@@ -6,6 +6,7 @@ import { openTreeSource } from '../distros/tree-source.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
 import type { MirrorStatus } from '../mirror/contract.js';
+import { formatBytes } from '../mirror/reposync.js';
 import { type InventoryObject, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { usageError } from './args.js';
@@ -94,9 +95,7 @@ export function formatMirrorStatus(repo: InventoryObject, status: MirrorStatus):
     lines.push(reportLine('Mirror Last Sync', new Date(current.syncedAt).toISOString()));
     lines.push(reportLine('Mirror Files', current.files));
     lines.push(reportLine('Mirror Packages', current.packages));
-    lines.push(
-      reportLine('Mirror Size On Disk', `${current.bytes} bytes (${(current.bytes / 1e6).toFixed(1)} MB)`),
-    );
+    lines.push(reportLine('Mirror Size On Disk', `${current.bytes} bytes (${formatBytes(current.bytes)})`));
   } else if (repo.fields.mirror_locally === false) {
     lines.push(reportLine('Mirror Snapshot', 'none (mirror_locally off: installers use the origin)'));
   } else {

@@ -4,15 +4,18 @@
 
 import { BootwrightError } from '../errors.js';
 import type { SyncProgress } from '../mirror/contract.js';
-import { parseTries, type ReposyncReporter, type ReposyncRequest, reposync } from '../mirror/reposync.js';
+import {
+  formatBytes,
+  formatBytesOf,
+  parseTries,
+  type ReposyncReporter,
+  type ReposyncRequest,
+  reposync,
+} from '../mirror/reposync.js';
 import { openServices } from '../services.js';
 import type { GlobalOptions } from './backend.js';
 import { formatJson } from './format.js';
 import { flagGiven, type Invocation, optionValue } from './invocation.js';
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function clock(seconds: number): string {
   const whole = Math.max(0, Math.round(seconds));
@@ -24,13 +27,13 @@ export function progressFigures(progress: SyncProgress, elapsedSeconds: number):
   const rate = elapsedSeconds > 0 ? progress.bytesDone / elapsedSeconds : 0;
   const bytes =
     progress.bytesTotal === undefined
-      ? megabytes(progress.bytesDone)
-      : `${(progress.bytesDone / 1e6).toFixed(1)}/${megabytes(progress.bytesTotal)}`;
+      ? formatBytes(progress.bytesDone)
+      : formatBytesOf(progress.bytesDone, progress.bytesTotal);
   const left =
     progress.bytesTotal !== undefined && rate > 0
       ? `, ${clock((progress.bytesTotal - progress.bytesDone) / rate)} left`
       : '';
-  return `${progress.filesDone}/${progress.filesTotal} files, ${bytes}, ${megabytes(rate)}/s${left}`;
+  return `${progress.filesDone}/${progress.filesTotal} files, ${bytes}, ${formatBytes(rate)}/s${left}`;
 }
 
 /** Lines for the operator; on a terminal a bar redrawn in place at most ten times a second, which lines clear. */

@@ -117,12 +117,34 @@ async function skipReason(
   return undefined;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+const byteUnits = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+
+/** The unit a size is shown in: the largest that leaves it at 1 or more (decimal, as disk and download tools count). */
+function unitOf(bytes: number): number {
+  let unit = 0;
+  while (unit < byteUnits.length - 1 && Math.abs(bytes) >= 1000 ** (unit + 1)) unit++;
+  return unit;
 }
 
+function inUnit(bytes: number, unit: number): string {
+  return unit === 0 ? String(Math.round(bytes)) : (bytes / 1000 ** unit).toFixed(1);
+}
+
+/** `20.1 kB`, `3.2 MB`; `512 B`. */
+export function formatBytes(bytes: number): string {
+  const unit = unitOf(bytes);
+  return `${inUnit(bytes, unit)} ${byteUnits[unit]}`;
+}
+
+/** `0.4/20.1 MB`: a part of a whole, both in the whole's unit. */
+export function formatBytesOf(done: number, total: number): string {
+  const unit = unitOf(total);
+  return `${inUnit(done, unit)}/${inUnit(total, unit)} ${byteUnits[unit]}`;
+}
+
+/** The line that ends a repo's sync: what it took, and what is served now. */
 export function describeResult(result: SyncResult): string {
-  return `${result.repo}: snapshot ${result.snapshot}, ${result.files} files (${result.packages} packages, ${megabytes(result.bytes)}, ${megabytes(result.downloaded)} downloaded) in ${result.seconds.toFixed(1)} s`;
+  return `${result.repo}: synced in ${result.seconds.toFixed(1)} s (${formatBytes(result.downloaded)} downloaded); serving snapshot ${result.snapshot}: ${result.files} files, ${result.packages} packages, ${formatBytes(result.bytes)}`;
 }
 
 /**
@@ -170,7 +192,8 @@ export async function reposync(
     try {
       const result = await deps.mirrors.sync(mirroredRepo(repo), {
         ...(tries === undefined ? {} : { tries }),
-        log: (text) => reporter.line(`${repo.name}: ${text}`),
+        // The engine names the repo in some of its lines; each line names it once.
+        log: (text) => reporter.line(text.startsWith(`${repo.name}: `) ? text : `${repo.name}: ${text}`),
         ...(reporter.progress ? { progress: reporter.progress } : {}),
       });
       outcome.synced.push(result);

@@ -37,7 +37,10 @@ describe('reposync from the CLI, served by bootwright serve', () => {
     // Not a terminal: plain lines, ending with the snapshot's figures.
     assert.doesNotMatch(synced.stdout, /\r/);
     assert.match(synced.stdout, /^reposync: tiny: syncing from http:\/\/127\.0\.0\.1:\d+\/$/m);
-    assert.match(synced.stdout, /^reposync: tiny: snapshot \S+, \d+ files \(2 packages, /m);
+    assert.match(
+      synced.stdout,
+      /^reposync: tiny: synced in [\d.]+ s \(\S+ \S+ downloaded\); serving snapshot \S+: \d+ files, 2 packages, /m,
+    );
 
     const report = await cli('repo', 'report', '--name=tiny');
     assert.match(report.stdout, /^Mirror Packages {16}: 2$/m);
@@ -66,7 +69,10 @@ describe('reposync from the CLI, served by bootwright serve', () => {
     // Through the server: the task's lines come back to this terminal, and the repo is synced again.
     const remote = await cli('--server', base, 'reposync', '--name=tiny', '--tries=2');
     assert.match(remote.stdout, /^reposync: task \S+_Reposync_[0-9a-f]{32} on http:/m);
-    assert.match(remote.stdout, /^reposync: tiny: snapshot \S+, \d+ files \(2 packages/m);
+    assert.match(
+      remote.stdout,
+      /^reposync: tiny: synced in [\d.]+ s .*; serving snapshot \S+: \d+ files, 2 packages/m,
+    );
     assert.match(
       (await cli('--server', base, 'repo', 'report', '--name=tiny')).stdout,
       /^Mirror Packages {16}: 2$/m,
