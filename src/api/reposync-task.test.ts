@@ -17,6 +17,13 @@ function slowMirrors(): RepoMirrors & { synced: string[] } {
       synced.push(repo.name);
       options?.log?.(`fetched repodata/repomd.xml (tries ${options.tries ?? 'default'})`);
       await new Promise((resolve) => setTimeout(resolve, 100));
+      options?.progress?.({
+        repo: repo.name,
+        filesDone: 4,
+        filesTotal: 4,
+        bytesDone: 5000,
+        bytesTotal: 5000,
+      });
       if (repo.name === 'broken')
         throw new BootwrightError('E_INVALID', 'Packages/x.rpm: expected 10 bytes, received 12');
       return {
@@ -93,6 +100,8 @@ describe('reposync over REST and XML-RPC', () => {
     const task = await finished(started.json.task);
     assert.equal(task.state, 'complete');
     assert.match(task.log, /epel: fetched repodata\/repomd\.xml \(tries 2\)/);
+    // Progress reaches the log as a line at each tenth, for a client that polls it.
+    assert.match(task.log, /epel: 100% \(4\/4 files, 5\.0\/5\.0 kB, /);
     assert.match(
       task.log,
       /epel: synced in 0\.1 s \(5\.0 kB downloaded\); serving snapshot snap-1: 4 files, 2 packages, 5\.0 kB/,

@@ -2,6 +2,7 @@
 // so that a bad --tries or pattern is the call's error, then run as a Cobbler task whose log either API reads.
 
 import { BootwrightError } from '../errors.js';
+import { progressLines } from '../mirror/progress.js';
 import { parseTries, type ReposyncRequest, reposync } from '../mirror/reposync.js';
 import { compileGlob } from '../model/glob.js';
 import type { CobblerTasks } from './cobbler-tasks.js';
@@ -28,7 +29,8 @@ export function startReposync(
         ...(services.events ? { events: services.events } : {}),
       },
       request,
-      { line: log },
+      // Progress as a line at each tenth: the task log is read by polling, a bar would be noise in it.
+      { line: log, progress: progressLines(log) },
     );
   });
 }

@@ -3,38 +3,12 @@
 // here). A terminal gets a bar redrawn in place (repo, files, bytes, rate, time left); anything else plain lines.
 
 import { BootwrightError } from '../errors.js';
-import type { SyncProgress } from '../mirror/contract.js';
-import {
-  formatBytes,
-  formatBytesOf,
-  parseTries,
-  type ReposyncReporter,
-  type ReposyncRequest,
-  reposync,
-} from '../mirror/reposync.js';
+import { elapsedClock, progressFigures, progressFraction, progressLines } from '../mirror/progress.js';
+import { parseTries, type ReposyncReporter, type ReposyncRequest, reposync } from '../mirror/reposync.js';
 import { openServices } from '../services.js';
 import type { GlobalOptions } from './backend.js';
 import { formatJson } from './format.js';
 import { flagGiven, type Invocation, optionValue } from './invocation.js';
-
-function clock(seconds: number): string {
-  const whole = Math.max(0, Math.round(seconds));
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
-}
-
-/** The figures a person reads, bar or line: files, bytes, rate and (when the total is known) time left. */
-export function progressFigures(progress: SyncProgress, elapsedSeconds: number): string {
-  const rate = elapsedSeconds > 0 ? progress.bytesDone / elapsedSeconds : 0;
-  const bytes =
-    progress.bytesTotal === undefined
-      ? formatBytes(progress.bytesDone)
-      : formatBytesOf(progress.bytesDone, progress.bytesTotal);
-  const left =
-    progress.bytesTotal !== undefined && rate > 0
-      ? `, ${clock((progress.bytesTotal - progress.bytesDone) / rate)} left`
-      : '';
-  return `${progress.filesDone}/${progress.filesTotal} files, ${bytes}, ${formatBytes(rate)}/s${left}`;
-}
 
 /** Lines for the operator; on a terminal a bar redrawn in place at most ten times a second, which lines clear. */
 export function terminalReporter(
@@ -42,44 +16,32 @@ export function terminalReporter(
   tty: boolean,
   now: () => number = Date.now,
 ): ReposyncReporter & { finish(): void } {
-  const started = new Map<string, number>();
-  const lastTenth = new Map<string, number>();
   let lastDraw = 0;
   let barShown = false;
   const clearBar = () => {
     if (barShown) out.write('\r\x1b[K');
     barShown = false;
   };
+  const line = (text: string) => {
+    clearBar();
+    out.write(`reposync: ${text}\n`);
+  };
+  if (!tty) return { line, progress: progressLines(line, now), finish: clearBar };
+  const elapsed = elapsedClock(now);
   return {
-    line(text) {
-      clearBar();
-      out.write(`reposync: ${text}\n`);
-    },
+    line,
     progress(progress) {
+      const seconds = elapsed(progress.repo);
       const at = now();
-      if (!started.has(progress.repo)) started.set(progress.repo, at);
-      const elapsed = (at - (started.get(progress.repo) as number)) / 1000;
-      const fraction = progress.bytesTotal
-        ? progress.bytesDone / progress.bytesTotal
-        : progress.filesTotal > 0
-          ? progress.filesDone / progress.filesTotal
-          : 0;
-      if (tty) {
-        if (at - lastDraw < 100 && progress.filesDone < progress.filesTotal) return;
-        lastDraw = at;
-        const width = 24;
-        const filled = Math.round(Math.min(1, fraction) * width);
-        out.write(
-          `\r\x1b[K${progress.repo} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.floor(fraction * 100)}% ${progressFigures(progress, elapsed)}`,
-        );
-        barShown = true;
-        return;
-      }
-      // A line at each tenth of the way, so that a log file shows the sync moving without a line per file.
-      const tenth = progress.filesDone >= progress.filesTotal ? 10 : Math.min(9, Math.floor(fraction * 10));
-      if (tenth <= (lastTenth.get(progress.repo) ?? -1)) return;
-      lastTenth.set(progress.repo, tenth);
-      out.write(`reposync: ${progress.repo}: ${tenth * 10}% (${progressFigures(progress, elapsed)})\n`);
+      if (at - lastDraw < 100 && progress.filesDone < progress.filesTotal) return;
+      lastDraw = at;
+      const fraction = progressFraction(progress);
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      out.write(
+        `\r\x1b[K${progress.repo} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.floor(fraction * 100)}% ${progressFigures(progress, seconds)}`,
+      );
+      barShown = true;
     },
     finish: clearBar,
   };
