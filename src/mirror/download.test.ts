@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cutAfter, startOrigin } from '../../test/support/origin-server.js';
 import { tempDir } from '../../test/support/temp-dir.js';
+import { makeCertificates } from '../../test/support/tls.js';
 import { BootwrightError } from '../errors.js';
 import { download, Pool } from './download.js';
 
@@ -215,4 +218,55 @@ test('the pool never runs more than its size at once', async () => {
     ),
   );
   assert.equal(most, 3);
+});
+
+test('https:// directly and through an http:// proxy with CONNECT, trusting a given CA', async (t) => {
+  const certificates = makeCertificates(tempDir(t));
+  const body = randomBytes(40_000);
+  const origin = https.createServer(
+    { cert: readFileSync(certificates.cert), key: readFileSync(certificates.key) },
+    (_request, response) => response.writeHead(200, { 'content-length': body.length }).end(body),
+  );
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    origin.closeAllConnections();
+    return new Promise((resolve) => origin.close(resolve));
+  });
+  const url = `https://127.0.0.1:${(origin.address() as AddressInfo).port}/p.rpm`;
+  const tunnels: string[] = [];
+  const sockets: Socket[] = [];
+  const proxy = http.createServer((_request, response) => response.writeHead(405).end());
+  proxy.on('connect', (request: http.IncomingMessage, client: Socket) => {
+    tunnels.push(request.url ?? '');
+    const [host = '', port = ''] = (request.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.push(client, upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise((resolve) => proxy.close(resolve));
+  });
+  const ca = readFileSync(certificates.ca);
+  const checksum = { type: 'sha256' as const, value: sha256(body) };
+  const dir = tempDir(t);
+
+  await download({ url, label: 'p.rpm', target: join(dir, 'direct'), checksum }, { ca });
+  assert.deepEqual(readFileSync(join(dir, 'direct')), body);
+  await download(
+    { url, label: 'p.rpm', target: join(dir, 'tunnelled'), checksum },
+    { ca, proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+  );
+  assert.deepEqual(readFileSync(join(dir, 'tunnelled')), body);
+  assert.deepEqual(tunnels, [new URL(url).host]);
+  // Without the CA, the origin's certificate is not trusted: one line, and no retry as if the network had failed.
+  await assert.rejects(
+    download({ url, label: 'p.rpm', target: join(dir, 'untrusted') }, { retryDelayMs: 60_000 }),
+    /^BootwrightError: "https:\/\/127\.0\.0\.1:\d+\/p\.rpm": the origin's certificate is not trusted here \([A-Z_]+\); add its CA/,
+  );
 });

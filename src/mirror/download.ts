@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { BootwrightError, quote } from '../errors.js';
 import type { ChecksumType } from './contract.js';
@@ -40,6 +41,8 @@ export interface DownloadOptions {
   /** The first back-off, doubled on each retry; default 1 s. */
   retryDelayMs?: number;
   signal?: AbortSignal;
+  /** Certificates (PEM) to trust for https:// origins instead of the system's, for a site's own CA. */
+  ca?: string | Buffer;
   /** Bytes as they arrive (for progress); negative when a restart throws bytes away. */
   onBytes?: (bytes: number) => void;
 }
@@ -357,8 +360,18 @@ function requestOnce(
   const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
   const allHeaders: Record<string, string> = { 'user-agent': 'bootwright-reposync', ...headers };
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) =>
-      reject(new Transient((error as NodeJS.ErrnoException).code ?? error.message));
+    const onError = (error: Error) => {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      // A certificate that is not trusted fails the same way on every try.
+      if (/CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_/.test(code))
+        reject(
+          new BootwrightError(
+            'E_UNAVAILABLE',
+            `${quote(url)}: the origin's certificate is not trusted here (${code}); add its CA to this machine's trust store, or use the origin's http:// URL.`,
+          ),
+        );
+      else reject(new Transient(code || error.message));
+    };
     const started = (request: http.ClientRequest) => {
       request.setTimeout(idleTimeoutMs, () => request.destroy(new Error('no answer for 30 seconds')));
       request.on('response', (response) => {
@@ -375,8 +388,15 @@ function requestOnce(
       request.end();
     };
     if (!proxy) {
-      const module = target.protocol === 'https:' ? https : http;
-      started(module.request(target, { method: 'GET', headers: allHeaders }));
+      if (target.protocol === 'https:')
+        started(
+          https.request(target, {
+            method: 'GET',
+            headers: allHeaders,
+            ...(options.ca ? { ca: options.ca } : {}),
+          }),
+        );
+      else started(http.request(target, { method: 'GET', headers: allHeaders }));
       return;
     }
     const proxyPort = Number(proxy.port) || 80;
@@ -425,7 +445,14 @@ function requestOnce(
         https.request(target, {
           method: 'GET',
           headers: allHeaders,
-          createConnection: () => tlsConnect({ socket, servername: target.hostname }),
+          // SNI names hosts only, never addresses (RFC 6066 section 3).
+          createConnection: () =>
+            tlsConnect({
+              socket,
+              host: target.hostname,
+              ...(isIP(target.hostname) ? {} : { servername: target.hostname }),
+              ...(options.ca ? { ca: options.ca } : {}),
+            }),
         }),
       );
     });
