@@ -131,6 +131,23 @@ describe('yum repositories, from origins made by rpmbuild and createrepo_c', () 
     );
   });
 
+  it('createrepo_flags createrepo_c refuses fail the sync in one line naming them', async (t) => {
+    const mirrors = openRepoMirrors(tempDir(t));
+    await assert.rejects(
+      mirrors.sync(
+        yumRepo('flags', originUrl, { rpm_list: ['unrelated'], createrepo_flags: '--no-such-flag' }),
+      ),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^Repo "flags": createrepo_c with createrepo_flags "--no-such-flag" failed \(.+\); fix the repo's createrepo_flags\.$/,
+        );
+        return true;
+      },
+    );
+    assert.equal(mirrors.currentDir('flags'), undefined);
+  });
+
   it('follows a mirrorlist and a metalink to the first baseurl that answers', async (t) => {
     const listRoot = tempDir(t);
     const lists = await startOrigin(t, listRoot);

@@ -510,14 +510,16 @@ async function regenerateMetadata(session: SyncSession, repomd: RepomdEntry[]): 
       'createrepo_c',
       [...flags, ...(groupFile ? ['--groupfile', groupFile] : []), session.treeDir],
       work,
-      session.repo.name,
+      `createrepo_c with createrepo_flags ${quote(session.repo.createrepo_flags)} failed`,
+      "fix the repo's createrepo_flags",
     );
     for (const extra of extras)
       await runTool(
         'modifyrepo_c',
         [`--mdtype=${extra.type}`, extra.file, join(session.treeDir, 'repodata')],
         work,
-        session.repo.name,
+        `modifyrepo_c could not add the origin's ${extra.type} to the regenerated metadata`,
+        "check the origin's metadata",
       );
     await session.adoptChanges();
     session.log(
@@ -543,7 +545,7 @@ export function splitFlags(flags: string): string[] {
   );
 }
 
-function runTool(command: string, args: string[], cwd: string, repo: string): Promise<void> {
+function runTool(command: string, args: string[], cwd: string, failure: string, fix: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
@@ -555,7 +557,7 @@ function runTool(command: string, args: string[], cwd: string, repo: string): Pr
         reject(
           new BootwrightError(
             'E_INVALID',
-            `${command} ${args.slice(0, -1).join(' ')} failed on repo ${quote(repo)}: ${errors.trim().split('\n').pop() ?? `exit ${code}`}; check the repo's createrepo_flags.`,
+            `${failure} (${errors.trim().split('\n').pop() || `exit status ${code}`}); ${fix}.`,
           ),
         );
     });
