@@ -6,7 +6,10 @@
 // (POST /api/v1/reposync) starts its tasks here too, so that either API reads the other's logs.
 
 import { randomUUID } from 'node:crypto';
-import { asBootwrightError } from '../errors.js';
+import { asBootwrightError, BootwrightError } from '../errors.js';
+
+/** A task's work: it writes its log with `log`, and stops when `signal` is aborted (the server stopping). */
+export type TaskWork = (log: (line: string) => void, signal: AbortSignal) => Promise<void>;
 
 /** Cobbler's EventStatus values, as get_task_status and get_events send them. */
 export type TaskState = 'running' | 'complete' | 'failed' | 'info';
@@ -35,12 +38,15 @@ function eventId(name: string, at: Date): string {
 
 export class CobblerTasks {
   private readonly events = new Map<string, TaskEvent>();
+  /** Aborted when the server stops: a task that takes minutes (a reposync) stops at its next step. */
+  private readonly stopping = new AbortController();
+  private readonly running = new Set<Promise<void>>();
 
   /**
    * Runs `work` and returns the new event's id once it has ended; the work's lines become the task log. A failure is
    * kept as the task's state and last log line, as Cobbler's thread does, instead of failing the call that started it.
    */
-  async run(name: string, work: (log: (line: string) => void) => Promise<void>): Promise<string> {
+  async run(name: string, work: TaskWork): Promise<string> {
     const { id, ended } = this.start(name, work);
     await ended;
     return id;
@@ -50,10 +56,7 @@ export class CobblerTasks {
    * Starts `work` and hands out its id at once, for work that takes minutes (a reposync): the client polls
    * get_task_status and reads get_event_log while it runs. `ended` resolves when it has, failed or not.
    */
-  start(
-    name: string,
-    work: (log: (line: string) => void) => Promise<void>,
-  ): { id: string; ended: Promise<void> } {
+  start(name: string, work: TaskWork): { id: string; ended: Promise<void> } {
     const now = new Date();
     const event: TaskEvent = {
       id: eventId(name, now),
@@ -69,7 +72,9 @@ export class CobblerTasks {
     };
     const ended = (async () => {
       try {
-        await work(log);
+        if (this.stopping.signal.aborted)
+          throw new BootwrightError('E_UNAVAILABLE', 'The server is stopping.');
+        await work(log, this.stopping.signal);
         log('### TASK COMPLETE ###');
         event.state = 'complete';
       } catch (thrown) {
@@ -78,7 +83,15 @@ export class CobblerTasks {
         event.state = 'failed';
       }
     })();
+    this.running.add(ended);
+    void ended.finally(() => this.running.delete(ended));
     return { id: event.id, ended };
+  }
+
+  /** Stops the tasks still running (their signal is aborted) and resolves once they have ended. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all(this.running);
   }
 
   /** The task's name, state and log, for the REST API; undefined for an unknown id. */

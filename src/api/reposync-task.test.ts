@@ -7,6 +7,7 @@ import type { RepoMirrors } from '../mirror/contract.js';
 import type { EventInput } from '../store/store.js';
 import { parseMethodResponse, serializeMethodCall, type XmlRpcValue } from '../xmlrpc/codec.js';
 import { createApp } from './app.js';
+import { CobblerTasks } from './cobbler-tasks.js';
 
 /** Mirrors that take a moment per repo, so that a task is seen running, and fail the repo named "broken". */
 function slowMirrors(): RepoMirrors & { synced: string[] } {
@@ -174,5 +175,42 @@ describe('reposync over REST and XML-RPC', () => {
     const started = (await rest('POST', '/reposync', { name: 'epel' })).json.task as string;
     await finished(started);
     assert.match((await xmlrpc('get_event_log', [started])) as string, /### TASK COMPLETE ###/);
+  });
+
+  it('stops a running reposync when the server stops, and waits for it to end', async (t) => {
+    const fixture = await apiFixture(t);
+    await fixture.services.inventory.add('repo', { name: 'big', mirror: 'http://192.0.2.1/big/' });
+    const tasks = new CobblerTasks();
+    let sawSignal: AbortSignal | undefined;
+    const mirrors: RepoMirrors = {
+      sync: (repo, options) =>
+        new Promise((_resolve, reject) => {
+          sawSignal = options?.signal;
+          options?.signal?.addEventListener('abort', () =>
+            reject(
+              new BootwrightError(
+                'E_UNAVAILABLE',
+                `Repo "${repo.name}": the sync was stopped; it resumes next time.`,
+              ),
+            ),
+          );
+        }),
+      status: async () => ({}),
+      currentDir: () => undefined,
+      remove: async () => 0,
+    };
+    const app = createApp({ ...fixture.services, mirrors, tasks });
+    const started = await app.request('/api/v1/reposync', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.adminToken}` },
+      body: '{}',
+    });
+    const { task } = (await started.json()) as RestAnswer;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(sawSignal, 'the engine is handed the signal');
+    await tasks.close();
+    const ended = tasks.task(task);
+    assert.equal(ended?.state, 'failed');
+    assert.match(ended?.log ?? '', /Repo "big": the sync was stopped; it resumes next time\./);
   });
 });

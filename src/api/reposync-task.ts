@@ -21,14 +21,14 @@ export function startReposync(
   if (!mirrors) throw new BootwrightError('E_UNAVAILABLE', 'This server keeps no package mirrors.');
   if (request.tries !== undefined) parseTries(request.tries);
   if (request.name !== undefined) compileGlob(request.name, 'Repo name pattern');
-  return tasks.start(reposyncTaskName, async (log) => {
+  return tasks.start(reposyncTaskName, async (log, signal) => {
     await reposync(
       {
         repos: () => services.inventory.list('repo'),
         mirrors,
         ...(services.events ? { events: services.events } : {}),
       },
-      request,
+      { ...request, signal },
       // Progress as a line at each tenth: the task log is read by polling, a bar would be noise in it.
       { line: log, progress: progressLines(log) },
     );

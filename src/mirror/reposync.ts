@@ -20,6 +20,8 @@ export interface ReposyncRequest {
   tries?: number;
   /** Go on past a failed repo, and fail only at the end (--no-fail). */
   noFail?: boolean;
+  /** Stops the run: the sync under way stops at its next step (and resumes next time), the rest are not started. */
+  signal?: AbortSignal;
 }
 
 export interface ReposyncReporter {
@@ -180,6 +182,8 @@ export async function reposync(
   }
   const outcome: ReposyncOutcome = { synced: [], skipped: [], failed: [] };
   for (const repo of repos) {
+    if (request.signal?.aborted)
+      throw new BootwrightError('E_UNAVAILABLE', `reposync stopped before repo ${quote(repo.name)}.`);
     const reason = await skipReason(repo, request, deps.mirrors);
     if (reason) {
       reporter.line(`${repo.name}: skipped, ${reason}`);
@@ -192,6 +196,7 @@ export async function reposync(
     try {
       const result = await deps.mirrors.sync(mirroredRepo(repo), {
         ...(tries === undefined ? {} : { tries }),
+        ...(request.signal ? { signal: request.signal } : {}),
         // The engine names the repo in some of its lines; each line names it once.
         log: (text) => reporter.line(text.startsWith(`${repo.name}: `) ? text : `${repo.name}: ${text}`),
         ...(reporter.progress ? { progress: reporter.progress } : {}),
