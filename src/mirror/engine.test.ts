@@ -253,3 +253,31 @@ test('a full disk fails the sync in one line and the previous snapshot keeps ser
   );
   assert.ok(stillServing);
 });
+
+test('one sync of a repo at a time; a cancelled sync stops and leaves its partial snapshot to resume', async (t) => {
+  const root = tempDir(t);
+  writeOrigin(root, packages(2));
+  const origin = await startOrigin(t, root);
+  // Every package answer stalls until the sync is cancelled.
+  origin.hook = (path) => path.startsWith('/Packages/');
+  const mirrors = openRepoMirrors(tempDir(t), { yum: listBreed });
+  const controller = new AbortController();
+  const first = mirrors.sync(listRepo('busy', origin.url), { signal: controller.signal });
+  while (!origin.requests.some((r) => r.path.startsWith('/Packages/')))
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  await assert.rejects(mirrors.sync(listRepo('busy', origin.url)), {
+    code: 'E_IN_USE',
+    message: `Repo "busy" is being synced by process ${process.pid}; wait for that sync to end (or stop it) and try again.`,
+  });
+  await assert.rejects(mirrors.remove('busy'), { code: 'E_IN_USE' });
+  controller.abort();
+  await assert.rejects(
+    first,
+    /^BootwrightError: Repo "busy": The download of Packages\/p\d-1\.0\.rpm was cancelled\.$/,
+  );
+  const status = await mirrors.status('busy');
+  assert.equal(status.current, undefined);
+  assert.ok(status.partial);
+  origin.hook = undefined;
+  assert.equal((await mirrors.sync(listRepo('busy', origin.url))).packages, 2);
+});
