@@ -4,7 +4,7 @@ import { BootwrightError } from '../errors.js';
 import type { InventoryObject } from '../model/kinds.js';
 import type { EventInput } from '../store/store.js';
 import type { MirroredRepo, RepoMirrors, ReposyncOptions } from './contract.js';
-import { parseTries, reposync } from './reposync.js';
+import { maskCredentials, parseTries, reposync } from './reposync.js';
 
 function repo(name: string, fields: Record<string, unknown> = {}): InventoryObject {
   return {
@@ -192,5 +192,21 @@ describe('reposync picks repos as Cobbler 3.3 does', () => {
     });
     assert.throws(() => parseTries(0), /from 1 to 100/);
     assert.equal(parseTries('4'), 4);
+  });
+
+  it('shows no user or password of a mirror URL in its lines and events', async () => {
+    const { mirrors } = recordingMirrors(['secret']);
+    const { result, lines, events } = await run(
+      [repo('secret', { mirror: 'https://alice:pa55@192.0.2.1/repo/' })],
+      { noFail: true },
+      mirrors,
+    );
+    await assert.rejects(result);
+    assert.ok(lines.includes('secret: syncing from https://***@192.0.2.1/repo/'), lines.join('\n'));
+    assert.doesNotMatch(JSON.stringify({ lines, events }), /pa55|alice/);
+    assert.equal(
+      maskCredentials('proxy http://u:p@192.0.2.9:3128 and ftp://x@y/'),
+      'proxy http://***@192.0.2.9:3128 and ftp://***@y/',
+    );
   });
 });

@@ -150,6 +150,14 @@ export function describeResult(result: SyncResult): string {
 }
 
 /**
+ * A mirror or proxy URL may carry a user and password (`http://user:secret@host/`); task logs and events are open
+ * reads, so they show `http://***@host/` instead.
+ */
+export function maskCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+}
+
+/**
  * Syncs the repos the request picks, one after the other. Without noFail the first failure ends the run (the repos
  * after it are left as they were); with it the run goes on and fails at the end, naming every repo that failed,
  * as Cobbler's `--no-fail` does.
@@ -181,6 +189,8 @@ export async function reposync(
     );
   }
   const outcome: ReposyncOutcome = { synced: [], skipped: [], failed: [] };
+  const given = reporter;
+  reporter = { ...given, line: (text) => given.line(maskCredentials(text)) };
   for (const repo of repos) {
     if (request.signal?.aborted)
       throw new BootwrightError('E_UNAVAILABLE', `reposync stopped before repo ${quote(repo.name)}.`);
@@ -217,7 +227,7 @@ export async function reposync(
       reporter.line(describeResult(result));
     } catch (thrown) {
       const error = asBootwrightError(thrown);
-      const line = error.message.replaceAll(/\s*\r?\n\s*/g, ' ');
+      const line = maskCredentials(error.message.replaceAll(/\s*\r?\n\s*/g, ' '));
       deps.events?.publish({ type: 'reposync.failed', detail: { repo: repo.name, error: line } });
       // Without --no-fail the error ends the run, and is the one line the caller shows.
       if (!request.noFail) throw error;
