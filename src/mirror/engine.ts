@@ -283,29 +283,28 @@ class ObjectStore {
   /** Frees every object no snapshot links (link count 1) and the aliases left pointing nowhere; returns bytes freed. */
   async collect(): Promise<number> {
     let freed = 0;
-    for (const type of await readdir(this.root).catch(() => [] as string[])) {
-      if (type !== 'sha256') continue;
-      for (const bucket of await readdir(join(this.root, type))) {
-        for (const name of await readdir(join(this.root, type, bucket))) {
-          const path = join(this.root, type, bucket, name);
-          const info = await lstat(path).catch(() => undefined);
-          if (info?.isFile() && info.nlink === 1) {
-            await unlink(path).catch(() => undefined);
-            freed += info.size;
-          }
-        }
+    for (const path of await this.entries('sha256')) {
+      const info = await lstat(path).catch(() => undefined);
+      if (info?.isFile() && info.nlink === 1) {
+        await unlink(path).catch(() => undefined);
+        freed += info.size;
       }
     }
     for (const type of await readdir(this.root).catch(() => [] as string[])) {
       if (type === 'sha256') continue;
-      for (const bucket of await readdir(join(this.root, type))) {
-        for (const name of await readdir(join(this.root, type, bucket))) {
-          const path = join(this.root, type, bucket, name);
-          if (!(await stat(path).catch(() => undefined))) await unlink(path).catch(() => undefined);
-        }
-      }
+      for (const path of await this.entries(type))
+        if (!(await stat(path).catch(() => undefined))) await unlink(path).catch(() => undefined);
     }
     return freed;
+  }
+
+  /** The paths of one checksum type's entries, bucket by bucket. */
+  private async entries(type: string): Promise<string[]> {
+    const paths: string[] = [];
+    const typeDir = join(this.root, type);
+    for (const bucket of await readdir(typeDir).catch(() => [] as string[]))
+      for (const name of await readdir(join(typeDir, bucket))) paths.push(join(typeDir, bucket, name));
+    return paths;
   }
 }
 

@@ -171,6 +171,23 @@ describe('yum repositories, from origins made by rpmbuild and createrepo_c', () 
     );
   });
 
+  it('a second sync of an origin whose metadata gives SHA-1 (createrepo -s sha) downloads no package again', async (t) => {
+    const root = join(tempDir(t), 'sha1');
+    await makeRpmRepo(root, rpms, ['-s', 'sha']);
+    assert.match(readFileSync(join(root, 'repodata', 'repomd.xml'), 'utf8'), /<checksum type="sha">/);
+    const origin = await startOrigin(t, root);
+    const mirrors = openRepoMirrors(tempDir(t));
+    await mirrors.sync(yumRepo('sha1', `${origin.url}/`));
+    origin.requests.length = 0;
+    const again = await mirrors.sync(yumRepo('sha1', `${origin.url}/`));
+    assert.equal(again.packages, 5);
+    assert.deepEqual(
+      origin.requests.filter((r) => r.path.startsWith('/Packages/')),
+      [],
+    );
+    assert.equal(again.downloaded, 0);
+  });
+
   it('reads xz-compressed metadata through xz', async (t) => {
     const root = join(tempDir(t), 'xz');
     await makeRpmRepo(root, rpms, ['--general-compress-type=xz']);
