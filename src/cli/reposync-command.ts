@@ -117,14 +117,26 @@ export async function runReposyncCommand(invocation: Invocation, globals: Global
     sharedSecret: false,
     ...(globals.notice ? { notice: globals.notice } : {}),
   });
+  // Ctrl-C stops the sync at its next step, so that what was verified is kept for the next run to resume from; a
+  // second Ctrl-C (the handler is gone by then) kills at once.
+  const interrupted = new AbortController();
+  const interrupt = () => interrupted.abort();
+  process.once('SIGINT', interrupt);
   try {
     const outcome = await reposync(
       { repos: () => services.inventory.list('repo'), mirrors: services.mirrors, events: services.events },
-      request,
+      { ...request, signal: interrupted.signal },
       reporter,
     );
     if (json) invocation.io.stdout.write(formatJson(outcome));
+  } catch (error) {
+    if (!interrupted.signal.aborted) throw error;
+    throw new BootwrightError(
+      'E_UNAVAILABLE',
+      'reposync was interrupted; run it again and it resumes where it stopped.',
+    );
   } finally {
+    process.off('SIGINT', interrupt);
     reporter.finish();
     await services.triggers?.idle();
     await services.close();

@@ -4,6 +4,7 @@
 // task, and `repo remove` taking the mirror away.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { dataPaths } from '../../src/config/paths.js';
 import { startServer } from '../../src/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { runCli } from '../support/cli.js';
+import { projectRoot } from '../support/guest-run.js';
 import { startOrigin } from '../support/origin-server.js';
 import { buildRpms, makeRpmRepo } from '../support/rpm-repo.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -93,5 +95,46 @@ describe('reposync from the CLI, served by bootwright serve', () => {
     t.after(() => after.stop());
     const gone = await fetch(`http://127.0.0.1:${after.port}/cobbler/repo_mirror/tiny/repodata/repomd.xml`);
     assert.equal(gone.status, 404);
+  });
+
+  it('stops at Ctrl-C with one line, and the next run finishes the mirror', async (t) => {
+    const originRoot = tempDir(t);
+    const rpms = await buildRpms(tempDir(t), [{ name: 'bw-slow-a' }, { name: 'bw-slow-b' }]);
+    await makeRpmRepo(originRoot, rpms);
+    const origin = await startOrigin(t, originRoot);
+    // Packages come slowly until the test says otherwise, so that the interrupt lands mid-sync.
+    let slow = true;
+    origin.hook = (path, _request, response, body) => {
+      if (!slow || !path.endsWith('.rpm') || !body) return false;
+      setTimeout(() => response.writeHead(200, { 'content-length': body.length }).end(body), 10_000).unref();
+      return true;
+    };
+    const dataDir = tempDir(t);
+    assert.equal((await runCli(dataDir, 'repo', 'add', '--name=slow', `--mirror=${origin.url}/`)).code, 0);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'run.ts'), '--data-dir', dataDir, 'reposync'],
+      { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!origin.requests.some((request) => request.path.endsWith('.rpm')) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.notEqual(code, 0, stdout);
+    assert.equal(
+      stderr.trim(),
+      'bootwright: reposync was interrupted; run it again and it resumes where it stopped.',
+    );
+    slow = false;
+    const again = await runCli(dataDir, 'reposync');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^reposync: slow: synced in .*: \d+ files, 2 packages/m);
   });
 });
