@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -148,23 +149,42 @@ describe('yum repositories, from origins made by rpmbuild and createrepo_c', () 
     assert.equal(mirrors.currentDir('flags'), undefined);
   });
 
-  it('follows a mirrorlist and a metalink to the first baseurl that answers', async (t) => {
+  it('follows a mirrorlist and a metalink to the first baseurl that answers, passing over a stale one', async (t) => {
     const listRoot = tempDir(t);
     const lists = await startOrigin(t, listRoot);
     const dead = 'http://127.0.0.1:9/dead/';
+    // A mirror that has not caught up: its repomd.xml is not the one the metalink gives.
+    const staleRoot = tempDir(t);
+    mkdirSync(join(staleRoot, 'repodata'));
+    writeFileSync(join(staleRoot, 'repodata', 'repomd.xml'), '<repomd><!-- yesterday --></repomd>');
+    const stale = `${(await startOrigin(t, staleRoot)).url}/`;
+    const repomd = readFileSync(join(originRoot, 'repodata', 'repomd.xml'));
     writeFileSync(join(listRoot, 'mirrorlist'), `# mirrors\n${dead}\n${originUrl}\n`);
     writeFileSync(
       join(listRoot, 'metalink'),
-      `<?xml version="1.0"?><metalink xmlns="urn:ietf:params:xml:ns:metalink"><files><file name="repomd.xml"><resources>
-        <url protocol="http" preference="50">${originUrl}repodata/repomd.xml</url>
-        <url protocol="http" preference="100">${dead}repodata/repomd.xml</url>
-      </resources></file></files></metalink>`,
+      `<?xml version="1.0"?><metalink version="3.0" xmlns="http://www.metalinker.org/"><files><file name="repomd.xml">
+        <verification><hash type="sha256">${createHash('sha256').update(repomd).digest('hex')}</hash></verification>
+        <resources>
+          <url protocol="http" preference="50">${originUrl}repodata/repomd.xml</url>
+          <url protocol="http" preference="90">${stale}repodata/repomd.xml</url>
+          <url protocol="http" preference="100">${dead}repodata/repomd.xml</url>
+        </resources></file></files></metalink>`,
     );
     const mirrors = openRepoMirrors(tempDir(t));
+    const lines: string[] = [];
     for (const type of ['mirrorlist', 'metalink'] as const) {
-      const result = await mirrors.sync(yumRepo(type, `${lists.url}/${type}`, { mirror_type: type }));
+      const result = await mirrors.sync(yumRepo(type, `${lists.url}/${type}`, { mirror_type: type }), {
+        log: (line) => lines.push(line),
+      });
       assert.equal(result.packages, 5, type);
     }
+    assert.ok(
+      lines.includes(
+        `metalink: ${stale} is stale (its repomd.xml is not one the metalink lists); trying the next`,
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(lines.includes(`metalink: mirroring ${originUrl} (from the metalink)`), lines.join('\n'));
     await assert.rejects(
       mirrors.sync(yumRepo('none', `${lists.url}/missing`, { mirror_type: 'mirrorlist' })),
       /^BootwrightError: Repo "none": The mirrorlist "http:\/\/127\.0\.0\.1:\d+\/missing" does not answer/,
@@ -271,10 +291,14 @@ describe('yum helpers', () => {
     assert.deepEqual(
       parseMetalink(
         Buffer.from(
-          '<metalink><url preference="1">http://a/repodata/repomd.xml</url><url preference="9">http://b/</url></metalink>',
+          `<metalink xmlns:mm0="http://fedorahosted.org/mirrormanager"><files><file name="repomd.xml">
+            <verification><hash type="md5">00</hash><hash type="sha256">AA</hash></verification>
+            <mm0:alternates><mm0:alternate><verification><hash type="sha256">bb</hash></verification></mm0:alternate></mm0:alternates>
+            <resources><url preference="1">http://a/repodata/repomd.xml</url><url preference="9">http://b/</url></resources>
+          </file></files></metalink>`,
         ),
       ),
-      ['http://b/', 'http://a/'],
+      { baseurls: ['http://b/', 'http://a/'], repomdSha256: ['aa', 'bb'] },
     );
     assert.deepEqual(splitFlags('-c cache -s sha --excludes "a b"'), [
       '-c',

@@ -6,6 +6,7 @@
 // mirror lacks.
 
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +48,13 @@ export interface PrimaryPackage {
 export const yumBreed: RepoBreed = {
   async sync(session) {
     const { repo } = session;
-    const base = await chooseBaseUrl(repo, session);
+    const { base, repomdSha256 } = await chooseBaseUrl(repo, session);
     await session.fetch([
-      { path: 'repodata/repomd.xml', url: `${base}repodata/repomd.xml` },
+      {
+        path: 'repodata/repomd.xml',
+        url: `${base}repodata/repomd.xml`,
+        ...(repomdSha256 ? { checksum: { type: 'sha256', value: repomdSha256 } } : {}),
+      },
       { path: 'repodata/repomd.xml.asc', url: `${base}repodata/repomd.xml.asc`, optional: true },
     ]);
     const repomd = parseRepomd(await session.read('repodata/repomd.xml'), repo.name);
@@ -92,26 +97,43 @@ function withSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-/** The baseurl to mirror: the repo's own, or the first from its mirrorlist or metalink whose repomd.xml answers. */
-async function chooseBaseUrl(repo: MirroredRepo, session: SyncSession): Promise<string> {
-  if (repo.mirror_type !== 'mirrorlist' && repo.mirror_type !== 'metalink') return withSlash(repo.mirror);
+/**
+ * The baseurl to mirror: the repo's own, or the first from its mirrorlist or metalink whose repomd.xml answers. A
+ * metalink also gives the SHA-256 of the current repomd.xml (and of recent ones, its alternates): as dnf does, a
+ * mirror whose repomd.xml is none of them is stale and passed over, and the one chosen is verified against it.
+ */
+async function chooseBaseUrl(
+  repo: MirroredRepo,
+  session: SyncSession,
+): Promise<{ base: string; repomdSha256?: string }> {
+  if (repo.mirror_type !== 'mirrorlist' && repo.mirror_type !== 'metalink')
+    return { base: withSlash(repo.mirror) };
   const list = await fetchSmall(repo.mirror, { proxy: repo.proxy });
   if (!list)
     throw new BootwrightError(
       'E_UNAVAILABLE',
       `The ${repo.mirror_type} ${quote(repo.mirror)} does not answer; check the repo's mirror URL.`,
     );
-  const candidates =
-    repo.mirror_type === 'mirrorlist' ? parseMirrorlist(list.toString('utf8')) : parseMetalink(list);
-  for (const candidate of candidates) {
-    if (await fetchSmall(`${candidate}repodata/repomd.xml`, { proxy: repo.proxy, tries: 1 })) {
-      session.log(`mirroring ${candidate} (from the ${repo.mirror_type})`);
-      return candidate;
+  const { baseurls, repomdSha256 } =
+    repo.mirror_type === 'mirrorlist'
+      ? { baseurls: parseMirrorlist(list.toString('utf8')), repomdSha256: [] }
+      : parseMetalink(list);
+  let stale = 0;
+  for (const candidate of baseurls) {
+    const repomd = await fetchSmall(`${candidate}repodata/repomd.xml`, { proxy: repo.proxy, tries: 1 });
+    if (!repomd) continue;
+    const sha256 = createHash('sha256').update(repomd).digest('hex');
+    if (repomdSha256.length > 0 && !repomdSha256.includes(sha256)) {
+      stale += 1;
+      session.log(`${candidate} is stale (its repomd.xml is not one the metalink lists); trying the next`);
+      continue;
     }
+    session.log(`mirroring ${candidate} (from the ${repo.mirror_type})`);
+    return { base: candidate, ...(repomdSha256.length > 0 ? { repomdSha256: sha256 } : {}) };
   }
   throw new BootwrightError(
     'E_UNAVAILABLE',
-    `None of the ${candidates.length} baseurls in the ${repo.mirror_type} ${quote(repo.mirror)} answers with repodata/repomd.xml; try again later or set the repo's mirror to a baseurl.`,
+    `None of the ${baseurls.length} baseurls in the ${repo.mirror_type} ${quote(repo.mirror)} answers with ${stale > 0 ? `a current repodata/repomd.xml (${stale} stale)` : 'repodata/repomd.xml'}; try again later or set the repo's mirror to a baseurl.`,
   );
 }
 
@@ -124,28 +146,39 @@ export function parseMirrorlist(text: string): string[] {
     .map(withSlash);
 }
 
-/** A metalink's `<url>`s, most preferred first, as baseurls (they name repodata/repomd.xml itself). */
-export function parseMetalink(xml: Buffer): string[] {
+/**
+ * A metalink (MirrorManager's, for repomd.xml): its `<url>`s most preferred first, as baseurls (they name
+ * repodata/repomd.xml itself), and every SHA-256 it gives for repomd.xml, the current one's and its alternates'.
+ */
+export function parseMetalink(xml: Buffer): { baseurls: string[]; repomdSha256: string[] } {
   const urls: { url: string; preference: number }[] = [];
+  const repomdSha256: string[] = [];
   let current: { url: string; preference: number } | undefined;
+  let hash: string | undefined;
   readXml(xml, 'the metalink', {
     open(name, attributes) {
       if (name === 'url') current = { url: '', preference: Number(attributes.preference ?? 0) };
+      else if (name === 'hash' && attributes.type === 'sha256') hash = '';
     },
     text(text) {
       if (current) current.url += text;
+      else if (hash !== undefined) hash += text;
     },
     close(name) {
       if (name === 'url' && current) {
         urls.push(current);
         current = undefined;
+      } else if (name === 'hash' && hash !== undefined) {
+        repomdSha256.push(hash.trim().toLowerCase());
+        hash = undefined;
       }
     },
   });
-  return urls
+  const baseurls = urls
     .filter((entry) => /^https?:\/\//.test(entry.url.trim()))
     .sort((a, b) => b.preference - a.preference)
     .map((entry) => withSlash(entry.url.trim().replace(/repodata\/repomd\.xml$/, '')));
+  return { baseurls, repomdSha256 };
 }
 
 interface XmlHandlers {
