@@ -481,7 +481,7 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     words: ['check'],
-    summary: 'List what would stop installs: loaders, addresses, ports, distro files',
+    summary: 'List what would stop installs: loaders, addresses, ports, distro files, mirrors',
     options: [],
   },
   // Package mirrors (src/mirror/): Cobbler's flags, with --name a glob where Cobbler's --only names one repo.
