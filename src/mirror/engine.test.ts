@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { etagOf, startOrigin } from '../../test/support/origin-server.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
+import type { SyncProgress } from './contract.js';
 import { openRepoMirrors } from './engine.js';
 import { listBreed, listRepo, writeOrigin } from './list-breed.fixture.js';
 
@@ -30,8 +31,17 @@ test('a second sync of an unchanged origin downloads nothing and serves the same
   const dataDir = tempDir(t);
   const mirrors = openRepoMirrors(dataDir, { yum: listBreed });
 
-  const first = await mirrors.sync(listRepo('base', origin.url));
+  const seen: SyncProgress[] = [];
+  const first = await mirrors.sync(listRepo('base', origin.url), { progress: (p) => seen.push(p) });
   assert.equal(first.packages, 5);
+  // The index has no size in advance, so the total is unknown until the end; files and bytes add up.
+  const last = seen.at(-1);
+  assert.deepEqual(
+    { filesDone: last?.filesDone, filesTotal: last?.filesTotal, bytesTotal: last?.bytesTotal },
+    { filesDone: 6, filesTotal: 6, bytesTotal: undefined },
+  );
+  assert.equal(last?.bytesDone, first.bytes);
+  assert.equal(first.downloaded, first.bytes);
   assert.equal(first.files, 6);
   const dir = mirrors.currentDir('base');
   assert.ok(dir);
