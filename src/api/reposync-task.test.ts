@@ -149,6 +149,9 @@ describe('reposync over REST and XML-RPC', () => {
       'Unknown reposync option "repo"; it takes name, only_new, tries and no_fail.',
     );
     assert.equal((await rest('GET', '/tasks/nope')).status, 404);
+    const mirror = await rest('GET', '/repos/nosuch/mirror');
+    assert.equal(mirror.status, 404);
+    assert.deepEqual((await rest('GET', '/repos/epel/mirror')).json, {});
   });
 
   it("background_reposync takes Cobbler's options, and either API reads the task log", async (t) => {
