@@ -61,13 +61,14 @@ describe('yum repositories, from origins made by rpmbuild and createrepo_c', () 
     originRoot = join(work, 'origin');
     await makeRpmRepo(originRoot, rpms);
     writeFileSync(join(originRoot, 'repodata', 'repomd.xml.asc'), 'a signature, kept as it came\n');
+    writeFileSync(join(originRoot, 'repodata', 'repomd.xml.key'), 'the public key, kept as it came\n');
     originUrl = `${(await startOrigin(suite, originRoot)).url}/`;
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  it('mirrors every package and metadata file byte for byte, with the signature of repomd.xml', async (t) => {
+  it('mirrors every package and metadata file byte for byte, with the signature of repomd.xml and its key', async (t) => {
     const mirrors = openRepoMirrors(tempDir(t));
     const result = await mirrors.sync(yumRepo('all', originUrl));
     const dir = mirrors.currentDir('all');

@@ -55,7 +55,9 @@ export const yumBreed: RepoBreed = {
         url: `${base}repodata/repomd.xml`,
         ...(repomdSha256 ? { checksum: { type: 'sha256', value: repomdSha256 } } : {}),
       },
+      // The signature, and the key some origins publish beside it (openSUSE's gpgkey=.../repomd.xml.key).
       { path: 'repodata/repomd.xml.asc', url: `${base}repodata/repomd.xml.asc`, optional: true },
+      { path: 'repodata/repomd.xml.key', url: `${base}repodata/repomd.xml.key`, optional: true },
     ]);
     const repomd = parseRepomd(await session.read('repodata/repomd.xml'), repo.name);
     await session.fetch(repomd.map((entry) => originFile(entry, base)));
