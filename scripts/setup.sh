@@ -23,6 +23,8 @@ packages=(
   debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection
   libvirt-daemon-system libvirt-clients qemu-utils libxml2-utils  # koan's real libvirtd, disks, schema checks
   kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base is above
+  rpm createrepo-c dnf          # reposync's dnf tests: rpmbuild makes packages, createrepo_c a repository, real dnf reads the mirror
+  apt-utils gnupg wget          # reposync's apt tests: apt-ftparchive indexes an origin, gpg signs its Release; wget --mirror is the bench's peer
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -4,6 +4,7 @@
 
 import type { Server as HttpsServer } from 'node:https';
 import { createApp } from './api/app.js';
+import { CobblerTasks } from './api/cobbler-tasks.js';
 import type { RequireTls } from './auth/require-tls.js';
 import { loadTlsCredentials, type TlsPaths } from './auth/tls-credentials.js';
 import { InventoryDhcpDirectory } from './boot/dhcp-wiring.js';
@@ -173,7 +174,10 @@ export async function startServer(
     pruner.unref();
     stops.push(async () => clearInterval(pruner));
 
-    const app = createApp({ ...services, ...(requireTls ? { requireTls } : {}) });
+    // Background tasks (a reposync) stop, and are waited for, after HTTP and before the services they use.
+    const tasks = new CobblerTasks();
+    stops.push(() => tasks.close());
+    const app = createApp({ ...services, tasks, ...(requireTls ? { requireTls } : {}) });
     const http = await listenHttp(app, {
       host: options.host,
       port: options.port ?? Number(settings.http_port),

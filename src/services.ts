@@ -15,6 +15,9 @@ import type { DhcpConfig } from './dhcp/policy.js';
 import { EventBus } from './events/event-bus.js';
 import { Inventory } from './inventory/inventory.js';
 import { MachineLookup } from './inventory/machine-lookup.js';
+import type { RepoMirrors } from './mirror/contract.js';
+import { openRepoMirrors } from './mirror/engine.js';
+import { allHooks, mirrorRemovalHook } from './mirror/removal-hook.js';
 import type { Settings } from './model/settings.js';
 import type { LeaseStore } from './store/lease-store.js';
 import { storeBackend } from './store/open-store.js';
@@ -64,6 +67,8 @@ export interface Services {
   autoinstallSecrets: AutoinstallSecrets;
   boot: BootFiles;
   renderer: AutoinstallRenderer;
+  /** The package mirrors under <data dir>/repo_mirror/: what reposync fills and /cobbler/repo_mirror/ serves. */
+  mirrors: RepoMirrors;
   users: UserStore;
   auth: Authenticator;
   version: string;
@@ -98,7 +103,10 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
             events: { publish: (event) => events.publish(event) },
           });
     const servedPaths = new ServedPaths({ dataDir });
-    const inventory = new Inventory(store, triggers, servedPaths, config.settingDefaults);
+    const mirrors = openRepoMirrors(dataDir);
+    // A repo's removal frees its mirror once committed, whatever removed it (CLI, REST, XML-RPC).
+    const hooks = allHooks([triggers, mirrorRemovalHook(mirrors, (event) => events.publish(event))]);
+    const inventory = new Inventory(store, hooks, servedPaths, config.settingDefaults);
     const settings = await inventory.settings();
     const autoinstallSecrets = new AutoinstallSecrets(paths.autoinstallKey);
     const dhcpConfig = config.dhcp === false ? undefined : dhcpConfigFromSettings(settings);
@@ -123,7 +131,12 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
         store: backend.tokens(),
       }),
     });
-    const renderer = new AutoinstallRenderer(inventory, new TemplateLibrary(dataDir), autoinstallSecrets);
+    const renderer = new AutoinstallRenderer(
+      inventory,
+      new TemplateLibrary(dataDir),
+      autoinstallSecrets,
+      mirrors,
+    );
     return {
       dataDir,
       paths,
@@ -139,6 +152,7 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
       autoinstallSecrets,
       boot,
       renderer,
+      mirrors,
       users,
       auth,
       version,

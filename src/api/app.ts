@@ -11,14 +11,18 @@ import { refuseMalformedPaths } from '../http/request-path.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { createBootHttp } from './boot-http.js';
 import { createCobblerSvc } from './cobbler-svc.js';
+import { CobblerTasks } from './cobbler-tasks.js';
+import { createRepoMirrorHttp } from './repo-mirror-http.js';
 import { createRestApi, errorBody } from './rest.js';
 import type { RouteModule } from './route-module.js';
 import type { ApiServices } from './services.js';
 import { createTreeHttp } from './tree-http.js';
 import { createXmlRpcHttp } from './xmlrpc-http.js';
 
-export function createApp(services: ApiServices): Hono {
+export function createApp(given: ApiServices): Hono {
   const app = new Hono();
+  // One task list for the whole app: a reposync started over REST is read with XML-RPC's get_event_log.
+  const services: ApiServices = { ...given, tasks: given.tasks ?? new CobblerTasks() };
 
   app.onError((thrown, context) => {
     const error = asBootwrightError(thrown);
@@ -43,6 +47,9 @@ export function createApp(services: ApiServices): Hono {
   const modules: [string, RouteModule][] = [
     ['/', createBootHttp(services)],
     ['/', createTreeHttp(services)],
+    ...(services.mirrors
+      ? [['/', createRepoMirrorHttp(services, services.mirrors)] as [string, RouteModule]]
+      : []),
     ['/api/v1', createRestApi(services)],
     ['/cblr/svc', createCobblerSvc(services)],
     ['/', createXmlRpcHttp(services)],

@@ -10,6 +10,7 @@ import { dataPaths } from '../config/paths.js';
 import { importDistro } from '../distros/import.js';
 import { loadSignatures, userSignaturesFile } from '../distros/signatures.js';
 import { asBootwrightError, BootwrightError, invalid, notFound, quote } from '../errors.js';
+import { parseTries } from '../mirror/reposync.js';
 import { archs, breeds } from '../model/fields.js';
 import {
   INHERIT,
@@ -38,6 +39,7 @@ import {
   truthy,
 } from './cobbler-wire.js';
 import { repoConfigFor } from './repo-config.js';
+import { startReposync } from './reposync-task.js';
 import { REDACTED, redactSecrets, secretFields } from './secrets.js';
 import type { ApiServices } from './services.js';
 
@@ -80,7 +82,7 @@ function cobblerStatus(events: readonly StoredEvent[], now: number): Record<stri
 
 export function registerServiceMethods(registry: MethodRegistry, services: ApiServices): void {
   const { inventory, renderer } = services;
-  const tasks = new CobblerTasks();
+  const tasks = services.tasks ?? new CobblerTasks();
   const { open, withToken } = registry;
 
   // ---- sync and tasks: nothing is generated ahead of time, so a sync has nothing to write.
@@ -155,6 +157,22 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
       );
       for (const change of result.changes) log(change);
     });
+  });
+  // Cobbler's remote.py: the web UI passes `repos` (a list of names), its CLI `only` (one name); nofail is on by
+  // default when repos are named. Started, not awaited: a reposync takes minutes, and the client polls.
+  withToken('background_reposync', async ([options, token]) => {
+    await registry.owner(token, 'write');
+    const given = structOf(options) ?? {};
+    const only = optionalText(given.only);
+    const repos = Array.isArray(given.repos) ? given.repos.map((repo) => text(repo, 'Repo name')) : [];
+    const names = only === undefined ? repos : [only];
+    const tries = given.tries === undefined || given.tries === '~' ? undefined : given.tries;
+    return startReposync(services, tasks, {
+      ...(names.length > 0 ? { names } : {}),
+      ...(tries === undefined ? {} : { tries: parseTries(tries) }),
+      onlyNew: truthy(given.only_new),
+      noFail: given.nofail === undefined ? names.length > 0 : truthy(given.nofail),
+    }).id;
   });
   for (const [method, [name, work]] of Object.entries(backgroundTasks)) {
     withToken(method, async ([_options, token]) => {
@@ -357,7 +375,7 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
   withToken('check', async ([token]) => {
     await registry.owner(token, 'read');
     const loaders = services.dataDir ? dataPaths(services.dataDir).loaders : '';
-    return (await checkBootServer(inventory, loaders)).map(
+    return (await checkBootServer(inventory, loaders, undefined, services.mirrors)).map(
       (finding) => `${finding.problem} Fix: ${finding.fix}`,
     );
   });

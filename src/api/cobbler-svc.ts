@@ -17,7 +17,7 @@ import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { requireAutoinstallSecret } from './autoinstall-access.js';
 import { parseInstallMode, reportInstallStep } from './install-report.js';
 import { answerNodeClassifier } from './node-classifier.js';
-import { repoConfigFor } from './repo-config.js';
+import { aptSourcesFor, repoConfigFor } from './repo-config.js';
 import { type RequestReport, reportRequests } from './request-events.js';
 import type { RouteModule } from './route-module.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
@@ -36,6 +36,8 @@ export const serviceOperations: ReadonlySet<string> = new Set([
   'settings',
   ...loaderServiceOperations,
   'yum',
+  // bootwright's own: the apt equivalent of /op/yum, sources.list lines for a system's or profile's apt repos.
+  'apt',
   'trig',
   'nopxe',
   'puppet',
@@ -224,6 +226,11 @@ export function createCobblerSvc(services: ApiServices): RouteModule {
         const target = targetOf(pairs);
         if (!target) return text(context, '# object not found\n', 404);
         return text(context, await repoConfigFor(renderer, target));
+      }
+      case 'apt': {
+        const target = targetOf(pairs);
+        if (!target) return text(context, '# object not found\n', 404);
+        return text(context, await aptSourcesFor(renderer, target));
       }
       case 'trig': {
         const target = targetOf(pairs);

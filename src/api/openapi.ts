@@ -246,6 +246,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/reposync': {
+        post: {
+          summary:
+            'Mirror repos as `bootwright reposync` does, from {"name" (a glob), "only_new", "tries", "no_fail"}; answers 202 with {"task"} at once',
+          security: [{ bearer: [] }],
+          responses: { 202: { description: 'The task started' }, 400: errorResponse, 401: errorResponse },
+        },
+      },
+      '/api/v1/repos/{name}/mirror': {
+        get: {
+          summary:
+            'The mirror of a repo: {"current": {snapshot, syncedAt, files, packages, bytes}, "partial"}, or {} when never synced',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The mirror' }, 404: errorResponse },
+        },
+      },
+      '/api/v1/tasks/{id}': {
+        get: {
+          summary: 'A task (a reposync): {"id", "name", "state": running|complete|failed, "log"}',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The task' }, 404: errorResponse },
+        },
+      },
       '/api/v1/random-mac': {
         get: { summary: 'An unused MAC for ?virt_type=', responses: { 200: { description: 'MAC' } } },
       },

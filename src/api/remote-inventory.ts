@@ -7,6 +7,7 @@ import { mayReceiveSharedSecret, readSharedSecret } from '../auth/shared-secret.
 import { BootwrightError, type ErrorCode, errorCodes, quote } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions, ListQuery } from '../inventory/inventory.js';
+import type { MirrorStatus } from '../mirror/contract.js';
 import type { BlendedView } from '../model/blend.js';
 import { type InventoryObject, type ObjectKind, pluralOf } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
@@ -288,6 +289,29 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   async validateAll(): Promise<ValidationResult[]> {
     // Rendering everything needs a token, as a write does: logged in like one.
     return (await this.request('GET', '/validate-autoinstalls', undefined, true)) as ValidationResult[];
+  }
+
+  /** A repo's mirror on the server (GET /api/v1/repos/NAME/mirror). */
+  async mirrorStatus(name: string): Promise<MirrorStatus> {
+    return (await this.request('GET', `/repos/${encodeURIComponent(name)}/mirror`)) as MirrorStatus;
+  }
+
+  /** Starts a reposync on the server (POST /api/v1/reposync); its task id. */
+  async startReposync(request: {
+    name?: string;
+    only_new?: boolean;
+    tries?: number;
+    no_fail?: boolean;
+  }): Promise<string> {
+    return ((await this.request('POST', '/reposync', request, true)) as { task: string }).task;
+  }
+
+  /** A task the server runs (a reposync): its state and log so far. */
+  async task(id: string): Promise<{ state: 'running' | 'complete' | 'failed'; log: string }> {
+    return (await this.request('GET', `/tasks/${encodeURIComponent(id)}`)) as {
+      state: 'running' | 'complete' | 'failed';
+      log: string;
+    };
   }
 
   /** The server's puppet ENC answer for a host, which also records the host's check-in there. */

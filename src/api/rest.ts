@@ -11,16 +11,19 @@ import { BootwrightError, invalid, notFound, quote } from '../errors.js';
 import { ClientSlots } from '../http/client-slots.js';
 import { readJson, readJsonObject, remoteAddress } from '../http/request-body.js';
 import type { EditOptions } from '../inventory/inventory.js';
+import { parseTries } from '../mirror/reposync.js';
 import { kindOfPlural, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import { parseBool, parseInteger } from '../model/values.js';
 import type { StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { requireAutoinstallSecretOf } from './autoinstall-access.js';
+import { CobblerTasks } from './cobbler-tasks.js';
 import { registerInstallRoutes } from './install-routes.js';
 import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
 import { parseLimit } from './paging.js';
+import { startReposync } from './reposync-task.js';
 import { reportRequests } from './request-events.js';
 import type { RouteModule } from './route-module.js';
 import { hasReadToken, redactSecrets } from './secrets.js';
@@ -81,6 +84,7 @@ async function readJsonObjectOrArray(
 
 export function createRestApi(services: ApiServices): RouteModule {
   const { inventory, auth } = services;
+  const tasks = services.tasks ?? new CobblerTasks();
   const api = new Hono();
   const allow = (context: Context, access: Access) => {
     refuseCredentialsInClear(services.requireTls, transportOf(context));
@@ -218,6 +222,44 @@ export function createRestApi(services: ApiServices): RouteModule {
   api.get('/validate-autoinstalls', async (context) => {
     await allow(context, 'read');
     return context.json(await services.renderer.validateAll());
+  });
+
+  // A reposync runs for minutes: the call starts it as a task and answers with its id; GET /tasks/ID follows it (and
+  // XML-RPC's get_event_log reads the same log).
+  api.post('/reposync', async (context) => {
+    await allow(context, 'write');
+    const body = await readJsonObject(context);
+    const known = new Set(['name', 'only_new', 'tries', 'no_fail']);
+    const unknown = Object.keys(body).filter((key) => !known.has(key));
+    if (unknown.length > 0)
+      throw invalid(
+        `Unknown reposync option ${quote(unknown[0])}; it takes name, only_new, tries and no_fail.`,
+      );
+    if (body.name !== undefined && typeof body.name !== 'string')
+      throw invalid(
+        `reposync's name must be a string (a glob over repo names), received ${quote(JSON.stringify(body.name))}.`,
+      );
+    const flag = (key: string) => (body[key] === undefined ? false : parseBool(String(body[key]), key));
+    const { id } = startReposync(services, tasks, {
+      ...(typeof body.name === 'string' && body.name !== '' ? { name: body.name } : {}),
+      ...(body.tries === undefined ? {} : { tries: parseTries(body.tries) }),
+      onlyNew: flag('only_new'),
+      noFail: flag('no_fail'),
+    });
+    return context.json({ task: id, state: 'running' }, 202);
+  });
+  api.get('/tasks/:id', (context) => {
+    const task = tasks.task(context.req.param('id'));
+    if (!task)
+      throw notFound(`No task ${quote(context.req.param('id'))}; tasks are kept while the server runs.`);
+    return context.json(task);
+  });
+
+  // A repo's mirror (`repo report` with --server): its current snapshot, or {} when never synced.
+  api.get('/repos/:name/mirror', async (context) => {
+    const name = context.req.param('name');
+    await inventory.get('repo', name);
+    return context.json(services.mirrors ? await services.mirrors.status(name) : {});
   });
 
   // Puppet's external node classifier (as /cblr/svc/op/puppet/hostname/FQDN); open, as puppet servers have no token.

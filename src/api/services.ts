@@ -5,8 +5,10 @@ import type { RequireTls } from '../auth/require-tls.js';
 import type { BootFiles } from '../boot/boot-files.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { RepoMirrors } from '../mirror/contract.js';
 import type { AutoinstallRenderer } from '../templates/render.js';
 import type { TriggerRunner } from '../triggers/trigger-runner.js';
+import type { CobblerTasks } from './cobbler-tasks.js';
 
 export interface ApiServices {
   inventory: Inventory;
@@ -20,6 +22,10 @@ export interface ApiServices {
   triggers?: TriggerRunner;
   /** The data directory, which keeps installers' uploaded logs; without it, log upload is unavailable. */
   dataDir?: string;
+  /** The package mirrors `/cobbler/repo_mirror/` serves and reposync fills; without them, nothing is mirrored. */
+  mirrors?: RepoMirrors;
+  /** Cobbler's background tasks, which REST and XML-RPC start and read alike; createApp makes them when absent. */
+  tasks?: CobblerTasks;
   /** Set by the api_require_tls setting: logins and token calls over plain HTTP are refused. */
   requireTls?: RequireTls;
 }

@@ -93,7 +93,8 @@ function decodeSegment(raw: string, path: string): string {
   return segment;
 }
 
-async function directoryIndex(
+/** An HTML index of a directory of a tree, for people browsing. */
+export async function directoryIndex(
   context: Context,
   tree: TreeSource,
   treePath: string,
@@ -114,6 +115,20 @@ async function directoryIndex(
   return context.body(html, 200, { 'content-type': 'text/html; charset=utf-8' });
 }
 
+/**
+ * `PREFIX/NAME/PATH` split into the name and the path inside what it names, each segment percent-decoded once; throws
+ * E_FORBIDDEN for a segment that would leave the tree.
+ */
+export function splitTreePath(urlPath: string, prefix: string): { name: string; treePath: string } {
+  const [rawName = '', ...rawSegments] = urlPath.slice(prefix.length).split('/');
+  const name = decodeSegment(rawName, urlPath);
+  const treePath = rawSegments
+    .map((segment) => decodeSegment(segment, urlPath))
+    .filter((segment) => segment !== '')
+    .join('/');
+  return { name, treePath };
+}
+
 export interface FoundTreeEntry {
   tree: TreeSource;
   treePath: string;
@@ -129,12 +144,7 @@ export async function findTreeEntry(
   urlPath: string,
   prefix: string,
 ): Promise<FoundTreeEntry> {
-  const [rawName = '', ...rawSegments] = urlPath.slice(prefix.length).split('/');
-  const name = decodeSegment(rawName, urlPath);
-  const treePath = rawSegments
-    .map((segment) => decodeSegment(segment, urlPath))
-    .filter((segment) => segment !== '')
-    .join('/');
+  const { name, treePath } = splitTreePath(urlPath, prefix);
   const tree = await boot.trees.treeFor(name);
   const entry = await tree.stat(treePath);
   if (!entry) {

@@ -5,7 +5,10 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { quote } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { RepoMirrors } from '../mirror/contract.js';
+import { neverSyncedProblem, servedFromMirror } from '../mirror/reposync.js';
 import { settingFields } from '../model/settings.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
 import { findLoader, loaderBinaries } from './loaders/registry.js';
@@ -48,6 +51,28 @@ async function udpPortFree(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * Repos installers are sent to this server for (mirror_locally on) that have no mirror yet, and repos set to be
+ * mirrored that bootwright cannot mirror (rsync, rhn): either way an install using them fails.
+ */
+async function unsyncedMirrors(
+  inventory: Inventory,
+  mirrors: Pick<RepoMirrors, 'currentDir'>,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const repo of await inventory.list('repo')) {
+    if (servedFromMirror(repo.fields)) {
+      if (mirrors.currentDir(repo.name) === undefined) findings.push(neverSyncedProblem(repo.name));
+    } else if (repo.fields.mirror_locally !== false) {
+      findings.push({
+        problem: `Repo ${quote(repo.name)} is a ${String(repo.fields.breed)} repo with mirror_locally on, which bootwright cannot mirror, so installers are sent to a mirror that is never filled.`,
+        fix: `bootwright repo edit --name=${repo.name} --mirror-locally=false (installers use its origin), or give it an http:// URL with --breed=yum or --breed=apt`,
+      });
+    }
+  }
+  return findings;
+}
+
 /** What a running serve listens on and tells installers (serve-record.ts), when one runs. */
 export interface RunningServe {
   port: number;
@@ -58,8 +83,10 @@ export async function checkBootServer(
   inventory: Inventory,
   loadersDir: string,
   running?: RunningServe,
+  mirrors?: Pick<RepoMirrors, 'currentDir'>,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
+  if (mirrors) findings.push(...(await unsyncedMirrors(inventory, mirrors)));
   const settings = await inventory.settings();
   if (running && running.port !== running.httpPort) {
     findings.push({

@@ -6,6 +6,7 @@ import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { MirrorStatus, RepoMirrors } from '../mirror/contract.js';
 import { openServices } from '../services.js';
 import type { EventLog } from '../store/store.js';
 
@@ -28,6 +29,10 @@ export interface OpenBackend {
   remote?: RemoteInventory;
   /** The install timeline: the local store's event log, or the server's. */
   events: Pick<EventLog, 'query'>;
+  /** The local package mirrors (check looks at them); absent with --server. */
+  mirrors?: RepoMirrors;
+  /** A repo's mirror as `repo report` shows it: the local one, or the server's. */
+  mirrorStatus(name: string): Promise<MirrorStatus>;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,14 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
       ...(globals.token ? { token: globals.token } : {}),
       sharedSecretPath: paths.sharedSecret,
     });
-    return { backend, renderer: backend, remote: backend, events: backend.events, close: async () => {} };
+    return {
+      backend,
+      renderer: backend,
+      remote: backend,
+      events: backend.events,
+      mirrorStatus: (name) => backend.mirrorStatus(name),
+      close: async () => {},
+    };
   }
   const notice = globals.notice ?? ((line: string) => process.stderr.write(`bootwright: ${line}\n`));
   // Changes made here run the same add/edit/delete triggers as changes made through a server. The CLI serves no
@@ -71,6 +83,8 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     local: inventory,
     localEvents: store.events,
     events: store.events,
+    mirrors: services.mirrors,
+    mirrorStatus: (name) => services.mirrors.status(name),
     close,
   };
 }

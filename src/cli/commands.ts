@@ -481,8 +481,22 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     words: ['check'],
-    summary: 'List what would stop installs: loaders, addresses, ports, distro files',
+    summary: 'List what would stop installs: loaders, addresses, ports, distro files, mirrors',
     options: [],
+  },
+  // Package mirrors (src/mirror/): Cobbler's flags, with --name a glob where Cobbler's --only names one repo.
+  {
+    words: ['reposync'],
+    summary: 'Mirror repos (yum, apt, wget) here, served at /cobbler/repo_mirror/NAME/',
+    options: [
+      option('name', 'Only the repos whose names match (a glob; also those with keep_updated off)', 'GLOB', [
+        'name',
+        'only',
+      ]),
+      option('only_new', 'Skip repos that already have a mirror'),
+      option('tries', 'Tries per file before a repo fails (default 3)', 'N'),
+      option('no_fail', 'Go on past a repo that fails; the command still fails at the end'),
+    ],
   },
   // Cobbler's `sync` writes boot configs and DHCP/DNS files; bootwright renders them when asked for, so the
   // command only says so, and takes Cobbler's flags so that scripts calling it keep working.

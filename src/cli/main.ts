@@ -19,6 +19,7 @@ import { type CliIo, type Invocation, type OutputFormat, optionValue } from './i
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runImportCobbler, runReplicate } from './migrate-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
+import { runReposyncCommand } from './reposync-command.js';
 import { runSettingCommand } from './setting-commands.js';
 import { runSignatureCommand, runSync } from './signature-commands.js';
 import { runCheck, runStatus, runWatch } from './status-commands.js';
@@ -162,7 +163,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     await runExternalConfigCommand(word, invocation, globals);
     return 0;
   }
-  const { backend, renderer, events, local, close } = await openBackend(globals);
+  if (word === 'reposync') return await runReposyncCommand(invocation, globals);
+  const opened = await openBackend(globals);
+  const { backend, renderer, events, local, close } = opened;
   try {
     if (word === 'status') {
       await runStatus(invocation, events, async (system) =>
@@ -174,7 +177,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       await runWatch(invocation, events);
       return 0;
     }
-    if (word === 'check') return await runCheck(invocation, local, globals);
+    if (word === 'check') return await runCheck(invocation, local, globals, opened.mirrors);
     if (word === 'import') {
       await runImport(invocation, backend, globals);
       return 0;
@@ -185,7 +188,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
     else if (word !== undefined && isObjectKind(word))
-      await runObjectCommand(word, action as ObjectAction, invocation, backend, renderer);
+      await runObjectCommand(
+        word,
+        action as ObjectAction,
+        invocation,
+        backend,
+        renderer,
+        opened.mirrorStatus,
+      );
   } finally {
     await close();
   }

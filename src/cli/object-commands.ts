@@ -5,11 +5,13 @@ import { objectToJson } from '../api/object-json.js';
 import { openTreeSource } from '../distros/tree-source.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Changes, EditOptions } from '../inventory/inventory.js';
+import type { MirrorStatus } from '../mirror/contract.js';
+import { formatBytes } from '../mirror/reposync.js';
 import { type InventoryObject, type ObjectKind, objectKinds, pluralOf } from '../model/kinds.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import { usageError } from './args.js';
 import type { ObjectAction } from './commands.js';
-import { formatDumpvars, formatJson, formatReport, formatReports } from './format.js';
+import { formatDumpvars, formatJson, formatReport, formatReports, reportLine } from './format.js';
 import { flagGiven, type Invocation, optionValue, requireOption } from './invocation.js';
 
 /** The field flags given, under their field names; interface fields go along as they are (the inventory routes them). */
@@ -84,6 +86,32 @@ function formatTreeSources(sources: readonly TreeSourceStatus[]): string {
     .join('');
 }
 
+/** `repo report`'s lines about the mirror: the snapshot served and its size, or why there is none. */
+export function formatMirrorStatus(repo: InventoryObject, status: MirrorStatus): string {
+  const lines: string[] = [];
+  const { current, partial } = status;
+  if (current) {
+    lines.push(reportLine('Mirror Snapshot', current.snapshot));
+    lines.push(reportLine('Mirror Last Sync', new Date(current.syncedAt).toISOString()));
+    lines.push(reportLine('Mirror Files', current.files));
+    lines.push(reportLine('Mirror Packages', current.packages));
+    lines.push(reportLine('Mirror Size On Disk', `${current.bytes} bytes (${formatBytes(current.bytes)})`));
+  } else if (repo.fields.mirror_locally === false) {
+    lines.push(reportLine('Mirror Snapshot', 'none (mirror_locally off: installers use the origin)'));
+  } else {
+    lines.push(reportLine('Mirror Snapshot', `never synced (bootwright reposync --name=${repo.name})`));
+  }
+  if (partial) {
+    lines.push(
+      reportLine(
+        'Mirror Unfinished Sync',
+        `${partial.snapshot}, started ${new Date(partial.startedAt).toISOString()} (the next reposync resumes it)`,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** What a system copy left empty that its source had: MACs, addresses and names, which must stay unique. */
 function droppedInCopy(source: InventoryObject, copy: InventoryObject): string[] {
   const shown = (value: unknown) => (Array.isArray(value) ? value.join(' ') : String(value ?? ''));
@@ -122,6 +150,7 @@ export async function runObjectCommand(
   invocation: Invocation,
   backend: InventoryBackend,
   renderer: RenderBackend,
+  mirrorStatus?: (name: string) => Promise<MirrorStatus>,
 ): Promise<void> {
   const json = invocation.format === 'json';
   const write = (text: string) => invocation.io.stdout.write(text);
@@ -141,13 +170,28 @@ export async function runObjectCommand(
     }
     case 'report': {
       const name = optionValue(invocation, 'name');
-      if (name !== undefined) {
-        const object = await backend.get(kind, name);
-        write(json ? formatJson(objectToJson(object)) : formatReport(object));
+      const objects = name !== undefined ? [await backend.get(kind, name)] : await backend.list(kind);
+      // A repo's report ends with its mirror, as `repo report` is where an operator looks for it.
+      const mirrors =
+        kind === 'repo' && mirrorStatus
+          ? await Promise.all(objects.map((object) => mirrorStatus(object.name)))
+          : undefined;
+      if (json) {
+        const shown = objects.map((object, index) => ({
+          ...objectToJson(object),
+          ...(mirrors ? { mirror_status: mirrors[index] } : {}),
+        }));
+        write(formatJson(name !== undefined ? shown[0] : shown));
         return;
       }
-      const objects = await backend.list(kind);
-      write(json ? formatJson(objects.map(objectToJson)) : formatReports(objects));
+      write(
+        objects
+          .map((object, index) => {
+            const mirror = mirrors?.[index];
+            return formatReport(object) + (mirror ? formatMirrorStatus(object, mirror) : '');
+          })
+          .join('\n'),
+      );
       return;
     }
     case 'find': {

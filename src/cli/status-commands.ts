@@ -5,6 +5,7 @@ import { checkBootServer } from '../boot/check.js';
 import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { RepoMirrors } from '../mirror/contract.js';
 import { readServeRecord } from '../serve-record.js';
 import {
   describeEvent,
@@ -98,11 +99,12 @@ export async function runCheck(
   invocation: Invocation,
   local: Inventory | undefined,
   globals: GlobalOptions,
+  mirrors?: Pick<RepoMirrors, 'currentDir'>,
 ): Promise<number> {
   if (!local)
     throw usageError('"bootwright check" looks at this host; run it on the server without --server.');
   const paths = dataPaths(globals.dataDir);
-  const findings = await checkBootServer(local, paths.loaders, readServeRecord(paths.serveRecord));
+  const findings = await checkBootServer(local, paths.loaders, readServeRecord(paths.serveRecord), mirrors);
   const write = (text: string) => invocation.io.stdout.write(text);
   if (invocation.format === 'json') write(formatJson(findings));
   else if (findings.length === 0) write('No problems found.\n');

@@ -4,9 +4,12 @@
 // mbr.bin, extlinux), it reports its first boot and asks the puppet node classifier about itself.
 // Needs root and the Debian packages qemu-system-x86, cpio, curl and iproute2; the first run downloads the kernel,
 // busybox-static, extlinux and syslinux-common with apt-get into the test cache.
+// The shell that reads the kickstart's repos also runs on its own, under the same static busybox on the host, against
+// a loopback dnf repository (createrepo_c), with no QEMU.
 
 import assert from 'node:assert/strict';
-import { truncateSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import {
@@ -20,11 +23,14 @@ import {
   statusOf,
 } from '../../test/support/guest-run.js';
 import { canCreateNetns } from '../../test/support/netns.js';
+import { type Origin, startOrigin } from '../../test/support/origin-server.js';
+import { makeRpmRepo } from '../../test/support/rpm-repo.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { createTapNamespace, type TapNamespace } from '../../test/support/tap-netns.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { main } from '../cli/main.js';
-import { buildInstallerGuest, installerMarkers } from './installer-guest.js';
+import { staticBusybox } from './guest-kernel.js';
+import { buildInstallerGuest, installerMarkers, kickstartRepoFunctions } from './installer-guest.js';
 import { installNetworkSettings } from './lab-network.js';
 
 const GUEST_MAC = '52:54:00:b0:07:09';
@@ -140,6 +146,106 @@ describe('the installer guest', { skip }, () => {
     await waitForEvents(ns, ['install.pre', 'install.post', 'install.firstboot'], firstboot.explain);
 
     await server.stop();
+  });
+});
+
+describe("the installer guest's reading of the kickstart's repos", () => {
+  /** Runs read_repos on a kickstart under busybox sh, with busybox's applets alone on PATH, as in the guest. */
+  async function readRepos(t: TestContext, kickstart: string): Promise<{ status: number; output: string }> {
+    const work = tempDir(t, 'bootwright-ks-repos-');
+    const busybox = staticBusybox();
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    for (const applet of ['awk', 'cat', 'grep', 'rm', 'timeout', 'wget'])
+      symlinkSync(busybox, join(bin, applet));
+    const ks = join(work, 'ks.cfg');
+    writeFileSync(ks, kickstart);
+    const script = [
+      `REPO='${installerMarkers.repo}'`,
+      `FAILED='${installerMarkers.failed}'`,
+      'KS=$1',
+      'say() { echo "bootwright-installer: $*"; }',
+      // The guest powers off here; on the host the shell stops.
+      'fail() { echo "$FAILED$*"; exit 1; }',
+      kickstartRepoFunctions,
+      // /init's own variables outlive read_repos: the kickstart's URL goes onto the installed disk after it.
+      'url=http://192.0.2.1/ks.cfg name=ks',
+      'read_repos',
+      'echo "read_repos returned; url=$url name=$name"',
+    ].join('\n');
+    // Not execFileSync: the origin answers from this process's event loop.
+    return await new Promise((resolve) => {
+      execFile(
+        busybox,
+        ['sh', '-c', script, 'sh', ks],
+        { env: { PATH: bin }, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          resolve({ status, output: stdout + stderr });
+        },
+      );
+    });
+  }
+
+  async function dnfOrigin(t: TestContext): Promise<Origin> {
+    const root = tempDir(t, 'bootwright-ks-origin-');
+    await makeRpmRepo(join(root, 'tiny'), []);
+    return await startOrigin(t, root);
+  }
+
+  it("reads each repo command's repomd.xml, as --name=NAME or --name NAME, quoted or not, outside the sections only", async (t) => {
+    const origin = await dnfOrigin(t);
+    const { status, output } = await readRepos(
+      t,
+      [
+        'text',
+        `repo --name=tiny --baseurl=${origin.url}/tiny/`,
+        `repo --name "quoted" --baseurl '${origin.url}/tiny' --cost=10`,
+        'repo --name=fedora --mirrorlist=https://mirrors.example.org/fedora',
+        '%post --nochroot',
+        'repo --name=inpost --baseurl=http://127.0.0.1:9/nothing',
+        '%end',
+        'reboot',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(status, 0, output);
+    const repomd = `${origin.url}/tiny/repodata/repomd.xml`;
+    assert.deepEqual(output.trim().split('\n'), [
+      `${installerMarkers.repo}tiny from ${repomd}`,
+      `${installerMarkers.repo}quoted from ${repomd}`,
+      'bootwright-installer: repo fedora has no --baseurl (a mirrorlist or metalink): not read',
+      'read_repos returned; url=http://192.0.2.1/ks.cfg name=ks',
+    ]);
+    assert.equal(origin.downloadsOf('/tiny/repodata/repomd.xml').length, 2);
+  });
+
+  it('fails the install at a repo it cannot read, naming the repo and the URL', async (t) => {
+    const origin = await dnfOrigin(t);
+    const missing = `${origin.url}/nosuch/repodata/repomd.xml`;
+    const unreachable = await readRepos(
+      t,
+      `repo --name=nosuch --baseurl=${origin.url}/nosuch\nrepo --name=tiny --baseurl=${origin.url}/tiny\n`,
+    );
+    // The guest stops there (here: the shell exits), before the next repo; wget's own line says why.
+    assert.equal(unreachable.status, 1, unreachable.output);
+    assert.deepEqual(unreachable.output.trim().split('\n'), [
+      `${installerMarkers.failed}cannot read repo nosuch: ${missing}`,
+      'wget: server returned error: HTTP/1.1 404 Not Found',
+    ]);
+    assert.equal(origin.downloadsOf('/tiny/repodata/repomd.xml').length, 0);
+
+    // A 200 that is not repository metadata (a web server's page where the repo should be) is no repo either.
+    origin.hook = (path, _request, response) => {
+      if (path !== '/nosuch/repodata/repomd.xml') return false;
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<html>Welcome</html>');
+      return true;
+    };
+    const notMetadata = await readRepos(t, `repo --name=nosuch --baseurl=${origin.url}/nosuch/\n`);
+    assert.equal(notMetadata.status, 1, notMetadata.output);
+    assert.deepEqual(notMetadata.output.trim().split('\n'), [
+      `${installerMarkers.failed}repo nosuch: ${missing} is not repository metadata (no <repomd>)`,
+    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 // A tiny guest that behaves like an OS installer, for tests of whole install flows (PXE, koan, libvirt): it boots
 // from Debian's cloud kernel with a busybox initrd, takes a DHCP lease, fetches the autoinstall file named on its
 // kernel command line, runs the kickstart's %pre and %post sections (their `curl` calls reach the server through a
-// shim over busybox wget), and "installs" itself to the first virtio disk so that the disk boots on its own.
+// shim over busybox wget), reads the metadata of each repo its `repo` commands name, and "installs" itself to the
+// first virtio disk so that the disk boots on its own.
 //
 // How the installed disk boots, with no installer on it: one MBR partition, ext2, syslinux's mbr.bin and extlinux
 // (SeaBIOS -> mbr.bin -> extlinux -> /boot/vmlinuz + /boot/initrd.img). The initrd on the disk is not a repack made
@@ -61,6 +62,11 @@ export const installerMarkers = {
   /** Followed by the autoinstall URL. */
   fetched: 'bootwright-installer: fetched ',
   pre: 'bootwright-installer: %pre done',
+  /**
+   * Followed by `NAME from URL`: the repo's repodata/repomd.xml, read (as Anaconda reads each repo's metadata before
+   * it installs anything) for every `repo --name= --baseurl=` command of the kickstart.
+   */
+  repo: 'bootwright-installer: read repo ',
   /** Followed by the disk. */
   installed: 'bootwright-installer: installed to ',
   post: 'bootwright-installer: %post done',
@@ -309,7 +315,6 @@ done
 case "$url" in *://*) ;; *) url="http://$url" ;; esac
 [ "$out" = @remote ] && { out=\${url##*/}; out=\${out%%\\?*}; }
 set -- -q -O "$out"
-[ -n "$timeout" ] && set -- "$@" -T "\${timeout%%.*}"
 [ -n "$agent" ] && set -- "$@" -U "$agent"
 if [ -n "$datafile" ]; then set -- "$@" --post-file "$datafile"
 elif [ -n "$data" ] || [ "$method" = POST ]; then set -- "$@" --post-data "$data"
@@ -319,7 +324,59 @@ IFS='
 '
 for h in $headers; do set -- "$@" --header "$h"; done
 IFS=$saved_ifs
+# busybox timeout, not wget -T: the static busybox's wget (1.35) dies of a segmentation fault with -T.
+[ -n "$timeout" ] && exec timeout "\${timeout%%.*}" wget "$@" "$url"
 exec wget "$@" "$url"
+`;
+
+/**
+ * Shell functions of /init that read the kickstart at $KS (exported for their test, which runs them under busybox on
+ * the host). `ks_commands` prints its command lines: those outside its %sections (%include is a command, not a
+ * section). `read_repos` fetches URL/repodata/repomd.xml for every `repo --name=NAME --baseurl=URL` command (the
+ * options also as `--name NAME`, quoted or not), prints $REPO with the repo and that URL, and calls `fail` when it
+ * cannot be fetched or is not repository metadata: an installer stops at a repo it cannot read. A repo given by
+ * --mirrorlist or --metalink alone is named and not read.
+ */
+export const kickstartRepoFunctions = `ks_commands() {
+  awk '
+    /^%end([ \\t]|$)/ { section = 0; next }
+    /^%(pre|pre-install|post|packages|addon|anaconda|onerror|traceback)([ \\t]|$)/ { section = 1; next }
+    !section { print }
+  ' "$KS"
+}
+
+read_repos() {
+  # Quotes around a value go: the shell's single quote is character 39, which a single-quoted program cannot hold.
+  ks_commands | awk '
+    $1 == "repo" {
+      quote = sprintf("%c", 39)
+      name = ""; url = ""
+      for (i = 2; i <= NF; i++) {
+        if ($i ~ /^--name=/) name = substr($i, 8)
+        else if ($i == "--name") name = $(++i)
+        else if ($i ~ /^--baseurl=/) url = substr($i, 11)
+        else if ($i == "--baseurl") url = $(++i)
+      }
+      gsub(/"/, "", name); gsub(quote, "", name)
+      gsub(/"/, "", url); gsub(quote, "", url)
+      print (name == "" ? "-" : name), url
+    }
+  ' > "$KS.repos"
+  # Read from a file, not a pipe: the loop runs in this shell, so fail stops the install. Its variables are this
+  # shell's too: names of their own, so that install's $url (the kickstart's, written to the disk) stays.
+  while read -r repo_name repo_url; do
+    if [ -z "$repo_url" ]; then
+      say "repo $repo_name has no --baseurl (a mirrorlist or metalink): not read"
+      continue
+    fi
+    repomd_url="\${repo_url%/}/repodata/repomd.xml"
+    rm -f "$KS.repomd.xml"
+    # busybox timeout, not wget -T: the static busybox's wget (1.35) dies of a segmentation fault with -T.
+    timeout 60 wget -q -O "$KS.repomd.xml" "$repomd_url" || fail "cannot read repo $repo_name: $repomd_url"
+    grep -q '<repomd' "$KS.repomd.xml" || fail "repo $repo_name: $repomd_url is not repository metadata (no <repomd>)"
+    echo "$REPO$repo_name from $repomd_url"
+  done < "$KS.repos"
+}
 `;
 
 const initScript = `#!/bin/sh
@@ -338,6 +395,8 @@ POWEROFF='${installerMarkers.poweroff}'
 REBOOT='${installerMarkers.reboot}'
 FIRSTBOOT='${installerMarkers.firstboot}'
 FAILED='${installerMarkers.failed}'
+REPO='${installerMarkers.repo}'
+KS=/tmp/ks.cfg
 DISK=/dev/vda
 SYSIMAGE=/mnt/sysimage
 
@@ -364,15 +423,11 @@ fail() {
   power_off
 }
 
-# How Anaconda ends an install: the kickstart's last reboot/poweroff/shutdown/halt command outside its %sections
-# (%include is a command, not a section); this guest powers off when there is none.
+${kickstartRepoFunctions}
+# How Anaconda ends an install: the kickstart's last reboot/poweroff/shutdown/halt command; this guest powers off
+# when there is none.
 finish_install() {
-  finish=$(awk '
-    /^%end([ \\t]|$)/ { section = 0; next }
-    /^%(pre|pre-install|post|packages|addon|anaconda|onerror|traceback)([ \\t]|$)/ { section = 1; next }
-    !section && $1 ~ /^(reboot|poweroff|shutdown|halt)$/ { last = $1 }
-    END { print last }
-  ' /tmp/ks.cfg)
+  finish=$(ks_commands | awk '$1 ~ /^(reboot|poweroff|shutdown|halt)$/ { last = $1 } END { print last }')
   if [ "$finish" = reboot ]; then stop_machine reboot; else stop_machine poweroff; fi
 }
 
@@ -465,7 +520,7 @@ split_kickstart() {
     }
     /^%[a-z]/ { file = ""; next }
     file != "" { print > file }
-  ' /tmp/ks.cfg
+  ' "$KS"
 }
 
 partition_and_format() {
@@ -524,7 +579,7 @@ install() {
     url=$(arg $name) && break
   done
   [ -n "$url" ] || fail "no autoinstall URL on the kernel command line (inst.ks=, ks=, url=, autoyast=, preseed/url=)"
-  wget -q -O /tmp/ks.cfg "$url" || fail "cannot fetch $url"
+  wget -q -O "$KS" "$url" || fail "cannot fetch $url"
   echo "$FETCHED$url"
 
   # Where first boot reports to, and as whom: the command line first, else what the URL and the lease say.
@@ -538,6 +593,9 @@ install() {
   split_kickstart
   for file in /tmp/ks/*-pre.sh; do [ -e "$file" ] && run_section pre "$file"; done
   echo "$PRE"
+
+  # After %pre and before anything is installed, as Anaconda reads its repos when it sets up the payload.
+  read_repos
 
   install_system
 

@@ -67,6 +67,12 @@ export const settingFields: FieldDef[] = [
   s('enable_menu', 'bool', true, 'Show profiles in PXE menus by default'),
   s('boot_loaders', 'list', ['pxe', 'ipxe', 'grub'], 'Boot loaders offered by default'),
   s('proxy_url_int', 'http-url', '', 'HTTP proxy for installers'),
+  s(
+    'yum_post_install_mirror',
+    'bool',
+    true,
+    "Installed systems keep their repos' files from this server (/cblr/svc/op/yum and /op/apt)",
+  ),
   s('power_management_default_type', 'string', 'ipmilanplus', 'Power agent for new systems'),
   s('pxe_just_once', 'bool', true, 'Turn netboot off when an install finishes'),
   s('nopxe_with_triggers', 'bool', true, 'Run change triggers when netboot is turned off'),

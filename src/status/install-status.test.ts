@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredEvent } from '../store/store.js';
-import { formatStatusTable, formatTimeline, installStatus, latestInstallCycle } from './install-status.js';
+import {
+  describeEvent,
+  formatStatusTable,
+  formatTimeline,
+  installStatus,
+  latestInstallCycle,
+} from './install-status.js';
 
 let id = 0;
 const at = (seconds: number, type: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
@@ -62,5 +68,33 @@ describe('install status', () => {
     const cycle = latestInstallCycle([...earlier, ...install]);
     assert.equal(cycle[0]?.type, 'dhcp.discover');
     assert.equal(cycle.length, install.length);
+  });
+});
+
+describe('mirror events in words', () => {
+  const event = (type: string, detail: Record<string, unknown>): StoredEvent => ({
+    id: 1,
+    time: 0,
+    type,
+    detail,
+  });
+
+  it('says which repo a reposync step was about, and what it came to', () => {
+    assert.equal(
+      describeEvent(event('reposync.done', { repo: 'epel', files: 12, bytes: 4096, seconds: 1.25 })),
+      'repo epel synced: 12 files, 4096 bytes in 1.3 s',
+    );
+    assert.equal(
+      describeEvent(event('reposync.failed', { repo: 'epel', error: 'Packages/a.rpm: checksum mismatch' })),
+      'reposync of repo epel failed: Packages/a.rpm: checksum mismatch',
+    );
+    assert.equal(
+      describeEvent(event('http.repo', { path: '/cobbler/repo_mirror/epel/repodata/repomd.xml' })),
+      'downloaded /cobbler/repo_mirror/epel/repodata/repomd.xml',
+    );
+    assert.equal(
+      describeEvent(event('mirror.removed', { repo: 'epel', bytes: 4096 })),
+      'mirror of repo epel removed, 4096 bytes freed',
+    );
   });
 });

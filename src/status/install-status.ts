@@ -91,10 +91,12 @@ export function describeEvent(event: StoredEvent): string {
       return `autoinstall file fetched${detail.status && detail.status !== 200 ? ` (HTTP ${String(detail.status)})` : ''}`;
     case 'http.image':
     case 'http.tree':
+    case 'http.repo':
       return `downloaded ${path}`;
     case 'http.ipxe':
       return 'iPXE script fetched';
     case 'http.yum':
+    case 'http.apt':
       return 'package repository configuration fetched';
     case 'http.nopxe':
       return 'netboot turned off';
@@ -106,6 +108,14 @@ export function describeEvent(event: StoredEvent): string {
       return 'first boot';
     case 'enc.checkin':
       return `asked the node classifier for its role${detail.classes ? `: ${String(detail.classes)}` : ''}`;
+    case 'reposync.start':
+      return `reposync of repo ${String(detail.repo ?? '')} started`;
+    case 'reposync.done':
+      return `repo ${String(detail.repo ?? '')} synced: ${String(detail.files ?? '?')} files, ${String(detail.bytes ?? '?')} bytes in ${typeof detail.seconds === 'number' ? detail.seconds.toFixed(1) : '?'} s`;
+    case 'reposync.failed':
+      return `reposync of repo ${String(detail.repo ?? '')} failed: ${String(detail.error ?? '')}`;
+    case 'mirror.removed':
+      return `mirror of repo ${String(detail.repo ?? '')} removed, ${String(detail.bytes ?? '?')} bytes freed`;
     case 'trigger.run':
       return detail.timedOut === true
         ? `trigger ${String(detail.dir ?? '')}/${String(detail.script ?? '')} killed after its timeout`

@@ -4,6 +4,8 @@
 import { BootwrightError, quote } from '../errors.js';
 import type { RenderBackend, ValidationResult } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { RepoMirrors } from '../mirror/contract.js';
+import { neverSyncedProblem, servedFromMirror } from '../mirror/reposync.js';
 import type { KvDict } from '../model/kinds.js';
 import { substituteAtAt } from '../model/rendered.js';
 import type { AutoinstallSecrets } from './autoinstall-secrets.js';
@@ -49,6 +51,8 @@ export class AutoinstallRenderer implements RenderBackend {
     readonly library: TemplateLibrary,
     /** Gives each object the secret its URLs carry while the autoinstall_secrets setting is on. */
     readonly secrets?: AutoinstallSecrets,
+    /** Tells validateAll which mirrored repos were never synced; without it, repos are not looked at. */
+    private readonly mirrors?: Pick<RepoMirrors, 'currentDir'>,
   ) {}
 
   /**
@@ -103,6 +107,7 @@ export class AutoinstallRenderer implements RenderBackend {
               `${problem.file}:${problem.line}:${problem.column}: ${problem.message}${hint}`,
             );
           }
+          result.errors.push(...(await this.unsyncedRepos(target)));
         } catch (error) {
           result.errors.push(error instanceof Error ? error.message : String(error));
         }
@@ -110,6 +115,22 @@ export class AutoinstallRenderer implements RenderBackend {
       }
     }
     return results;
+  }
+
+  /** One line per repo of the target that installers are sent to this server for, but that has no mirror yet. */
+  private async unsyncedRepos(target: AutoinstallTarget): Promise<string[]> {
+    const { mirrors } = this;
+    if (!mirrors) return [];
+    const repos = ((await this.inventory.blended(target.kind, target.name)).repo_data ?? []) as Record<
+      string,
+      unknown
+    >[];
+    return repos
+      .filter((repo) => servedFromMirror(repo) && mirrors.currentDir(String(repo.name)) === undefined)
+      .map((repo) => {
+        const { problem, fix } = neverSyncedProblem(String(repo.name));
+        return `${problem} Fix: ${fix}.`;
+      });
   }
 
   /** A script from the scripts directory rendered for a machine (`/cblr/svc/op/script/...?script=NAME`). */

@@ -9,20 +9,46 @@ import { substituteAtAt } from '../model/rendered.js';
 import { type AutoinstallTarget, autoinstallUrl, secretPathOf, serverBase } from './install-urls.js';
 import { buildKernelCommandLine } from './kernel-cmdline.js';
 
-function repoUrl(view: BlendedView, repo: Record<string, unknown>): string {
+/** Where installers and installed systems get a repo from: this server's mirror while mirror_locally is on. */
+export function repoUrl(view: BlendedView, repo: Record<string, unknown>): string {
   return repo.mirror_locally === true
     ? `${serverBase(view)}/cobbler/repo_mirror/${String(repo.name)}`
     : String(repo.mirror ?? '');
 }
 
-/** `repo --name=... --baseurl=...` lines for a Red Hat kickstart. */
+/** An apt repo goes in a preseed and sources.list, never in a kickstart's yum stanzas; every other breed the reverse. */
+export function isAptRepo(repo: Record<string, unknown>): boolean {
+  return repo.breed === 'apt';
+}
+
+function listOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String).filter((item) => item !== '');
+  return typeof value === 'string' ? value.split(/\s+/).filter((item) => item !== '') : [];
+}
+
+/** `deb URL DIST COMPONENTS`, one per dist of each apt repo: what sources.list and the preseed's apt-setup take. */
+export function aptSourceLines(view: BlendedView): string[] {
+  const repos = ((view.repo_data ?? []) as Record<string, unknown>[]).filter(isAptRepo);
+  return repos.flatMap((repo) => {
+    // What reposync mirrors when they are empty: debmirror's default dist (sid, as Cobbler 3.3 passes `--dist=`);
+    // the components are the Release's, which this line cannot read, so `main` stands for them.
+    const components = listOf(repo.apt_components).join(' ') || 'main';
+    const dists = listOf(repo.apt_dists);
+    return (dists.length > 0 ? dists : ['sid']).map(
+      (dist) => `deb ${repoUrl(view, repo)} ${dist} ${components}`,
+    );
+  });
+}
+
+/** `repo --name=... --baseurl=...` lines for a Red Hat kickstart, for every repo but the apt ones. */
 function yumRepoStanza(view: BlendedView): string {
-  const repos = (view.repo_data ?? []) as Record<string, unknown>[];
+  const repos = ((view.repo_data ?? []) as Record<string, unknown>[]).filter((repo) => !isAptRepo(repo));
   return repos.map((repo) => `repo --name=${String(repo.name)} --baseurl=${repoUrl(view, repo)}`).join('\n');
 }
 
-/** Shell that drops the .repo file for this machine into place after installation. */
+/** Shell that drops the .repo file for this machine into place after installation (yum_post_install_mirror). */
 function yumConfigStanza(view: BlendedView, target: AutoinstallTarget): string {
+  if (view.yum_post_install_mirror === false) return '';
   const url = `${serverBase(view)}/cblr/svc/op/yum/${target.kind}/${encodeURIComponent(target.name)}`;
   return `curl -s "${url}" --output /etc/yum.repos.d/cobbler-config.repo`;
 }
@@ -57,6 +83,10 @@ export function templateVariables(view: BlendedView, target: AutoinstallTarget):
   if (breed === 'redhat') {
     derived.yum_repo_stanza = yumRepoStanza(view);
     derived.yum_config_stanza = yumConfigStanza(view, target);
+  }
+  if (breed === 'debian' || breed === 'ubuntu') {
+    // `URL DIST COMPONENTS` of each apt repo, for the preseed's apt-setup/local<N>/repository lines.
+    derived.apt_repo_sources = aptSourceLines(view).map((line) => line.slice('deb '.length));
   }
   const variables: Record<string, unknown> = view;
   Object.assign(variables, meta);

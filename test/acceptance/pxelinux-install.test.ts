@@ -7,12 +7,22 @@
 // `filename`), so the ROM finds nothing to boot and the firmware boots the disk (extlinux) into the first-boot hook,
 // which asks the node classifier for its role and powers off. The per-MAC pxelinux config has turned to local boot
 // too, for a machine that loads pxelinux anyway (a DHCP server other than bootwright's).
-// Needs root and the Debian packages qemu-system-x86, ipxe-qemu, pxelinux, syslinux-common, cpio and curl.
+// The profile has a repo mirrored here (issue 19): a tiny dnf repository (createrepo_c over an empty directory) on a
+// loopback origin, synced with `bootwright reposync` before the machine powers on. The kickstart's
+// `repo --baseurl=` points at the mirror, and the installer reads the repo's repomd.xml from
+// /cobbler/repo_mirror/NAME/ as Anaconda does, which shows on the machine's timeline between its autoinstall fetch
+// and the end of its install.
+// Needs root and the Debian packages qemu-system-x86, ipxe-qemu, pxelinux, syslinux-common, cpio, curl and
+// createrepo-c.
 
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { installerMarkers } from '../../src/lab/installer-guest.js';
 import { assertInOrder, statusOf } from '../support/guest-run.js';
+import { startOrigin } from '../support/origin-server.js';
+import { makeRpmRepo } from '../support/rpm-repo.js';
+import { tempDir } from '../support/temp-dir.js';
 import {
   assertNoGuestFailure,
   assertPoweredOff,
@@ -23,6 +33,7 @@ import {
   firstBootLines,
   installLines,
   knownMachine,
+  PROFILE,
   runMachine,
   skipUnlessRoot,
   startLab,
@@ -31,6 +42,7 @@ import {
 const MAC = '52:54:00:b0:08:01';
 const SYSTEM = 'rack1';
 const CLASSES = 'webserver ntp';
+const REPO = 'tiny';
 /** Two PXE boots (about 25 s each under TCG, mostly iPXE waiting for IPv6), the install and the first boot. */
 const DEADLINE_MS = 170_000;
 
@@ -38,7 +50,17 @@ describe('bare metal: PXE by MAC through pxelinux', { skip: skipUnlessRoot }, ()
   it('a machine known by its MAC PXE boots, installs, reboots, and its next network boot boots its disk', {
     timeout: DEADLINE_MS + 60_000,
   }, async (t: TestContext) => {
-    const lab = await startLab(t, 'bw-acc-pxe', [knownMachine(SYSTEM, MAC, CLASSES)]);
+    // The origin is reachable from where the CLI runs (this process), not from the lab's network: only the mirror
+    // is, as on a site whose installers do not reach the internet.
+    const originRoot = tempDir(t, 'bootwright-pxe-origin-');
+    await makeRpmRepo(originRoot, []);
+    const origin = await startOrigin(t, originRoot);
+    const lab = await startLab(t, 'bw-acc-pxe', [
+      ['repo', 'add', `--name=${REPO}`, `--mirror=${origin.url}/`, '--breed=yum', '--mirror-locally=true'],
+      ['profile', 'edit', `--name=${PROFILE}`, `--repos=${REPO}`],
+      ['reposync', `--name=${REPO}`],
+      knownMachine(SYSTEM, MAC, CLASSES),
+    ]);
     const disk = blankDisk(lab, SYSTEM);
 
     const run = await runMachine(lab, {
@@ -52,10 +74,20 @@ describe('bare metal: PXE by MAC through pxelinux', { skip: skipUnlessRoot }, ()
     t.diagnostic(`power-on to power-off (install, reboot, first boot): ${run.seconds.toFixed(1)} s`);
     assertNoGuestFailure(run);
     const ksUrl = autoinstallUrl(lab, SYSTEM);
+    const repomd = `/cobbler/repo_mirror/${REPO}/repodata/repomd.xml`;
     // The second half is the second power-on: the firmware tries the network, then boots the disk.
     assertInOrder(
       run.console,
       [...installLines(ksUrl, 'reboot'), ...firstBootLines(ksUrl, SYSTEM)],
+      run.explain,
+    );
+    assertInOrder(
+      run.console,
+      [
+        installerMarkers.pre,
+        `${installerMarkers.repo}${REPO} from http://${lab.ns.address}${repomd}`,
+        `${installerMarkers.installed}/dev/vda`,
+      ],
       run.explain,
     );
     assertPoweredOff(run, DEADLINE_MS);
@@ -69,6 +101,7 @@ describe('bare metal: PXE by MAC through pxelinux', { skip: skipUnlessRoot }, ()
       `TFTP sent /images/${DISTRO}/${basename(lab.initrd)}`,
       'autoinstall file fetched',
       'install started',
+      `downloaded ${repomd}`,
       'netboot turned off',
       'install finished',
       // After the reboot: the firmware asks again (client arch 0 is the PXE ROM, not the installed system's udhcpc)

@@ -480,6 +480,25 @@ function calls(dir: string): Call[] {
     { method: 'get_event_log', args: "v['task']", check: isText(/nothing to sync/) },
     { method: 'background_syncsystems', args: "{'systems': ['vm9']}, token", check: isText(/_Syncsystems_/) },
     { method: 'background_hardlink', args: '{}, token', check: isText(/_Hardlink_/) },
+    // A reposync of a repo the installers fetch from its origin: the task runs, downloads nothing and says why.
+    {
+      method: 'xapi_object_edit',
+      args: "'repo', 'upstream', 'add', {'mirror': 'http://192.0.2.1/upstream/', 'mirror_locally': False}, token",
+      check: isTrue,
+    },
+    {
+      method: 'background_reposync',
+      args: "{'repos': ['upstream'], 'only_new': False, 'tries': 3, 'nofail': True}, token",
+      save: 'reposync',
+      check: isText(/^\d{4}-\d\d-\d\d_\d{6}_Reposync_[0-9a-f]{32}$/),
+    },
+    {
+      method: 'get_event_log',
+      before: 'import time; time.sleep(0.2)',
+      args: "v['reposync']",
+      check: isText(/upstream: skipped, mirror_locally is off[\s\S]*### TASK COMPLETE ###/),
+    },
+    { method: 'remove_repo', args: "'upstream', token", check: isTrue },
     {
       method: 'background_validate_autoinstall_files',
       args: '{}, token',

@@ -44,6 +44,8 @@ const svcOperations = [
   '/cblr/svc/op/ipxe',
   '/cblr/svc/op/yum/system/vm9',
   '/cblr/svc/op/yum/profile/p',
+  '/cblr/svc/op/apt/system/vm9',
+  '/cblr/svc/op/apt/profile/p',
   '/cblr/svc/op/puppet/hostname/vm9.example.org',
   // Last: these change state (an install report, netboot off), as an installer's GET does.
   '/cblr/svc/op/trig/mode/pre/system/vm9',
@@ -91,6 +93,7 @@ function samplePaths(pattern: string): string[] {
   expand(':mode', ['pre', 'post']);
   expand(':file', ['anaconda.log']);
   expand(':fqdn', ['vm9.example.org']);
+  expand(':id', ['2026-01-01_000000_Reposync_0']);
   expand(':distro', ['d']);
   expand(':tree', ['d']);
   expand('*', ['images/vmlinuz']);

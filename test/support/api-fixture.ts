@@ -46,5 +46,6 @@ export function sampleRoutePath(pattern: string): string {
     .replace(':mode', 'start')
     .replace(':file', 'anaconda.log')
     .replace(':loader', 'pxelinux')
+    .replace(':id', '2026-01-01_000000_Reposync_0')
     .replace('*', 'x');
 }

@@ -26,7 +26,6 @@ export const omissionReasons: Record<string, string> = {
   background_aclsetup:
     "sets file ACLs on Cobbler's own directories; bootwright's data directory has its own modes",
   background_replicate: 'use `bootwright replicate --master=URL`',
-  background_reposync: 'bootwright does not mirror repositories; installers fetch from the repo mirror URL',
   background_power_system: 'no power management drivers yet (ARCHITECTURE.md, "A power driver")',
   power_system: 'no power management drivers yet (ARCHITECTURE.md, "A power driver")',
   background_mkloaders: 'bootwright serves the loaders it finds (`bootwright check` says which are missing)',
