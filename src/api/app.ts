@@ -3,10 +3,12 @@
 // into responses here and nowhere else. The downloads the modules declare are answered on node:http too, before
 // Hono: the app's fast path, which listenHttp puts in front of it.
 
+import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
 import { asBootwrightError } from '../errors.js';
 import { downloadFastPath } from '../http/download-route.js';
 import { setFastPath, setUrgentRequests } from '../http/fast-path.js';
+import { closeAfterAnswer } from '../http/request-body.js';
 import { refuseMalformedPaths } from '../http/request-path.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { createBootHttp } from './boot-http.js';
@@ -30,6 +32,8 @@ export function createApp(given: ApiServices): Hono {
     // The rest of a body over the limit is left unread: closing the connection after the answer is what stops the
     // sender, where keep-alive would have the server read (and the sender send) it all to find the next request.
     const headers = error.code === 'E_TOO_LARGE' ? { connection: 'close' } : undefined;
+    const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (headers && incoming) closeAfterAnswer(incoming);
     return context.json(errorBody(error), error.httpStatus as 400, headers);
   });
   app.notFound((context) =>

@@ -93,3 +93,38 @@ export function remoteAddress(context: Context): string | undefined {
   const env = context.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress;
 }
+
+/** How long, and for how many more bytes, a refused body is read and thrown away before the connection closes. */
+const lingerMs = 1_000;
+const lingerBytes = maxBodyBytes;
+
+/**
+ * Closes the connection of a request whose body was refused once its answer is written, as nginx's lingering close
+ * does: half-close, then read and discard for a moment before closing. Closing a socket that still holds unread
+ * bytes makes the kernel send a reset, and a reset can reach the client before it has read the answer, which then
+ * sees a dropped connection instead of the 413 that says why. Bounded in time and bytes, so that the sender is
+ * still stopped far short of a huge body.
+ */
+export function closeAfterAnswer(incoming: IncomingMessage): void {
+  const socket = incoming.socket;
+  // node:http calls destroySoon once the answer of a `Connection: close` response is written.
+  socket.destroySoon = () => {
+    if (socket.writable) socket.end();
+    let discarded = 0;
+    const close = () => {
+      clearTimeout(timer);
+      incoming.off('data', onData);
+      socket.destroy();
+    };
+    // The rest of the body still reaches the request (node:http parses it off the socket): counted, then dropped.
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > lingerBytes) close();
+    };
+    const timer = setTimeout(close, lingerMs);
+    timer.unref();
+    incoming.on('data', onData);
+    socket.once('end', close);
+  };
+  incoming.resume();
+}
