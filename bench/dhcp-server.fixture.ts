@@ -1,7 +1,8 @@
-// bootwright's DHCP server as its own process for bench/dhcp.ts: run inside a network namespace (`ip netns exec`)
-// on the real port 67, in `full` mode, with leases in SQLite on disk (durable: WAL, synchronous FULL) and a few
-// machines with reserved addresses in its directory. No event listener, so nothing is printed per packet. Prints
-// {"ready":true} once listening; SIGTERM prints the server's counters as one JSON line and exits.
+// bootwright's DHCP server alone as its own process, the extra row of bench/dhcp.ts beside `bootwright serve`: run
+// inside a network namespace (`ip netns exec`) on the real port 67, in `full` mode, with leases in SQLite on disk
+// (durable: WAL, synchronous FULL) and a few machines with reserved addresses in a Map instead of the store. No event
+// listener, so no timeline: the gap between its row and serve's is what the store lookups and the timeline cost.
+// Prints {"ready":true} once listening; SIGTERM prints the server's counters as one JSON line and exits.
 // Usage: node --import tsx bench/dhcp-server.fixture.ts '{"leasesPath":...,"pool":{...},"reservations":[...]}'
 
 import { dhcpBootFiles } from '../src/boot/loaders/registry.js';

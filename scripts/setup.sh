@@ -14,7 +14,7 @@ packages=(
   iproute2 nftables             # network namespaces, and packet loss where the kernel has no netem
   busybox isc-dhcp-client tcpdump  # real DHCP clients, and a capture of what a proxy offer carries
   puppet-agent                  # real puppet compiles a catalog from the node classifier
-  dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them
+  dnsmasq-base isc-dhcp-server kea-dhcp4-server bind9-utils  # check the configs we write for them; dnsmasq and Kea are DHCP benchmark peers too
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common cpio    # a real guest PXE-boots from bootwright alone
   ovmf grub-efi-amd64-signed    # UEFI firmware, and the GRUB bootwright serves it, for the UEFI acceptance test
   grub-common                   # grub-script-check, GRUB's own parser, checks the nested boot menus (src/boot/boot-menus.test.ts)
@@ -22,7 +22,7 @@ packages=(
   xorriso                       # builds the ISO images the ISO 9660 reader is tested on
   debian-installer-12-netboot-amd64  # a real Debian netboot tree for distro detection
   libvirt-daemon-system libvirt-clients qemu-utils libxml2-utils  # koan's real libvirtd, disks, schema checks
-  kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base is above
+  kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base and kea-dhcp4-server are above
   rpm createrepo-c dnf          # reposync's dnf tests: rpmbuild makes packages, createrepo_c a repository, real dnf reads the mirror
   apt-utils gnupg wget          # reposync's apt tests: apt-ftparchive indexes an origin, gpg signs its Release; wget --mirror is the bench's peer
 )
