@@ -4,12 +4,13 @@
 // virt type of a random MAC all come from here.
 
 import { invalid, notFound, quote } from '../errors.js';
-import { type BlendedView, blend, copyContainers, type Lineage } from '../model/blend.js';
+import { type BlendedView, blend, type Lineage } from '../model/blend.js';
 import type { InventoryObject, ObjectKind } from '../model/kinds.js';
 import { renderForKoan } from '../model/rendered.js';
 import { applySettingOverrides, type Settings } from '../model/settings.js';
 import type { StoreReader } from '../store/store.js';
 import { kindLabel } from './labels.js';
+import { RememberedViews } from './remembered-views.js';
 
 /** The object, or a refusal that names it and the command listing what there is. */
 export async function existingObject(
@@ -25,16 +26,10 @@ export async function existingObject(
 
 /**
  * How many blended views are kept while the inventory version stands: more than the 10,000 systems a site may
- * install from at once (each is a few kilobytes), so that a storm of installs cycling through all of them still
- * finds each one blended; the oldest goes first beyond it.
+ * install from at once (each is about 4 KB), so that a storm of installs cycling through all of them still finds
+ * each one blended.
  */
 const rememberedViewsCap = 16_384;
-
-/** A blended view kept for reuse, never handed out itself; `containerKeys` hold the lists and dictionaries. */
-interface RememberedView {
-  view: BlendedView;
-  containerKeys: string[];
-}
 
 export class Resolver {
   /**
@@ -142,9 +137,8 @@ export class Resolver {
     return blend(lineage, await this.sharedSettings(reader), { reuseParentStack: true });
   }
 
-  /** Blended views of stored objects by kind and name, valid for `rememberedVersion` of the inventory. */
-  private readonly rememberedViews = new Map<string, RememberedView>();
-  private rememberedVersion: number | undefined;
+  /** Blended views of stored objects by kind and name. */
+  private readonly rememberedViews = new RememberedViews(rememberedViewsCap);
 
   /**
    * The blended view of a stored object: what templates see and `dumpvars` prints, a fresh one the caller may
@@ -154,36 +148,10 @@ export class Resolver {
    */
   async blended(kind: ObjectKind, name: string, reader: StoreReader = this.store): Promise<BlendedView> {
     if (reader !== this.store) return this.blendObject(await existingObject(reader, kind, name), reader);
-    // The version is read before the rows: rows newer than it are kept under an older version at worst, which
-    // the next reading of the version then drops, never rows older than the version they are kept under.
     const version = await this.store.inventoryVersion();
-    if (this.rememberedVersion !== version) {
-      this.rememberedViews.clear();
-      this.rememberedVersion = version;
-    }
-    const key = `${kind}:${name}`;
-    let remembered = this.rememberedViews.get(key);
-    if (!remembered) {
-      // Built key by key, a view is a dictionary-mode object, which V8 copies far slower than one with a shape:
-      // one spread here gives it one, and each copy handed out is then cheap.
-      const view = { ...(await this.blendObject(await existingObject(reader, kind, name), reader)) };
-      remembered = {
-        view,
-        containerKeys: Object.keys(view).filter(
-          (field) => typeof view[field] === 'object' && view[field] !== null,
-        ),
-      };
-      if (this.rememberedVersion === version) {
-        if (this.rememberedViews.size >= rememberedViewsCap) {
-          const oldest = this.rememberedViews.keys().next().value;
-          if (oldest !== undefined) this.rememberedViews.delete(oldest);
-        }
-        this.rememberedViews.set(key, remembered);
-      }
-    }
-    const copy: BlendedView = { ...remembered.view };
-    for (const field of remembered.containerKeys) copy[field] = copyContainers(copy[field]);
-    return copy;
+    return this.rememberedViews.get(version, `${kind}:${name}`, async () =>
+      this.blendObject(await existingObject(reader, kind, name), reader),
+    );
   }
 
   /** The flattened view koan reads from `get_*_as_rendered`. */

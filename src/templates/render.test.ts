@@ -186,6 +186,16 @@ describe('rendering from the store as it is now', () => {
       const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
       assert.equal(rendered.text, "['admin', 'ops']\n");
     }
+    // ks_meta is autoinstall_meta under its Cobbler 2.x name: one dictionary, changed under either name.
+    write(
+      dataDir,
+      'templates/site.ks',
+      '#silent $ks_meta.update({"added": "yes"})\n$autoinstall_meta["added"]\n',
+    );
+    for (let i = 0; i < 2; i++) {
+      const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+      assert.equal(rendered.text, 'yes\n');
+    }
   });
 });
 
