@@ -8,6 +8,12 @@ describe('Inventory settings', () => {
   it('overrides a setting, uses it in views, and resets it to the default', async () => {
     await withInventory(async (inventory) => {
       assert.equal((await inventory.settings()).http_port, 80);
+      // The settings handed out are the caller's own, lists included.
+      const mine = await inventory.settings();
+      mine.http_port = 1;
+      (mine.default_ownership as string[]).push('mallory');
+      assert.equal((await inventory.settings()).http_port, 80);
+      assert.deepEqual((await inventory.settings()).default_ownership, ['admin']);
       const changed = await inventory.setSetting('http-port', '8080');
       assert.equal(changed.http_port, 8080);
       await inventory.setSetting('server', 'boot.example');

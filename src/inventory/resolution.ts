@@ -45,9 +45,17 @@ export class Resolver {
     return { ...this.runtimeDefaults, ...(await reader.settingOverrides()) };
   }
 
+  /** The settings as last applied, while the inventory version stands (each autoinstall request asks for them). */
+  private readonly rememberedSettings = new RememberedViews(1);
+
   /** The settings as stored, as an object of the caller's own (it may change it). */
   async settings(reader: StoreReader = this.store): Promise<Settings> {
-    return applySettingOverrides(await this.overrides(reader));
+    if (reader !== this.store) return applySettingOverrides(await this.overrides(reader));
+    const version = await this.store.inventoryVersion();
+    const settings = await this.rememberedSettings.get(version, 'settings', async () =>
+      applySettingOverrides(await this.overrides(reader)),
+    );
+    return settings as Settings;
   }
 
   /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
