@@ -2,12 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blend } from '../model/blend.js';
 import { INHERIT } from '../model/kinds.js';
-import { assertFails, rhel9Files, withInventory } from './inventory.fixture.js';
+import { assertFails, freshPath, rhel9Files, withInventory } from './inventory.fixture.js';
 
 describe('Inventory settings', () => {
   it('overrides a setting, uses it in views, and resets it to the default', async () => {
     await withInventory(async (inventory) => {
       assert.equal((await inventory.settings()).http_port, 80);
+      // The settings handed out are the caller's own, lists included.
+      const mine = await inventory.settings();
+      mine.http_port = 1;
+      (mine.default_ownership as string[]).push('mallory');
+      assert.equal((await inventory.settings()).http_port, 80);
+      assert.deepEqual((await inventory.settings()).default_ownership, ['admin']);
       const changed = await inventory.setSetting('http-port', '8080');
       assert.equal(changed.http_port, 8080);
       await inventory.setSetting('server', 'boot.example');
@@ -147,5 +153,31 @@ describe('Inventory resolution', () => {
       assert.equal((edited.kernel_options as Record<string, unknown>).b, '3');
       assert.equal(edited.http_server, 'boot.example');
     });
+  });
+
+  it("shows another process's edit of a system, its profile or a setting from the next turn on", async () => {
+    const path = freshPath();
+    await withInventory(async (server) => {
+      await server.add('system', { name: 'vm1', profile: 'web', interfaces: { eth0: { mtu: '1500' } } });
+      const first = await server.blended('system', 'vm1');
+      // Changing a view given out, down to an interface, leaves the next one alone.
+      ((first.interfaces as Record<string, Record<string, unknown>>).eth0 as Record<string, unknown>).mtu =
+        '9000';
+      first.hostname = 'changed';
+      const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+      await withInventory(async (cli) => {
+        await cli.edit('system', 'vm1', { comment: 'by the CLI' });
+        await cli.edit('profile', 'web', { kernel_options: 'edited=1' });
+        await cli.setSetting('server', 'boot.example');
+      }, path);
+      await nextTurn();
+      const after = await server.blended('system', 'vm1');
+      assert.equal(after.comment, 'by the CLI');
+      assert.deepEqual(after.kernel_options, { edited: '1' });
+      assert.equal(after.http_server, 'boot.example');
+      assert.equal(after.hostname, '');
+      assert.equal(after.mtu_eth0, '1500');
+      assert.equal((after.interfaces as Record<string, Record<string, unknown>>).eth0?.mtu, '1500');
+    }, path);
   });
 });

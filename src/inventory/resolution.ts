@@ -10,6 +10,7 @@ import { renderForKoan } from '../model/rendered.js';
 import { applySettingOverrides, type Settings } from '../model/settings.js';
 import type { StoreReader } from '../store/store.js';
 import { kindLabel } from './labels.js';
+import { RememberedViews } from './remembered-views.js';
 
 /** The object, or a refusal that names it and the command listing what there is. */
 export async function existingObject(
@@ -22,6 +23,13 @@ export async function existingObject(
     throw notFound(`${kindLabel(kind)} ${quote(name)} does not exist; "bootwright ${kind} list" shows them.`);
   return object;
 }
+
+/**
+ * How many blended views are kept while the inventory version stands: more than the 10,000 systems a site may
+ * install from at once (each is about 4 KB), so that a storm of installs cycling through all of them still finds
+ * each one blended.
+ */
+const rememberedViewsCap = 16_384;
 
 export class Resolver {
   /**
@@ -37,9 +45,17 @@ export class Resolver {
     return { ...this.runtimeDefaults, ...(await reader.settingOverrides()) };
   }
 
+  /** The settings as last applied, while the inventory version stands (each autoinstall request asks for them). */
+  private readonly rememberedSettings = new RememberedViews(1);
+
   /** The settings as stored, as an object of the caller's own (it may change it). */
   async settings(reader: StoreReader = this.store): Promise<Settings> {
-    return applySettingOverrides(await this.overrides(reader));
+    if (reader !== this.store) return applySettingOverrides(await this.overrides(reader));
+    const version = await this.store.inventoryVersion();
+    const settings = await this.rememberedSettings.get(version, 'settings', async () =>
+      applySettingOverrides(await this.overrides(reader)),
+    );
+    return settings as Settings;
   }
 
   /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
@@ -129,9 +145,21 @@ export class Resolver {
     return blend(lineage, await this.sharedSettings(reader), { reuseParentStack: true });
   }
 
-  /** The blended view of a stored object: what templates see and `dumpvars` prints. */
+  /** Blended views of stored objects by kind and name. */
+  private readonly rememberedViews = new RememberedViews(rememberedViewsCap);
+
+  /**
+   * The blended view of a stored object: what templates see and `dumpvars` prints, a fresh one the caller may
+   * change all the way down. Read from the store, views are kept while the inventory version stands: every boot
+   * and autoinstall request asks, and reading, parsing and blending four rows cost far more than copying the view.
+   * Inside a transaction (another reader) the rows are read as that transaction sees them, and nothing is kept.
+   */
   async blended(kind: ObjectKind, name: string, reader: StoreReader = this.store): Promise<BlendedView> {
-    return this.blendObject(await existingObject(reader, kind, name), reader);
+    if (reader !== this.store) return this.blendObject(await existingObject(reader, kind, name), reader);
+    const version = await this.store.inventoryVersion();
+    return this.rememberedViews.get(version, `${kind}:${name}`, async () =>
+      this.blendObject(await existingObject(reader, kind, name), reader),
+    );
   }
 
   /** The flattened view koan reads from `get_*_as_rendered`. */

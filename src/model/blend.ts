@@ -119,7 +119,7 @@ interface Stacked {
 }
 
 /** Arrays and plain objects copied all the way down, so that a view never shares them with a remembered stack. */
-function copyContainers<T>(value: T): T {
+export function copyContainers<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyContainers) as T;
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const copy: Record<string, unknown> = {};

@@ -2,7 +2,16 @@
 // built-in library shipped with bootwright (library/ at the top of the repository). Every name is confined to
 // those roots: no absolute paths, no `..`, no symlinks that lead out.
 
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BootwrightError, invalid, quote } from '../errors.js';
@@ -21,6 +30,62 @@ interface FileIdentity {
 
 function sameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+/**
+ * Template and snippet files held open, by real path, each with what it was when read through its descriptor. A
+ * render checks each of its dozen files for an edit; fstat of a file held open costs well under half a stat of its
+ * path (no path walk), and tells the same: an edit in place moves the times, and a file renamed over it, renamed
+ * away or deleted drops its link count (a rename also moves its ctime). Shared by every library of the process and
+ * bounded, the oldest closed first; a file not held is checked by its path.
+ */
+const heldFiles = new Map<string, FileIdentity & { fd: number; nlink: number }>();
+const heldFilesCap = 256;
+
+/** Reads a file through a descriptor kept open for later checks; its identity is that of the bytes read. */
+function readAndHold(path: string): FileIdentity & { text: string } {
+  const fd = openSync(path, 'r');
+  let identity: FileIdentity & { fd: number; nlink: number };
+  let text: string;
+  try {
+    const { mtimeMs, ctimeMs, size, ino, nlink } = fstatSync(fd);
+    identity = { mtimeMs, ctimeMs, size, ino, nlink, fd };
+    text = readFileSync(fd, 'utf8');
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  const previous = heldFiles.get(path);
+  if (previous) {
+    closeSync(previous.fd);
+    heldFiles.delete(path);
+  } else if (heldFiles.size >= heldFilesCap) {
+    const [oldestPath, oldest] = heldFiles.entries().next().value as [string, { fd: number }];
+    closeSync(oldest.fd);
+    heldFiles.delete(oldestPath);
+  }
+  heldFiles.set(path, identity);
+  return {
+    mtimeMs: identity.mtimeMs,
+    ctimeMs: identity.ctimeMs,
+    size: identity.size,
+    ino: identity.ino,
+    text,
+  };
+}
+
+/**
+ * Whether the file at `path` is still the one read as `read`: by fstat when it is held open as that very read,
+ * else by a stat of its path.
+ */
+function stillTheSame(path: string, read: FileIdentity): boolean {
+  const held = heldFiles.get(path);
+  if (held && sameFile(held, read)) {
+    const now = fstatSync(held.fd);
+    if (now.nlink === held.nlink && sameFile(held, now)) return true;
+  }
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat !== undefined && sameFile(read, stat);
 }
 
 export interface TemplateFile {
@@ -100,16 +165,16 @@ export class TemplateLibrary {
     if (!stat.isFile()) return undefined;
     const cached = this.cache.get(real);
     if (cached && sameFile(cached, stat)) return { path: real, text: cached.text };
-    const text = readFileSync(real, 'utf8');
-    const { mtimeMs, ctimeMs, size, ino } = stat;
-    this.cache.set(real, { mtimeMs, ctimeMs, size, ino, text });
-    return { path: real, text };
+    const read = readAndHold(real);
+    this.cache.set(real, read);
+    return { path: real, text: read.text };
   }
 
   private find(kind: 'templates' | 'snippets' | 'scripts', relativeName: string): TemplateFile | undefined {
     // A kickstart pulls a dozen snippets, each looked for in up to eight places; remembering where each was found
     // (or that it is nowhere) for a moment saves those file-system calls on every request, and a new file shows
-    // within a second. The file found is checked with one stat on every request, so an edit shows at once.
+    // within a second. The file found is checked on every request (fstat of the file held open, or a stat), so an
+    // edit shows on the next render.
     const key = `${kind}/${relativeName}`;
     const now = Date.now();
     const remembered = this.lookups.get(key);
@@ -131,8 +196,7 @@ export class TemplateLibrary {
   /** Whether a file found before is still the one read then (same inode, size, mtime and ctime). */
   private unchanged(file: TemplateFile): boolean {
     const read = this.cache.get(file.path);
-    const stat = statSync(file.path, { throwIfNoEntry: false });
-    return read !== undefined && stat !== undefined && read.text === file.text && sameFile(read, stat);
+    return read !== undefined && read.text === file.text && stillTheSame(file.path, read);
   }
 
   template(name: string): TemplateFile {

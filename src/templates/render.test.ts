@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { apiFixture } from '../../test/support/api-fixture.js';
@@ -164,6 +164,18 @@ describe('rendering from the store as it is now', () => {
     assert.equal(await render(), 'again disk one');
     write(dataDir, 'snippets/per_system/site_disk/vm9', 'disk two');
     assert.equal(await render(), 'again disk two');
+    // Replaced the way editors and write_autoinstall_snippet do it: a new file renamed over the old one.
+    const snippet = join(dataDir, 'snippets/per_system/site_disk/vm9');
+    writeFileSync(`${snippet}.new`, 'disk six');
+    renameSync(`${snippet}.new`, snippet);
+    assert.equal(await render(), 'again disk six');
+    // A file with a second name: renaming over one of them leaves the old file in place under the other.
+    linkSync(snippet, `${snippet}.backup`);
+    writeFileSync(`${snippet}.new`, 'disk ten');
+    renameSync(`${snippet}.new`, snippet);
+    assert.equal(await render(), 'again disk ten');
+    rmSync(join(dataDir, 'templates/site.ks'));
+    await assert.rejects(render(), /Template "site.ks" not found/);
   });
 
   it('gives each render its own lists and dictionaries, which a template may change', async (t) => {
@@ -173,6 +185,16 @@ describe('rendering from the store as it is now', () => {
     for (let i = 0; i < 2; i++) {
       const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
       assert.equal(rendered.text, "['admin', 'ops']\n");
+    }
+    // ks_meta is autoinstall_meta under its Cobbler 2.x name: one dictionary, changed under either name.
+    write(
+      dataDir,
+      'templates/site.ks',
+      '#silent $ks_meta.update({"added": "yes"})\n$autoinstall_meta["added"]\n',
+    );
+    for (let i = 0; i < 2; i++) {
+      const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
+      assert.equal(rendered.text, 'yes\n');
     }
   });
 });

@@ -4,6 +4,7 @@
 import { BootwrightError, quote } from '../errors.js';
 import type { RenderBackend, ValidationResult } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
+import { RememberedViews } from '../inventory/remembered-views.js';
 import type { RepoMirrors } from '../mirror/contract.js';
 import { neverSyncedProblem, servedFromMirror } from '../mirror/reposync.js';
 import type { KvDict } from '../model/kinds.js';
@@ -45,6 +46,12 @@ function treeHint(distro: string): string {
   return `; distro ${quote(distro)} has no install tree: give it one with \`${edit} --tree-source=ISO_OR_DIRECTORY\` (served by bootwright) or \`${edit} --autoinstall-meta="tree=URL"\``;
 }
 
+/**
+ * As many as the inventory keeps blended views (inventory/resolution.ts), for the same reason. Each set is about
+ * 5 KB: with the blended views below them, 10,000 systems rendered keep about 90 MiB.
+ */
+const rememberedVariablesCap = 16_384;
+
 export class AutoinstallRenderer implements RenderBackend {
   constructor(
     private readonly inventory: Inventory,
@@ -55,14 +62,20 @@ export class AutoinstallRenderer implements RenderBackend {
     private readonly mirrors?: Pick<RepoMirrors, 'currentDir'>,
   ) {}
 
+  /** Template variables by kind and name, kept while the inventory version stands. */
+  readonly #variables = new RememberedViews(rememberedVariablesCap);
+
   /**
-   * What `inventory.blended` gives, read from the store on every call, plus the template variables on top. The
-   * inventory's resolver keeps the settings and the stack of settings, distro and profiles that the systems of a
-   * profile share, so that blending one system is mostly its own fields.
+   * What `inventory.blended` gives plus the template variables on top (kernel options, URLs, repo stanzas, the
+   * secret), a fresh set the caller and its template may change. They are derived once per object while the
+   * inventory version stands: every autoinstall request asks, for any of thousands of systems.
    */
   async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
-    const view = await this.inventory.blended(target.kind, target.name);
-    return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
+    const version = await this.inventory.inventoryVersion();
+    return this.#variables.get(version, `${target.kind}:${target.name}`, async () => {
+      const view = await this.inventory.blended(target.kind, target.name);
+      return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
+    });
   }
 
   /** The autoinstall file of a system or profile, as its installer receives it. */

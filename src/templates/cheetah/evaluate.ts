@@ -83,6 +83,12 @@ class Instance {
   ) {
     this.searchList = [...inherited, this.self];
   }
+
+  /**
+   * What the search list holds, once a snippet has added to it (main template only): each of a dozen snippets
+   * appends its namespaces unless already there, and asking a Set is cheaper than scanning the list each time.
+   */
+  inSearchList: Set<Namespace> | undefined;
 }
 
 interface Frame {
@@ -526,8 +532,12 @@ export class Renderer {
       main.snippets.set(source.text, instance);
     }
     const output = this.nested(instance, `the snippet ${JSON.stringify(name)}`);
+    main.inSearchList ??= new Set(main.searchList);
     for (const namespace of instance.searchList) {
-      if (!main.searchList.includes(namespace)) main.searchList.push(namespace);
+      if (!main.inSearchList.has(namespace)) {
+        main.searchList.push(namespace);
+        main.inSearchList.add(namespace);
+      }
     }
     return output;
   }

@@ -31,21 +31,25 @@ export type { RenderOptions, RenderResult, TemplateHost, TemplateProblem, Templa
 export { MissingSnippetError };
 
 const CACHE_SIZE = 256;
+/** Names one text may be parsed under (two files with the same text, each named in its errors), newest kept. */
+const NAMES_PER_TEXT = 16;
 /**
- * Parsed templates by name, each kept with the text it was parsed from: a lookup is one short-key hash and, while
- * the file is unchanged, a comparison of the very same string (the library hands it out again), so an edited
- * file is parsed again on its next render and an unchanged one never is.
+ * Parsed templates by their text, each with the name and shorthand setting it was parsed with. The library hands
+ * out the very same string while a file is unchanged and V8 keeps a string's hash, so a lookup hashes nothing and
+ * compares one string with itself; an edited file is another text, parsed on its next render. (A key built from
+ * the name was a new string to hash on each of the dozen lookups of a render.)
  */
-const cache = new Map<string, { text: string; ast: TemplateAst }>();
+const cache = new Map<string, { name: string; expandSnippetShorthand: boolean; ast: TemplateAst }[]>();
 
 /** Parses with SNIPPET::name expanded, the way Cobbler compiles templates and snippets. */
 function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): TemplateAst {
-  const key = `${expandSnippetShorthand ? 1 : 0}${source.name}`;
-  const hit = cache.get(key);
-  if (hit && hit.text === source.text) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit.ast;
+  const parsed = cache.get(source.text);
+  if (parsed) {
+    cache.delete(source.text);
+    cache.set(source.text, parsed);
+    for (const entry of parsed)
+      if (entry.name === source.name && entry.expandSnippetShorthand === expandSnippetShorthand)
+        return entry.ast;
   }
   let ast: TemplateAst;
   try {
@@ -53,9 +57,13 @@ function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): T
   } catch (error) {
     throw asTemplateError(error, source.name);
   }
-  cache.delete(key);
-  cache.set(key, { text: source.text, ast });
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  const entries = parsed ?? [];
+  entries.push({ name: source.name, expandSnippetShorthand, ast });
+  if (entries.length > NAMES_PER_TEXT) entries.shift();
+  if (!parsed) {
+    cache.set(source.text, entries);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  }
   return ast;
 }
 

@@ -241,6 +241,8 @@ const MISSING_KEY = Symbol('missing');
 
 /** Dict keys compare the Python way: 1, 1.0 and True are one key; unhashable keys are a TypeError. */
 function hashKey(key: unknown): unknown {
+  // Names looked up in dictionaries are nearly always strings: first, before the instanceof tests.
+  if (typeof key === 'string') return key;
   if (key === undefined) return null;
   if (typeof key === 'boolean') return key ? 1 : 0;
   if (key instanceof PyFloat) return key.value;
