@@ -8,6 +8,7 @@ import { openTreeSource } from '../distros/tree-source.js';
 import { quote } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { MachineLookup } from '../inventory/machine-lookup.js';
+import { VersionedCache } from '../inventory/versioned-cache.js';
 import type { InventoryObject } from '../model/kinds.js';
 import type { AutoinstallSecrets } from '../templates/autoinstall-secrets.js';
 import { addAutoinstallSecret } from '../templates/install-urls.js';
@@ -40,8 +41,7 @@ type DistroFileFields = Record<'kernel' | 'initrd' | 'tree_source', string>;
 export class BootFiles {
   /** The distros' install trees, for `tree:` kernels and initrds and for /distros/NAME/. */
   readonly trees: TreeCache;
-  #distroFilesVersion: number | undefined;
-  #distroFilesCache = new Map<string, DistroFileFields | undefined>();
+  readonly #distroFilesCache = new VersionedCache<DistroFileFields | undefined>(1024);
 
   constructor(
     private readonly inventory: Inventory,
@@ -208,20 +208,15 @@ export class BootFiles {
    */
   async #distroFiles(name: string): Promise<DistroFileFields | undefined> {
     const version = await this.inventory.inventoryVersion();
-    if (this.#distroFilesVersion !== version) {
-      this.#distroFilesCache.clear();
-      this.#distroFilesVersion = version;
-    }
-    if (this.#distroFilesCache.has(name)) return this.#distroFilesCache.get(name);
-    const distro = await this.inventory.find('distro', name);
-    const fields = distro && {
-      kernel: String(distro.fields.kernel ?? ''),
-      initrd: String(distro.fields.initrd ?? ''),
-      tree_source: String(distro.fields.tree_source ?? ''),
-    };
-    // Bounded: a scan asking for made-up names must not grow it without end.
-    if (this.#distroFilesCache.size >= 1024) this.#distroFilesCache.clear();
-    if (this.#distroFilesVersion === version) this.#distroFilesCache.set(name, fields);
-    return fields;
+    return this.#distroFilesCache.get(version, name, async () => {
+      const distro = await this.inventory.find('distro', name);
+      return (
+        distro && {
+          kernel: String(distro.fields.kernel ?? ''),
+          initrd: String(distro.fields.initrd ?? ''),
+          tree_source: String(distro.fields.tree_source ?? ''),
+        }
+      );
+    });
   }
 }

@@ -3,6 +3,7 @@
 // copy of its own, down to the lists and dictionaries, because templates may change what they are given.
 
 import { type BlendedView, copyContainers } from '../model/blend.js';
+import { VersionedCache } from './versioned-cache.js';
 
 /** A view kept for reuse, never handed out itself; `containerKeys` hold its lists and dictionaries. */
 interface RememberedView {
@@ -13,45 +14,31 @@ interface RememberedView {
 }
 
 export class RememberedViews {
-  readonly #views = new Map<string, RememberedView>();
-  #version: number | undefined;
+  readonly #views: VersionedCache<RememberedView>;
 
   /** Beyond `cap` views the oldest goes first: bounded memory however many objects are asked for. */
-  constructor(private readonly cap: number) {}
+  constructor(cap: number) {
+    this.#views = new VersionedCache(cap);
+  }
 
-  /**
-   * The view remembered under `key` for `version`, or the one `build` makes, remembered if the version still stands
-   * once it is made. The caller reads the version before anything `build` reads: rows newer than the version are
-   * then kept under an older version at worst, which the next reading of the version drops.
-   */
+  /** A copy of the view remembered under `key` for `version`, or of the one `build` makes (see VersionedCache). */
   async get(version: number, key: string, build: () => Promise<BlendedView>): Promise<BlendedView> {
-    if (this.#version !== version) {
-      this.#views.clear();
-      this.#version = version;
-    }
-    let remembered = this.#views.get(key);
-    if (!remembered) {
+    const remembered = await this.#views.get(version, key, async () => {
       // Built key by key, a view is a dictionary-mode object, which V8 copies far slower than one with a shape:
       // one spread here gives it one, and each copy handed out is then cheap.
       const view = { ...(await build()) };
       const firstKeyOf = new Map<unknown, string>();
-      remembered = { view, containerKeys: [], aliases: [] };
+      const made: RememberedView = { view, containerKeys: [], aliases: [] };
       for (const [name, value] of Object.entries(view)) {
         if (typeof value !== 'object' || value === null) continue;
         const earlier = firstKeyOf.get(value);
         if (earlier === undefined) {
           firstKeyOf.set(value, name);
-          remembered.containerKeys.push(name);
-        } else remembered.aliases.push([name, earlier]);
+          made.containerKeys.push(name);
+        } else made.aliases.push([name, earlier]);
       }
-      if (this.#version === version) {
-        if (this.#views.size >= this.cap) {
-          const oldest = this.#views.keys().next().value;
-          if (oldest !== undefined) this.#views.delete(oldest);
-        }
-        this.#views.set(key, remembered);
-      }
-    }
+      return made;
+    });
     const copy: BlendedView = { ...remembered.view };
     for (const name of remembered.containerKeys) copy[name] = copyContainers(copy[name]);
     // A template changing one sees the change under the other, as in the view it was derived from.
