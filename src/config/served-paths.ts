@@ -61,19 +61,12 @@ function isInside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 
-function realOrUndefinedSync(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * At serve time: realpath(3) directly, a few microseconds on a local path, where the promise form queues it on
- * libuv's four-thread pool behind the file reads themselves (a 2 KiB download ran at a third of its rate that way).
+ * The real path, or undefined when there is none. realpath(3) directly, synchronously: a few microseconds on a
+ * local path, where the promise form queues it on libuv's four-thread pool behind the file reads themselves (a
+ * 2 KiB download ran at a third of its rate that way).
  */
-function realOrUndefinedNative(path: string): string | undefined {
+function realOrUndefined(path: string): string | undefined {
   try {
     return realpathSync.native(path);
   } catch {
@@ -140,8 +133,8 @@ export class ServedPaths {
    */
   refusal(path: string, what: string, settings: ServedPathSettings): PathRefusal | undefined {
     const named = isAbsolute(path) ? resolve(path) : path;
-    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefinedSync);
-    const refusal = this.#refusalOf(named, isAbsolute(path) ? realOrUndefinedSync(named) : undefined, rules);
+    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefined);
+    const refusal = this.#refusalOf(named, isAbsolute(path) ? realOrUndefined(named) : undefined, rules);
     return refusal && this.#explain(refusal, path, what, settings);
   }
 
@@ -168,7 +161,7 @@ export class ServedPaths {
     const now = Date.now();
     const kept = this.#servedReal.get(path);
     if (kept && now - kept.at < servedRealPathMs) return kept.real;
-    const real = realOrUndefinedNative(path);
+    const real = realOrUndefined(path);
     // Bounded: paths come from the inventory, but a big one may name many.
     if (this.#servedReal.size >= 4096) this.#servedReal.clear();
     this.#servedReal.set(path, { real, at: now });
@@ -183,7 +176,7 @@ export class ServedPaths {
     const kept = this.#current;
     if (kept && kept.version === version && now - kept.at < rootsRealPathMs) return kept;
     const settings = (await store.settingOverrides()) as ServedPathSettings;
-    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefinedSync);
+    const rules = this.#expand(this.#lexicalRules(settings), realOrUndefined);
     this.#current = { version, at: now, settings, rules };
     return this.#current;
   }
