@@ -13,7 +13,7 @@ import type { RepoMirrors } from '../mirror/contract.js';
 import { type RequestReport, reportRequests, reportServed } from './request-events.js';
 import type { RouteModule } from './route-module.js';
 import type { ApiServices } from './services.js';
-import { contentTypeOf, directoryIndex, splitTreePath, treeFileSource } from './tree-http.js';
+import { splitTreePath, treeDownload } from './tree-http.js';
 
 export const repoMirrorPrefix = '/cobbler/repo_mirror/';
 
@@ -57,20 +57,7 @@ export function createRepoMirrorHttp(services: ApiServices, mirrors: RepoMirrors
       const tree = await openTreeSource(dir);
       const entry = await tree.stat(treePath);
       if (!entry) throw notFound(`${quote(treePath)} is not in the mirror of repo ${quote(name)}.`);
-      if (entry.type === 'file')
-        return {
-          kind: 'file',
-          source: treeFileSource(tree, treePath, entry),
-          contentType: contentTypeOf(treePath),
-        };
-      return {
-        kind: 'answer',
-        // Relative links in the index need the trailing slash, as every web server's autoindex does.
-        answer: (context) =>
-          urlPath.endsWith('/')
-            ? directoryIndex(context, tree, treePath, urlPath)
-            : context.redirect(`${urlPath}/`, 301),
-      };
+      return treeDownload(tree, treePath, entry, urlPath);
     },
     served: (urlPath, served) => {
       const name = urlPath.slice(repoMirrorPrefix.length).split('/', 1)[0] as string;

@@ -8,7 +8,7 @@ import { type Context, Hono } from 'hono';
 import type { BootFiles } from '../boot/boot-files.js';
 import type { TreeEntry, TreeSource } from '../distros/tree.js';
 import { BootwrightError, notFound, quote } from '../errors.js';
-import { addDownloadRoute, type DownloadRoute } from '../http/download-route.js';
+import { addDownloadRoute, type Download, type DownloadRoute } from '../http/download-route.js';
 import type { FileSource } from '../http/file-response.js';
 import { decodePathSegment } from '../http/request-path.js';
 import { type RequestReport, reportRequests, reportServed } from './request-events.js';
@@ -164,6 +164,30 @@ interface TreeTarget {
 }
 
 /** A request for a distro's tree (its .treeinfo, repodata, a package) is a step of an install. */
+/** What a path in a tree names: its file, or its directory's index (a redirect to it without the slash). */
+export function treeDownload(
+  tree: TreeSource,
+  treePath: string,
+  entry: TreeEntry,
+  urlPath: string,
+): Download {
+  if (entry.type === 'file') {
+    return {
+      kind: 'file',
+      source: treeFileSource(tree, treePath, entry),
+      contentType: contentTypeOf(treePath),
+    };
+  }
+  return {
+    kind: 'answer',
+    // Relative links in the index need the trailing slash, as every web server's autoindex does.
+    answer: (context) =>
+      urlPath.endsWith('/')
+        ? directoryIndex(context, tree, treePath, urlPath)
+        : context.redirect(`${urlPath}/`, 301),
+  };
+}
+
 function treeRequest(distro: string): RequestReport {
   return { type: 'http.tree', names: [{ kind: 'distro', name: distro }] };
 }
@@ -182,21 +206,7 @@ export function createTreeHttp(services: ApiServices): RouteModule {
     },
     find: async ({ urlPath, prefix }) => {
       const { tree, treePath, entry } = await findTreeEntry(boot, urlPath, prefix);
-      if (entry.type === 'file') {
-        return {
-          kind: 'file',
-          source: treeFileSource(tree, treePath, entry),
-          contentType: contentTypeOf(treePath),
-        };
-      }
-      return {
-        kind: 'answer',
-        answer: (context) =>
-          // Relative links in the index need the trailing slash, as every web server's autoindex does.
-          urlPath.endsWith('/')
-            ? directoryIndex(context, tree, treePath, urlPath)
-            : context.redirect(`${urlPath}/`, 301),
-      };
+      return treeDownload(tree, treePath, entry, urlPath);
     },
     served: ({ urlPath, prefix }, served) => {
       const name = urlPath.slice(prefix.length).split('/', 1)[0] as string;
