@@ -14,7 +14,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultServedRoots } from '../src/config/served-paths.js';
-import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
+import {
+  Cleanup,
+  collect,
+  log,
+  pinnedTo,
+  pinning,
+  requireBinaries,
+  serveCommand,
+  stop,
+  waitForHttp,
+} from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
 // What the CPU profiles (node --cpu-prof on the server, wrk on the other core) showed, printed where a goal is missed.
@@ -53,18 +63,6 @@ requireBinaries([
 
 const cleanup = new Cleanup();
 cleanup.onSignals();
-
-async function waitForHttp(url: string, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      if ((await fetch(url, { method: 'HEAD' })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} did not come up: ${output()}`);
-}
 
 async function sha256Of(url: string): Promise<string> {
   const response = await fetch(url);

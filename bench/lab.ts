@@ -117,3 +117,16 @@ export function serveCommand(flags: string[], profileDir = process.env.BENCH_CPU
     ...flags,
   ];
 }
+
+/** Until `url` answers a HEAD with 2xx (10 s at most); `output` is the server's, shown when it does not. */
+export async function waitForHttp(url: string, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      if ((await fetch(url, { method: 'HEAD' })).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not come up: ${output()}`);
+}

@@ -33,7 +33,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { ReposyncOutcome } from '../src/mirror/reposync.js';
 import { makeRpmRepo, run } from '../test/support/rpm-repo.js';
-import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, stop } from './lab.js';
+import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, stop, waitForHttp } from './lab.js';
 import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 
 const options = benchOptions();
@@ -69,18 +69,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function waitForHttp(url: string, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      if ((await fetch(url, { method: 'HEAD' })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} did not come up: ${output()}`);
 }
 
 /**
