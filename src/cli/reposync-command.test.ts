@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
-import { runCli } from '../../test/support/cli.js';
+import { runCli, succeeded } from '../../test/support/cli.js';
 import { serveTestRootsCommand } from '../../test/support/served-roots.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { formatMirrorStatus } from './object-commands.js';
@@ -104,11 +104,7 @@ describe('a repo that was never synced', () => {
   async function siteWithRepos(t: TestContext) {
     const dataDir = tempDir(t);
     const files = sharedBootFiles();
-    const run = async (...argv: string[]) => {
-      const result = await runCli(dataDir, ...argv);
-      assert.equal(result.code, 0, `${argv.join(' ')}: ${result.stderr}`);
-      return result;
-    };
+    const run = async (...argv: string[]) => succeeded(await runCli(dataDir, ...argv));
     await run(...serveTestRootsCommand);
     await run(
       'distro',

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { etagOf, startOrigin } from '../../test/support/origin-server.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BootwrightError } from '../errors.js';
@@ -23,13 +23,18 @@ function objectFiles(dataDir: string): string[] {
   return readdirSync(root).flatMap((bucket) => readdirSync(join(root, bucket)));
 }
 
-test('a second sync of an unchanged origin downloads nothing and serves the same files from a new snapshot', async (t) => {
+/** An origin of the list breed serving `files`, and an empty data directory's mirrors of it. */
+async function originAndMirrors(t: TestContext, files: Record<string, Buffer>) {
   const root = tempDir(t);
-  const files = packages(5);
   writeOrigin(root, files);
   const origin = await startOrigin(t, root);
   const dataDir = tempDir(t);
-  const mirrors = openRepoMirrors(dataDir, { yum: listBreed });
+  return { root, origin, dataDir, mirrors: openRepoMirrors(dataDir, { yum: listBreed }) };
+}
+
+test('a second sync of an unchanged origin downloads nothing and serves the same files from a new snapshot', async (t) => {
+  const files = packages(5);
+  const { origin, dataDir, mirrors } = await originAndMirrors(t, files);
 
   const seen: SyncProgress[] = [];
   const first = await mirrors.sync(listRepo('base', origin.url), { progress: (p) => seen.push(p) });
@@ -67,12 +72,8 @@ test('a second sync of an unchanged origin downloads nothing and serves the same
 });
 
 test('a corrupted package at the origin fails the sync naming it, and the previous snapshot keeps serving', async (t) => {
-  const root = tempDir(t);
   const files = packages(3);
-  writeOrigin(root, files);
-  const origin = await startOrigin(t, root);
-  const dataDir = tempDir(t);
-  const mirrors = openRepoMirrors(dataDir, { yum: listBreed });
+  const { root, origin, mirrors } = await originAndMirrors(t, files);
   const repo = listRepo('epel', origin.url);
   const first = await mirrors.sync(repo);
   const served = mirrors.currentDir('epel');
@@ -266,12 +267,9 @@ test('a full disk fails the sync in one line and the previous snapshot keeps ser
 });
 
 test('one sync of a repo at a time; a cancelled sync stops and leaves its partial snapshot to resume', async (t) => {
-  const root = tempDir(t);
-  writeOrigin(root, packages(2));
-  const origin = await startOrigin(t, root);
+  const { origin, mirrors } = await originAndMirrors(t, packages(2));
   // Every package answer stalls until the sync is cancelled.
   origin.hook = (path) => path.startsWith('/Packages/');
-  const mirrors = openRepoMirrors(tempDir(t), { yum: listBreed });
   const controller = new AbortController();
   const first = mirrors.sync(listRepo('busy', origin.url), { signal: controller.signal });
   while (!origin.requests.some((r) => r.path.startsWith('/Packages/')))

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MirroredRepo, RepoBreed } from './contract.js';
 import { openRepoMirrors } from './engine.js';
+import { testRepo } from './test-session.fixture.js';
 
 export interface IndexedFile {
   path: string;
@@ -45,19 +46,9 @@ export function writeOrigin(
   writeFileSync(join(root, 'index.json'), JSON.stringify(index));
 }
 
+/** A yum repo of the list breed's origin (the engine runs it as `breed: yum`, with listBreed in yum's place). */
 export function listRepo(name: string, mirror: string): MirroredRepo {
-  return {
-    name,
-    mirror,
-    mirror_type: 'baseurl',
-    breed: 'yum',
-    arch: '',
-    rpm_list: [],
-    apt_dists: [],
-    apt_components: [],
-    createrepo_flags: '',
-    proxy: '',
-  };
+  return testRepo({ name, mirror, breed: 'yum' });
 }
 
 // `node --import tsx list-breed.fixture.ts DATA_DIR ORIGIN_URL`: one sync, printing each progress step.

@@ -9,6 +9,7 @@ import { buildRpms, makeRpmRepo } from '../../test/support/rpm-repo.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import type { MirroredRepo } from './contract.js';
 import { openRepoMirrors } from './engine.js';
+import { testRepo } from './test-session.fixture.js';
 import {
   archFilter,
   compareVersions,
@@ -21,19 +22,7 @@ import {
 } from './yum.js';
 
 function yumRepo(name: string, mirror: string, fields: Partial<MirroredRepo> = {}): MirroredRepo {
-  return {
-    name,
-    mirror,
-    mirror_type: 'baseurl',
-    breed: 'yum',
-    arch: '',
-    rpm_list: [],
-    apt_dists: [],
-    apt_components: [],
-    createrepo_flags: '',
-    proxy: '',
-    ...fields,
-  };
+  return testRepo({ name, mirror, breed: 'yum', ...fields });
 }
 
 /** The package files of a snapshot, sorted. */
