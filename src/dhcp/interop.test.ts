@@ -181,8 +181,13 @@ class Lab {
     const output = collect(child);
     const boundRecord = () =>
       readRecords(record).find((entry) => ['BOUND', 'REBOOT', 'RENEW'].includes(entry.reason ?? ''));
+    // dhclient runs its script before it writes the lease file: stopped at the script, it could lose the lease that
+    // a later run (INIT-REBOOT) starts from, and that run would then DISCOVER afresh.
+    const leaseWritten = () => readFileSync(leases, 'utf8').includes('lease {');
     const done = () =>
-      boundRecord() !== undefined || child.exitCode !== null || (options.until?.(output.text()) ?? false);
+      (boundRecord() !== undefined && leaseWritten()) ||
+      child.exitCode !== null ||
+      (options.until?.(output.text()) ?? false);
     await waitFor(done, 'dhclient', 30_000);
     if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
     const code = await exited(child, 5000);
