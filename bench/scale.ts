@@ -1,17 +1,19 @@
-// Scale (issue 9, figure 4): a real server grows to 100,000 systems through the REST API's batch create, and at
-// each size the latency of a machine's boot config (iPXE by MAC over HTTP, pxelinux by MAC over TFTP) and of
-// koan's XML-RPC get_system_as_rendered is measured one request at a time, with the server's memory. Everything
-// is rendered from the store per request (there is no sync step), so these must stay flat as the inventory grows.
+// Scale (issue 9, figure 4; issue 20): a real server grows to 1,000,000 systems through the REST API's batch
+// create, and at each size the latency of a machine's boot config (iPXE by MAC over HTTP, pxelinux by MAC over
+// TFTP) and of koan's XML-RPC get_system_as_rendered is measured one request at a time, with the server's memory,
+// how long the load took and the store's size on disk. Everything is rendered from the store per request (there
+// is no sync step), so these must stay flat as the inventory grows: the goals are a p99 at the largest size within
+// 1.5x of the p99 at the smallest (the same server, the same run) and under 1 GiB of memory.
 // Each run builds one inventory, growing through the sizes and measuring at each; the published figure is the
-// median of the runs (3 by default: a run at 100,000 systems takes minutes, and its own percentiles already rest
-// on thousands of requests).
-// Run: node --import tsx bench/scale.ts [--quick] [--runs=3] [--sizes=1000,10000,100000] [--samples=2000]
+// median of the runs (3 by default: a run to 1,000,000 systems takes some minutes, and its own percentiles already
+// rest on thousands of requests).
+// Run: node --import tsx bench/scale.ts [--quick] [--runs=3] [--sizes=1000,10000,100000,1000000] [--samples=2000]
 //      [--batch=1000] [--cpu-prof-dir=DIR (profiles the server)]
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +23,7 @@ import { Cleanup, collect, log, serveCommand, stop, waitFor } from './lab.js';
 import { benchOptions, median, type ResultRow, recordResults } from './results.js';
 
 const options = benchOptions(process.argv.slice(2), 3);
-const sizes = options.list('sizes', [1000, 10_000, 100_000], [100, 1000]);
+const sizes = options.list('sizes', [1000, 10_000, 100_000, 1_000_000], [100, 1000]);
 const samples = options.number('samples', 2000, 200);
 const batchSize = options.number('batch', 1000, 100);
 const warmUpRequests = options.number('warm-up', 300, 300);
@@ -151,8 +153,20 @@ function renderedCall(name: string): string {
   return `<?xml version="1.0"?><methodCall><methodName>get_system_as_rendered</methodName><params><param><value><string>${name}</string></value></param></params></methodCall>`;
 }
 
+/** The store's files (the database, its write-ahead log and shared memory) as they take room on disk. */
+function storeMib(dataDir: string): number {
+  let bytes = 0;
+  for (const name of readdirSync(dataDir)) {
+    if (name.startsWith('store.sqlite')) bytes += statSync(join(dataDir, name)).blocks * 512;
+  }
+  return bytes / 1024 / 1024;
+}
+
 interface SizeFigures {
   addsPerSecond: number;
+  /** From an empty store to this size. */
+  loadSeconds: number;
+  storeMib: number;
   bootP50: number;
   bootP99: number;
   tftpP50: number;
@@ -242,6 +256,7 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
 
     const figures: SizeFigures[] = [];
     let count = 0;
+    let loadSeconds = 0;
     for (const size of sizes) {
       const started = performance.now();
       while (count < size) {
@@ -255,6 +270,7 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
         count = end;
       }
       const addSeconds = (performance.now() - started) / 1000;
+      loadSeconds += addSeconds;
       const added = size - (figures.length === 0 ? 0 : (sizes[figures.length - 1] as number));
       const addsPerSecond = added / addSeconds;
 
@@ -279,6 +295,8 @@ async function oneRun(run: number): Promise<SizeFigures[]> {
       const memory = rssMib(server.pid as number);
       const sizeFigures: SizeFigures = {
         addsPerSecond,
+        loadSeconds,
+        storeMib: storeMib(dataDir),
         bootP50: percentile(boot, 0.5),
         bootP99: percentile(boot, 0.99),
         tftpP50: percentile(tftp, 0.5),
@@ -349,6 +367,16 @@ try {
         perSize((f) => f.renderedP99, index),
       ),
       { figure: `server RSS at ${at}`, unit: 'MiB', bootwright: perSize((f) => f.rssMib, index) },
+      {
+        figure: `time to load ${at} into an empty store through the batch API`,
+        unit: 's',
+        bootwright: perSize((f) => f.loadSeconds, index),
+      },
+      {
+        figure: `store size on disk at ${at} (database and write-ahead log)`,
+        unit: 'MiB',
+        bootwright: perSize((f) => f.storeMib, index),
+      },
     );
   });
   if (sizes.length > 1) {
@@ -368,10 +396,35 @@ try {
           : {}),
       };
     };
+    const smallest = `${(sizes[0] as number).toLocaleString('en-US')} systems`;
+    // The goal compares the server with itself: p99 at the largest size against p99 at the smallest, from the
+    // same run. As a ratio (small / large, higher is better) "within 1.5x" is a goal of 1/1.5.
+    const p99Goal = (what: string, pick: (figures: SizeFigures) => number): ResultRow => ({
+      figure: `${what} p99 at ${span} (goal: within 1.5x)`,
+      unit: 'ms',
+      bootwright: runs.map((figures) => pick(figures[last] as SizeFigures)),
+      peer: runs.map((figures) => pick(figures[0] as SizeFigures)),
+      peerName: `the same server at ${smallest}, same run`,
+      lowerIsBetter: true,
+      goal: 0.67,
+    });
+    const rssLimitMib = 1024;
     rows.push(
       flatness('iPXE boot config', (f) => f.bootP50),
       flatness('TFTP pxelinux config', (f) => f.tftpP50),
       flatness('get_system_as_rendered', (f) => f.renderedP50),
+      p99Goal('iPXE boot config', (f) => f.bootP99),
+      p99Goal('TFTP pxelinux config', (f) => f.tftpP99),
+      p99Goal('get_system_as_rendered', (f) => f.renderedP99),
+      {
+        figure: `server RSS at ${(sizes[last] as number).toLocaleString('en-US')} systems against the 1 GiB goal`,
+        unit: 'MiB',
+        bootwright: runs.map((figures) => (figures[last] as SizeFigures).rssMib),
+        peer: runs.map(() => rssLimitMib),
+        peerName: 'the goal: 1 GiB',
+        lowerIsBetter: true,
+        goal: 1,
+      },
     );
   }
   recordResults('scale', rows, options, {
