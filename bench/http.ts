@@ -36,15 +36,21 @@ const bigFileNote =
   'through Readable.toWeb in 64 KiB chunks, 0.47x), and go out through two reused 1 MiB buffers (GC was as big as ' +
   'the socket writes). Named: a sendfile(2)/splice path in a native addon, or nginx in front for the image paths.';
 const smallFileNote =
-  'Per request the profile shows node:http itself (parse, headers, socket write) at about 20 µs of CPU, the ' +
-  'http.image event stored at about 6 µs (with the lookup of the system by the client address), the lookup and ' +
-  'headers at about 8 µs; nginx spends about 8 µs in all, so node:http alone caps a Node process near 0.3x on one ' +
-  'core. Made: downloads are answered on node:http before Hono (no web Request/Response, routing, middleware or ' +
-  'web stream), small files are served from memory keyed by inode, size and mtime (an open ISO: by image and path), ' +
-  "the distro's files and the served-path rules are kept while the store's inventory version (moved by triggers on " +
-  'every change, read once per event-loop turn) stands, a served real path is kept a second (the rules still apply ' +
-  'to it on every request), and the headers object is built key by key (a spread made it a slow dictionary). ' +
-  'Named: serving downloads from more cores (SO_REUSEPORT workers) or a native HTTP server.';
+  'The ceiling row, a bare node:http program serving the same file from memory with a stat(2) per request on the ' +
+  "same core in the same runs, is what one Node process gives here. Serve's profile under wrk, in shares of its busy " +
+  'time: node:http itself (parsing, headers, the writev of each answer, the work the ceiling does too) about 45%; ' +
+  "the download's timeline event about 17% (its row in SQLite, with the events table's two indexes and " +
+  "AUTOINCREMENT, 9%; the batch's commit 4%; building and publishing it 3%); finding the file and applying the " +
+  "served-path rules about 15% (the distro's files, the rules and the real path, a stat for the file's identity, " +
+  'about ten promise hops); reading the inventory version once per event-loop turn 3%; garbage collection 7%. ' +
+  'Made: downloads are answered on node:http before Hono; small files are served from memory keyed by inode, size ' +
+  "and mtime (an open ISO: by image and path), with their whole-file headers; the distro's files and the " +
+  "served-path rules are kept while the store's inventory version stands, a served real path a second (the rules " +
+  'still apply on every request); a batch of events looks each machine up once (a lookup per event was 10%) and ' +
+  'commits without waiting for the disk (the fsync stopped the event loop 10 ms or more per batch, 15%); a request ' +
+  'waiting for its turn and the hand-over to the app make no closure or promise (garbage collection was 12%). ' +
+  'Left: the event row itself (a multi-row INSERT measured 20-40% cheaper per row), the promise hops of the ' +
+  'lookups, and serving from more cores, which a bench giving the server one core cannot show.';
 
 const options = benchOptions();
 const seconds = options.number('seconds', 5, 1);
