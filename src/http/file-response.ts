@@ -37,20 +37,35 @@ export interface FileReader {
 const fileChunkBytes = 1024 * 1024;
 
 export function localFileSource(path: string, stats: Stats = statSync(path)): FileSource {
-  return {
-    size: stats.size,
-    mtimeMs: stats.mtimeMs,
-    identity: `file:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${path}`,
-    openReader: async () => {
-      const handle = await open(path, 'r');
-      return {
-        readInto: async (buffer, position) =>
-          (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
-        close: () => handle.close(),
-      };
-    },
-    read: (start, end) => createReadStream(path, { start, end, highWaterMark: fileChunkBytes }),
-  };
+  return new LocalFileSource(path, stats);
+}
+
+/** A class, not an object of closures: one is made for every download, and methods cost nothing to make. */
+class LocalFileSource implements FileSource {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly identity: string;
+
+  constructor(
+    private readonly path: string,
+    stats: Stats,
+  ) {
+    this.size = stats.size;
+    this.mtimeMs = stats.mtimeMs;
+    this.identity = `file:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${path}`;
+  }
+
+  async openReader(): Promise<FileReader> {
+    const handle = await open(this.path, 'r');
+    return {
+      readInto: async (buffer, position) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
+      close: () => handle.close(),
+    };
+  }
+
+  read(start: number, end: number): Readable {
+    return createReadStream(this.path, { start, end, highWaterMark: fileChunkBytes });
+  }
 }
 
 /**
