@@ -5,11 +5,13 @@
 // the median of --runs.
 // Unless --no-pin, wrk runs on CPU 0 and the server under test on CPU 1 (taskset), and nginx has one worker: one
 // core each, so the figures compare servers rather than how the scheduler shared two cores between client and server.
-// Run: node --import tsx bench/http.ts [--quick] [--runs=5] [--seconds=5] [--size-mib=40] [--no-pin]
+// A third server answers the 2 KiB file in the same runs, on the same core and under the same load: a bare node:http
+// program (http-ceiling.fixture.ts) that does only that, the ceiling of one Node process, published as its own row.
+// Run: node --import tsx bench/http.ts [--quick] [--runs=5] [--seconds=5] [--size-mib=40] [--no-pin] [--small-only]
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,15 +36,21 @@ const bigFileNote =
   'through Readable.toWeb in 64 KiB chunks, 0.47x), and go out through two reused 1 MiB buffers (GC was as big as ' +
   'the socket writes). Named: a sendfile(2)/splice path in a native addon, or nginx in front for the image paths.';
 const smallFileNote =
-  'Per request the profile shows node:http itself (parse, headers, socket write) at about 20 µs of CPU, the ' +
-  'http.image event stored at about 6 µs (with the lookup of the system by the client address), the lookup and ' +
-  'headers at about 8 µs; nginx spends about 8 µs in all, so node:http alone caps a Node process near 0.3x on one ' +
-  'core. Made: downloads are answered on node:http before Hono (no web Request/Response, routing, middleware or ' +
-  'web stream), small files are served from memory keyed by inode, size and mtime (an open ISO: by image and path), ' +
-  "the distro's files and the served-path rules are kept while the store's inventory version (moved by triggers on " +
-  'every change, read once per event-loop turn) stands, a served real path is kept a second (the rules still apply ' +
-  'to it on every request), and the headers object is built key by key (a spread made it a slow dictionary). ' +
-  'Named: serving downloads from more cores (SO_REUSEPORT workers) or a native HTTP server.';
+  'The ceiling row, a bare node:http program serving the same file from memory with a stat(2) per request on the ' +
+  "same core in the same runs, is what one Node process gives here. Serve's profile under wrk, in shares of its busy " +
+  'time: node:http itself (parsing, headers, the writev of each answer, the work the ceiling does too) about 45%; ' +
+  "the download's timeline event about 17% (its row in SQLite, with the events table's two indexes and " +
+  "AUTOINCREMENT, 9%; the batch's commit 4%; building and publishing it 3%); finding the file and applying the " +
+  "served-path rules about 15% (the distro's files, the rules and the real path, a stat for the file's identity, " +
+  'about ten promise hops); reading the inventory version once per event-loop turn 3%; garbage collection 7%. ' +
+  'Made: downloads are answered on node:http before Hono; small files are served from memory keyed by inode, size ' +
+  "and mtime (an open ISO: by image and path), with their whole-file headers; the distro's files and the " +
+  "served-path rules are kept while the store's inventory version stands, a served real path a second (the rules " +
+  'still apply on every request); a batch of events looks each machine up once (a lookup per event was 10%) and ' +
+  'commits without waiting for the disk (the fsync stopped the event loop 10 ms or more per batch, 15%); a request ' +
+  'waiting for its turn and the hand-over to the app make no closure or promise (garbage collection was 12%). ' +
+  'Left: the event row itself (a multi-row INSERT measured 20-40% cheaper per row), the promise hops of the ' +
+  'lookups, and serving from more cores, which a bench giving the server one core cannot show.';
 
 const options = benchOptions();
 const seconds = options.number('seconds', 5, 1);
@@ -52,6 +60,8 @@ const clientCpu = '0';
 const serverCpu = '1';
 const nginxPort = 18080;
 const bootwrightPort = 18081;
+const ceilingPort = 18082;
+const smallOnly = process.argv.includes('--small-only');
 const root = join(import.meta.dirname, '..');
 
 requireBinaries([
@@ -81,6 +91,23 @@ function wrk(url: string, duration: number): { requests: number; megabytes: numb
   const transfer = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(output);
   const scale: Record<string, number> = { B: 1e-6, KB: 1.024e-3, MB: 1.048576, GB: 1073.741824 };
   return { requests, megabytes: Number(transfer?.[1] ?? 0) * (scale[transfer?.[2] ?? 'MB'] ?? 1) };
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process and its children have used so far, from /proc: per request,
+ * what a server costs whatever share of its core the machine's other work left it.
+ */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const ticksPerSecond = 100;
+  let ticks = 0;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  for (const id of [String(pid), ...children]) {
+    // The fields after the command's name, which is in brackets and may hold spaces.
+    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bootwright-http-'));
@@ -151,35 +178,65 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   const serverOutput = collect(server);
   cleanup.add(() => stop(server));
 
+  // The same Node, started the same way (tsx), on the same core.
+  const [ceilingCommand, ...ceilingArgs] = pinnedTo(serverCpu, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/http-ceiling.fixture.ts',
+    join(tree, 'initrd.img'),
+    String(ceilingPort),
+  ]);
+  const ceilingServer = spawn(ceilingCommand as string, ceilingArgs, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ceilingOutput = collect(ceilingServer);
+  cleanup.add(() => stop(ceilingServer));
+
   const nginxBase = `http://127.0.0.1:${nginxPort}/cobbler/images`;
+  const ceilingUrl = `http://127.0.0.1:${ceilingPort}/initrd.img`;
   const bootwrightBase = `http://127.0.0.1:${bootwrightPort}/cobbler/images`;
   await waitForHttp(`${nginxBase}/initrd.img`, nginxOutput.text);
   await waitForHttp(`${bootwrightBase}/on-disk/initrd.img`, serverOutput.text);
+  await waitForHttp(ceilingUrl, ceilingOutput.text);
 
   const cases = [
     { source: 'on-disk', file: 'vmlinuz', bytes: big, what: 'from a file on disk' },
     { source: 'in-iso', file: 'vmlinuz', bytes: big, what: 'from inside an ISO image' },
     { source: 'on-disk', file: 'initrd.img', bytes: small, what: 'from a file on disk' },
     { source: 'in-iso', file: 'initrd.img', bytes: small, what: 'from inside an ISO image' },
-  ];
+  ].filter(({ bytes }) => !smallOnly || bytes === small);
   for (const { source, file, bytes } of cases) {
     const expected = createHash('sha256').update(bytes).digest('hex');
     for (const url of [`${nginxBase}/${file}`, `${bootwrightBase}/${source}/${file}`]) {
       if ((await sha256Of(url)) !== expected) throw new Error(`${url} does not serve the file's bytes`);
     }
   }
+  if ((await sha256Of(ceilingUrl)) !== createHash('sha256').update(small).digest('hex')) {
+    throw new Error(`${ceilingUrl} does not serve the file's bytes`);
+  }
   log(
     `both serve the same bytes; ${pinning ? 'wrk on CPU 0, the server under test on CPU 1' : 'not pinned'}`,
   );
 
-  const measured = cases.map(() => ({ peer: [] as number[], ours: [] as number[] }));
+  const measured = cases.map(() => ({ peer: [] as number[], ours: [] as number[], ceiling: [] as number[] }));
+  // The ceiling is measured with the 2 KiB file on disk, right after nginx and bootwright on it.
+  const withCeiling = (index: number) => cases[index]?.bytes === small && cases[index]?.source === 'on-disk';
   const measure = (index: number, duration: number) => {
     const { source, file, bytes } = cases[index] as (typeof cases)[number];
     const value = (result: { requests: number; megabytes: number }) =>
       bytes === big ? result.megabytes : result.requests;
-    const peer = value(wrk(`${nginxBase}/${file}`, duration));
-    const ours = value(wrk(`${bootwrightBase}/${source}/${file}`, duration));
-    return { peer, ours };
+    const timed = (url: string, pid: number | undefined) => {
+      const before = cpuSecondsOf(pid);
+      const result = wrk(url, duration);
+      const perRequest = ((cpuSecondsOf(pid) - before) * 1e6) / (result.requests * duration);
+      return { value: value(result), perRequest };
+    };
+    const peer = timed(`${nginxBase}/${file}`, nginx.pid);
+    const ours = timed(`${bootwrightBase}/${source}/${file}`, server.pid);
+    const ceiling = withCeiling(index) ? timed(ceilingUrl, ceilingServer.pid) : undefined;
+    return { peer, ours, ceiling };
   };
   if (warmupSeconds > 0) {
     log('warming up (the JIT, the page cache)');
@@ -187,18 +244,22 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   }
   for (let run = 1; run <= options.runs; run++) {
     for (let index = 0; index < cases.length; index++) {
-      const { peer, ours } = measure(index, seconds);
-      measured[index]?.peer.push(peer);
-      measured[index]?.ours.push(ours);
-      const { source, file } = cases[index] as (typeof cases)[number];
-      log(`run ${run}, ${source}/${file}: nginx ${peer.toFixed(0)}, bootwright ${ours.toFixed(0)}`);
+      const { peer, ours, ceiling } = measure(index, seconds);
+      measured[index]?.peer.push(peer.value);
+      measured[index]?.ours.push(ours.value);
+      if (ceiling !== undefined) measured[index]?.ceiling.push(ceiling.value);
+      const { source, file, bytes } = cases[index] as (typeof cases)[number];
+      const shown = ({ value, perRequest }: { value: number; perRequest: number }) =>
+        bytes === big ? value.toFixed(0) : `${value.toFixed(0)} (${perRequest.toFixed(1)} µs CPU/request)`;
+      const bare = ceiling === undefined ? '' : `, bare node:http ${shown(ceiling)}`;
+      log(`run ${run}, ${source}/${file}: nginx ${shown(peer)}, bootwright ${shown(ours)}${bare}`);
     }
   }
 
   const cores = pinning ? ', wrk and each server pinned to one core of their own' : '';
-  const rows: ResultRow[] = cases.map(({ bytes, what }, index) => {
+  const rows: ResultRow[] = cases.flatMap(({ bytes, what }, index) => {
     const isBig = bytes === big;
-    return {
+    const row: ResultRow = {
       figure: isBig
         ? `HTTP download of a ${sizeMib} MiB kernel ${what}, wrk 64 connections${cores}`
         : `HTTP download of a 2 KiB file ${what}, wrk 64 connections${cores}`,
@@ -208,6 +269,16 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
       peerName: 'nginx (1 worker, sendfile, from disk)',
       goal: isBig ? 0.8 : 0.5,
     };
+    if (!withCeiling(index)) return [row];
+    // Not bootwright: its column holds the bare program's figures, the most one Node process gives on this core.
+    const ceilingRow: ResultRow = {
+      figure: `Ceiling, not bootwright: a bare node:http program (bench/http-ceiling.fixture.ts, same Node) serving that 2 KiB file, its bytes kept in memory and the path stat(2)ed per request, same headers, no routing, rules or events; same runs, wrk 64 connections${cores}`,
+      unit: 'requests/s',
+      bootwright: measured[index]?.ceiling ?? [],
+      peer: measured[index]?.peer ?? [],
+      peerName: 'nginx (1 worker, sendfile, from disk)',
+    };
+    return [row, ceilingRow];
   });
   for (const row of rows) {
     if ((ratio(row) ?? 0) < (row.goal ?? 0)) row.note = row.unit === 'MB/s' ? bigFileNote : smallFileNote;

@@ -36,7 +36,10 @@ export interface DistroFile {
   treeSource?: string;
 }
 
-type DistroFileFields = Record<'kernel' | 'initrd' | 'tree_source', string>;
+type DistroFileFields = Record<'kernel' | 'initrd' | 'tree_source', string> & {
+  /** Its kernel and initrd by basename, worked out once per inventory version rather than for every download. */
+  byBasename: Map<string, Readonly<DistroFile>>;
+};
 
 export class BootFiles {
   /** The distros' install trees, for `tree:` kernels and initrds and for /distros/NAME/. */
@@ -54,7 +57,7 @@ export class BootFiles {
     this.trees = new TreeCache(async (name) => (await this.#distroFiles(name))?.tree_source, {
       check: async (name, location) => {
         if (/^https?:\/\//.test(location)) return;
-        await servedPaths.realPathToServe(location, `Distro ${quote(name)}: tree_source`, inventory);
+        await servedPaths.realPathToServe(location, () => `Distro ${quote(name)}: tree_source`, inventory);
       },
       open: (location) =>
         openTreeSource(location, { mayServe: (real) => servedPaths.mayServe(real, inventory) }),
@@ -66,7 +69,7 @@ export class BootFiles {
    * throws E_FORBIDDEN when it is outside the served roots or private (checked on every request: see served-paths).
    */
   async realPathToServe(file: DistroFile): Promise<string | undefined> {
-    const what = `Distro ${quote(file.distro)}: ${file.field}`;
+    const what = () => `Distro ${quote(file.distro)}: ${file.field}`;
     return this.inventory.servedPaths.realPathToServe(file.source, what, this.inventory);
   }
 
@@ -182,24 +185,8 @@ export class BootFiles {
   }
 
   /** `images/<distro>/<basename>`: which distro file a TFTP or HTTP request for a kernel or initrd means. */
-  async distroFile(distroName: string, basename: string): Promise<DistroFile | undefined> {
-    const distro = await this.#distroFiles(distroName);
-    if (!distro) return undefined;
-    for (const field of ['kernel', 'initrd'] as const) {
-      const source = distro[field];
-      const treePath = treePathOf(source);
-      if (((treePath ?? source).split('?')[0] ?? '').split('/').pop() !== basename) continue;
-      return treePath === undefined
-        ? { distro: distroName, field, source }
-        : {
-            distro: distroName,
-            field,
-            source,
-            treePath,
-            treeSource: distro.tree_source,
-          };
-    }
-    return undefined;
+  async distroFile(distroName: string, basename: string): Promise<Readonly<DistroFile> | undefined> {
+    return (await this.#distroFiles(distroName))?.byBasename.get(basename);
   }
 
   /**
@@ -210,13 +197,31 @@ export class BootFiles {
     const version = await this.inventory.inventoryVersion();
     return this.#distroFilesCache.get(version, name, async () => {
       const distro = await this.inventory.find('distro', name);
-      return (
-        distro && {
-          kernel: String(distro.fields.kernel ?? ''),
-          initrd: String(distro.fields.initrd ?? ''),
-          tree_source: String(distro.fields.tree_source ?? ''),
-        }
-      );
+      if (!distro) return undefined;
+      const fields = {
+        kernel: String(distro.fields.kernel ?? ''),
+        initrd: String(distro.fields.initrd ?? ''),
+        tree_source: String(distro.fields.tree_source ?? ''),
+      };
+      return { ...fields, byBasename: filesByBasename(name, fields) };
     });
   }
+}
+
+/** A distro's kernel and initrd by basename (the kernel first, where both have the same one). */
+function filesByBasename(distro: string, fields: Record<'kernel' | 'initrd' | 'tree_source', string>) {
+  const files = new Map<string, Readonly<DistroFile>>();
+  for (const field of ['kernel', 'initrd'] as const) {
+    const source = fields[field];
+    const treePath = treePathOf(source);
+    const basename = ((treePath ?? source).split('?')[0] ?? '').split('/').pop() ?? '';
+    if (files.has(basename)) continue;
+    files.set(
+      basename,
+      treePath === undefined
+        ? { distro, field, source }
+        : { distro, field, source, treePath, treeSource: fields.tree_source },
+    );
+  }
+  return files;
 }

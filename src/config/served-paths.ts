@@ -142,13 +142,23 @@ export class ServedPaths {
    * Serve time: the real path of `path` when it may be served, undefined when it does not exist; throws E_FORBIDDEN
    * with the reason otherwise.
    */
-  async realPathToServe(path: string, what: string, store: SettingsSource): Promise<string | undefined> {
+  async realPathToServe(
+    path: string,
+    what: string | (() => string),
+    store: SettingsSource,
+  ): Promise<string | undefined> {
     const named = isAbsolute(path) ? resolve(path) : path;
     const real = isAbsolute(path) ? this.#realOfServed(named) : undefined;
     const { settings, rules } = await this.#currentRules(store);
     const refusal = this.#refusalOf(named, real, rules);
-    if (refusal)
-      throw new BootwrightError('E_FORBIDDEN', refusalSentence(this.#explain(refusal, path, what, settings)));
+    if (refusal) {
+      // Named only when refused: every download asks, and naming it (quoting a distro's name) cost each of them.
+      const naming = typeof what === 'string' ? what : what();
+      throw new BootwrightError(
+        'E_FORBIDDEN',
+        refusalSentence(this.#explain(refusal, path, naming, settings)),
+      );
+    }
     return real;
   }
 

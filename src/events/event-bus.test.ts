@@ -36,6 +36,20 @@ describe('event bus', () => {
     assert.equal((await store.events.query({ type: 'dhcp.' })).length, 2);
   });
 
+  it('finds each machine of a batch by its own address, however many events each sent', async (t) => {
+    const { store, bus } = setup(t);
+    for (let i = 0; i < 3; i++) {
+      bus.publish({ type: 'http.image', ip: '192.0.2.9' });
+      bus.publish({ type: 'http.image', ip: '192.0.2.10' });
+    }
+    await bus.flush();
+    const events = await store.events.query({});
+    assert.deepEqual(
+      events.map((event) => `${event.ip} ${event.system ?? '-'}`),
+      ['192.0.2.9 vm9', '192.0.2.10 -', '192.0.2.9 vm9', '192.0.2.10 -', '192.0.2.9 vm9', '192.0.2.10 -'],
+    );
+  });
+
   it('delivers stored events to subscribers and keeps going when one of them throws', async (t) => {
     const { bus } = setup(t);
     const seen: StoredEvent[] = [];

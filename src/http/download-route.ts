@@ -5,6 +5,7 @@
 // cost more than serving a small file. Anything else (a directory, a redirect, an error, an unusual path) it leaves
 // to the app, which answers it and reports it as it does every request.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import type { FastPath } from './fast-path.js';
 import { type FileSource, fileResponse, sendFile } from './file-response.js';
@@ -56,37 +57,55 @@ const dotSegment = /\/\.\.?(?:\/|$)/;
 
 /** The fast path for `routes`: a GET or HEAD of a plain path one of them matches, when it names a file. */
 export function downloadFastPath(routes: readonly DownloadRoute<unknown>[]): FastPath {
-  return async (request, response) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  return (request, response, otherwise) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return void otherwise(request, response);
     const url = request.url ?? '';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    if (!plainPath.test(path) || dotSegment.test(path)) return false;
+    if (!plainPath.test(path) || dotSegment.test(path)) return void otherwise(request, response);
     for (const route of routes) {
-      const target = route.match(path);
+      let target: unknown;
+      try {
+        target = route.match(path);
+      } catch {
+        // A path the route cannot decode is the app's to refuse, with its message.
+        return void otherwise(request, response);
+      }
       if (target === undefined) continue;
-      let found: Download;
-      try {
-        found = await route.find(target);
-      } catch {
-        return false;
-      }
-      if (found.kind !== 'file') return false;
-      let status: number;
-      try {
-        status = await sendFile(request, response, found.source, found.contentType);
-      } catch (error) {
-        if (!response.headersSent) return false;
-        response.destroy(error as Error);
-        return true;
-      }
-      try {
-        route.served?.(target, { path, status, remote: request.socket.remoteAddress });
-      } catch {
-        // The file is on its way: a report that fails must not have the app answer the request a second time.
-      }
-      return true;
+      void sendDownload(route, target, path, request, response, otherwise);
+      return;
     }
-    return false;
+    otherwise(request, response);
   };
+}
+
+async function sendDownload<Target>(
+  route: DownloadRoute<Target>,
+  target: Target,
+  path: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  otherwise: (request: IncomingMessage, response: ServerResponse) => unknown,
+): Promise<void> {
+  let found: Download;
+  try {
+    found = await route.find(target);
+  } catch {
+    // Not found, forbidden, unreadable: the app answers it and reports it as it does every error.
+    return void otherwise(request, response);
+  }
+  if (found.kind !== 'file') return void otherwise(request, response);
+  let status: number;
+  try {
+    status = await sendFile(request, response, found.source, found.contentType);
+  } catch (error) {
+    if (!response.headersSent) return void otherwise(request, response);
+    response.destroy(error as Error);
+    return;
+  }
+  try {
+    route.served?.(target, { path, status, remote: request.socket.remoteAddress });
+  } catch {
+    // The file is on its way: a report that fails must not have the app answer the request a second time.
+  }
 }

@@ -5,8 +5,16 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Answers a request straight on node:http and resolves true, or resolves false and leaves the request to the app. */
-export type FastPath = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+/**
+ * Answers a request straight on node:http, or hands it to `otherwise` (the app) untouched. A callback, not a
+ * promise of whether it answered: downloads are most requests, and the promise and its two callbacks were garbage
+ * made for each.
+ */
+export type FastPath = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  otherwise: (request: IncomingMessage, response: ServerResponse) => unknown,
+) => void;
 
 const fastPaths = new WeakMap<object, FastPath>();
 
