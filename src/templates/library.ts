@@ -39,17 +39,37 @@ function sameFile(a: FileIdentity, b: FileIdentity): boolean {
  * away or deleted drops its link count (a rename also moves its ctime). Shared by every library of the process and
  * bounded, the oldest closed first; a file not held is checked by its path.
  */
-const heldFiles = new Map<string, FileIdentity & { fd: number; nlink: number }>();
+const heldFiles = new Map<string, FileIdentity & { fd: number; nlink: number; checkedInTurn: number }>();
 const heldFilesCap = 256;
+
+/**
+ * Which turn of the event loop this is, as far as file checks care. A file found unchanged is trusted for the rest
+ * of the turn, as the store's inventory version is (Store.inventoryVersion): the requests answered in one turn were
+ * all read from their sockets before it began, so an edit finished before any of them was sent is seen by the first
+ * check, and the dozen fstat calls of each further render in the turn (Node builds four Dates for each) are saved.
+ */
+let fileCheckTurn = 1;
+let turnEndScheduled = false;
+
+function currentTurn(): number {
+  if (!turnEndScheduled) {
+    turnEndScheduled = true;
+    setImmediate(() => {
+      fileCheckTurn += 1;
+      turnEndScheduled = false;
+    });
+  }
+  return fileCheckTurn;
+}
 
 /** Reads a file through a descriptor kept open for later checks; its identity is that of the bytes read. */
 function readAndHold(path: string): FileIdentity & { text: string } {
   const fd = openSync(path, 'r');
-  let identity: FileIdentity & { fd: number; nlink: number };
+  let identity: FileIdentity & { fd: number; nlink: number; checkedInTurn: number };
   let text: string;
   try {
     const { mtimeMs, ctimeMs, size, ino, nlink } = fstatSync(fd);
-    identity = { mtimeMs, ctimeMs, size, ino, nlink, fd };
+    identity = { mtimeMs, ctimeMs, size, ino, nlink, fd, checkedInTurn: currentTurn() };
     text = readFileSync(fd, 'utf8');
   } catch (error) {
     closeSync(fd);
@@ -75,14 +95,19 @@ function readAndHold(path: string): FileIdentity & { text: string } {
 }
 
 /**
- * Whether the file at `path` is still the one read as `read`: by fstat when it is held open as that very read,
- * else by a stat of its path.
+ * Whether the file at `path` is still the one read as `read`: by fstat when it is held open as that very read
+ * (once a turn), else by a stat of its path.
  */
 function stillTheSame(path: string, read: FileIdentity): boolean {
   const held = heldFiles.get(path);
   if (held && sameFile(held, read)) {
+    const turn = currentTurn();
+    if (held.checkedInTurn === turn) return true;
     const now = fstatSync(held.fd);
-    if (now.nlink === held.nlink && sameFile(held, now)) return true;
+    if (now.nlink === held.nlink && sameFile(held, now)) {
+      held.checkedInTurn = turn;
+      return true;
+    }
   }
   const stat = statSync(path, { throwIfNoEntry: false });
   return stat !== undefined && sameFile(read, stat);
