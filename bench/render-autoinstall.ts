@@ -8,6 +8,10 @@
 // The peer gets its variables ready-made, parsed before its clock starts: it measures only Cheetah's rendering.
 // Runs are interleaved (Cheetah, bootwright, Cheetah, bootwright) so that a noisy machine hits both alike.
 // Unless --no-pin, wrk runs on CPU 0 and the server under test and the Cheetah peer on CPU 1: one core each.
+// Two ceiling rows, measured in the same runs, say how far a goal can be reached on this machine at all: the
+// in-process one joins the lines of default.ks as rendered (the string work of a render and nothing else), the
+// over-HTTP one is a bare node:http server answering the rendered default.ks as it is, under the same pinning and
+// the same wrk load.
 // Run: node --import tsx bench/render-autoinstall.ts [--quick] [--runs=5] [--seconds=2] [--systems=10000] [--no-pin]
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +26,17 @@ import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js'
 import { AutoinstallRenderer } from '../src/templates/render.js';
 import { sharedBootFiles } from '../test/support/boot-files.js';
 import { serveTestRoots } from '../test/support/served-roots.js';
-import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
+import {
+  Cleanup,
+  collect,
+  log,
+  pinnedTo,
+  pinning,
+  requireBinaries,
+  serveCommand,
+  stop,
+  waitForHttp,
+} from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
@@ -150,8 +164,43 @@ function startCheetahPeer(variablesPath: string) {
   };
 }
 
+/**
+ * The over-HTTP ceiling: node:http and nothing else, answering every request with the same text and the same
+ * content type as bootwright's answer (no routing, no store, no rendering, no event).
+ */
+function startBareHttpServer(body: string, bareServerPort: number) {
+  const program = `
+const body = Buffer.from(${JSON.stringify(body)});
+require('node:http').createServer((request, response) => {
+  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+  response.end(body);
+}).listen(${bareServerPort}, '127.0.0.1', () => process.stdout.write('listening\\n'));
+`;
+  const command = pinnedTo('1', [process.execPath, '-e', program]);
+  return spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The in-process ceiling: default.ks's lines, as rendered, joined into one flat string per "render". */
+function concatenationRate(lines: string[], duration: number): number {
+  let joined = 0;
+  let checksum = 0;
+  const start = performance.now();
+  const end = start + duration * 1000;
+  while (performance.now() < end) {
+    for (let batch = 0; batch < 100; batch++) {
+      let text = '';
+      for (const line of lines) text += line;
+      // Reading a character in the middle makes V8 flatten the rope, as writing it to a socket would.
+      checksum += text.charCodeAt(text.length >> 1);
+      joined++;
+    }
+  }
+  if (checksum === 0) throw new Error('the concatenation produced nothing');
+  return joined / ((performance.now() - start) / 1000);
+}
+
 /** wrk, asking for the autoinstall file of a different system on each request; wrk counts whole seconds. */
-function wrkRate(duration: number, script: string): number {
+function wrkRate(duration: number, script: string, target = `http://127.0.0.1:${port}`): number {
   const output = execFileSync(
     pinnedTo('0', ['wrk'])[0] as string,
     [
@@ -161,7 +210,7 @@ function wrkRate(duration: number, script: string): number {
       `-d${Math.max(1, Math.round(duration))}s`,
       '-s',
       script,
-      `http://127.0.0.1:${port}`,
+      target,
     ],
     { encoding: 'utf8' },
   );
@@ -225,6 +274,14 @@ end
 `,
   );
 
+  const bareServerPort = port + 1;
+  const bareServer = startBareHttpServer(first.text, bareServerPort);
+  const bareServerOutput = collect(bareServer);
+  cleanup.add(() => stop(bareServer));
+  await waitForHttp(`http://127.0.0.1:${bareServerPort}/`, bareServerOutput.text);
+  const bareTarget = `http://127.0.0.1:${bareServerPort}`;
+  const renderedLines = first.text.split(/(?<=\n)/);
+
   const inProcessRate = async (duration: number) => {
     let rendered = 0;
     const start = performance.now();
@@ -232,6 +289,9 @@ end
     while (performance.now() < end) {
       await renderer.autoinstall({ kind: 'system', name: `node${rendered % systemCount}` });
       rendered++;
+      // The event loop turns as in a server answering wrk's connections (a turn reads at most one request from
+      // each): what is checked once a turn (the inventory version, template files) is checked as often here.
+      if (rendered % wrkConnections === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return rendered / ((performance.now() - start) / 1000);
   };
@@ -243,7 +303,9 @@ end
   // (wrk at a couple of thousand requests a second), before the clock starts.
   for (let i = 0; i < systemCount; i++) await renderer.autoinstall({ kind: 'system', name: `node${i}` });
   await inProcessRate(warmup);
+  concatenationRate(renderedLines, warmup);
   wrkRate(Math.max(warmup, systemCount / 2000), wrkScript);
+  wrkRate(warmup, wrkScript, bareTarget);
   const peerLines = (await cheetah.rate('compile_once', warmup)).lines;
   // Only the size is compared here: the golden tests (src/templates/cheetah/golden.test.ts) compare bootwright's
   // Cheetah with the real one byte for byte.
@@ -253,13 +315,17 @@ end
     once: [] as number[],
     inProcess: [] as number[],
     http: [] as number[],
+    concatenation: [] as number[],
+    bareHttp: [] as number[],
   };
   for (let run = 1; run <= options.runs; run++) {
     measured.once.push((await cheetah.rate('compile_once', seconds)).rate);
     measured.inProcess.push(await inProcessRate(seconds));
     measured.http.push(wrkRate(seconds, wrkScript));
+    measured.concatenation.push(concatenationRate(renderedLines, seconds));
+    measured.bareHttp.push(wrkRate(seconds, wrkScript, bareTarget));
     log(
-      `run ${run}: Cheetah compiled once ${measured.once.at(-1)?.toFixed(0)}/s; bootwright in-process ${measured.inProcess.at(-1)?.toFixed(0)}/s, over HTTP ${measured.http.at(-1)?.toFixed(0)}/s`,
+      `run ${run}: Cheetah compiled once ${measured.once.at(-1)?.toFixed(0)}/s; bootwright in-process ${measured.inProcess.at(-1)?.toFixed(0)}/s, over HTTP ${measured.http.at(-1)?.toFixed(0)}/s; ceilings: concatenation ${measured.concatenation.at(-1)?.toFixed(0)}/s, bare node:http ${measured.bareHttp.at(-1)?.toFixed(0)}/s`,
     );
   }
 
@@ -279,6 +345,18 @@ end
       bootwright: measured.http,
       ...peerOnce,
       goal: 10,
+    },
+    {
+      figure: `ceiling, in-process: the ${renderedLines.length} lines of default.ks as rendered, joined into one string (no store, no template)`,
+      unit: 'renders/s',
+      bootwright: measured.concatenation,
+      ...peerOnce,
+    },
+    {
+      figure: `ceiling, over HTTP: a bare node:http server answering the rendered default.ks (${Buffer.byteLength(first.text)} bytes) to every request, wrk ${wrkConnections} connections${pinning ? ', server on one core' : ''}`,
+      unit: 'renders/s',
+      bootwright: measured.bareHttp,
+      ...peerOnce,
     },
   ];
   const notes: Record<string, string> = {
