@@ -31,6 +31,19 @@ export class RememberedViews {
     return copy;
   }
 
+  /**
+   * The view remembered under `key` itself, shared with every caller until the version moves: for callers that
+   * never change it, and copy what they hand on (the template renderer copies a list or dictionary when a template
+   * first looks it up).
+   */
+  async shared(
+    version: number,
+    key: string,
+    build: () => Promise<BlendedView>,
+  ): Promise<Readonly<BlendedView>> {
+    return (await this.#remembered(version, key, build)).view;
+  }
+
   /** One entry of the view `get` would copy, copied only if it is a list or dictionary. */
   async entry(
     version: number,

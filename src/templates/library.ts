@@ -259,18 +259,21 @@ export class TemplateLibrary {
 
   snippet(name: string, context: SnippetContext): TemplateFile | undefined {
     const places = this.snippetPlaces(name);
-    const scopes: [boolean, string, string | undefined][] = [
-      [places.perSystem, 'per_system', context.system],
-      [places.perProfile, 'per_profile', context.profile],
-      [places.perDistro, 'per_distro', context.distro],
-    ];
-    for (const [exists, scope, objectName] of scopes) {
-      if (!exists || !objectName) continue;
-      const found = this.find('snippets', join(scope, places.relativeName, objectName));
-      if (found) return { ...found, name };
+    if (places.perSystem || places.perProfile || places.perDistro) {
+      const scopes: [boolean, string, string | undefined][] = [
+        [places.perSystem, 'per_system', context.system],
+        [places.perProfile, 'per_profile', context.profile],
+        [places.perDistro, 'per_distro', context.distro],
+      ];
+      for (const [exists, scope, objectName] of scopes) {
+        if (!exists || !objectName) continue;
+        const found = this.find('snippets', join(scope, places.relativeName, objectName));
+        if (found) return { ...found, name };
+      }
     }
     const found = this.find('snippets', places.relativeName);
-    return found ? { ...found, name } : undefined;
+    // The file found under the very name asked for is handed out as found (one object while it is unchanged).
+    return found && found.name !== name ? { ...found, name } : found;
   }
 
   /**

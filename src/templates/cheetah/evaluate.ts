@@ -60,7 +60,15 @@ export type ParseFunction = (source: TemplateSource, expandSnippetShorthand: boo
 
 type Namespace =
   | { readonly kind: 'dict'; readonly dict: PyDict | Record<string, unknown> }
-  | { readonly kind: 'self'; readonly instance: Instance };
+  | { readonly kind: 'self'; readonly instance: Instance }
+  | {
+      /** Variables shared with other renders: lists and dictionaries are handed out as this render's copies. */
+      readonly kind: 'shared';
+      readonly dict: Readonly<Record<string, unknown>>;
+      /** Each container copied so far, by the shared original: ks_meta and autoinstall_meta stay one dict. */
+      readonly copies: Map<object, unknown>;
+      readonly copy: (container: object) => unknown;
+    };
 
 /** One template being rendered: the main template, a snippet or an included file. */
 class Instance {
@@ -138,11 +146,16 @@ export class Renderer {
     private readonly host: TemplateHost,
     private readonly verbatim: boolean,
     private readonly parse: ParseFunction,
+    /** See RenderOptions.copyOnFirstLookup. */
+    private readonly copyOnFirstLookup?: (container: object) => unknown,
   ) {}
 
   render(ast: TemplateAst, variables: Record<string, unknown>): string {
     const main = new Instance(ast, [{ kind: 'dict', dict: this.globals }], true, true);
-    main.searchList.push({ kind: 'dict', dict: variables });
+    const copy = this.copyOnFirstLookup;
+    main.searchList.push(
+      copy ? { kind: 'shared', dict: variables, copies: new Map(), copy } : { kind: 'dict', dict: variables },
+    );
     return this.renderInstance(main);
   }
 
@@ -636,12 +649,18 @@ export class Renderer {
           value = this.lookup(step.name, frame);
           if (step.autocall) value = autocall(value);
           break;
-        case 'key':
-          value = valueForKey(value, step.name, () =>
-            expr.raw.slice(0, step.pos - expr.pos).replace(/\.$/, ''),
-          );
+        case 'key': {
+          // The dict key first, as valueForKey would, without making the closure that names the owner in errors.
+          const item = isDict(value) ? dictGet(value, step.name) : NOT_FOUND;
+          value =
+            !isMissing(item) && item !== NOT_FOUND
+              ? item
+              : valueForKey(value, step.name, () =>
+                  expr.raw.slice(0, step.pos - expr.pos).replace(/\.$/, ''),
+                );
           if (step.autocall) value = autocall(value);
           break;
+        }
         case 'call':
           value = this.call(value, step.args, frame);
           break;
@@ -669,6 +688,16 @@ export class Renderer {
       if (namespace.kind === 'dict') {
         const value = dictGet(namespace.dict, name);
         if (!isMissing(value)) return value;
+      } else if (namespace.kind === 'shared') {
+        const value = dictGet(namespace.dict, name);
+        if (isMissing(value)) continue;
+        if (typeof value !== 'object' || value === null) return value;
+        let copy = namespace.copies.get(value);
+        if (copy === undefined) {
+          copy = namespace.copy(value);
+          namespace.copies.set(value, copy);
+        }
+        return copy;
       } else {
         const value = this.selfAttribute(namespace.instance, name);
         if (value !== undefined) return value;
