@@ -23,7 +23,9 @@ export class VersionedCache<V> {
       this.#entries.clear();
       this.#version = version;
     }
-    if (this.#entries.has(key)) return this.#entries.get(key) as V;
+    // One lookup where values are never undefined (the key is most often a string made for the call, hashed anew).
+    const kept = this.#entries.get(key);
+    if (kept !== undefined || this.#entries.has(key)) return kept as V;
     const value = await build();
     if (this.#version === version && keep(value)) {
       if (this.#entries.size >= this.cap) {

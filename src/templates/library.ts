@@ -154,7 +154,12 @@ export function checkRelativeName(name: string, what: string): string {
 
 export class TemplateLibrary {
   private readonly cache = new Map<string, FileIdentity & { text: string }>();
-  private readonly lookups = new Map<string, { until: number; file: TemplateFile | undefined }>();
+  /** Where each name was found, per kind: a dozen lookups a render, each without building a key. */
+  private readonly lookups = {
+    templates: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+    snippets: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+    scripts: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+  };
   private readonly snippetDirs = new Map<
     string,
     { until: number; relativeName: string; perSystem: boolean; perProfile: boolean; perDistro: boolean }
@@ -200,9 +205,9 @@ export class TemplateLibrary {
     // (or that it is nowhere) for a moment saves those file-system calls on every request, and a new file shows
     // within a second. The file found is checked on every request (fstat of the file held open, or a stat), so an
     // edit shows on the next render.
-    const key = `${kind}/${relativeName}`;
+    const lookups = this.lookups[kind];
     const now = Date.now();
-    const remembered = this.lookups.get(key);
+    const remembered = lookups.get(relativeName);
     if (remembered && remembered.until > now && (!remembered.file || this.unchanged(remembered.file)))
       return remembered.file;
     let file: TemplateFile | undefined;
@@ -213,8 +218,8 @@ export class TemplateLibrary {
         break;
       }
     }
-    if (this.lookups.size > 10_000) this.lookups.clear();
-    this.lookups.set(key, { until: now + lookupTtlMs, file });
+    if (lookups.size > 10_000) lookups.clear();
+    lookups.set(relativeName, { until: now + lookupTtlMs, file });
     return file;
   }
 

@@ -75,11 +75,13 @@ class Instance {
   readonly self: Namespace = { kind: 'self', instance: this };
   /** What Cheetah would find on `self`: the search list it inherited, then itself. */
   readonly searchList: Namespace[];
+  // Made when first needed: a render makes a dozen instances, most of which include nothing, render no snippet and
+  // are asked for no method, and three maps each were a good part of a render's garbage.
   /** Cheetah caches included templates per including instance. */
-  readonly includes = new Map<string, Instance | string>();
+  includes: Map<string, Instance | string> | undefined;
   /** The snippets this (main) template has rendered, by their text. */
-  readonly snippets = new Map<string, Instance>();
-  readonly callables = new Map<string, PyCallable>();
+  snippets: Map<string, Instance> | undefined;
+  callables: Map<string, PyCallable> | undefined;
 
   constructor(
     readonly ast: TemplateAst,
@@ -363,7 +365,7 @@ export class Renderer {
       if (typeof path !== 'string') throw typeError(`#include needs a file name, not ${typeName(path)}`);
       const instance = frame.instance;
       const key = `${node.raw ? 'raw' : 'template'}:${path}`;
-      let included = instance.includes.get(key);
+      let included = instance.includes?.get(key);
       if (included === undefined) {
         const source = this.host.loadInclude(path);
         if (source === undefined)
@@ -372,7 +374,7 @@ export class Renderer {
         included = node.raw
           ? source.text.replace(/\r\n?/g, '\n')
           : new Instance(this.parse(source, instance.main), instance.searchList, instance.main, false);
-        instance.includes.set(key, included);
+        (instance.includes ??= new Map()).set(key, included);
       }
       write(
         out,
@@ -403,7 +405,7 @@ export class Renderer {
   // ---- the template object: #defs, getVar, varExists, SNIPPET ------------------------------------------------------
 
   private selfAttribute(instance: Instance, name: string): unknown {
-    const cached = instance.callables.get(name);
+    const cached = instance.callables?.get(name);
     if (cached) return cached;
     let callable: PyCallable | undefined;
     const definition = instance.ast.defs.get(name);
@@ -423,7 +425,7 @@ export class Renderer {
     } else if (name === 'SNIPPET' && instance.main) {
       callable = this.method(instance, name, (args) => this.snippet(instance, args));
     }
-    if (callable) instance.callables.set(name, callable);
+    if (callable) (instance.callables ??= new Map()).set(name, callable);
     return callable;
   }
 
@@ -539,10 +541,10 @@ export class Renderer {
     // Cobbler finds the snippet again by its text, so two snippets with the same text share one instance. The text
     // itself is the key: the library hands out the same string while the file is unchanged, and V8 keeps a
     // string's hash, where a `snippet:${text}` key would be built and hashed anew on every call.
-    let instance = main.snippets.get(source.text);
+    let instance = main.snippets?.get(source.text);
     if (instance === undefined) {
       instance = new Instance(this.parse(source, true), main.searchList, true, false);
-      main.snippets.set(source.text, instance);
+      (main.snippets ??= new Map()).set(source.text, instance);
     }
     const output = this.nested(instance, `the snippet ${JSON.stringify(name)}`);
     main.inSearchList ??= new Set(main.searchList);
