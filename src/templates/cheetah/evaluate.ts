@@ -376,22 +376,18 @@ export class Renderer {
           : new Instance(this.parse(source, instance.main), instance.searchList, instance.main, false);
         (instance.includes ??= new Map()).set(key, included);
       }
-      write(
-        out,
-        typeof included === 'string'
-          ? included
-          : this.nested(included, `the include ${JSON.stringify(path)}`),
-      );
+      write(out, typeof included === 'string' ? included : this.nested(included, 'the include', path));
     } catch (error) {
       throw this.locate(error, node.pos, frame);
     }
   }
 
-  private nested(instance: Instance, what: string): string {
+  /** `what` and `name` say what nests in the error, which is built only when there is one. */
+  private nested(instance: Instance, what: string, name: string): string {
     if (this.depth >= MAX_TEMPLATE_DEPTH) {
       throw new PyError(
         'RecursionError',
-        `${what} is nested more than ${MAX_TEMPLATE_DEPTH} levels deep, so it probably includes itself`,
+        `${what} ${JSON.stringify(name)} is nested more than ${MAX_TEMPLATE_DEPTH} levels deep, so it probably includes itself`,
       );
     }
     this.depth += 1;
@@ -546,13 +542,13 @@ export class Renderer {
       instance = new Instance(this.parse(source, true), main.searchList, true, false);
       (main.snippets ??= new Map()).set(source.text, instance);
     }
-    const output = this.nested(instance, `the snippet ${JSON.stringify(name)}`);
+    const output = this.nested(instance, 'the snippet', name);
+    // The snippet's search list is the main template's as it was when the snippet was first rendered (which only
+    // grows since), then the snippet itself: the snippet is all that can be missing from the main template's.
     main.inSearchList ??= new Set(main.searchList);
-    for (const namespace of instance.searchList) {
-      if (!main.inSearchList.has(namespace)) {
-        main.searchList.push(namespace);
-        main.inSearchList.add(namespace);
-      }
+    if (!main.inSearchList.has(instance.self)) {
+      main.searchList.push(instance.self);
+      main.inSearchList.add(instance.self);
     }
     return output;
   }
