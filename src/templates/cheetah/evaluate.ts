@@ -374,7 +374,8 @@ export class Renderer {
         included = node.raw
           ? source.text.replace(/\r\n?/g, '\n')
           : new Instance(this.parse(source, instance.main), instance.searchList, instance.main, false);
-        (instance.includes ??= new Map()).set(key, included);
+        instance.includes ??= new Map();
+        instance.includes.set(key, included);
       }
       write(out, typeof included === 'string' ? included : this.nested(included, 'the include', path));
     } catch (error) {
@@ -421,7 +422,10 @@ export class Renderer {
     } else if (name === 'SNIPPET' && instance.main) {
       callable = this.method(instance, name, (args) => this.snippet(instance, args));
     }
-    if (callable) (instance.callables ??= new Map()).set(name, callable);
+    if (callable) {
+      instance.callables ??= new Map();
+      instance.callables.set(name, callable);
+    }
     return callable;
   }
 
@@ -540,7 +544,8 @@ export class Renderer {
     let instance = main.snippets?.get(source.text);
     if (instance === undefined) {
       instance = new Instance(this.parse(source, true), main.searchList, true, false);
-      (main.snippets ??= new Map()).set(source.text, instance);
+      main.snippets ??= new Map();
+      main.snippets.set(source.text, instance);
     }
     const output = this.nested(instance, 'the snippet', name);
     // The snippet's search list is the main template's as it was when the snippet was first rendered (which only
