@@ -8,6 +8,10 @@
 // The peer gets its variables ready-made, parsed before its clock starts: it measures only Cheetah's rendering.
 // Runs are interleaved (Cheetah, bootwright, Cheetah, bootwright) so that a noisy machine hits both alike.
 // Unless --no-pin, wrk runs on CPU 0 and the server under test and the Cheetah peer on CPU 1: one core each.
+// Two ceiling rows, measured in the same runs, say how far a goal can be reached on this machine at all: the
+// in-process one joins the lines of default.ks as rendered (the string work of a render and nothing else), the
+// over-HTTP one is a bare node:http server answering the rendered default.ks as it is, under the same pinning and
+// the same wrk load.
 // Run: node --import tsx bench/render-autoinstall.ts [--quick] [--runs=5] [--seconds=2] [--systems=10000] [--no-pin]
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +26,17 @@ import { builtinLibraryDir, TemplateLibrary } from '../src/templates/library.js'
 import { AutoinstallRenderer } from '../src/templates/render.js';
 import { sharedBootFiles } from '../test/support/boot-files.js';
 import { serveTestRoots } from '../test/support/served-roots.js';
-import { Cleanup, collect, log, pinnedTo, pinning, requireBinaries, serveCommand, stop } from './lab.js';
+import {
+  Cleanup,
+  collect,
+  log,
+  pinnedTo,
+  pinning,
+  requireBinaries,
+  serveCommand,
+  stop,
+  waitForHttp,
+} from './lab.js';
 import { benchOptions, type ResultRow, ratio, recordResults } from './results.js';
 
 /** A kernel and initrd that are there: a distro's missing one is refused at add. */
@@ -150,8 +164,43 @@ function startCheetahPeer(variablesPath: string) {
   };
 }
 
+/**
+ * The over-HTTP ceiling: node:http and nothing else, answering every request with the same text and the same
+ * content type as bootwright's answer (no routing, no store, no rendering, no event).
+ */
+function startBareHttpServer(body: string, bareServerPort: number) {
+  const program = `
+const body = Buffer.from(${JSON.stringify(body)});
+require('node:http').createServer((request, response) => {
+  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+  response.end(body);
+}).listen(${bareServerPort}, '127.0.0.1', () => process.stdout.write('listening\\n'));
+`;
+  const command = pinnedTo('1', [process.execPath, '-e', program]);
+  return spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The in-process ceiling: default.ks's lines, as rendered, joined into one flat string per "render". */
+function concatenationRate(lines: string[], duration: number): number {
+  let joined = 0;
+  let checksum = 0;
+  const start = performance.now();
+  const end = start + duration * 1000;
+  while (performance.now() < end) {
+    for (let batch = 0; batch < 100; batch++) {
+      let text = '';
+      for (const line of lines) text += line;
+      // Reading a character in the middle makes V8 flatten the rope, as writing it to a socket would.
+      checksum += text.charCodeAt(text.length >> 1);
+      joined++;
+    }
+  }
+  if (checksum === 0) throw new Error('the concatenation produced nothing');
+  return joined / ((performance.now() - start) / 1000);
+}
+
 /** wrk, asking for the autoinstall file of a different system on each request; wrk counts whole seconds. */
-function wrkRate(duration: number, script: string): number {
+function wrkRate(duration: number, script: string, target = `http://127.0.0.1:${port}`): number {
   const output = execFileSync(
     pinnedTo('0', ['wrk'])[0] as string,
     [
@@ -161,7 +210,7 @@ function wrkRate(duration: number, script: string): number {
       `-d${Math.max(1, Math.round(duration))}s`,
       '-s',
       script,
-      `http://127.0.0.1:${port}`,
+      target,
     ],
     { encoding: 'utf8' },
   );
@@ -225,6 +274,14 @@ end
 `,
   );
 
+  const bareServerPort = port + 1;
+  const bareServer = startBareHttpServer(first.text, bareServerPort);
+  const bareServerOutput = collect(bareServer);
+  cleanup.add(() => stop(bareServer));
+  await waitForHttp(`http://127.0.0.1:${bareServerPort}/`, bareServerOutput.text);
+  const bareTarget = `http://127.0.0.1:${bareServerPort}`;
+  const renderedLines = first.text.split(/(?<=\n)/);
+
   const inProcessRate = async (duration: number) => {
     let rendered = 0;
     const start = performance.now();
@@ -232,6 +289,9 @@ end
     while (performance.now() < end) {
       await renderer.autoinstall({ kind: 'system', name: `node${rendered % systemCount}` });
       rendered++;
+      // The event loop turns as in a server answering wrk's connections (a turn reads at most one request from
+      // each): what is checked once a turn (the inventory version, template files) is checked as often here.
+      if (rendered % wrkConnections === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return rendered / ((performance.now() - start) / 1000);
   };
@@ -243,7 +303,9 @@ end
   // (wrk at a couple of thousand requests a second), before the clock starts.
   for (let i = 0; i < systemCount; i++) await renderer.autoinstall({ kind: 'system', name: `node${i}` });
   await inProcessRate(warmup);
+  concatenationRate(renderedLines, warmup);
   wrkRate(Math.max(warmup, systemCount / 2000), wrkScript);
+  wrkRate(warmup, wrkScript, bareTarget);
   const peerLines = (await cheetah.rate('compile_once', warmup)).lines;
   // Only the size is compared here: the golden tests (src/templates/cheetah/golden.test.ts) compare bootwright's
   // Cheetah with the real one byte for byte.
@@ -253,13 +315,17 @@ end
     once: [] as number[],
     inProcess: [] as number[],
     http: [] as number[],
+    concatenation: [] as number[],
+    bareHttp: [] as number[],
   };
   for (let run = 1; run <= options.runs; run++) {
     measured.once.push((await cheetah.rate('compile_once', seconds)).rate);
     measured.inProcess.push(await inProcessRate(seconds));
     measured.http.push(wrkRate(seconds, wrkScript));
+    measured.concatenation.push(concatenationRate(renderedLines, seconds));
+    measured.bareHttp.push(wrkRate(seconds, wrkScript, bareTarget));
     log(
-      `run ${run}: Cheetah compiled once ${measured.once.at(-1)?.toFixed(0)}/s; bootwright in-process ${measured.inProcess.at(-1)?.toFixed(0)}/s, over HTTP ${measured.http.at(-1)?.toFixed(0)}/s`,
+      `run ${run}: Cheetah compiled once ${measured.once.at(-1)?.toFixed(0)}/s; bootwright in-process ${measured.inProcess.at(-1)?.toFixed(0)}/s, over HTTP ${measured.http.at(-1)?.toFixed(0)}/s; ceilings: concatenation ${measured.concatenation.at(-1)?.toFixed(0)}/s, bare node:http ${measured.bareHttp.at(-1)?.toFixed(0)}/s`,
     );
   }
 
@@ -280,30 +346,55 @@ end
       ...peerOnce,
       goal: 10,
     },
+    {
+      figure: `ceiling, in-process: the ${renderedLines.length} lines of default.ks as rendered, joined into one string (no store, no template)`,
+      unit: 'renders/s',
+      bootwright: measured.concatenation,
+      ...peerOnce,
+    },
+    {
+      figure: `ceiling, over HTTP: a bare node:http server answering the rendered default.ks (${Buffer.byteLength(first.text)} bytes) to every request, wrk ${wrkConnections} connections${pinning ? ', server on one core' : ''}`,
+      unit: 'renders/s',
+      bootwright: measured.bareHttp,
+      ...peerOnce,
+    },
   ];
+  const ceilingRatio = (index: number) => ratio(rows[index] as ResultRow)?.toFixed(1) ?? '-';
   const notes: Record<string, string> = {
     inProcess:
       "Made: each system's template variables (its row, profile, distro and settings read, parsed and blended, " +
       "then the kernel options, URLs and repo stanzas derived) are kept while the store's inventory version " +
-      'stands, up to 16,384 objects (about 90 MiB at 10,000 systems), each render given its own copy down to the ' +
-      'lists and dictionaries; each template and snippet file is held open and checked with fstat instead of a ' +
-      'stat of its path (an edit still shows on the next render); parsed templates are found by their text. ' +
-      'Left, per render, from a CPU profile on a shared machine (~100 µs of CPU per render there): about 23 µs ' +
-      'checking the 12 template and snippet files for edits (one fstat each), about 12 µs copying the kept ' +
-      "variables (~170 keys, 29 lists and dictionaries copied down), about 36 µs running Cheetah's model over " +
-      'the AST for 107 lines and 11 snippets (a new instance per snippet per render, name lookups through a search ' +
-      'list of ~15 namespaces), and about 10 µs of garbage collection. Tried and dropped by measurement: ' +
-      'compiling the AST to JavaScript closures (a tree of closures built once per parsed template) rendered ' +
-      'byte-identical output but ~10% slower than the switch-based walk (alternating runs, Cheetah alone). ' +
-      'Named: copy-on-write views (copy a list or dictionary only when a template changes it), reuse of snippet ' +
-      'instances across renders, and a file check that trusts an inotify watch once the event loop has turned.',
+      'stands, up to 16,384 objects (about 90 MiB at 10,000 systems); a Cheetah render reads them in place and ' +
+      'copies a list or dictionary only when the template first looks it up (one copy per original, so ' +
+      'ks_meta stays autoinstall_meta), where all ~30 were copied for every render; template and snippet files ' +
+      "found unchanged are trusted for the rest of the event loop's turn, as the inventory version is, where each " +
+      'render made an fstat per file (12, and Node 20 builds four Dates for each: the largest single item, ~20% ' +
+      'of a render on a loaded machine); parsed templates are found by their text without reordering the cache, ' +
+      'and a render allocates less (maps of a Cheetah instance made when needed, one source per snippet file). ' +
+      'This loop yields to the event loop every 16 renders, as a server answering 16 connections does. Before and ' +
+      'after, alternated on the same shared machine (load average 10 to 15), CPU per render went from 140-250 µs ' +
+      "to 51-64 µs. Left, from a CPU profile of the renders: ~60% is running Cheetah's model over the AST (107 " +
+      'lines and 11 snippets: an instance per snippet per render, names looked up through a search list of up to ' +
+      '15 namespaces, a dict lookup per `$iface.x`), ~13% finding the template and its 11 snippets in the library ' +
+      '(lookup maps, per-snippet places, the file checks once a turn), ~8% the kept variables and the inventory ' +
+      `version, ~7% garbage collection. The ceiling row (the rendered lines joined, nothing else) is ${ceilingRatio(2)}x ` +
+      "Cheetah: what is left is the template engine's own work. Tried and dropped by measurement: the AST " +
+      'compiled to a tree of JavaScript closures (byte-identical output, ~10% slower than the switch-based walk). ' +
+      'Named: a template generated as one JavaScript function (names bound by #set and #for resolved at compile ' +
+      'time, off the search list), snippet instances reused across renders, and a larger young generation for ' +
+      'the server (node --max-semi-space-size=64 took CPU per render from 67-92 to 51-54 µs in an alternated ' +
+      'in-process trial: a flag of how bootwright is started, not measured here).',
     http:
-      'Over HTTP each request also pays for Node’s HTTP parsing and response writes (writev is the largest single ' +
-      "item in the server's profile) and the timeline event it records (batched SQLite " +
-      "inserts); 10x would be about 13,000 requests/s on the server's one core, half of what Node's http module " +
-      'serves for any 4 KB answer. The in-process fixes apply here too, and the settings the secret check reads ' +
-      'on each request are applied once per inventory version (~50 µs of CPU per request before); serving from ' +
-      'more cores is the named structural fix (issue 20).',
+      'Made: the in-process work above; the secret check reads the one setting it needs where it copied all of ' +
+      "them; the timeline event's check that the system exists is kept while the inventory version stands, where " +
+      "it read and parsed the system's row; the path is parsed once for the route and the event. Left, from the " +
+      "server's CPU profile under this wrk load: the render ~32%, Node's HTTP and @hono/node-server's response path " +
+      '~35% (writev alone ~9%), Hono routing and middleware ~7%, the security headers ~5%, the timeline event ~17% ' +
+      '(the batched SQLite inserts of the event log ~10%, the request-events middleware ~7%), and garbage ' +
+      `collection ~20% of all of it. The ceiling row, a bare node:http server answering the same bytes under the same ` +
+      `pinning and wrk load, is ${ceilingRatio(3)}x Cheetah: the most one Node core gives, before any routing, ` +
+      'header, event or render. What is left outside the renderer is the transport (src/http/) and the event log ' +
+      '(src/events/, src/store/); serving from more cores is the named structural fix (issue 20).',
   };
   for (const [index, key] of ['inProcess', 'http'].entries()) {
     const row = rows[index] as ResultRow;

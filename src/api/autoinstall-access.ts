@@ -16,7 +16,7 @@ export async function requireAutoinstallSecret(
   token: string | undefined,
   transport: RequestTransport,
 ): Promise<void> {
-  if ((await services.inventory.settings()).autoinstall_secrets !== true) return;
+  if ((await services.inventory.setting('autoinstall_secrets')) !== true) return;
   // The secret is checked before the object is looked up, so that a refusal does not tell whether the name exists.
   const secrets = services.renderer.secrets;
   if (secrets?.matches(target, given)) return;

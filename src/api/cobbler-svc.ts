@@ -54,9 +54,17 @@ export function parseSvcPath(path: string): Record<string, string> {
   return pairs;
 }
 
+/** Each request's pairs, read once for the event middleware and the route both. */
+const pairsByRequest = new WeakMap<Context, Record<string, string>>();
+
 /** The pairs of a request's path from `op` on. */
 function pairsOf(context: Context): Record<string, string> {
-  return parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+  let pairs = pairsByRequest.get(context);
+  if (pairs === undefined) {
+    pairs = parseSvcPath(context.req.path.replace(/^.*?\/op\//, '/op/'));
+    pairsByRequest.set(context, pairs);
+  }
+  return pairs;
 }
 
 /** Each operation is a step of an install, reported as http.OP (ks as http.autoinstall); unknown ones are not. */

@@ -70,7 +70,7 @@ export function reportRequests(
     if (!described) return;
     try {
       for (const { kind, name } of described.names) {
-        if (!(await inventory.find(kind, name))) return;
+        if (!(await inventory.exists(kind, name))) return;
       }
       events.publish(requestEvent(described, context.req.path, context.res.status, remoteAddress(context)));
     } catch {

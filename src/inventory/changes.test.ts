@@ -163,6 +163,19 @@ describe('Inventory add', () => {
 });
 
 describe('Inventory remove', () => {
+  it('tells at once that a removed system no longer exists, and that a new one does', async () => {
+    await withInventory(async (inventory) => {
+      await inventory.add('system', { name: 'vm1', profile: 'web' });
+      assert.equal(await inventory.exists('system', 'vm1'), true);
+      assert.equal(await inventory.exists('system', 'vm2'), false);
+      await inventory.remove('system', 'vm1');
+      await inventory.add('system', { name: 'vm2', profile: 'web' });
+      assert.equal(await inventory.exists('system', 'vm1'), false);
+      assert.equal(await inventory.exists('system', 'vm2'), true);
+      assert.equal(await inventory.exists('profile', 'vm2'), false);
+    });
+  });
+
   it('refuses to orphan profiles, naming them, and removes the whole tree with recursive', async () => {
     await withInventory(async (inventory) => {
       await inventory.add('profile', { name: 'web-sub', parent: 'web' });

@@ -18,6 +18,7 @@ import { unusedMac } from './random-macs.js';
 import { existingObject, Resolver } from './resolution.js';
 import { searchObjects } from './search.js';
 import type { Changes, EditOptions, ListQuery } from './types.js';
+import { VersionedCache } from './versioned-cache.js';
 
 export type { Changes, EditOptions, ListQuery } from './types.js';
 
@@ -57,6 +58,29 @@ export class Inventory implements InventoryBackend {
   /** The object, or undefined when there is none by that name (get throws instead). */
   find(kind: ObjectKind, name: string): Promise<InventoryObject | undefined> {
     return this.store.get(kind, name);
+  }
+
+  /** Whether objects exist, by kind and name, kept while the inventory version stands (as many as blended views). */
+  readonly #existing = new VersionedCache<boolean>(16_384);
+
+  /**
+   * Whether there is an object of that kind and name: asked after every install request, to keep events only for
+   * what exists, where reading and parsing the object's row each time cost more than the check is worth. Only
+   * names found are kept: a flood of made-up (and long) names must not fill memory.
+   */
+  async exists(kind: ObjectKind, name: string): Promise<boolean> {
+    const version = await this.store.inventoryVersion();
+    return this.#existing.get(
+      version,
+      `${kind}:${name}`,
+      async () => (await this.store.get(kind, name)) !== undefined,
+      (found) => found,
+    );
+  }
+
+  /** One setting as stored (a list or dictionary is the caller's own copy), without copying all the others. */
+  setting(name: string): Promise<unknown> {
+    return this.resolver.setting(name);
   }
 
   /** The systems holding a unique value, e.g. MAC 52:54:00:12:34:56, from the index (values lowercased). */

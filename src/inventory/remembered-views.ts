@@ -23,7 +23,39 @@ export class RememberedViews {
 
   /** A copy of the view remembered under `key` for `version`, or of the one `build` makes (see VersionedCache). */
   async get(version: number, key: string, build: () => Promise<BlendedView>): Promise<BlendedView> {
-    const remembered = await this.#views.get(version, key, async () => {
+    const remembered = await this.#remembered(version, key, build);
+    const copy: BlendedView = { ...remembered.view };
+    for (const name of remembered.containerKeys) copy[name] = copyContainers(copy[name]);
+    // A template changing one sees the change under the other, as in the view it was derived from.
+    for (const [name, earlier] of remembered.aliases) copy[name] = copy[earlier];
+    return copy;
+  }
+
+  /**
+   * The view remembered under `key` itself, shared with every caller until the version moves: for callers that
+   * never change it, and copy what they hand on (the template renderer copies a list or dictionary when a template
+   * first looks it up).
+   */
+  async shared(
+    version: number,
+    key: string,
+    build: () => Promise<BlendedView>,
+  ): Promise<Readonly<BlendedView>> {
+    return (await this.#remembered(version, key, build)).view;
+  }
+
+  /** One entry of the view `get` would copy, copied only if it is a list or dictionary. */
+  async entry(
+    version: number,
+    key: string,
+    name: string,
+    build: () => Promise<BlendedView>,
+  ): Promise<unknown> {
+    return copyContainers((await this.#remembered(version, key, build)).view[name]);
+  }
+
+  #remembered(version: number, key: string, build: () => Promise<BlendedView>): Promise<RememberedView> {
+    return this.#views.get(version, key, async () => {
       // Built key by key, a view is a dictionary-mode object, which V8 copies far slower than one with a shape:
       // one spread here gives it one, and each copy handed out is then cheap.
       const view = { ...(await build()) };
@@ -39,10 +71,5 @@ export class RememberedViews {
       }
       return made;
     });
-    const copy: BlendedView = { ...remembered.view };
-    for (const name of remembered.containerKeys) copy[name] = copyContainers(copy[name]);
-    // A template changing one sees the change under the other, as in the view it was derived from.
-    for (const [name, earlier] of remembered.aliases) copy[name] = copy[earlier];
-    return copy;
   }
 }

@@ -58,6 +58,17 @@ export class Resolver {
     return settings as Settings;
   }
 
+  /**
+   * One of the settings as stored. Each autoinstall request asks whether autoinstall_secrets is on: a copy of all
+   * two hundred settings for that one answer cost more than rendering a snippet.
+   */
+  async setting(name: string): Promise<unknown> {
+    const version = await this.store.inventoryVersion();
+    return this.rememberedSettings.entry(version, 'settings', name, async () =>
+      applySettingOverrides(await this.overrides(this.store)),
+    );
+  }
+
   /** The settings as last read, kept while the stored ones are unchanged (compared by their JSON). */
   private settingsRead: { json: string; settings: Settings } | undefined;
 

@@ -24,6 +24,17 @@ describe('VersionedCache', () => {
     assert.equal(builds, 1);
   });
 
+  it('builds again what keep refused', async () => {
+    const cache = new VersionedCache<boolean>(10);
+    let builds = 0;
+    const build = async () => ++builds > 1;
+    const keep = (value: boolean) => value;
+    assert.equal(await cache.get(1, 'a', build, keep), false);
+    assert.equal(await cache.get(1, 'a', build, keep), true);
+    assert.equal(await cache.get(1, 'a', build, keep), true);
+    assert.equal(builds, 2);
+  });
+
   it('does not keep what was built while a newer version was seen', async () => {
     const cache = new VersionedCache<string>(10);
     let release: () => void = () => {};

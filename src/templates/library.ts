@@ -39,17 +39,37 @@ function sameFile(a: FileIdentity, b: FileIdentity): boolean {
  * away or deleted drops its link count (a rename also moves its ctime). Shared by every library of the process and
  * bounded, the oldest closed first; a file not held is checked by its path.
  */
-const heldFiles = new Map<string, FileIdentity & { fd: number; nlink: number }>();
+const heldFiles = new Map<string, FileIdentity & { fd: number; nlink: number; checkedInTurn: number }>();
 const heldFilesCap = 256;
+
+/**
+ * Which turn of the event loop this is, as far as file checks care. A file found unchanged is trusted for the rest
+ * of the turn, as the store's inventory version is (Store.inventoryVersion): the requests answered in one turn were
+ * all read from their sockets before it began, so an edit finished before any of them was sent is seen by the first
+ * check, and the dozen fstat calls of each further render in the turn (Node builds four Dates for each) are saved.
+ */
+let fileCheckTurn = 1;
+let turnEndScheduled = false;
+
+function currentTurn(): number {
+  if (!turnEndScheduled) {
+    turnEndScheduled = true;
+    setImmediate(() => {
+      fileCheckTurn += 1;
+      turnEndScheduled = false;
+    });
+  }
+  return fileCheckTurn;
+}
 
 /** Reads a file through a descriptor kept open for later checks; its identity is that of the bytes read. */
 function readAndHold(path: string): FileIdentity & { text: string } {
   const fd = openSync(path, 'r');
-  let identity: FileIdentity & { fd: number; nlink: number };
+  let identity: FileIdentity & { fd: number; nlink: number; checkedInTurn: number };
   let text: string;
   try {
     const { mtimeMs, ctimeMs, size, ino, nlink } = fstatSync(fd);
-    identity = { mtimeMs, ctimeMs, size, ino, nlink, fd };
+    identity = { mtimeMs, ctimeMs, size, ino, nlink, fd, checkedInTurn: currentTurn() };
     text = readFileSync(fd, 'utf8');
   } catch (error) {
     closeSync(fd);
@@ -75,14 +95,19 @@ function readAndHold(path: string): FileIdentity & { text: string } {
 }
 
 /**
- * Whether the file at `path` is still the one read as `read`: by fstat when it is held open as that very read,
- * else by a stat of its path.
+ * Whether the file at `path` is still the one read as `read`: by fstat when it is held open as that very read
+ * (once a turn), else by a stat of its path.
  */
 function stillTheSame(path: string, read: FileIdentity): boolean {
   const held = heldFiles.get(path);
   if (held && sameFile(held, read)) {
+    const turn = currentTurn();
+    if (held.checkedInTurn === turn) return true;
     const now = fstatSync(held.fd);
-    if (now.nlink === held.nlink && sameFile(held, now)) return true;
+    if (now.nlink === held.nlink && sameFile(held, now)) {
+      held.checkedInTurn = turn;
+      return true;
+    }
   }
   const stat = statSync(path, { throwIfNoEntry: false });
   return stat !== undefined && sameFile(read, stat);
@@ -129,7 +154,12 @@ export function checkRelativeName(name: string, what: string): string {
 
 export class TemplateLibrary {
   private readonly cache = new Map<string, FileIdentity & { text: string }>();
-  private readonly lookups = new Map<string, { until: number; file: TemplateFile | undefined }>();
+  /** Where each name was found, per kind: a dozen lookups a render, each without building a key. */
+  private readonly lookups = {
+    templates: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+    snippets: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+    scripts: new Map<string, { until: number; file: TemplateFile | undefined }>(),
+  };
   private readonly snippetDirs = new Map<
     string,
     { until: number; relativeName: string; perSystem: boolean; perProfile: boolean; perDistro: boolean }
@@ -175,9 +205,9 @@ export class TemplateLibrary {
     // (or that it is nowhere) for a moment saves those file-system calls on every request, and a new file shows
     // within a second. The file found is checked on every request (fstat of the file held open, or a stat), so an
     // edit shows on the next render.
-    const key = `${kind}/${relativeName}`;
+    const lookups = this.lookups[kind];
     const now = Date.now();
-    const remembered = this.lookups.get(key);
+    const remembered = lookups.get(relativeName);
     if (remembered && remembered.until > now && (!remembered.file || this.unchanged(remembered.file)))
       return remembered.file;
     let file: TemplateFile | undefined;
@@ -188,8 +218,8 @@ export class TemplateLibrary {
         break;
       }
     }
-    if (this.lookups.size > 10_000) this.lookups.clear();
-    this.lookups.set(key, { until: now + lookupTtlMs, file });
+    if (lookups.size > 10_000) lookups.clear();
+    lookups.set(relativeName, { until: now + lookupTtlMs, file });
     return file;
   }
 
@@ -234,18 +264,21 @@ export class TemplateLibrary {
 
   snippet(name: string, context: SnippetContext): TemplateFile | undefined {
     const places = this.snippetPlaces(name);
-    const scopes: [boolean, string, string | undefined][] = [
-      [places.perSystem, 'per_system', context.system],
-      [places.perProfile, 'per_profile', context.profile],
-      [places.perDistro, 'per_distro', context.distro],
-    ];
-    for (const [exists, scope, objectName] of scopes) {
-      if (!exists || !objectName) continue;
-      const found = this.find('snippets', join(scope, places.relativeName, objectName));
-      if (found) return { ...found, name };
+    if (places.perSystem || places.perProfile || places.perDistro) {
+      const scopes: [boolean, string, string | undefined][] = [
+        [places.perSystem, 'per_system', context.system],
+        [places.perProfile, 'per_profile', context.profile],
+        [places.perDistro, 'per_distro', context.distro],
+      ];
+      for (const [exists, scope, objectName] of scopes) {
+        if (!exists || !objectName) continue;
+        const found = this.find('snippets', join(scope, places.relativeName, objectName));
+        if (found) return { ...found, name };
+      }
     }
     const found = this.find('snippets', places.relativeName);
-    return found ? { ...found, name } : undefined;
+    // The file found under the very name asked for is handed out as found (one object while it is unchanged).
+    return found && found.name !== name ? { ...found, name } : found;
   }
 
   /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { apiFixture } from '../../test/support/api-fixture.js';
 import { sharedBootFiles } from '../../test/support/boot-files.js';
 import { runCli } from '../../test/support/cli.js';
@@ -91,6 +92,7 @@ describe('rendering autoinstall files', () => {
     write(dataDir, 'templates/site.ks', '#template=Jinja2 \r\nhost {{ hostname }}\n');
     assert.equal((await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text, 'host vm9');
     write(dataDir, 'templates/site.ks', '#template=mako\nhost ${hostname}\n');
+    await nextTurn();
     await assert.rejects(renderer.autoinstall({ kind: 'system', name: 'vm9' }), {
       code: 'E_TEMPLATE',
       message:
@@ -155,7 +157,12 @@ describe('rendering from the store as it is now', () => {
 
   it('sees an edited template and an edited snippet on the very next render', async (t) => {
     const { dataDir, renderer } = await setup(t);
-    const render = async () => (await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text;
+    // An edit by an editor or another process and the installer's request are always at least a turn of the event
+    // loop apart (the request has to be read from its socket), and files found unchanged are trusted for the turn.
+    const render = async () => {
+      await nextTurn();
+      return (await renderer.autoinstall({ kind: 'system', name: 'vm9' })).text;
+    };
     write(dataDir, 'templates/site.ks', 'first $SNIPPET("site_disk")');
     write(dataDir, 'snippets/per_system/site_disk/vm9', 'disk one');
     assert.equal(await render(), 'first disk one');
@@ -192,6 +199,7 @@ describe('rendering from the store as it is now', () => {
       'templates/site.ks',
       '#silent $ks_meta.update({"added": "yes"})\n$autoinstall_meta["added"]\n',
     );
+    await nextTurn();
     for (let i = 0; i < 2; i++) {
       const rendered = await renderer.autoinstall({ kind: 'system', name: 'vm9' });
       assert.equal(rendered.text, 'yes\n');

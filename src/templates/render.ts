@@ -7,6 +7,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import { RememberedViews } from '../inventory/remembered-views.js';
 import type { RepoMirrors } from '../mirror/contract.js';
 import { neverSyncedProblem, servedFromMirror } from '../mirror/reposync.js';
+import { copyContainers } from '../model/blend.js';
 import type { KvDict } from '../model/kinds.js';
 import { substituteAtAt } from '../model/rendered.js';
 import type { AutoinstallSecrets } from './autoinstall-secrets.js';
@@ -15,6 +16,7 @@ import {
   renderCheetah,
   type TemplateHost,
   type TemplateProblem,
+  type TemplateSource,
 } from './cheetah/index.js';
 import { type AutoinstallTarget, addAutoinstallSecret } from './install-urls.js';
 import { declaredLanguage, renderJinja } from './jinja/index.js';
@@ -34,6 +36,8 @@ export type { ValidationResult } from '../inventory/backend.js';
 export interface RenderOptions {
   /** Undefined variables are errors instead of being left verbatim (validate-autoinstalls). */
   strict?: boolean;
+  /** The variables are the kept ones (Cheetah only): what the template looks up is copied, the rest untouched. */
+  variablesShared?: boolean;
 }
 
 function describe(target: AutoinstallTarget): string {
@@ -51,6 +55,21 @@ function treeHint(distro: string): string {
  * 5 KB: with the blended views below them, 10,000 systems rendered keep about 90 MiB.
  */
 const rememberedVariablesCap = 16_384;
+
+/**
+ * A snippet as the Cheetah engine takes it, one object per snippet file read: the engine finds its parsed form by
+ * the text and then the name, and a name that is the very string it compared before compares at once.
+ */
+const snippetSources = new WeakMap<TemplateFile, TemplateSource>();
+
+function snippetSource(snippet: TemplateFile): TemplateSource {
+  let source = snippetSources.get(snippet);
+  if (source === undefined) {
+    source = { name: `snippets/${snippet.name}`, text: snippet.text };
+    snippetSources.set(snippet, source);
+  }
+  return source;
+}
 
 export class AutoinstallRenderer implements RenderBackend {
   constructor(
@@ -72,16 +91,27 @@ export class AutoinstallRenderer implements RenderBackend {
    */
   async variables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
     const version = await this.inventory.inventoryVersion();
-    return this.#variables.get(version, `${target.kind}:${target.name}`, async () => {
-      const view = await this.inventory.blended(target.kind, target.name);
-      return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
-    });
+    return this.#variables.get(version, `${target.kind}:${target.name}`, () => this.deriveVariables(target));
+  }
+
+  /** The variables as kept: never to be changed, nor handed to anything that may change them. */
+  private async sharedVariables(target: AutoinstallTarget): Promise<Readonly<Record<string, unknown>>> {
+    const version = await this.inventory.inventoryVersion();
+    return this.#variables.shared(version, `${target.kind}:${target.name}`, () =>
+      this.deriveVariables(target),
+    );
+  }
+
+  private async deriveVariables(target: AutoinstallTarget): Promise<Record<string, unknown>> {
+    const view = await this.inventory.blended(target.kind, target.name);
+    return templateVariables(addAutoinstallSecret(view, target, this.secrets), target);
   }
 
   /** The autoinstall file of a system or profile, as its installer receives it. */
   async autoinstall(target: AutoinstallTarget, options: RenderOptions = {}): Promise<RenderedFile> {
-    const variables = await this.variables(target);
-    const templateName = String(variables.autoinstall ?? '');
+    // Cheetah copies the lists and dictionaries a template looks up as it goes; the rest is read where it is kept.
+    const shared = await this.sharedVariables(target);
+    const templateName = String(shared.autoinstall ?? '');
     if (templateName === '') {
       throw new BootwrightError(
         'E_INVALID',
@@ -95,7 +125,10 @@ export class AutoinstallRenderer implements RenderBackend {
       );
     }
     const file = this.library.template(templateName);
-    return this.renderFile(file, variables, target, options);
+    const language = declaredLanguage(file.text);
+    if (language === undefined || language === 'cheetah')
+      return this.renderFile(file, shared, target, { ...options, variablesShared: true });
+    return this.renderFile(file, await this.variables(target), target, options);
   }
 
   /**
@@ -207,7 +240,7 @@ export class AutoinstallRenderer implements RenderBackend {
     const host: TemplateHost = {
       loadSnippet: (name) => {
         const snippet = this.library.snippet(name, context);
-        return snippet ? { name: `snippets/${name}`, text: snippet.text } : undefined;
+        return snippet ? snippetSource(snippet) : undefined;
       },
       loadInclude: (path) => {
         const included = this.library.template(path);
@@ -217,6 +250,7 @@ export class AutoinstallRenderer implements RenderBackend {
     try {
       const result = renderCheetah(source, variables, host, {
         undefinedVariables: options.strict ? 'error' : 'verbatim',
+        ...(options.variablesShared ? { copyOnFirstLookup: copyContainers } : {}),
       });
       return {
         template: file.name,

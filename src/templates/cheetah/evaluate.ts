@@ -60,18 +60,28 @@ export type ParseFunction = (source: TemplateSource, expandSnippetShorthand: boo
 
 type Namespace =
   | { readonly kind: 'dict'; readonly dict: PyDict | Record<string, unknown> }
-  | { readonly kind: 'self'; readonly instance: Instance };
+  | { readonly kind: 'self'; readonly instance: Instance }
+  | {
+      /** Variables shared with other renders: lists and dictionaries are handed out as this render's copies. */
+      readonly kind: 'shared';
+      readonly dict: Readonly<Record<string, unknown>>;
+      /** Each container copied so far, by the shared original: ks_meta and autoinstall_meta stay one dict. */
+      readonly copies: Map<object, unknown>;
+      readonly copy: (container: object) => unknown;
+    };
 
 /** One template being rendered: the main template, a snippet or an included file. */
 class Instance {
   readonly self: Namespace = { kind: 'self', instance: this };
   /** What Cheetah would find on `self`: the search list it inherited, then itself. */
   readonly searchList: Namespace[];
+  // Made when first needed: a render makes a dozen instances, most of which include nothing, render no snippet and
+  // are asked for no method, and three maps each were a good part of a render's garbage.
   /** Cheetah caches included templates per including instance. */
-  readonly includes = new Map<string, Instance | string>();
+  includes: Map<string, Instance | string> | undefined;
   /** The snippets this (main) template has rendered, by their text. */
-  readonly snippets = new Map<string, Instance>();
-  readonly callables = new Map<string, PyCallable>();
+  snippets: Map<string, Instance> | undefined;
+  callables: Map<string, PyCallable> | undefined;
 
   constructor(
     readonly ast: TemplateAst,
@@ -138,11 +148,16 @@ export class Renderer {
     private readonly host: TemplateHost,
     private readonly verbatim: boolean,
     private readonly parse: ParseFunction,
+    /** See RenderOptions.copyOnFirstLookup. */
+    private readonly copyOnFirstLookup?: (container: object) => unknown,
   ) {}
 
   render(ast: TemplateAst, variables: Record<string, unknown>): string {
     const main = new Instance(ast, [{ kind: 'dict', dict: this.globals }], true, true);
-    main.searchList.push({ kind: 'dict', dict: variables });
+    const copy = this.copyOnFirstLookup;
+    main.searchList.push(
+      copy ? { kind: 'shared', dict: variables, copies: new Map(), copy } : { kind: 'dict', dict: variables },
+    );
     return this.renderInstance(main);
   }
 
@@ -350,7 +365,7 @@ export class Renderer {
       if (typeof path !== 'string') throw typeError(`#include needs a file name, not ${typeName(path)}`);
       const instance = frame.instance;
       const key = `${node.raw ? 'raw' : 'template'}:${path}`;
-      let included = instance.includes.get(key);
+      let included = instance.includes?.get(key);
       if (included === undefined) {
         const source = this.host.loadInclude(path);
         if (source === undefined)
@@ -359,24 +374,21 @@ export class Renderer {
         included = node.raw
           ? source.text.replace(/\r\n?/g, '\n')
           : new Instance(this.parse(source, instance.main), instance.searchList, instance.main, false);
+        instance.includes ??= new Map();
         instance.includes.set(key, included);
       }
-      write(
-        out,
-        typeof included === 'string'
-          ? included
-          : this.nested(included, `the include ${JSON.stringify(path)}`),
-      );
+      write(out, typeof included === 'string' ? included : this.nested(included, 'the include', path));
     } catch (error) {
       throw this.locate(error, node.pos, frame);
     }
   }
 
-  private nested(instance: Instance, what: string): string {
+  /** `what` and `name` say what nests in the error, which is built only when there is one. */
+  private nested(instance: Instance, what: string, name: string): string {
     if (this.depth >= MAX_TEMPLATE_DEPTH) {
       throw new PyError(
         'RecursionError',
-        `${what} is nested more than ${MAX_TEMPLATE_DEPTH} levels deep, so it probably includes itself`,
+        `${what} ${JSON.stringify(name)} is nested more than ${MAX_TEMPLATE_DEPTH} levels deep, so it probably includes itself`,
       );
     }
     this.depth += 1;
@@ -390,7 +402,7 @@ export class Renderer {
   // ---- the template object: #defs, getVar, varExists, SNIPPET ------------------------------------------------------
 
   private selfAttribute(instance: Instance, name: string): unknown {
-    const cached = instance.callables.get(name);
+    const cached = instance.callables?.get(name);
     if (cached) return cached;
     let callable: PyCallable | undefined;
     const definition = instance.ast.defs.get(name);
@@ -410,7 +422,10 @@ export class Renderer {
     } else if (name === 'SNIPPET' && instance.main) {
       callable = this.method(instance, name, (args) => this.snippet(instance, args));
     }
-    if (callable) instance.callables.set(name, callable);
+    if (callable) {
+      instance.callables ??= new Map();
+      instance.callables.set(name, callable);
+    }
     return callable;
   }
 
@@ -526,18 +541,19 @@ export class Renderer {
     // Cobbler finds the snippet again by its text, so two snippets with the same text share one instance. The text
     // itself is the key: the library hands out the same string while the file is unchanged, and V8 keeps a
     // string's hash, where a `snippet:${text}` key would be built and hashed anew on every call.
-    let instance = main.snippets.get(source.text);
+    let instance = main.snippets?.get(source.text);
     if (instance === undefined) {
       instance = new Instance(this.parse(source, true), main.searchList, true, false);
+      main.snippets ??= new Map();
       main.snippets.set(source.text, instance);
     }
-    const output = this.nested(instance, `the snippet ${JSON.stringify(name)}`);
+    const output = this.nested(instance, 'the snippet', name);
+    // The snippet's search list is the main template's as it was when the snippet was first rendered (which only
+    // grows since), then the snippet itself: the snippet is all that can be missing from the main template's.
     main.inSearchList ??= new Set(main.searchList);
-    for (const namespace of instance.searchList) {
-      if (!main.inSearchList.has(namespace)) {
-        main.searchList.push(namespace);
-        main.inSearchList.add(namespace);
-      }
+    if (!main.inSearchList.has(instance.self)) {
+      main.searchList.push(instance.self);
+      main.inSearchList.add(instance.self);
     }
     return output;
   }
@@ -636,12 +652,18 @@ export class Renderer {
           value = this.lookup(step.name, frame);
           if (step.autocall) value = autocall(value);
           break;
-        case 'key':
-          value = valueForKey(value, step.name, () =>
-            expr.raw.slice(0, step.pos - expr.pos).replace(/\.$/, ''),
-          );
+        case 'key': {
+          // The dict key first, as valueForKey would, without making the closure that names the owner in errors.
+          const item = isDict(value) ? dictGet(value, step.name) : NOT_FOUND;
+          value =
+            !isMissing(item) && item !== NOT_FOUND
+              ? item
+              : valueForKey(value, step.name, () =>
+                  expr.raw.slice(0, step.pos - expr.pos).replace(/\.$/, ''),
+                );
           if (step.autocall) value = autocall(value);
           break;
+        }
         case 'call':
           value = this.call(value, step.args, frame);
           break;
@@ -669,6 +691,16 @@ export class Renderer {
       if (namespace.kind === 'dict') {
         const value = dictGet(namespace.dict, name);
         if (!isMissing(value)) return value;
+      } else if (namespace.kind === 'shared') {
+        const value = dictGet(namespace.dict, name);
+        if (isMissing(value)) continue;
+        if (typeof value !== 'object' || value === null) return value;
+        let copy = namespace.copies.get(value);
+        if (copy === undefined) {
+          copy = namespace.copy(value);
+          namespace.copies.set(value, copy);
+        }
+        return copy;
       } else {
         const value = this.selfAttribute(namespace.instance, name);
         if (value !== undefined) return value;

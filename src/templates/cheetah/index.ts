@@ -39,15 +39,29 @@ const NAMES_PER_TEXT = 16;
  * compares one string with itself; an edited file is another text, parsed on its next render. (A key built from
  * the name was a new string to hash on each of the dozen lookups of a render.)
  */
-const cache = new Map<string, { name: string; expandSnippetShorthand: boolean; ast: TemplateAst }[]>();
+interface ParsedText {
+  entries: { name: string; expandSnippetShorthand: boolean; ast: TemplateAst }[];
+  /** Looked up since the oldest entries were last weighed for eviction (a clock: cheaper than moving on each hit). */
+  used: boolean;
+}
+const cache = new Map<string, ParsedText>();
+
+/** Makes room for one more text: the oldest not used since it was last weighed goes, the others get another round. */
+function evictOne(): void {
+  for (const [text, parsed] of cache) {
+    cache.delete(text);
+    if (!parsed.used) return;
+    parsed.used = false;
+    cache.set(text, parsed);
+  }
+}
 
 /** Parses with SNIPPET::name expanded, the way Cobbler compiles templates and snippets. */
 function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): TemplateAst {
   const parsed = cache.get(source.text);
   if (parsed) {
-    cache.delete(source.text);
-    cache.set(source.text, parsed);
-    for (const entry of parsed)
+    parsed.used = true;
+    for (const entry of parsed.entries)
       if (entry.name === source.name && entry.expandSnippetShorthand === expandSnippetShorthand)
         return entry.ast;
   }
@@ -57,12 +71,12 @@ function parseCached(source: TemplateSource, expandSnippetShorthand: boolean): T
   } catch (error) {
     throw asTemplateError(error, source.name);
   }
-  const entries = parsed ?? [];
+  const entries = parsed?.entries ?? [];
   entries.push({ name: source.name, expandSnippetShorthand, ast });
   if (entries.length > NAMES_PER_TEXT) entries.shift();
   if (!parsed) {
-    cache.set(source.text, entries);
-    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    if (cache.size >= CACHE_SIZE) evictOne();
+    cache.set(source.text, { entries, used: false });
   }
   return ast;
 }
@@ -79,7 +93,12 @@ export function renderCheetah(
   options: RenderOptions = { undefinedVariables: 'verbatim' },
 ): RenderResult {
   const ast = parseCached(source, true);
-  const renderer = new Renderer(host, options.undefinedVariables === 'verbatim', parseCached);
+  const renderer = new Renderer(
+    host,
+    options.undefinedVariables === 'verbatim',
+    parseCached,
+    options.copyOnFirstLookup,
+  );
   try {
     const output = renderer.render(ast, variables);
     return { output, problems: renderer.problems };

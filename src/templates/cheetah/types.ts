@@ -27,6 +27,13 @@ export interface TemplateProblem {
  */
 export interface RenderOptions {
   undefinedVariables: 'verbatim' | 'error';
+  /**
+   * Given when the variables are shared with other renders and must not change: each list or dictionary among them
+   * is copied by this on its first lookup in the render (the same copy for every name it goes by), so that a
+   * template may still change what it is given. Renders that touch a handful of the variables' thirty lists and
+   * dictionaries then copy only those.
+   */
+  copyOnFirstLookup?: (container: object) => unknown;
 }
 
 export interface RenderResult {
