@@ -64,6 +64,19 @@ const rates = options.list('rates', [1000, 2000, 4000, 8000, 16000, 32000], [100
 const step = options.number('step', 250, 1500);
 // Distinct clients (MAC addresses).
 const clients = options.number('clients', 200);
+const SERVERS = ['serve', 'dnsmasq-disk', 'kea', 'dnsmasq-tmpfs', 'fixture', 'ceiling'] as const;
+type ServerName = (typeof SERVERS)[number];
+// --only=serve,kea measures those servers alone and publishes nothing (a partial run is no row): for profiling and
+// CPU per exchange at one fixed rate (--rates=3000) while working on one server.
+const only = /--only=(\S+)/.exec(process.argv.slice(2).join(' '))?.[1]?.split(',');
+const unknownServer = only?.find((name) => !(SERVERS as readonly string[]).includes(name));
+if (unknownServer !== undefined) {
+  process.stderr.write(
+    `--only=${only?.join(',')} names "${unknownServer}": give some of ${SERVERS.join(',')}\n`,
+  );
+  process.exit(2);
+}
+const measured = (name: ServerName) => !only || only.includes(name);
 /** The rate the latencies are compared at: the same offered load for every server, below every server's limit. */
 const latencyRate = rates.includes(1000) ? 1000 : (rates[0] as number);
 const WARM_UP_RATE = 500;
@@ -384,6 +397,15 @@ async function benchServe(run: number): Promise<Ladder> {
   );
 }
 
+/** The ceiling: a bare node:dgram program answering with replies made once (bench/dhcp-ceiling.fixture.ts). */
+async function benchCeiling(): Promise<Ladder> {
+  const ceiling = join(import.meta.dirname, 'dhcp-ceiling.fixture.ts');
+  const setup = JSON.stringify({ serverAddress: '192.0.2.1', pool: POOL });
+  return benchServer('bare node:dgram ceiling', 'bw-bceil', async (pair) =>
+    spawnServer(pair, [process.execPath, '--import', 'tsx', ceiling, setup]),
+  );
+}
+
 /** bootwright's DHCP server alone: the policy, the leases on disk, but hosts from memory and no timeline. */
 async function benchFixture(run: number): Promise<Ladder> {
   const leases = join(freshDir(diskDir, `fixture-${run}`), 'leases.sqlite');
@@ -520,144 +542,193 @@ try {
     dnsmasqDisk: [] as Ladder[],
     dnsmasqTmpfs: [] as Ladder[],
     kea: [] as Ladder[],
+    ceiling: [] as Ladder[],
   };
   for (let run = 1; run <= options.runs; run += 1) {
     // The servers take turns within each run, so that a noisy moment on a shared machine hits all of them.
-    log(`run ${run}/${options.runs}: bootwright serve (store, leases and events in SQLite on disk)`);
-    ladders.serve.push(await benchServe(run));
-    log(`run ${run}/${options.runs}: dnsmasq (leases file on disk)`);
-    ladders.dnsmasqDisk.push(await benchDnsmasq(diskDir, run, 'dnsmasq (disk)'));
-    log(`run ${run}/${options.runs}: Kea (memfile, persisted to a CSV file on disk)`);
-    ladders.kea.push(await benchKea(run));
-    log(`run ${run}/${options.runs}: dnsmasq (leases file on tmpfs /dev/shm)`);
-    ladders.dnsmasqTmpfs.push(await benchDnsmasq(shmDir, run, 'dnsmasq (tmpfs)'));
-    log(
-      `run ${run}/${options.runs}: bootwright DHCP fixture (hosts from memory, no timeline, leases on disk)`,
+    const turn = async (name: ServerName, what: string, bench: () => Promise<Ladder>, into: Ladder[]) => {
+      if (!measured(name)) return;
+      log(`run ${run}/${options.runs}: ${what}`);
+      into.push(await bench());
+    };
+    await turn(
+      'serve',
+      'bootwright serve (store, leases and events in SQLite on disk)',
+      () => benchServe(run),
+      ladders.serve,
     );
-    ladders.fixture.push(await benchFixture(run));
+    await turn(
+      'dnsmasq-disk',
+      'dnsmasq (leases file on disk)',
+      () => benchDnsmasq(diskDir, run, 'dnsmasq (disk)'),
+      ladders.dnsmasqDisk,
+    );
+    await turn('kea', 'Kea (memfile, persisted to a CSV file on disk)', () => benchKea(run), ladders.kea);
+    await turn(
+      'dnsmasq-tmpfs',
+      'dnsmasq (leases file on tmpfs /dev/shm)',
+      () => benchDnsmasq(shmDir, run, 'dnsmasq (tmpfs)'),
+      ladders.dnsmasqTmpfs,
+    );
+    await turn(
+      'fixture',
+      'bootwright DHCP fixture (hosts from memory, no timeline, leases on disk)',
+      () => benchFixture(run),
+      ladders.fixture,
+    );
+    await turn(
+      'ceiling',
+      'bare node:dgram program, replies made once (the ceiling of a Node DHCP server)',
+      () => benchCeiling(),
+      ladders.ceiling,
+    );
   }
-
-  const buffer = (runs: Ladder[]) => `${bufferSize(runs[0]?.receiveBuffer ?? 0)} receive buffer`;
-  const names = {
-    dnsmasqDisk: `dnsmasq --no-ping (leases on disk, ${buffer(ladders.dnsmasqDisk)})`,
-    dnsmasqTmpfs: `dnsmasq --no-ping (leases on tmpfs, ${buffer(ladders.dnsmasqTmpfs)})`,
-    kea: `Kea kea-dhcp4 (memfile persisted to a file on disk without fsync, ${buffer(ladders.kea)})`,
-  };
-  // The goal's peer is whichever of dnsmasq on tmpfs and Kea sustained more in this run (medians of the runs).
-  const keaFaster = median(ladders.kea.map(best)) > median(ladders.dnsmasqTmpfs.map(best));
-  const faster = keaFaster
-    ? { runs: ladders.kea, name: names.kea }
-    : { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs };
-  const slower = keaFaster
-    ? { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs }
-    : { runs: ladders.kea, name: names.kea };
-  const sustained = `DHCP DORA/s via a relay, sustained (highest rate with <1% lost over ${seconds} s, bisected to ${step}/s)`;
-  const serve = `bootwright serve with its store and leases on disk (${buffer(ladders.serve)})`;
-  const rows: ResultRow[] = [
-    {
-      figure: `${sustained}, ${serve}, against the faster of dnsmasq on tmpfs and Kea`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: faster.runs.map(best),
-      peerName: faster.name,
-      goal: 1,
-    },
-    {
-      figure: `${sustained}, ${serve}, against the slower of dnsmasq on tmpfs and Kea`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: slower.runs.map(best),
-      peerName: slower.name,
-    },
-    {
-      figure: `${sustained}, ${serve}, against dnsmasq, both with leases on disk`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: ladders.dnsmasqDisk.map(best),
-      peerName: names.dnsmasqDisk,
-      goal: 1,
-    },
-    {
-      figure: `${sustained}, bootwright's DHCP server alone (bench/dhcp-server.fixture.ts: hosts from memory, no timeline; leases on disk, ${buffer(ladders.fixture)}), against the faster peer`,
-      unit: 'DORA/s',
-      bootwright: ladders.fixture.map(best),
-      peer: faster.runs.map(best),
-      peerName: faster.name,
-    },
-    {
-      figure: `DHCP exchanges lost at the sustained rate, ${serve}`,
-      unit: '%',
-      bootwright: ladders.serve.map(lossAtBest),
-      peer: faster.runs.map(lossAtBest),
-      peerName: faster.name,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map(cpuPerExchange),
-      peer: ladders.dnsmasqDisk.map(cpuPerExchange),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map(cpuPerExchange),
-      peer: ladders.kea.map(cpuPerExchange),
-      peerName: names.kea,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK average delay at ${latencyRate}/s, ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
-      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK maximum delay at ${latencyRate}/s, ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
-      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-  ];
-  const note = serveNote(
-    median(ladders.serve.map(cpuPerExchange)),
-    median(ladders.fixture.map(cpuPerExchange)),
-  );
-  for (const row of rows.filter((candidate) => candidate.goal !== undefined)) {
-    const theirs = median(row.peer ?? []);
-    const onTmpfsOrUnsynced = row.peerName !== names.dnsmasqDisk;
-    if (theirs > 0 && median(row.bootwright) / theirs < (row.goal ?? 0))
-      row.note = onTmpfsOrUnsynced ? `${note} ${DURABILITY_NOTE}` : note;
+  if (only) {
+    for (const [name, runs] of Object.entries(ladders).filter(([, runs]) => runs.length > 0))
+      log(
+        `${name}: ${median(runs.map(best)).toFixed(0)} DORA/s, ${median(runs.map(cpuPerExchange)).toFixed(4)} ms CPU per exchange (medians)`,
+      );
+    log('--only: nothing published');
+    process.exitCode = 0;
+  } else {
+    const buffer = (runs: Ladder[]) => `${bufferSize(runs[0]?.receiveBuffer ?? 0)} receive buffer`;
+    const names = {
+      dnsmasqDisk: `dnsmasq --no-ping (leases on disk, ${buffer(ladders.dnsmasqDisk)})`,
+      dnsmasqTmpfs: `dnsmasq --no-ping (leases on tmpfs, ${buffer(ladders.dnsmasqTmpfs)})`,
+      kea: `Kea kea-dhcp4 (memfile persisted to a file on disk without fsync, ${buffer(ladders.kea)})`,
+    };
+    // The goal's peer is whichever of dnsmasq on tmpfs and Kea sustained more in this run (medians of the runs).
+    const keaFaster = median(ladders.kea.map(best)) > median(ladders.dnsmasqTmpfs.map(best));
+    const faster = keaFaster
+      ? { runs: ladders.kea, name: names.kea }
+      : { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs };
+    const slower = keaFaster
+      ? { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs }
+      : { runs: ladders.kea, name: names.kea };
+    const sustained = `DHCP DORA/s via a relay, sustained (highest rate with <1% lost over ${seconds} s, bisected to ${step}/s)`;
+    const serve = `bootwright serve with its store and leases on disk (${buffer(ladders.serve)})`;
+    const rows: ResultRow[] = [
+      {
+        figure: `${sustained}, ${serve}, against the faster of dnsmasq on tmpfs and Kea`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+        goal: 1,
+      },
+      {
+        figure: `${sustained}, ${serve}, against the slower of dnsmasq on tmpfs and Kea`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: slower.runs.map(best),
+        peerName: slower.name,
+      },
+      {
+        figure: `${sustained}, ${serve}, against dnsmasq, both with leases on disk`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: ladders.dnsmasqDisk.map(best),
+        peerName: names.dnsmasqDisk,
+        goal: 1,
+      },
+      {
+        figure: `${sustained}, bootwright's DHCP server alone (bench/dhcp-server.fixture.ts: hosts from memory, no timeline; leases on disk, ${buffer(ladders.fixture)}), against the faster peer`,
+        unit: 'DORA/s',
+        bootwright: ladders.fixture.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+      },
+      {
+        figure: `${sustained}, a bare node:dgram program answering with replies made once (bench/dhcp-ceiling.fixture.ts: no policy, leases or timeline; the most Node gives one core, ${buffer(ladders.ceiling)}), against the faster peer`,
+        unit: 'DORA/s',
+        bootwright: ladders.ceiling.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+      },
+      {
+        figure: `DHCP exchanges lost at the sustained rate, ${serve}`,
+        unit: '%',
+        bootwright: ladders.serve.map(lossAtBest),
+        peer: faster.runs.map(lossAtBest),
+        peerName: faster.name,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map(cpuPerExchange),
+        peer: ladders.dnsmasqDisk.map(cpuPerExchange),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map(cpuPerExchange),
+        peer: ladders.kea.map(cpuPerExchange),
+        peerName: names.kea,
+        lowerIsBetter: true,
+      },
+      {
+        figure:
+          'DHCP server CPU time per completed DORA exchange, a bare node:dgram program answering with replies made once (the ceiling)',
+        unit: 'ms',
+        bootwright: ladders.ceiling.map(cpuPerExchange),
+        peer: faster.runs.map(cpuPerExchange),
+        peerName: faster.name,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP DISCOVER-OFFER + REQUEST-ACK average delay at ${latencyRate}/s, ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+        peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP DISCOVER-OFFER + REQUEST-ACK maximum delay at ${latencyRate}/s, ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+        peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+    ];
+    const note = serveNote(
+      median(ladders.serve.map(cpuPerExchange)),
+      median(ladders.fixture.map(cpuPerExchange)),
+    );
+    for (const row of rows.filter((candidate) => candidate.goal !== undefined)) {
+      const theirs = median(row.peer ?? []);
+      const onTmpfsOrUnsynced = row.peerName !== names.dnsmasqDisk;
+      if (theirs > 0 && median(row.bootwright) / theirs < (row.goal ?? 0))
+        row.note = onTmpfsOrUnsynced ? `${note} ${DURABILITY_NOTE}` : note;
+    }
+    log(
+      `medians: ${Object.entries(ladders)
+        .map(([name, runs]) => `${name} ${median(runs.map(best)).toFixed(0)}`)
+        .join(', ')} DORA/s`,
+    );
+    const summary = (runs: Ladder[]) =>
+      runs.map(({ rungs, receiveBuffer, socketDrops, cpuMsPerExchange }) => ({
+        receiveBuffer,
+        socketDrops,
+        cpuMsPerExchange,
+        rungs,
+      }));
+    recordResults('dhcp', rows, options, {
+      cpus: cpus().length,
+      pinned: pinning,
+      seconds,
+      step,
+      clients,
+      reservations: reservations.length,
+      rates,
+      latencyRate,
+      ladders: Object.fromEntries(Object.entries(ladders).map(([name, runs]) => [name, summary(runs)])),
+    });
   }
-  log(
-    `medians: ${Object.entries(ladders)
-      .map(([name, runs]) => `${name} ${median(runs.map(best)).toFixed(0)}`)
-      .join(', ')} DORA/s`,
-  );
-  const summary = (runs: Ladder[]) =>
-    runs.map(({ rungs, receiveBuffer, socketDrops, cpuMsPerExchange }) => ({
-      receiveBuffer,
-      socketDrops,
-      cpuMsPerExchange,
-      rungs,
-    }));
-  recordResults('dhcp', rows, options, {
-    cpus: cpus().length,
-    pinned: pinning,
-    seconds,
-    step,
-    clients,
-    reservations: reservations.length,
-    rates,
-    latencyRate,
-    ladders: Object.fromEntries(Object.entries(ladders).map(([name, runs]) => [name, summary(runs)])),
-  });
 } finally {
   await cleanup.run();
 }
