@@ -43,7 +43,11 @@ describe("DHCP's view of the inventory", () => {
     assert.deepEqual(await directory.reservedAddresses(), new Set(['192.0.2.41']));
 
     await inventory.edit('system', 'vm1', { netboot_enabled: false });
-    assert.equal((await directory.hostByMac(MAC))?.netbootEnabled, false, 'netboot turned off is seen at once');
+    assert.equal(
+      (await directory.hostByMac(MAC))?.netbootEnabled,
+      false,
+      'netboot turned off is seen at once',
+    );
 
     await cli.remove('system', 'vm1');
     await nextTurn();
