@@ -5,19 +5,20 @@
 // strace shows dnsmasq calling fsync once per lease change, while Kea 2.2 appends each lease to its CSV file with a
 // plain write (no fsync), so its leases sit in the page cache as dnsmasq's do on tmpfs. bootwright's DHCP server alone
 // (bench/dhcp-server.fixture.ts: hosts from memory, no event listener) is measured too, as an extra row that shows
-// what the store and the timeline cost. Each server runs alone, pinned to one core, in a network namespace joined by
-// a veth pair to a second one where Kea's perfdhcp (pinned to the other core) plays a relay agent (giaddr
-// 192.0.2.2, RFC 5737 documentation addresses).
+// what the store and the timeline cost, and so is a bare node:dgram program answering with replies made once
+// (bench/dhcp-ceiling.fixture.ts): the ceiling of any DHCP server in Node on one core. Each server runs alone,
+// pinned to one core, in a network namespace joined by a veth pair to a second one where Kea's perfdhcp (pinned to
+// the other core) plays a relay agent (giaddr 192.0.2.2, RFC 5737 documentation addresses).
 // A server's figure is the completed exchanges per second of the highest rate it sustains for --seconds (20) with
 // under 1% of exchanges lost (perfdhcp's default: a reply later than 1 s is lost): a ladder of rates doubling from
 // 1000 climbs until one fails, then the gap between the last rate passed and the first failed is bisected until it
 // is no wider than --step (250/s). Each run measures every server, the servers taking turns, and the median of the
 // runs is published with their spread. Each row names every server's UDP receive buffer as the kernel reports it
 // (`ss`): a large buffer absorbs bursts, not a sustained rate above what the server can do.
-// A full run takes about 3 minutes per server and run (8 to 10 probes of 20 s), some 45 minutes for 3 runs.
+// A full run takes about 3 minutes per server and run (8 to 10 probes of 20 s), about 55 minutes for 3 runs.
 // Needs root, iproute2, kea-admin (perfdhcp), kea-dhcp4-server and dnsmasq-base.
 // Run: node --import tsx bench/dhcp.ts [--quick] [--runs=3] [--seconds=20] [--rates=1000,2000,...] [--step=250]
-//      [--clients=200] [--no-pin]
+//      [--clients=200] [--no-pin] [--only=serve,dnsmasq-disk,kea,dnsmasq-tmpfs,fixture,ceiling]
 // --quick (the CI smoke mode): 1 s per rate, rates 1000 and 4000 and one bisection step, a few seconds per server.
 
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -496,16 +497,23 @@ function bufferSize(bytes: number): string {
 
 /** What the server's CPU profile showed (node --cpu-prof under perfdhcp), printed where a goal is missed. */
 const PROFILE_NOTE =
-  'Profiled with node --cpu-prof under perfdhcp (the DHCP server alone). Before: every DISCOVER and every REQUEST ' +
-  'was its own SQLite transaction and its fsync blocked the event loop (681 commits took 3.4 s of a 5 s run on a ' +
-  'busy disk). Fixed: offers are held in memory, lease writes are group-committed by a writer thread while the ' +
-  'event loop goes on (the ACK still waits for its lease on disk), leases are read from memory, addresses parsed ' +
-  'without a regular expression, each reply serialized into one pooled buffer. What is left is CPU per exchange: ' +
-  'in the main thread, node:dgram send (about a fifth of its busy time, the sendmsg system call with veth delivery ' +
-  'included), the messages to and from the writer thread once per batch, promise hops and garbage collection of ' +
-  'per-packet Maps and Buffers; the policy itself is about 12 µs per packet. Next steps named: fewer objects per ' +
-  'packet (options decoded lazily, constant options encoded once per configuration) and a shared-memory handoff to ' +
-  'the writer instead of postMessage.';
+  'Profiled with node --cpu-prof under perfdhcp. First: every DISCOVER and every REQUEST was its own SQLite ' +
+  'transaction and its fsync blocked the event loop; fixed by holding offers in memory and group-committing lease ' +
+  'writes in a writer thread (the ACK still waits for its lease on disk), leases read from memory, each reply ' +
+  'serialized into one buffer. Then, profiling bootwright serve itself: a store query for the MAC of every packet ' +
+  'and of every timeline event (about a fifth of the main thread) is gone, DHCP hosts and system names being kept ' +
+  'while the inventory version stands; the lease writer is fed through a SharedArrayBuffer (Atomics.wait in the ' +
+  'thread, Atomics.waitAsync in the event loop) instead of a postMessage each way (26 against 38 µs of CPU per ' +
+  'round trip on one core, measured apart); one watchdog timer replaces two timers and a Promise.race per request; ' +
+  'option values that depend on the configuration are encoded once, and request options are views of the datagram. ' +
+  "What is left, in the main thread's busy time from its first answer on (serve at 1200/s, load about 13 on 2 " +
+  'cores): handing each batch to the lease writer about 24% (the writer shares the pinned core, so each batch is a ' +
+  'switch to it for its SQLite commit and back; at 1200/s most batches hold one lease), writing the four timeline ' +
+  'events of each exchange to SQLite about 15%, node:dgram send about 14%, reading the inventory version (once per ' +
+  'turn of the event loop) and the kept lookups about 7%, the policy, codec and promise glue about 22%, garbage ' +
+  'collection about 5%. The ceiling row (a bare node:dgram program answering with replies made once, on one core) ' +
+  "is what Node itself costs before any of that: the timeline's inserts and the wake-ups of the lease writer are " +
+  'the next things to move off the main thread or amortize.';
 
 /** Said where the goal's peer is dnsmasq on tmpfs or Kea. */
 const DURABILITY_NOTE =
@@ -513,13 +521,14 @@ const DURABILITY_NOTE =
   "return at once, while serve's ACK waits for its lease's fsync.";
 
 /** What measuring `serve` adds to the profile's findings, with this run's CPU figures. */
-function serveNote(serveCpu: number, fixtureCpu: number): string {
+function serveNote(serveCpu: number, fixtureCpu: number, ceiling: { rate: number; cpu: number }): string {
   return (
-    `${PROFILE_NOTE} This row measures bootwright serve itself, which on top of that looks every DISCOVER's and ` +
-    "REQUEST's MAC up in the store (MachineLookup: a query of the SQLite unique-key index, and the system's row for a known machine) and " +
-    'publishes each exchange on the event timeline (the event bus names the system and writes the events to ' +
-    `SQLite in batches): ${serveCpu.toFixed(3)} ms of server CPU per exchange against ${fixtureCpu.toFixed(3)} ms ` +
-    'for the DHCP server alone (the fixture row, hosts from memory, no timeline) in this run.'
+    `${PROFILE_NOTE} This row measures bootwright serve itself, which on top of the DHCP server alone looks every ` +
+    "DISCOVER's and REQUEST's MAC up in the store (kept per inventory version) and publishes each exchange on the " +
+    'event timeline (the event bus names the system and writes the events to SQLite in batches): ' +
+    `${serveCpu.toFixed(3)} ms of server CPU per exchange against ${fixtureCpu.toFixed(3)} ms for the DHCP server ` +
+    `alone (the fixture row, hosts from memory, no timeline) and ${ceiling.cpu.toFixed(3)} ms for the bare ` +
+    `node:dgram program, which sustained ${ceiling.rate.toFixed(0)} DORA/s, in this run.`
   );
 }
 
@@ -698,6 +707,7 @@ try {
     const note = serveNote(
       median(ladders.serve.map(cpuPerExchange)),
       median(ladders.fixture.map(cpuPerExchange)),
+      { rate: median(ladders.ceiling.map(best)), cpu: median(ladders.ceiling.map(cpuPerExchange)) },
     );
     for (const row of rows.filter((candidate) => candidate.goal !== undefined)) {
       const theirs = median(row.peer ?? []);
