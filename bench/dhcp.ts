@@ -505,7 +505,9 @@ const PROFILE_NOTE =
   'while the inventory version stands; the lease writer is fed through a SharedArrayBuffer (Atomics.wait in the ' +
   'thread, Atomics.waitAsync in the event loop) instead of a postMessage each way (26 against 38 µs of CPU per ' +
   'round trip on one core, measured apart); one watchdog timer replaces two timers and a Promise.race per request; ' +
-  'option values that depend on the configuration are encoded once, and request options are views of the datagram. ' +
+  'option values that depend on the configuration are encoded once, and request options are views of the datagram; ' +
+  "the timeline's batch commit, which runs on the event loop, no longer waits there for an fsync (synchronous=NORMAL " +
+  'for events only: behind a busy disk it held every answer for up to seconds). ' +
   "What is left, in the main thread's busy time from its first answer on (serve at 1200/s, load about 13 on 2 " +
   'cores): handing each batch to the lease writer about 24% (the writer shares the pinned core, so each batch is a ' +
   'switch to it for its SQLite commit and back; at 1200/s most batches hold one lease), writing the four timeline ' +
