@@ -510,7 +510,8 @@ const PROFILE_NOTE =
   'for events only: behind a busy disk it held every answer for up to seconds). ' +
   "What is left, in the main thread's busy time from its first answer on (serve at 1200/s, load about 13 on 2 " +
   'cores): handing each batch to the lease writer about 24% (the writer shares the pinned core, so each batch is a ' +
-  'switch to it for its SQLite commit and back; at 1200/s most batches hold one lease), writing the four timeline ' +
+  'switch to it for its SQLite commit and back; at 1200/s most batches hold one lease; the profile samples wall ' +
+  'time, so this share includes the main thread waiting for the core it handed to the writer), writing the four timeline ' +
   'events of each exchange to SQLite about 15%, node:dgram send about 14%, reading the inventory version (once per ' +
   'turn of the event loop) and the kept lookups about 7%, the policy, codec and promise glue about 22%, garbage ' +
   'collection about 5%. The ceiling row (a bare node:dgram program answering with replies made once, on one core) ' +
