@@ -5,19 +5,20 @@
 // strace shows dnsmasq calling fsync once per lease change, while Kea 2.2 appends each lease to its CSV file with a
 // plain write (no fsync), so its leases sit in the page cache as dnsmasq's do on tmpfs. bootwright's DHCP server alone
 // (bench/dhcp-server.fixture.ts: hosts from memory, no event listener) is measured too, as an extra row that shows
-// what the store and the timeline cost. Each server runs alone, pinned to one core, in a network namespace joined by
-// a veth pair to a second one where Kea's perfdhcp (pinned to the other core) plays a relay agent (giaddr
-// 192.0.2.2, RFC 5737 documentation addresses).
+// what the store and the timeline cost, and so is a bare node:dgram program answering with replies made once
+// (bench/dhcp-ceiling.fixture.ts): the ceiling of any DHCP server in Node on one core. Each server runs alone,
+// pinned to one core, in a network namespace joined by a veth pair to a second one where Kea's perfdhcp (pinned to
+// the other core) plays a relay agent (giaddr 192.0.2.2, RFC 5737 documentation addresses).
 // A server's figure is the completed exchanges per second of the highest rate it sustains for --seconds (20) with
 // under 1% of exchanges lost (perfdhcp's default: a reply later than 1 s is lost): a ladder of rates doubling from
 // 1000 climbs until one fails, then the gap between the last rate passed and the first failed is bisected until it
 // is no wider than --step (250/s). Each run measures every server, the servers taking turns, and the median of the
 // runs is published with their spread. Each row names every server's UDP receive buffer as the kernel reports it
 // (`ss`): a large buffer absorbs bursts, not a sustained rate above what the server can do.
-// A full run takes about 3 minutes per server and run (8 to 10 probes of 20 s), some 45 minutes for 3 runs.
+// A full run takes about 3 minutes per server and run (8 to 10 probes of 20 s), about 55 minutes for 3 runs.
 // Needs root, iproute2, kea-admin (perfdhcp), kea-dhcp4-server and dnsmasq-base.
 // Run: node --import tsx bench/dhcp.ts [--quick] [--runs=3] [--seconds=20] [--rates=1000,2000,...] [--step=250]
-//      [--clients=200] [--no-pin]
+//      [--clients=200] [--no-pin] [--only=serve,dnsmasq-disk,kea,dnsmasq-tmpfs,fixture,ceiling]
 // --quick (the CI smoke mode): 1 s per rate, rates 1000 and 4000 and one bisection step, a few seconds per server.
 
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -64,6 +65,19 @@ const rates = options.list('rates', [1000, 2000, 4000, 8000, 16000, 32000], [100
 const step = options.number('step', 250, 1500);
 // Distinct clients (MAC addresses).
 const clients = options.number('clients', 200);
+const SERVERS = ['serve', 'dnsmasq-disk', 'kea', 'dnsmasq-tmpfs', 'fixture', 'ceiling'] as const;
+type ServerName = (typeof SERVERS)[number];
+// --only=serve,kea measures those servers alone and publishes nothing (a partial run is no row): for profiling and
+// CPU per exchange at one fixed rate (--rates=3000) while working on one server.
+const only = /--only=(\S+)/.exec(process.argv.slice(2).join(' '))?.[1]?.split(',');
+const unknownServer = only?.find((name) => !(SERVERS as readonly string[]).includes(name));
+if (unknownServer !== undefined) {
+  process.stderr.write(
+    `--only=${only?.join(',')} names "${unknownServer}": give some of ${SERVERS.join(',')}\n`,
+  );
+  process.exit(2);
+}
+const measured = (name: ServerName) => !only || only.includes(name);
 /** The rate the latencies are compared at: the same offered load for every server, below every server's limit. */
 const latencyRate = rates.includes(1000) ? 1000 : (rates[0] as number);
 const WARM_UP_RATE = 500;
@@ -384,6 +398,15 @@ async function benchServe(run: number): Promise<Ladder> {
   );
 }
 
+/** The ceiling: a bare node:dgram program answering with replies made once (bench/dhcp-ceiling.fixture.ts). */
+async function benchCeiling(): Promise<Ladder> {
+  const ceiling = join(import.meta.dirname, 'dhcp-ceiling.fixture.ts');
+  const setup = JSON.stringify({ serverAddress: '192.0.2.1', pool: POOL });
+  return benchServer('bare node:dgram ceiling', 'bw-bceil', async (pair) =>
+    spawnServer(pair, [process.execPath, '--import', 'tsx', ceiling, setup]),
+  );
+}
+
 /** bootwright's DHCP server alone: the policy, the leases on disk, but hosts from memory and no timeline. */
 async function benchFixture(run: number): Promise<Ladder> {
   const leases = join(freshDir(diskDir, `fixture-${run}`), 'leases.sqlite');
@@ -474,16 +497,26 @@ function bufferSize(bytes: number): string {
 
 /** What the server's CPU profile showed (node --cpu-prof under perfdhcp), printed where a goal is missed. */
 const PROFILE_NOTE =
-  'Profiled with node --cpu-prof under perfdhcp (the DHCP server alone). Before: every DISCOVER and every REQUEST ' +
-  'was its own SQLite transaction and its fsync blocked the event loop (681 commits took 3.4 s of a 5 s run on a ' +
-  'busy disk). Fixed: offers are held in memory, lease writes are group-committed by a writer thread while the ' +
-  'event loop goes on (the ACK still waits for its lease on disk), leases are read from memory, addresses parsed ' +
-  'without a regular expression, each reply serialized into one pooled buffer. What is left is CPU per exchange: ' +
-  'in the main thread, node:dgram send (about a fifth of its busy time, the sendmsg system call with veth delivery ' +
-  'included), the messages to and from the writer thread once per batch, promise hops and garbage collection of ' +
-  'per-packet Maps and Buffers; the policy itself is about 12 µs per packet. Next steps named: fewer objects per ' +
-  'packet (options decoded lazily, constant options encoded once per configuration) and a shared-memory handoff to ' +
-  'the writer instead of postMessage.';
+  'Profiled with node --cpu-prof under perfdhcp. First: every DISCOVER and every REQUEST was its own SQLite ' +
+  'transaction and its fsync blocked the event loop; fixed by holding offers in memory and group-committing lease ' +
+  'writes in a writer thread (the ACK still waits for its lease on disk), leases read from memory, each reply ' +
+  'serialized into one buffer. Then, profiling bootwright serve itself: a store query for the MAC of every packet ' +
+  'and of every timeline event (about a fifth of the main thread) is gone, DHCP hosts and system names being kept ' +
+  'while the inventory version stands; the lease writer is fed through a SharedArrayBuffer (Atomics.wait in the ' +
+  'thread, Atomics.waitAsync in the event loop) instead of a postMessage each way (26 against 38 µs of CPU per ' +
+  'round trip on one core, measured apart); one watchdog timer replaces two timers and a Promise.race per request; ' +
+  'option values that depend on the configuration are encoded once, and request options are views of the datagram; ' +
+  "the timeline's batch commit, which runs on the event loop, no longer waits there for an fsync (synchronous=NORMAL " +
+  'for events only: behind a busy disk it held every answer for up to seconds). ' +
+  "What is left, in the main thread's busy time from its first answer on (serve at 1200/s, load about 13 on 2 " +
+  'cores): handing each batch to the lease writer about 24% (the writer shares the pinned core, so each batch is a ' +
+  'switch to it for its SQLite commit and back; at 1200/s most batches hold one lease; the profile samples wall ' +
+  'time, so this share includes the main thread waiting for the core it handed to the writer), writing the four timeline ' +
+  'events of each exchange to SQLite about 15%, node:dgram send about 14%, reading the inventory version (once per ' +
+  'turn of the event loop) and the kept lookups about 7%, the policy, codec and promise glue about 22%, garbage ' +
+  'collection about 5%. The ceiling row (a bare node:dgram program answering with replies made once, on one core) ' +
+  "is what Node itself costs before any of that: the timeline's inserts and the wake-ups of the lease writer are " +
+  'the next things to move off the main thread or amortize.';
 
 /** Said where the goal's peer is dnsmasq on tmpfs or Kea. */
 const DURABILITY_NOTE =
@@ -491,13 +524,14 @@ const DURABILITY_NOTE =
   "return at once, while serve's ACK waits for its lease's fsync.";
 
 /** What measuring `serve` adds to the profile's findings, with this run's CPU figures. */
-function serveNote(serveCpu: number, fixtureCpu: number): string {
+function serveNote(serveCpu: number, fixtureCpu: number, ceiling: { rate: number; cpu: number }): string {
   return (
-    `${PROFILE_NOTE} This row measures bootwright serve itself, which on top of that looks every DISCOVER's and ` +
-    "REQUEST's MAC up in the store (MachineLookup: a query of the SQLite unique-key index, and the system's row for a known machine) and " +
-    'publishes each exchange on the event timeline (the event bus names the system and writes the events to ' +
-    `SQLite in batches): ${serveCpu.toFixed(3)} ms of server CPU per exchange against ${fixtureCpu.toFixed(3)} ms ` +
-    'for the DHCP server alone (the fixture row, hosts from memory, no timeline) in this run.'
+    `${PROFILE_NOTE} This row measures bootwright serve itself, which on top of the DHCP server alone looks every ` +
+    "DISCOVER's and REQUEST's MAC up in the store (kept per inventory version) and publishes each exchange on the " +
+    'event timeline (the event bus names the system and writes the events to SQLite in batches): ' +
+    `${serveCpu.toFixed(3)} ms of server CPU per exchange against ${fixtureCpu.toFixed(3)} ms for the DHCP server ` +
+    `alone (the fixture row, hosts from memory, no timeline) and ${ceiling.cpu.toFixed(3)} ms for the bare ` +
+    `node:dgram program, which sustained ${ceiling.rate.toFixed(0)} DORA/s, in this run.`
   );
 }
 
@@ -520,144 +554,194 @@ try {
     dnsmasqDisk: [] as Ladder[],
     dnsmasqTmpfs: [] as Ladder[],
     kea: [] as Ladder[],
+    ceiling: [] as Ladder[],
   };
   for (let run = 1; run <= options.runs; run += 1) {
     // The servers take turns within each run, so that a noisy moment on a shared machine hits all of them.
-    log(`run ${run}/${options.runs}: bootwright serve (store, leases and events in SQLite on disk)`);
-    ladders.serve.push(await benchServe(run));
-    log(`run ${run}/${options.runs}: dnsmasq (leases file on disk)`);
-    ladders.dnsmasqDisk.push(await benchDnsmasq(diskDir, run, 'dnsmasq (disk)'));
-    log(`run ${run}/${options.runs}: Kea (memfile, persisted to a CSV file on disk)`);
-    ladders.kea.push(await benchKea(run));
-    log(`run ${run}/${options.runs}: dnsmasq (leases file on tmpfs /dev/shm)`);
-    ladders.dnsmasqTmpfs.push(await benchDnsmasq(shmDir, run, 'dnsmasq (tmpfs)'));
-    log(
-      `run ${run}/${options.runs}: bootwright DHCP fixture (hosts from memory, no timeline, leases on disk)`,
+    const turn = async (name: ServerName, what: string, bench: () => Promise<Ladder>, into: Ladder[]) => {
+      if (!measured(name)) return;
+      log(`run ${run}/${options.runs}: ${what}`);
+      into.push(await bench());
+    };
+    await turn(
+      'serve',
+      'bootwright serve (store, leases and events in SQLite on disk)',
+      () => benchServe(run),
+      ladders.serve,
     );
-    ladders.fixture.push(await benchFixture(run));
+    await turn(
+      'dnsmasq-disk',
+      'dnsmasq (leases file on disk)',
+      () => benchDnsmasq(diskDir, run, 'dnsmasq (disk)'),
+      ladders.dnsmasqDisk,
+    );
+    await turn('kea', 'Kea (memfile, persisted to a CSV file on disk)', () => benchKea(run), ladders.kea);
+    await turn(
+      'dnsmasq-tmpfs',
+      'dnsmasq (leases file on tmpfs /dev/shm)',
+      () => benchDnsmasq(shmDir, run, 'dnsmasq (tmpfs)'),
+      ladders.dnsmasqTmpfs,
+    );
+    await turn(
+      'fixture',
+      'bootwright DHCP fixture (hosts from memory, no timeline, leases on disk)',
+      () => benchFixture(run),
+      ladders.fixture,
+    );
+    await turn(
+      'ceiling',
+      'bare node:dgram program, replies made once (the ceiling of a Node DHCP server)',
+      () => benchCeiling(),
+      ladders.ceiling,
+    );
   }
-
-  const buffer = (runs: Ladder[]) => `${bufferSize(runs[0]?.receiveBuffer ?? 0)} receive buffer`;
-  const names = {
-    dnsmasqDisk: `dnsmasq --no-ping (leases on disk, ${buffer(ladders.dnsmasqDisk)})`,
-    dnsmasqTmpfs: `dnsmasq --no-ping (leases on tmpfs, ${buffer(ladders.dnsmasqTmpfs)})`,
-    kea: `Kea kea-dhcp4 (memfile persisted to a file on disk without fsync, ${buffer(ladders.kea)})`,
-  };
-  // The goal's peer is whichever of dnsmasq on tmpfs and Kea sustained more in this run (medians of the runs).
-  const keaFaster = median(ladders.kea.map(best)) > median(ladders.dnsmasqTmpfs.map(best));
-  const faster = keaFaster
-    ? { runs: ladders.kea, name: names.kea }
-    : { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs };
-  const slower = keaFaster
-    ? { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs }
-    : { runs: ladders.kea, name: names.kea };
-  const sustained = `DHCP DORA/s via a relay, sustained (highest rate with <1% lost over ${seconds} s, bisected to ${step}/s)`;
-  const serve = `bootwright serve with its store and leases on disk (${buffer(ladders.serve)})`;
-  const rows: ResultRow[] = [
-    {
-      figure: `${sustained}, ${serve}, against the faster of dnsmasq on tmpfs and Kea`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: faster.runs.map(best),
-      peerName: faster.name,
-      goal: 1,
-    },
-    {
-      figure: `${sustained}, ${serve}, against the slower of dnsmasq on tmpfs and Kea`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: slower.runs.map(best),
-      peerName: slower.name,
-    },
-    {
-      figure: `${sustained}, ${serve}, against dnsmasq, both with leases on disk`,
-      unit: 'DORA/s',
-      bootwright: ladders.serve.map(best),
-      peer: ladders.dnsmasqDisk.map(best),
-      peerName: names.dnsmasqDisk,
-      goal: 1,
-    },
-    {
-      figure: `${sustained}, bootwright's DHCP server alone (bench/dhcp-server.fixture.ts: hosts from memory, no timeline; leases on disk, ${buffer(ladders.fixture)}), against the faster peer`,
-      unit: 'DORA/s',
-      bootwright: ladders.fixture.map(best),
-      peer: faster.runs.map(best),
-      peerName: faster.name,
-    },
-    {
-      figure: `DHCP exchanges lost at the sustained rate, ${serve}`,
-      unit: '%',
-      bootwright: ladders.serve.map(lossAtBest),
-      peer: faster.runs.map(lossAtBest),
-      peerName: faster.name,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map(cpuPerExchange),
-      peer: ladders.dnsmasqDisk.map(cpuPerExchange),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map(cpuPerExchange),
-      peer: ladders.kea.map(cpuPerExchange),
-      peerName: names.kea,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK average delay at ${latencyRate}/s, ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
-      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-    {
-      figure: `DHCP DISCOVER-OFFER + REQUEST-ACK maximum delay at ${latencyRate}/s, ${serve}`,
-      unit: 'ms',
-      bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
-      peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
-      peerName: names.dnsmasqDisk,
-      lowerIsBetter: true,
-    },
-  ];
-  const note = serveNote(
-    median(ladders.serve.map(cpuPerExchange)),
-    median(ladders.fixture.map(cpuPerExchange)),
-  );
-  for (const row of rows.filter((candidate) => candidate.goal !== undefined)) {
-    const theirs = median(row.peer ?? []);
-    const onTmpfsOrUnsynced = row.peerName !== names.dnsmasqDisk;
-    if (theirs > 0 && median(row.bootwright) / theirs < (row.goal ?? 0))
-      row.note = onTmpfsOrUnsynced ? `${note} ${DURABILITY_NOTE}` : note;
+  if (only) {
+    for (const [name, runs] of Object.entries(ladders).filter(([, runs]) => runs.length > 0))
+      log(
+        `${name}: ${median(runs.map(best)).toFixed(0)} DORA/s, ${median(runs.map(cpuPerExchange)).toFixed(4)} ms CPU per exchange (medians)`,
+      );
+    log('--only: nothing published');
+    process.exitCode = 0;
+  } else {
+    const buffer = (runs: Ladder[]) => `${bufferSize(runs[0]?.receiveBuffer ?? 0)} receive buffer`;
+    const names = {
+      dnsmasqDisk: `dnsmasq --no-ping (leases on disk, ${buffer(ladders.dnsmasqDisk)})`,
+      dnsmasqTmpfs: `dnsmasq --no-ping (leases on tmpfs, ${buffer(ladders.dnsmasqTmpfs)})`,
+      kea: `Kea kea-dhcp4 (memfile persisted to a file on disk without fsync, ${buffer(ladders.kea)})`,
+    };
+    // The goal's peer is whichever of dnsmasq on tmpfs and Kea sustained more in this run (medians of the runs).
+    const keaFaster = median(ladders.kea.map(best)) > median(ladders.dnsmasqTmpfs.map(best));
+    const faster = keaFaster
+      ? { runs: ladders.kea, name: names.kea }
+      : { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs };
+    const slower = keaFaster
+      ? { runs: ladders.dnsmasqTmpfs, name: names.dnsmasqTmpfs }
+      : { runs: ladders.kea, name: names.kea };
+    const sustained = `DHCP DORA/s via a relay, sustained (highest rate with <1% lost over ${seconds} s, bisected to ${step}/s)`;
+    const serve = `bootwright serve with its store and leases on disk (${buffer(ladders.serve)})`;
+    const rows: ResultRow[] = [
+      {
+        figure: `${sustained}, ${serve}, against the faster of dnsmasq on tmpfs and Kea`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+        goal: 1,
+      },
+      {
+        figure: `${sustained}, ${serve}, against the slower of dnsmasq on tmpfs and Kea`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: slower.runs.map(best),
+        peerName: slower.name,
+      },
+      {
+        figure: `${sustained}, ${serve}, against dnsmasq, both with leases on disk`,
+        unit: 'DORA/s',
+        bootwright: ladders.serve.map(best),
+        peer: ladders.dnsmasqDisk.map(best),
+        peerName: names.dnsmasqDisk,
+        goal: 1,
+      },
+      {
+        figure: `${sustained}, bootwright's DHCP server alone (bench/dhcp-server.fixture.ts: hosts from memory, no timeline; leases on disk, ${buffer(ladders.fixture)}), against the faster peer`,
+        unit: 'DORA/s',
+        bootwright: ladders.fixture.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+      },
+      {
+        figure: `${sustained}, a bare node:dgram program answering with replies made once (bench/dhcp-ceiling.fixture.ts: no policy, leases or timeline; the most Node gives one core, ${buffer(ladders.ceiling)}), against the faster peer`,
+        unit: 'DORA/s',
+        bootwright: ladders.ceiling.map(best),
+        peer: faster.runs.map(best),
+        peerName: faster.name,
+      },
+      {
+        figure: `DHCP exchanges lost at the sustained rate, ${serve}`,
+        unit: '%',
+        bootwright: ladders.serve.map(lossAtBest),
+        peer: faster.runs.map(lossAtBest),
+        peerName: faster.name,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map(cpuPerExchange),
+        peer: ladders.dnsmasqDisk.map(cpuPerExchange),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP server CPU time per completed DORA exchange (all threads), ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map(cpuPerExchange),
+        peer: ladders.kea.map(cpuPerExchange),
+        peerName: names.kea,
+        lowerIsBetter: true,
+      },
+      {
+        figure:
+          'DHCP server CPU time per completed DORA exchange, a bare node:dgram program answering with replies made once (the ceiling)',
+        unit: 'ms',
+        bootwright: ladders.ceiling.map(cpuPerExchange),
+        peer: faster.runs.map(cpuPerExchange),
+        peerName: faster.name,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP DISCOVER-OFFER + REQUEST-ACK average delay at ${latencyRate}/s, ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+        peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.avg)),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `DHCP DISCOVER-OFFER + REQUEST-ACK maximum delay at ${latencyRate}/s, ${serve}`,
+        unit: 'ms',
+        bootwright: ladders.serve.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+        peer: ladders.dnsmasqDisk.map((ladder) => exchangeDelay(ladder, (delay) => delay.max)),
+        peerName: names.dnsmasqDisk,
+        lowerIsBetter: true,
+      },
+    ];
+    const note = serveNote(
+      median(ladders.serve.map(cpuPerExchange)),
+      median(ladders.fixture.map(cpuPerExchange)),
+      { rate: median(ladders.ceiling.map(best)), cpu: median(ladders.ceiling.map(cpuPerExchange)) },
+    );
+    for (const row of rows.filter((candidate) => candidate.goal !== undefined)) {
+      const theirs = median(row.peer ?? []);
+      const onTmpfsOrUnsynced = row.peerName !== names.dnsmasqDisk;
+      if (theirs > 0 && median(row.bootwright) / theirs < (row.goal ?? 0))
+        row.note = onTmpfsOrUnsynced ? `${note} ${DURABILITY_NOTE}` : note;
+    }
+    log(
+      `medians: ${Object.entries(ladders)
+        .map(([name, runs]) => `${name} ${median(runs.map(best)).toFixed(0)}`)
+        .join(', ')} DORA/s`,
+    );
+    const summary = (runs: Ladder[]) =>
+      runs.map(({ rungs, receiveBuffer, socketDrops, cpuMsPerExchange }) => ({
+        receiveBuffer,
+        socketDrops,
+        cpuMsPerExchange,
+        rungs,
+      }));
+    recordResults('dhcp', rows, options, {
+      cpus: cpus().length,
+      pinned: pinning,
+      seconds,
+      step,
+      clients,
+      reservations: reservations.length,
+      rates,
+      latencyRate,
+      ladders: Object.fromEntries(Object.entries(ladders).map(([name, runs]) => [name, summary(runs)])),
+    });
   }
-  log(
-    `medians: ${Object.entries(ladders)
-      .map(([name, runs]) => `${name} ${median(runs.map(best)).toFixed(0)}`)
-      .join(', ')} DORA/s`,
-  );
-  const summary = (runs: Ladder[]) =>
-    runs.map(({ rungs, receiveBuffer, socketDrops, cpuMsPerExchange }) => ({
-      receiveBuffer,
-      socketDrops,
-      cpuMsPerExchange,
-      rungs,
-    }));
-  recordResults('dhcp', rows, options, {
-    cpus: cpus().length,
-    pinned: pinning,
-    seconds,
-    step,
-    clients,
-    reservations: reservations.length,
-    rates,
-    latencyRate,
-    ladders: Object.fromEntries(Object.entries(ladders).map(([name, runs]) => [name, summary(runs)])),
-  });
 } finally {
   await cleanup.run();
 }

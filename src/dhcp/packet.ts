@@ -96,14 +96,15 @@ export function parseDhcpPacket(bytes: Uint8Array): DhcpPacket {
   if (cookie !== MAGIC_COOKIE)
     fail(`the magic cookie is 0x${cookie.toString(16).padStart(8, '0')}, expected 0x63825363`);
 
-  const instances = new Map<number, Buffer[]>();
-  const counter = { count: 0 };
-  readOptionArea(buffer, OPTIONS_OFFSET, buffer.length, 'options field', instances, counter);
+  const read: OptionsRead = { options: new Map(), repeated: new Map(), count: 0 };
+  readOptionArea(buffer, OPTIONS_OFFSET, buffer.length, 'options field', read);
 
   // RFC 2132 §9.3: option 52 says the file (1), sname (2) or both (3) fields hold more options. It is honoured only
   // from the options field, so an overloaded field cannot point at itself.
-  const overloadValue = concatenated(instances, OPTION_OVERLOAD);
-  instances.delete(OPTION_OVERLOAD);
+  const overloadParts = read.repeated.get(OPTION_OVERLOAD);
+  const overloadValue = overloadParts ? Buffer.concat(overloadParts) : read.options.get(OPTION_OVERLOAD);
+  read.options.delete(OPTION_OVERLOAD);
+  read.repeated.delete(OPTION_OVERLOAD);
   let overload = 0;
   if (overloadValue !== undefined) {
     if (overloadValue.length !== 1) {
@@ -113,14 +114,10 @@ export function parseDhcpPacket(bytes: Uint8Array): DhcpPacket {
     if (overload < 1 || overload > 3) fail(`option 52 (overload) is ${overload}, expected 1, 2 or 3`);
   }
   // RFC 3396: instances are concatenated in the order options field, file field, sname field.
-  if (overload & 1)
-    readOptionArea(buffer, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file field', instances, counter);
-  if (overload & 2) {
-    readOptionArea(buffer, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname field', instances, counter);
-  }
-
-  const options: DhcpOptions = new Map();
-  for (const [code, parts] of instances) options.set(code, Buffer.concat(parts));
+  if (overload & 1) readOptionArea(buffer, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file field', read);
+  if (overload & 2) readOptionArea(buffer, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname field', read);
+  const { options } = read;
+  for (const [code, parts] of read.repeated) options.set(code, Buffer.concat(parts));
 
   return {
     op,
@@ -141,19 +138,17 @@ export function parseDhcpPacket(bytes: Uint8Array): DhcpPacket {
   };
 }
 
-function concatenated(instances: Map<number, Buffer[]>, code: number): Buffer | undefined {
-  const parts = instances.get(code);
-  return parts ? Buffer.concat(parts) : undefined;
+/**
+ * Each option's value as a view of the datagram, not a copy: almost every option comes once. The instances of one
+ * that comes again (RFC 3396) are gathered and concatenated once, at the end.
+ */
+interface OptionsRead {
+  options: DhcpOptions;
+  repeated: Map<number, Buffer[]>;
+  count: number;
 }
 
-function readOptionArea(
-  buffer: Buffer,
-  start: number,
-  end: number,
-  area: string,
-  instances: Map<number, Buffer[]>,
-  counter: { count: number },
-): void {
+function readOptionArea(buffer: Buffer, start: number, end: number, area: string, read: OptionsRead): void {
   let offset = start;
   while (offset < end) {
     const code = buffer[offset] as number;
@@ -173,12 +168,16 @@ function readOptionArea(
     if (area !== 'options field' && code === OPTION_OVERLOAD) {
       fail(`option 52 (overload) appears inside the ${area}, where RFC 2132 §9.3 does not allow it`);
     }
-    counter.count += 1;
-    if (counter.count > MAXIMUM_OPTION_INSTANCES) fail(`more than ${MAXIMUM_OPTION_INSTANCES} options`);
-    const parts = instances.get(code);
+    read.count += 1;
+    if (read.count > MAXIMUM_OPTION_INSTANCES) fail(`more than ${MAXIMUM_OPTION_INSTANCES} options`);
     const value = buffer.subarray(valueStart, valueStart + length);
-    if (parts) parts.push(value);
-    else instances.set(code, [value]);
+    const first = read.options.get(code);
+    if (first === undefined) read.options.set(code, value);
+    else {
+      const parts = read.repeated.get(code);
+      if (parts) parts.push(value);
+      else read.repeated.set(code, [first, value]);
+    }
     offset = valueStart + length;
   }
   // A missing end option is tolerated: the field's own length bounds it, and some relays and ROMs omit it.

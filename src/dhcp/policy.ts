@@ -327,10 +327,63 @@ function baseEvent(type: DhcpEvent['type'], client: Client): DhcpEvent {
 // ---------------------------------------------------------------------------------------------------------------
 // Building replies
 
+/**
+ * Option values that depend on the configuration alone, encoded once per configuration instead of for every reply
+ * (a dozen small Buffers each, which showed in the profile under load). Every reply shares them: the serializer
+ * copies values out and nothing writes into them.
+ */
+interface ConstantOptions {
+  messageTypes: Map<number, Buffer>;
+  serverIdentifier: Buffer;
+  subnetMask: Buffer;
+  router: Buffer | undefined;
+  dnsServers: Buffer;
+  domain: Buffer | undefined;
+  leaseTime: Buffer;
+  renewalTime: Buffer;
+  rebindingTime: Buffer;
+  tftpServerName: Buffer;
+  vendorClasses: { pxe: Buffer; http: Buffer };
+  pxeUseBootFile: Buffer;
+  ipxeNoProxyDhcp: Buffer;
+}
+
+const constantOptionsByConfig = new WeakMap<DhcpConfig, ConstantOptions>();
+
+function constantOptions(config: DhcpConfig): ConstantOptions {
+  let constants = constantOptionsByConfig.get(config);
+  if (constants) return constants;
+  const lease = config.leaseSeconds;
+  const dns = config.dnsServers.length > 0 ? config.dnsServers : [config.serverAddress];
+  constants = {
+    messageTypes: new Map(Object.values(MessageType).map((type) => [type, encodeUint8(type)])),
+    serverIdentifier: encodeIpv4(config.serverAddress),
+    subnetMask: encodeIpv4(prefixToNetmask(config.subnet.prefix)),
+    router: config.router !== undefined ? encodeIpv4(config.router) : undefined,
+    dnsServers: encodeIpv4List(dns),
+    domain: config.domain ? encodeString(config.domain) : undefined,
+    leaseTime: encodeUint32(lease),
+    // RFC 2131 §4.4.5 defaults: renew at half the lease, rebind at seven eighths.
+    renewalTime: encodeUint32(Math.floor(lease / 2)),
+    rebindingTime: encodeUint32(Math.floor((lease * 7) / 8)),
+    tftpServerName: encodeString(config.serverAddress),
+    // The PXE spec has servers name themselves PXEClient; UEFI HTTP boot ignores offers without "HTTPClient".
+    vendorClasses: { pxe: encodeString('PXEClient'), http: encodeString('HTTPClient') },
+    pxeUseBootFile: encodeEncapsulated(
+      new Map([[PxeVendorOption.DiscoveryControl, encodeUint8(PXE_DISCOVERY_USE_BOOTFILE)]]),
+    ),
+    // No ProxyDHCP here, so tell iPXE not to wait several seconds for one (ipxe/include/ipxe/dhcp.h).
+    ipxeNoProxyDhcp: encodeEncapsulated(new Map([[IPXE_NO_PXEDHCP, encodeUint8(1)]])),
+  };
+  constantOptionsByConfig.set(config, constants);
+  return constants;
+}
+
 function replyTo(request: DhcpPacket, type: number, config: DhcpConfig): DhcpPacket {
+  const constants = constantOptions(config);
   const options: DhcpOptions = new Map();
-  options.set(DhcpOption.MessageType, encodeUint8(type));
-  options.set(DhcpOption.ServerIdentifier, encodeIpv4(config.serverAddress));
+  options.set(DhcpOption.MessageType, constants.messageTypes.get(type) ?? encodeUint8(type));
+  options.set(DhcpOption.ServerIdentifier, constants.serverIdentifier);
   // RFC 6842: a server MUST echo the client identifier in DHCPOFFER, DHCPACK and DHCPNAK.
   const clientId = request.options.get(DhcpOption.ClientIdentifier);
   if (clientId) options.set(DhcpOption.ClientIdentifier, clientId);
@@ -371,40 +424,36 @@ function addBootOptions(
   reply.siaddr = config.serverAddress;
   reply.sname = config.serverAddress;
   if (fitsFileField(bootFile)) reply.file = bootFile;
-  reply.options.set(DhcpOption.TftpServerName, encodeString(config.serverAddress));
+  const constants = constantOptions(config);
+  reply.options.set(DhcpOption.TftpServerName, constants.tftpServerName);
   reply.options.set(DhcpOption.BootFileName, encodeString(bootFile));
-  // The PXE spec has servers name themselves PXEClient; UEFI HTTP boot ignores offers without "HTTPClient".
   reply.options.set(
     DhcpOption.VendorClass,
-    encodeString(client.netboot === 'http' ? 'HTTPClient' : 'PXEClient'),
+    client.netboot === 'http' ? constants.vendorClasses.http : constants.vendorClasses.pxe,
   );
   // PXE 2.1: the client machine identifier goes back as received; ROMs that omit it get none.
   const guid = request.options.get(DhcpOption.ClientMachineIdentifier);
   if (guid) reply.options.set(DhcpOption.ClientMachineIdentifier, guid);
   if (client.netboot === 'pxe') {
-    const vendor = new Map<number, Buffer>([
-      [PxeVendorOption.DiscoveryControl, encodeUint8(PXE_DISCOVERY_USE_BOOTFILE)],
-    ]);
     // PXE 2.1: a boot-server reply names the boot item the client asked for.
     const bootItem = readEncapsulated(request.options, DhcpOption.VendorSpecific)?.get(
       PxeVendorOption.BootItem,
     );
-    if (bootItem) vendor.set(PxeVendorOption.BootItem, bootItem);
-    reply.options.set(DhcpOption.VendorSpecific, encodeEncapsulated(vendor));
+    const vendor = bootItem
+      ? encodeEncapsulated(
+          new Map([
+            [PxeVendorOption.DiscoveryControl, encodeUint8(PXE_DISCOVERY_USE_BOOTFILE)],
+            [PxeVendorOption.BootItem, bootItem],
+          ]),
+        )
+      : constants.pxeUseBootFile;
+    reply.options.set(DhcpOption.VendorSpecific, vendor);
   }
 }
 
 interface Assignment {
   address: string;
   host: DhcpHost | undefined;
-}
-
-function networkOptionsFor(host: DhcpHost | undefined, config: DhcpConfig) {
-  const prefix = host?.netmask !== undefined ? netmaskToPrefix(host.netmask) : undefined;
-  return {
-    netmask: prefix !== undefined ? prefixToNetmask(prefix) : prefixToNetmask(config.subnet.prefix),
-    router: host?.gateway !== undefined && isIpv4(host.gateway) ? host.gateway : config.router,
-  };
 }
 
 /** Options every address-carrying reply has (RFC 2132 §3, §9); `leased` adds the lease times (not for INFORM). */
@@ -414,19 +463,21 @@ function addNetworkOptions(
   config: DhcpConfig,
   leased: boolean,
 ) {
-  const { netmask, router } = networkOptionsFor(host, config);
-  reply.options.set(DhcpOption.SubnetMask, encodeIpv4(netmask));
-  if (router !== undefined) reply.options.set(DhcpOption.Router, encodeIpv4(router));
-  const dns = config.dnsServers.length > 0 ? config.dnsServers : [config.serverAddress];
-  reply.options.set(DhcpOption.DomainNameServer, encodeIpv4List(dns));
-  if (config.domain) reply.options.set(DhcpOption.DomainName, encodeString(config.domain));
+  const constants = constantOptions(config);
+  // A host's own netmask and gateway, where the inventory gives them, else the subnet's.
+  const prefix = host?.netmask !== undefined ? netmaskToPrefix(host.netmask) : undefined;
+  const netmask = prefix !== undefined ? encodeIpv4(prefixToNetmask(prefix)) : constants.subnetMask;
+  const router =
+    host?.gateway !== undefined && isIpv4(host.gateway) ? encodeIpv4(host.gateway) : constants.router;
+  reply.options.set(DhcpOption.SubnetMask, netmask);
+  if (router !== undefined) reply.options.set(DhcpOption.Router, router);
+  reply.options.set(DhcpOption.DomainNameServer, constants.dnsServers);
+  if (constants.domain) reply.options.set(DhcpOption.DomainName, constants.domain);
   if (host?.hostname) reply.options.set(DhcpOption.HostName, encodeString(host.hostname));
   if (leased) {
-    const lease = config.leaseSeconds;
-    reply.options.set(DhcpOption.LeaseTime, encodeUint32(lease));
-    // RFC 2131 §4.4.5 defaults: renew at half the lease, rebind at seven eighths.
-    reply.options.set(DhcpOption.RenewalTime, encodeUint32(Math.floor(lease / 2)));
-    reply.options.set(DhcpOption.RebindingTime, encodeUint32(Math.floor((lease * 7) / 8)));
+    reply.options.set(DhcpOption.LeaseTime, constants.leaseTime);
+    reply.options.set(DhcpOption.RenewalTime, constants.renewalTime);
+    reply.options.set(DhcpOption.RebindingTime, constants.rebindingTime);
   }
 }
 
@@ -642,13 +693,8 @@ function addressReply(
   const bootFile = assignment.host?.netbootEnabled === false ? undefined : bootFileFor(client, config);
   if (bootFile !== undefined) {
     addBootOptions(reply, packet, client, bootFile, config);
-    // No ProxyDHCP here, so tell iPXE not to wait several seconds for one (ipxe/include/ipxe/dhcp.h).
-    if (client.netboot === 'ipxe') {
-      reply.options.set(
-        DhcpOption.IpxeEncapsulated,
-        encodeEncapsulated(new Map([[IPXE_NO_PXEDHCP, encodeUint8(1)]])),
-      );
-    }
+    if (client.netboot === 'ipxe')
+      reply.options.set(DhcpOption.IpxeEncapsulated, constantOptions(config).ipxeNoProxyDhcp);
     event.bootFile = bootFile;
   }
   return { packet: reply, destination: destinationFor(packet, type === MessageType.Ack), event };

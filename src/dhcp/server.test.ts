@@ -56,6 +56,7 @@ async function start(
     leases?: LeaseStore;
     onEvent?: (event: DhcpEvent) => void;
     clientPort?: number;
+    handlerTimeoutMs?: number;
   } = {},
 ): Promise<Running> {
   const events: DhcpEvent[] = [];
@@ -68,6 +69,7 @@ async function start(
     port: 0,
     pxePort: 0,
     clientPort: options.clientPort ?? 0,
+    ...(options.handlerTimeoutMs ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
     onEvent: (event) => {
       events.push(event);
       options.onEvent?.(event);
@@ -114,6 +116,21 @@ const discover = (mac: number) =>
   ]);
 
 describe('startDhcpServer', () => {
+  it('gives up on a request whose lookup hangs and goes on answering the other clients', async (context) => {
+    const hung = '52:54:00:00:00:01';
+    const directory: DhcpDirectory = {
+      hostByMac: (mac) => (mac === hung ? new Promise(() => undefined) : Promise.resolve(undefined)),
+      reservedAddresses: async () => new Set(),
+    };
+    const { server } = await start(context, {}, { directory, handlerTimeoutMs: 300 });
+    const relay = await peer(context, RELAY, server.ports.dhcp);
+    await relay.send(discover(1), server.ports.dhcp as number);
+    await relay.send(discover(2), server.ports.dhcp as number);
+    const offer = await relay.receive();
+    assert.equal(offer.chaddr.subarray(0, 6).toString('hex'), '525400000002');
+    assert.equal(server.stats().failed, 1, 'the hung request is counted as failed once given up');
+  });
+
   it('answers a relayed DISCOVER and REQUEST on the relay address, writing the lease first', async (context) => {
     const { server, events, leases } = await start(context);
     const relay = await peer(context, RELAY, server.ports.dhcp);

@@ -53,6 +53,28 @@ describe('SqliteLeaseStore on disk', () => {
     );
   });
 
+  it('writes a burst of leases larger than one batch holds, every one on disk when its write settles', async (context) => {
+    const path = join(tempDir(context), 'leases.db');
+    const store = SqliteLeaseStore.open(path);
+    context.after(() => store.close());
+    // A /19 of clients with long client identifiers: over 2 MiB of leases decided before the first commit.
+    const burst = Array.from({ length: 8_000 }, (_, index) =>
+      lease(
+        `10.0.${index >> 8}.${index & 0xff}`,
+        `aa:bb:cc:00:${(index >> 8).toString(16).padStart(2, '0')}:${(index & 0xff).toString(16).padStart(2, '0')}`,
+        {
+          clientId: 'ff'.repeat(64),
+          hostname: `host-${index}`,
+        },
+      ),
+    );
+    await Promise.all(burst.map((item) => store.upsert(item)));
+    const peek = new Database(path, { readonly: true });
+    context.after(() => peek.close());
+    const count = peek.prepare('SELECT count(*) AS rows FROM dhcp_leases').get() as { rows: number };
+    assert.equal(count.rows, burst.length);
+  });
+
   it('forgets a write whose commit failed, and keeps what was on disk before', async (context) => {
     const path = join(tempDir(context), 'leases.db');
     const store = SqliteLeaseStore.open(path);
