@@ -44,6 +44,8 @@ export interface StormReport {
   machines: number;
   completed: number;
   failures: { mac: string; step: StormStep; reason: string }[];
+  /** Requests sent again on a new connection after the server closed a kept-alive one before answering. */
+  httpReopens: number;
   /** Milliseconds from power-on (the first DISCOVER) to the first lease, the last lease and the last nopxe. */
   firstLeaseMs: number;
   lastLeaseMs: number;
@@ -62,7 +64,9 @@ const initrdBytes = readFileSync(plan.initrdPath);
 // ---------------------------------------------------------------------------------------------------------------
 // DHCP, as a relay agent for every machine
 
-const dhcpSocket = createSocket({ type: 'udp4', reuseAddr: true });
+// A relay (a router) does not drop the answers to a thousand machines at once; the default 208 KiB buffer, about 90
+// answers as the kernel counts them, would.
+const dhcpSocket = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 4 * 2 ** 20 });
 const awaitingAnswer = new Map<number, (packet: DhcpPacket) => void>();
 let dhcpRetransmits = 0;
 
@@ -169,6 +173,7 @@ async function dhcp(mac: string): Promise<{ address: string; bootFile: string }>
 /** One read buffer for every socket: each read is handled before the next one fills it. */
 const readBuffer = Buffer.allocUnsafe(2 ** 20);
 let bytesReceived = 0;
+let httpReopens = 0;
 
 type Body = { kind: 'text' } | { kind: 'expect'; bytes: Buffer };
 
@@ -177,6 +182,7 @@ interface Exchange {
   resolve: (text: string) => void;
   reject: (error: Error) => void;
   head: Buffer[];
+  /** Bytes of the answer so far, headers included. */
   headLength: number;
   status?: number;
   contentLength?: number;
@@ -189,6 +195,8 @@ class HttpConnection {
   private readonly socket: Socket;
   private current: Exchange | undefined;
   private failure: Error | undefined;
+  /** Requests answered on it so far. */
+  answered = 0;
 
   constructor(
     readonly origin: string,
@@ -205,8 +213,16 @@ class HttpConnection {
     this.socket.setTimeout(plan.httpIdleMs, () =>
       this.fail(new Error(`no data for ${plan.httpIdleMs} ms from ${this.origin}`)),
     );
-    this.socket.on('error', (error) => this.fail(error));
-    this.socket.on('close', () => this.fail(new Error(`${this.origin} closed the connection`)));
+    this.socket.on('error', (error) => this.fail(this.cutOff(error.message)));
+    this.socket.on('close', () => this.fail(this.cutOff('closed')));
+  }
+
+  /** The connection ended under a request: whether any of the answer had come says whether it may be sent again. */
+  private cutOff(how: string): Error {
+    const exchange = this.current;
+    if (!exchange) return new Error(`${this.origin}: ${how}`);
+    if (exchange.headLength === 0) return new Error(`${this.origin}: ${how} before answering`);
+    return new Error(`${this.origin}: ${how} after ${exchange.received} bytes of the body`);
   }
 
   /** False once the server closed it (after a keep-alive timeout, say): a client then opens a new one. */
@@ -294,6 +310,7 @@ class HttpConnection {
     exchange.received += chunk.length;
     if (exchange.received === exchange.contentLength) {
       this.current = undefined;
+      this.answered += 1;
       const status = exchange.status as number;
       if (status !== 200) {
         const said = Buffer.concat(exchange.text).toString('utf8').slice(0, 200);
@@ -310,13 +327,27 @@ class Connections {
 
   constructor(private readonly localAddress: string) {}
 
-  get(url: URL, body: Body): Promise<string> {
+  async get(url: URL, body: Body): Promise<string> {
+    const connection = this.connection(url, false);
+    try {
+      return await connection.get(url, body);
+    } catch (error) {
+      // A server may close a kept-alive connection just as the next request goes out; iPXE then sends it again on a
+      // new one (src/net/tcp/httpcore.c, http_reopen), as RFC 9112 §9.3.1 allows for a request with no answer yet.
+      if (connection.answered === 0 || !/before answering/.test((error as Error).message)) throw error;
+      httpReopens += 1;
+      return await this.connection(url, true).get(url, body);
+    }
+  }
+
+  private connection(url: URL, fresh: boolean): HttpConnection {
     let connection = this.open.get(url.origin);
-    if (!connection?.usable) {
+    if (fresh || !connection?.usable) {
+      connection?.close();
       connection = new HttpConnection(url.origin, url, this.localAddress);
       this.open.set(url.origin, connection);
     }
-    return connection.get(url, body);
+    return connection;
   }
 
   closeAll(): void {
@@ -336,6 +367,7 @@ const report: StormReport = {
   lastLeaseMs: Number.NaN,
   lastNopxeMs: Number.NaN,
   dhcpRetransmits: 0,
+  httpReopens: 0,
   stepMs: Object.fromEntries(stormSteps.map((step) => [step, [] as number[]])) as Record<StormStep, number[]>,
   bytesReceived: 0,
 };
@@ -411,6 +443,7 @@ dhcpSocket.bind(67, plan.relay, async () => {
   clearInterval(progress);
   dhcpSocket.close();
   report.dhcpRetransmits = dhcpRetransmits;
+  report.httpReopens = httpReopens;
   report.bytesReceived = bytesReceived;
   process.stdout.write(`${JSON.stringify(report)}\n`);
 });

@@ -319,6 +319,16 @@ interface StormResult {
   report: StormReport;
   cpuSeconds: number;
   peakRssMib: number;
+  /** The most memory all TCP sockets of the machine held at once (sampled), in pages: see tcpMemoryLimits. */
+  peakTcpPages: number;
+}
+
+/** net.ipv4.tcp_mem: past the second figure the kernel shrinks socket buffers, past the third it drops. */
+const tcpMemoryLimits = readFileSync('/proc/sys/net/ipv4/tcp_mem', 'utf8').trim().split(/\s+/).map(Number);
+
+/** Pages held by every TCP socket of the machine (all namespaces count against tcp_mem together). */
+function tcpPages(): number {
+  return Number(/^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? 0);
 }
 
 /** Starts the machines in the client namespace and waits for their report. */
@@ -349,7 +359,12 @@ async function storm(pair: NetnsPair, side: ServerSide, name: string): Promise<S
     stderr += chunk;
     for (const line of chunk.split('\n').filter(Boolean)) log(`  ${name}${line}`);
   });
+  let peakTcpPages = 0;
+  const sampler = setInterval(() => {
+    peakTcpPages = Math.max(peakTcpPages, tcpPages());
+  }, 250);
   const code = await exitOf(clients);
+  clearInterval(sampler);
   const pids = side.pids();
   const cpuSeconds = pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - cpuBefore;
   const peak = pids.reduce((sum, pid) => sum + peakRssMib(pid), 0);
@@ -357,7 +372,7 @@ async function storm(pair: NetnsPair, side: ServerSide, name: string): Promise<S
   const report = JSON.parse(stdout) as StormReport;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   log(
-    `  ${name}: ${report.completed}/${report.machines} machines done, ${report.failures.length} failed; first lease ${report.firstLeaseMs.toFixed(0)} ms, last ${seconds(report.lastLeaseMs)}, last nopxe ${seconds(report.lastNopxeMs)}; ${report.dhcpRetransmits} DHCP retransmissions; ${(report.bytesReceived / 1e9).toFixed(1)} GB received; server CPU ${cpuSeconds.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MiB`,
+    `  ${name}: ${report.completed}/${report.machines} machines done, ${report.failures.length} failed; first lease ${report.firstLeaseMs.toFixed(0)} ms, last ${seconds(report.lastLeaseMs)}, last nopxe ${seconds(report.lastNopxeMs)}; ${report.dhcpRetransmits} DHCP retransmissions, ${report.httpReopens} HTTP requests sent again on a new connection; ${(report.bytesReceived / 1e9).toFixed(1)} GB received; server CPU ${cpuSeconds.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MiB; TCP memory of the machine at most ${peakTcpPages} pages (tcp_mem ${tcpMemoryLimits.join(' ')})`,
   );
   const reasons = new Map<string, number>();
   for (const failure of report.failures) {
@@ -365,7 +380,7 @@ async function storm(pair: NetnsPair, side: ServerSide, name: string): Promise<S
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
   for (const [reason, count] of reasons) log(`    ${count} failed at ${reason}`);
-  return { report, cpuSeconds, peakRssMib: peak };
+  return { report, cpuSeconds, peakRssMib: peak, peakTcpPages };
 }
 
 /** A fresh pair of namespaces for one side, removed (with its processes) when `run` ends. */
@@ -600,6 +615,11 @@ try {
       'Boot storm DHCP retransmissions (a machine sent again after 1 s without an answer)',
       'packets',
       (result) => result.report.dhcpRetransmits,
+    ),
+    row(
+      'Boot storm HTTP requests sent again on a new connection (the server closed a kept-alive one first, as iPXE retries)',
+      'requests',
+      (result) => result.report.httpReopens,
     ),
     ...stepNames.flatMap(([step, what]) => [
       row(`Boot storm ${what}, median over machines`, 'ms', (result) =>
