@@ -55,6 +55,8 @@ export interface StormReport {
   /** Each completed step's duration in milliseconds, per step, over the machines that got that far. */
   stepMs: Record<StormStep, number[]>;
   bytesReceived: number;
+  /** This process's CPU seconds, user and system: near the wall time, the machines themselves were the limit. */
+  clientCpuSeconds: number;
 }
 
 const plan = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as StormPlan;
@@ -370,6 +372,7 @@ const report: StormReport = {
   httpReopens: 0,
   stepMs: Object.fromEntries(stormSteps.map((step) => [step, [] as number[]])) as Record<StormStep, number[]>,
   bytesReceived: 0,
+  clientCpuSeconds: 0,
 };
 let powerOn = 0;
 
@@ -445,5 +448,7 @@ dhcpSocket.bind(67, plan.relay, async () => {
   report.dhcpRetransmits = dhcpRetransmits;
   report.httpReopens = httpReopens;
   report.bytesReceived = bytesReceived;
+  const { user, system } = process.cpuUsage();
+  report.clientCpuSeconds = (user + system) / 1e6;
   process.stdout.write(`${JSON.stringify(report)}\n`);
 });

@@ -301,6 +301,28 @@ function addStormAddresses(pair: NetnsPair): void {
   ip(['-n', pair.client.name, 'route', 'add', `${SERVER}/32`, 'via', pair.server.address]);
 }
 
+/**
+ * TCP's own counts of trouble in a namespace (/proc/net/netstat, what `nstat` reads), the non-zero ones: packets
+ * dropped or queues pruned under memory pressure, retransmission timeouts. They name what stalls a storm.
+ */
+function tcpTrouble(namespace: string): Record<string, number> {
+  const text = execFileSync('ip', ['netns', 'exec', namespace, 'cat', '/proc/net/netstat'], {
+    encoding: 'utf8',
+  });
+  const lines = text.split('\n');
+  const wanted =
+    /^(TCPMemoryPressures|TCPMemoryPressuresChrono|PruneCalled|RcvPruned|OfoPruned|TCPRcvQDrop|TCPBacklogDrop|TCPOFODrop|TCPTimeouts|TCPAbortOnMemory|TCPAbortOnTimeout|TCPLostRetransmit|TCPRetransFail|TCPZeroWindowDrop|TCPWqueueTooBig)$/;
+  const found: Record<string, number> = {};
+  for (let index = 0; index + 1 < lines.length; index += 2) {
+    const names = (lines[index] as string).split(/\s+/).slice(1);
+    const values = (lines[index + 1] as string).split(/\s+/).slice(1).map(Number);
+    names.forEach((name, column) => {
+      if (wanted.test(name) && values[column]) found[name] = values[column] as number;
+    });
+  }
+  return found;
+}
+
 function listening(pair: NetnsPair, protocol: 'tcp' | 'udp', port: number): boolean {
   const text = execFileSync(
     'ip',
@@ -321,6 +343,8 @@ interface StormResult {
   peakRssMib: number;
   /** The most memory all TCP sockets of the machine held at once (sampled), in pages: see tcpMemoryLimits. */
   peakTcpPages: number;
+  /** tcpTrouble of the server's namespace and of the machines'. */
+  tcpTrouble: { server: Record<string, number>; machines: Record<string, number> };
 }
 
 /** net.ipv4.tcp_mem: past the second figure the kernel shrinks socket buffers, past the third it drops. */
@@ -365,6 +389,7 @@ async function storm(pair: NetnsPair, side: ServerSide, name: string): Promise<S
   }, 250);
   const code = await exitOf(clients);
   clearInterval(sampler);
+  const trouble = { server: tcpTrouble(pair.server.name), machines: tcpTrouble(pair.client.name) };
   const pids = side.pids();
   const cpuSeconds = pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - cpuBefore;
   const peak = pids.reduce((sum, pid) => sum + peakRssMib(pid), 0);
@@ -380,7 +405,10 @@ async function storm(pair: NetnsPair, side: ServerSide, name: string): Promise<S
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
   for (const [reason, count] of reasons) log(`    ${count} failed at ${reason}`);
-  return { report, cpuSeconds, peakRssMib: peak, peakTcpPages };
+  log(
+    `    machines' CPU ${report.clientCpuSeconds.toFixed(1)} s; TCP trouble, server side ${JSON.stringify(trouble.server)}, machines' side ${JSON.stringify(trouble.machines)}`,
+  );
+  return { report, cpuSeconds, peakRssMib: peak, peakTcpPages, tcpTrouble: trouble };
 }
 
 /** A fresh pair of namespaces for one side, removed (with its processes) when `run` ends. */
@@ -651,6 +679,19 @@ try {
     rampMs,
     kernelBytes: readFileSync(files.kernel).length,
     initrdBytes: readFileSync(files.initrd).length,
+    tcpMemoryLimits,
+    perRun: {
+      bootwright: ours.map(({ report, peakTcpPages, tcpTrouble }) => ({
+        clientCpuSeconds: report.clientCpuSeconds,
+        peakTcpPages,
+        tcpTrouble,
+      })),
+      peer: theirs.map(({ report, peakTcpPages, tcpTrouble }) => ({
+        clientCpuSeconds: report.clientCpuSeconds,
+        peakTcpPages,
+        tcpTrouble,
+      })),
+    },
     failures: {
       bootwright: ours.map((result) => result.report.failures.slice(0, 20)),
       peer: theirs.map((result) => result.report.failures.slice(0, 20)),
