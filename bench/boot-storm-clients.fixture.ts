@@ -50,6 +50,8 @@ export interface StormReport {
   firstLeaseMs: number;
   lastLeaseMs: number;
   lastNopxeMs: number;
+  /** When each completed machine made its nopxe call, milliseconds from power-on, in order. */
+  doneAtMs: number[];
   /** DHCP packets sent again after a timeout. */
   dhcpRetransmits: number;
   /** Each completed step's duration in milliseconds, per step, over the machines that got that far. */
@@ -368,6 +370,7 @@ const report: StormReport = {
   firstLeaseMs: Number.NaN,
   lastLeaseMs: Number.NaN,
   lastNopxeMs: Number.NaN,
+  doneAtMs: [],
   dhcpRetransmits: 0,
   httpReopens: 0,
   stepMs: Object.fromEntries(stormSteps.map((step) => [step, [] as number[]])) as Record<StormStep, number[]>,
@@ -420,6 +423,7 @@ async function machine(mac: string): Promise<void> {
     finish('nopxe');
     const doneAt = performance.now() - powerOn;
     if (!(report.lastNopxeMs >= doneAt)) report.lastNopxeMs = doneAt;
+    report.doneAtMs.push(doneAt);
     report.completed += 1;
   } catch (error) {
     report.failures.push({ mac, step, reason: (error as Error).message });
