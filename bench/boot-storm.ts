@@ -139,31 +139,31 @@ function bootFiles(): { kernel: string; initrd: string } {
   return buildInstallerGuest(work);
 }
 
-/** What the profile and TCP's counters showed (the full storm, 2026-12-08), printed where the goal is missed. */
+/** What the profile, TCP's counters and serve's DHCP counters showed (six full storms, 2026-12-08, load 10-40). */
 const PROFILE_NOTE =
   "Profiled with node --cpu-prof through a full storm: serve's main thread was idle 71% of it (139 of 196 s). Of " +
   'its 57 s busy, 17 s went to copying into sockets (writeBuffer), 10 s to file reads (FileHandle.read; the ' +
   "thread pool's copies share the pinned core), 5 s to garbage collection and 6 s to SQLite (event batches, one " +
   'committed transaction per nopxe): Node has no sendfile, so serve spends about 1.5 s of CPU per GB where nginx ' +
-  'spends 0.25. The wall time is not that CPU but the kernel: with all 1,000 machines downloading at once, the ' +
-  "machine's TCP memory went past tcp_mem's pressure mark (peak 443,046 pages of 383,879), the receivers' queues " +
-  'were pruned and dropped (PruneCalled, TCPRcvQDrop in the thousands) and connections waited out retransmission ' +
-  'timeouts (TCPTimeouts 7,800 and 26,850 on the server side in two runs), so downloads stalled for tens of seconds while serve sat ' +
-  'idle. That is also why serve failed 46-47 machines a run: a request on a new connection answered 408 ' +
-  "Request Timeout (or reset) by serve's 20 s headers timeout (headersTimeoutMs in src/http/server.ts) while its " +
-  "packets were still being retransmitted; nginx's client_header_timeout is 60 s. " +
-  'The peer pair never got there because dnsmasq lost 58-66% of the machines at DHCP (it rewrites its ' +
-  'whole lease file and fsyncs it for every lease, one packet at a time), so only about 400 machines downloaded at ' +
-  'once: compare the first-K row, which times the same number of machines on both sides. Named, not made: ' +
-  'sendfile (a native addon) or fewer copies per byte, so that serve sends the same bytes with less memory in ' +
-  'flight and less CPU; a cap on concurrent big downloads per listener (queueing the rest) so that a storm cannot ' +
-  "drive the kernel into TCP memory pressure; nopxe's commit in the lease writer's group commit instead of one " +
-  'synchronous transaction per call on the event loop. Open, not profiled: in five full storms serve lost 157, ' +
-  "146, 0, 0 and 828 machines at DHCP (no DHCPACK within iPXE's 15 s; in the worst the first lease came at 10.5 s, " +
-  "while the clean runs leased all 1,000 in 16-18 s). Each ACK waits for its lease's group commit (an fsync on " +
-  "a disk shared with other work, and SQLite's write lock, which the lease writer shares with the event log in the same file, busy_timeout 10 s); a " +
-  'request still waiting after 5 s (HANDLER_TIMEOUT_MS in src/dhcp/server.ts) is given up unanswered, and past ' +
-  "1,024 waiting datagrams new ones are dropped, counted in the DHCP server's stats but printed nowhere by serve.";
+  'spends 0.25. The wall time is not that CPU: downloads stall while serve sits idle. In one storm nginx sent 942 ' +
+  'machines their 36 GB in 19 s, and right before it serve took about 75 s for 224 machines (8.5 GB) with 18 s of ' +
+  "CPU in all. With all 1,000 machines downloading, the machine's TCP memory went past tcp_mem's pressure mark " +
+  "(peak 443,046 and 457,984 pages of 383,879), the receivers' queues were pruned and dropped (PruneCalled, " +
+  'TCPRcvQDrop in the thousands) and connections waited out retransmission timeouts (7,800 and 26,850 on the ' +
+  "server side); 46-47 machines a run then failed on a 408 Request Timeout (or a reset) from serve's 20 s headers " +
+  "timeout (headersTimeoutMs in src/http/server.ts) while their request was still being retransmitted; nginx's " +
+  'client_header_timeout is 60 s. Why serve stalls where nginx does not is not confirmed: tcp_mem counts every ' +
+  'socket of the machine (other work included), and serve keeps two 1 MiB buffers in flight per download. DHCP: ' +
+  'serve lost 157, 146, 0, 0, 828 and 776 machines at DHCP in the six storms, dnsmasq 541, 671, 580, 655, 691 and ' +
+  '58 (it rewrites its lease file and fsyncs it per lease, one packet at a time, and dropped up to 2,401 requests ' +
+  "at its full socket). A temporary print of serve's DHCP counters in the 776 storm showed every request answered " +
+  '(7,872 received, 7,872 replied, none failed or dropped), but late: the first lease came at 20 s, after iPXE gives ' +
+  "up (15 s). Each ACK waits for its lease's group commit in the lease writer thread, which shares SQLite's write " +
+  "lock with the event log's batches in the same file (each its own synchronous=FULL commit, busy_timeout 10 s) " +
+  'and an fsync on a disk shared with other work; which of the two holds it is not yet measured. Compare the ' +
+  'first-K row, which times the same number of machines on both sides. Named, not made: time each lease batch ' +
+  "(queued to committed) and print the DHCP counters at stop; keep the lease commit off the event log's lock " +
+  '(a file of its own); sendfile (a native addon) or fewer copies per byte; a 60 s headers timeout as nginx has.';
 
 // ---------------------------------------------------------------------------------------------------------------
 // bootwright's store, and the peer's files rendered from it
