@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { benchOptions, goalRows, readResults, renderResults, resultsDir, staleness } from './results.js';
 
 /** In the order they run: the cheap ones first, so a broken setup shows within seconds. */
-const scripts = ['render-autoinstall', 'http', 'scale', 'tftp', 'reposync', 'dhcp', 'installs'];
+const scripts = ['render-autoinstall', 'http', 'scale', 'tftp', 'reposync', 'dhcp', 'boot-storm', 'installs'];
 
 const argv = process.argv.slice(2);
 const options = benchOptions(argv);
