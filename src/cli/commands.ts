@@ -344,6 +344,24 @@ export const labCommands: readonly CommandSpec[] = [
   },
 ];
 
+/** `bootwright bmc` (src/bmc/): a virtual BMC speaking Redfish for the libvirt domains of this host. */
+export const bmcCommand: CommandSpec = {
+  words: ['bmc'],
+  summary: 'Run a virtual BMC: Redfish over HTTPS for the libvirt domains of this host (power, network boot)',
+  options: [
+    option('port', 'HTTPS port (default 8443)', 'N'),
+    option('listen', 'Address to listen on (default: all)', 'ADDRESS'),
+    option('connect', 'libvirt URI of the domains (default qemu:///system)', 'URI'),
+    option('domains', 'Serve only the domains whose names match this glob (default: all)', 'GLOB'),
+    option(
+      'tls_cert',
+      'PEM certificate (default: a self-signed one made on first start, DATA-DIR/bmc-tls.pem)',
+      'FILE',
+    ),
+    option('tls_key', 'PEM private key of that certificate (default: DATA-DIR/bmc-tls.key)', 'FILE'),
+  ],
+};
+
 /** Every command with its own flags, in help order; `serve` parses its own flags. */
 export const commands: readonly CommandSpec[] = [
   ...objectKinds.flatMap((kind) =>
@@ -541,6 +559,7 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   ...labCommands,
+  bmcCommand,
 ];
 
 /** Top-level words and what they are, for `bootwright --help`. */

@@ -150,6 +150,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const { runLabCommand } = await import('../lab/lab-commands.js');
     return runLabCommand(action, invocation, globals.dataDir, main);
   }
+  // The virtual BMC (src/bmc/) drives libvirt, not the inventory.
+  if (word === 'bmc') {
+    keepServingWhenReaderGoes();
+    const { runBmcCommand } = await import('../bmc/bmc-command.js');
+    return runBmcCommand(invocation, globals.dataDir);
+  }
   if (word === 'sync') {
     runSync(invocation);
     return 0;
