@@ -347,7 +347,7 @@ export const labCommands: readonly CommandSpec[] = [
 /** `bootwright bmc` (src/bmc/): a virtual BMC speaking Redfish for the libvirt domains of this host. */
 export const bmcCommand: CommandSpec = {
   words: ['bmc'],
-  summary: 'A virtual BMC: Redfish over HTTPS for the libvirt domains here (power, network boot)',
+  summary: 'A virtual BMC (Redfish) for the libvirt domains of this host: power, network boot',
   options: [
     option('port', 'HTTPS port (default 8443)', 'N'),
     option('listen', 'Address to listen on (default: all)', 'ADDRESS'),
