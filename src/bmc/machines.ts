@@ -3,17 +3,16 @@
 //
 // A boot override is the BMC's, not the domain's: libvirt has no "boot from the network once". So the override is
 // kept here (and in a small file, so that a restarted BMC remembers it) and carried out when the machine next
-// starts: the persistent definition is rewritten network-first, the domain started (QEMU reads the boot order at
-// start), and, for "Once", the old definition put back at once, which the running instance does not see. A
-// restart with an override pending is therefore a stop and a start, not a guest reboot (a reboot keeps the running
-// instance's boot order).
+// starts (power/libvirt-domains.ts). A restart with an override pending is therefore a stop and a start, not a
+// guest reboot (a reboot keeps the running instance's boot order).
 
 import { readFileSync } from 'node:fs';
 import { writePrivateFile } from '../auth/_private-file.js';
 import { BootwrightError, quote } from '../errors.js';
 import type { Libvirt } from '../koan/libvirt.js';
 import type { Glob } from '../model/glob.js';
-import { type BootDevice, firstBootDevice, withFirstBootDevice } from './boot-order.js';
+import { type BootDevice, firstBootDevice } from '../power/libvirt-boot-order.js';
+import { isOff, startBooting } from '../power/libvirt-domains.js';
 
 export type PowerState = 'On' | 'Off';
 
@@ -63,9 +62,8 @@ export interface Machines {
 
 const noOverride: BootOverride = { target: 'None', enabled: 'Disabled' };
 
-/** libvirt's words for a domain that runs (or could be woken) rather than one that is off. */
 function powerOf(state: string): PowerState {
-  return /^(shut off|crashed|pmsuspended)/.test(state) ? 'Off' : 'On';
+  return isOff(state) ? 'Off' : 'On';
 }
 
 export class LibvirtMachines implements Machines {
@@ -156,22 +154,12 @@ export class LibvirtMachines implements Machines {
     return override.enabled === 'Disabled' ? undefined : bootTargets[override.target];
   }
 
-  /** Starts the domain, booting the overridden device first if one is pending. */
+  /** Starts the domain, booting the overridden device first if one is pending; a Once override is then spent. */
   private async start(id: string): Promise<void> {
     const device = this.pendingDevice(id);
-    if (!device) {
-      await this.libvirt.start(id);
-      return;
-    }
-    const override = this.bootOverride(id);
-    const definition = await this.libvirt.dumpXml(id, true);
-    await this.libvirt.define(withFirstBootDevice(definition, device));
-    try {
-      await this.libvirt.start(id);
-    } finally {
-      if (override.enabled === 'Once') await this.libvirt.define(definition);
-    }
-    if (override.enabled === 'Once') this.setBootOverride(id, noOverride);
+    const once = this.bootOverride(id).enabled === 'Once';
+    await startBooting(this.libvirt, id, device ? { device, once } : undefined);
+    if (device && once) this.setBootOverride(id, noOverride);
   }
 }
 

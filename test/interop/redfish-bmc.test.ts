@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../../src/lab/libvirtd.js';
+import type { PowerTarget } from '../../src/power/contract.js';
+import { fenceAgentDriver } from '../../src/power/fence-agent.js';
+import { redfishDriver } from '../../src/power/redfish.js';
 import { runMain } from '../support/cli.js';
 import { createTapNamespace } from '../support/tap-netns.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -245,5 +248,53 @@ describe('bootwright bmc with real Redfish clients', () => {
     const spent = sushy(bmc, 'off');
     assert.equal(spent.boot_enabled, 'Disabled', 'a Once override is spent by the boot it caused');
     assert.equal(await waitForState(libvirt, DOMAIN, /^shut off$/), 'shut off');
+
+    // bootwright's own drivers: the Redfish one, and fence_redfish run as a fence agent the way Cobbler runs them.
+    const target = (options: Record<string, string>): PowerTarget => ({
+      system: 'vm-one',
+      type: 'redfish',
+      address: `127.0.0.1:${bmc.port}`,
+      user: 'admin',
+      password: PASSWORD,
+      id: DOMAIN,
+      options,
+      identityFile: '',
+    });
+    const signal = () => AbortSignal.timeout(60_000);
+    await assert.rejects(
+      redfishDriver.run('status', target({}), signal()),
+      /^BootwrightError: System vm-one: the Redfish BMC at 127\.0\.0\.1:\d+ shows a certificate nobody here vouches for \(.*\); trust its CA, or add ssl_insecure=1 to --power-options if this BMC is known\.$/,
+    );
+    const trusting = target({ ssl_insecure: '1' });
+    assert.equal((await redfishDriver.run('status', trusting, signal())).state, 'off');
+    await redfishDriver.setNextBoot?.('pxe', trusting, signal());
+    await redfishDriver.run('on', trusting, signal());
+    assert.equal(
+      await waitForState(libvirt, DOMAIN, /^running$/),
+      'running',
+      explain('virsh after the Redfish driver'),
+    );
+    assert.match(libvirt.virsh(['dumpxml', DOMAIN]), /<boot dev='network'\/>\s*<boot dev='hd'\/>/);
+    await assert.rejects(
+      redfishDriver.run(
+        'status',
+        { ...target({ ssl_insecure: '1', auth: 'session' }), password: 'wrong' },
+        signal(),
+      ),
+      /refused user "admin" and its password; check --power-user and --power-pass\.$/,
+    );
+    const session = target({ ssl_insecure: '1', auth: 'session' });
+    assert.equal((await redfishDriver.run('off', session, signal())).state, 'off');
+    assert.equal(await waitForState(libvirt, DOMAIN, /^shut off$/), 'shut off');
+
+    const fence = fenceAgentDriver('redfish');
+    const fenceTarget = target({ ssl_insecure: '1', systems_uri: `/redfish/v1/Systems/${DOMAIN}` });
+    assert.equal((await fence.run('on', fenceTarget, signal())).state, 'on');
+    assert.equal(await waitForState(libvirt, DOMAIN, /^running$/), 'running');
+    assert.equal((await fence.run('status', fenceTarget, signal())).state, 'on');
+    await fence.run('off', fenceTarget, signal());
+    assert.equal((await fence.run('status', fenceTarget, signal())).state, 'off');
+    assert.equal(libvirt.virsh(['domstate', DOMAIN]).trim(), 'shut off');
+    assert.doesNotMatch(bmc.output(), /with spaces/, 'no password in the BMC log');
   });
 });

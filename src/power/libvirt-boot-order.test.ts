@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstBootDevice, withFirstBootDevice } from './boot-order.js';
+import { firstBootDevice, withFirstBootDevice } from './libvirt-boot-order.js';
 
 const osForm = `<domain type='qemu'>
   <name>vm9</name>
