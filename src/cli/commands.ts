@@ -344,6 +344,36 @@ export const labCommands: readonly CommandSpec[] = [
   },
 ];
 
+/** Cobbler's power verbs on systems (src/power/), and a reinstall. */
+const powerSystemOption = option('name', 'The system, or a glob (vm*) for every system it matches', 'NAME');
+export const powerCommands: readonly CommandSpec[] = [
+  {
+    words: ['system', 'poweron'],
+    summary: 'Power a system on through its power driver',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'poweroff'],
+    summary: 'Power a system off (hard, as a power button held down)',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'reboot'],
+    summary: 'Restart a system through its power driver',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'powerstatus'],
+    summary: 'Print whether a system is on or off, as its BMC says',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'reinstall'],
+    summary: 'Netboot on, network boot next where the driver can, and restart: the system installs again',
+    options: [powerSystemOption],
+  },
+];
+
 /** `bootwright bmc` (src/bmc/): a virtual BMC speaking Redfish for the libvirt domains of this host. */
 export const bmcCommand: CommandSpec = {
   words: ['bmc'],
@@ -559,6 +589,7 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   ...labCommands,
+  ...powerCommands,
   bmcCommand,
 ];
 
