@@ -29,15 +29,32 @@ export function powerDriverFor(system: string, type: string): PowerDriver {
   return nativeDrivers[type] ?? fenceAgentDriver(type);
 }
 
-/** Why a system's power settings cannot work, for `check`; undefined when they look usable. */
-export function powerProblem(view: { type: string; address: string; system: string }): string | undefined {
-  if (view.type === '') return undefined;
-  const native = nativeDrivers[view.type];
-  if (!native && !fenceAgentPath(view.type)) {
-    return `power type ${view.type} needs fence_${view.type}, which is not installed: install fence-agents or set --power-type`;
+/** The tool a native driver runs, and the Debian package that has it. */
+export const driverTools: Record<string, { tool: string; debianPackage: string }> = {
+  ipmi: { tool: 'ipmitool', debianPackage: 'ipmitool' },
+  libvirt: { tool: 'virsh', debianPackage: 'libvirt-clients' },
+};
+
+/** Why power settings of this type and address cannot work, for `check`; undefined when they look usable. */
+export function powerProblem(type: string, address: string): { problem: string; fix: string } | undefined {
+  const native = nativeDrivers[type];
+  if (!native && !fenceAgentPath(type)) {
+    return {
+      problem: `power type ${type} needs fence_${type}, which is not installed`,
+      fix: 'apt-get install fence-agents, or set --power-type (redfish, ipmilanplus, libvirt)',
+    };
   }
-  if (view.address === '' && native !== libvirtDriver) {
-    return `power type ${view.type} has no --power-address to reach the BMC at`;
+  // A fence agent may need no address (fence_dummy, fence_scsi); libvirt defaults to this host.
+  if (address === '' && (native === redfishDriver || native === ipmiDriver)) {
+    return {
+      problem: `power type ${type} has no address to reach the BMC at`,
+      fix: 'bootwright system edit --name=NAME --power-address=BMC',
+    };
   }
   return undefined;
+}
+
+/** The driver's name for a power type (native or fence agent), as driverTools keys it. */
+export function driverNameOf(type: string): string {
+  return nativeDrivers[type]?.name ?? `fence_${type}`;
 }
