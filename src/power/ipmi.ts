@@ -23,8 +23,9 @@ function baseArgs(target: PowerTarget): string[] {
     ...['-U', target.user, '-E'],
     ...(target.options.privlvl ? ['-L', target.options.privlvl] : []),
     ...(target.options.cipher ? ['-C', target.options.cipher] : []),
-    // One attempt of a few seconds per request: the action's own deadline bounds the whole.
-    ...['-N', '2', '-R', '2'],
+    // A few seconds per request: the action's own deadline bounds the whole. -v: ipmitool then says why a session
+    // failed (a wrong password and an unreachable BMC otherwise end in the same last line).
+    ...['-N', '2', '-R', '2', '-v'],
   ];
 }
 
@@ -36,10 +37,17 @@ async function ipmitool(target: PowerTarget, args: string[], signal: AbortSignal
   });
   if (run.code === 0) return run.stdout.trim();
   const said = lastLine(run);
-  if (/RAKP|password|unauthori[sz]ed|invalid user/i.test(said)) {
+  const output = `${run.stderr}\n${run.stdout}`;
+  if (/RAKP 2 HMAC is invalid|unauthorized name|invalid user name|password/i.test(output)) {
     throw new BootwrightError(
       'E_UNAUTHORIZED',
       `System ${target.system}: the IPMI BMC at ${target.address} refused user ${JSON.stringify(target.user)} and its password; check --power-user and --power-pass.`,
+    );
+  }
+  if (/Get Auth Capabilities error|Error issuing Get Channel Authentication/.test(output)) {
+    throw new BootwrightError(
+      'E_UNAVAILABLE',
+      `System ${target.system}: the IPMI BMC at ${target.address} does not answer; check --power-address and the network.`,
     );
   }
   throw new BootwrightError(
