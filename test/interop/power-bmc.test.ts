@@ -2,7 +2,9 @@
 // Cobbler's power management calls) and python3-sushy (OpenStack Ironic's Redfish library). Each powers a real
 // libvirt domain (a private libvirtd) on and off through the BMC, and `virsh domstate` must agree every time. The
 // boot override is checked the same way: sushy asks for a network boot once, and the domain that starts boots its
-// network interface first while its stored definition still boots the disk.
+// network interface first while its stored definition still boots the disk. bootwright's own drivers run against the
+// same domains: Redfish (and fence_redfish as a fence agent) through bootwright bmc, and IPMI through a BMC it did
+// not write, pyghmi's virshbmc.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -13,8 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { libvirtUnavailable, startTestLibvirtd, type TestLibvirtd } from '../../src/lab/libvirtd.js';
 import type { PowerTarget } from '../../src/power/contract.js';
 import { fenceAgentDriver } from '../../src/power/fence-agent.js';
+import { ipmiDriver } from '../../src/power/ipmi.js';
 import { redfishDriver } from '../../src/power/redfish.js';
 import { runMain } from '../support/cli.js';
+import { freeUdpPort } from '../support/free-port.js';
 import { createTapNamespace } from '../support/tap-netns.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -296,5 +300,49 @@ describe('bootwright bmc with real Redfish clients', () => {
     assert.equal((await fence.run('status', fenceTarget, signal())).state, 'off');
     assert.equal(libvirt.virsh(['domstate', DOMAIN]).trim(), 'shut off');
     assert.doesNotMatch(bmc.output(), /with spaces/, 'no password in the BMC log');
+
+    // IPMI: pyghmi's virshbmc (its one user is admin / password) in front of the other domain.
+    const ipmiPort = await freeUdpPort();
+    const virshbmc = spawn(
+      '/usr/bin/python3',
+      ['/usr/bin/virshbmc', `--port=${ipmiPort}`, `--domain=${OTHER}`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    t.after(() => {
+      virshbmc.kill('SIGTERM');
+    });
+    const ipmiTarget: PowerTarget = {
+      system: 'vm-two',
+      type: 'ipmilanplus',
+      address: `127.0.0.1:${ipmiPort}`,
+      user: 'admin',
+      password: 'password',
+      id: '',
+      options: {},
+      identityFile: '',
+    };
+    let status: string | undefined;
+    for (let tries = 0; tries < 20 && status === undefined; tries++) {
+      status = await ipmiDriver
+        .run('status', ipmiTarget, signal())
+        .then((outcome) => outcome.state)
+        .catch(() => sleep(500).then(() => undefined));
+    }
+    assert.equal(status, 'off', 'virshbmc answers with the domain off');
+    await ipmiDriver.run('on', ipmiTarget, signal());
+    assert.equal(
+      await waitForState(libvirt, OTHER, /^running$/),
+      'running',
+      explain('virsh after the IPMI driver'),
+    );
+    assert.equal((await ipmiDriver.run('status', ipmiTarget, signal())).state, 'on');
+    await ipmiDriver.run('off', ipmiTarget, signal());
+    assert.equal(
+      await waitForState(libvirt, OTHER, /^shut off$/),
+      'shut off',
+      explain('virsh after IPMI off'),
+    );
   });
 });
