@@ -25,6 +25,8 @@ packages=(
   kea-admin tftpd-hpa nginx-light wrk  # benchmark peers (npm run bench): perfdhcp, in.tftpd, nginx; dnsmasq-base and kea-dhcp4-server are above
   rpm createrepo-c dnf          # reposync's dnf tests: rpmbuild makes packages, createrepo_c a repository, real dnf reads the mirror
   apt-utils gnupg wget          # reposync's apt tests: apt-ftparchive indexes an origin, gpg signs its Release; wget --mirror is the bench's peer
+  fence-agents python3-sushy    # power: fence agents as Cobbler runs them, and two Redfish clients of bootwright bmc
+  ipmitool openipmi python3-pyghmi python3-libvirt  # power: the IPMI driver's tool, and third-party BMCs it is tested against
 )
 
 if [ "$(id -u)" -eq 0 ]; then

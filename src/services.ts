@@ -19,6 +19,7 @@ import type { RepoMirrors } from './mirror/contract.js';
 import { openRepoMirrors } from './mirror/engine.js';
 import { allHooks, mirrorRemovalHook } from './mirror/removal-hook.js';
 import type { Settings } from './model/settings.js';
+import { PowerControl } from './power/power-control.js';
 import type { LeaseStore } from './store/lease-store.js';
 import { storeBackend } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -69,6 +70,8 @@ export interface Services {
   renderer: AutoinstallRenderer;
   /** The package mirrors under <data dir>/repo_mirror/: what reposync fills and /cobbler/repo_mirror/ serves. */
   mirrors: RepoMirrors;
+  /** Power actions through each system's power driver (src/power/), each on the system's timeline. */
+  power: PowerControl;
   users: UserStore;
   auth: Authenticator;
   version: string;
@@ -153,6 +156,7 @@ export async function openServices(config: ServicesConfig): Promise<Services> {
       boot,
       renderer,
       mirrors,
+      power: new PowerControl(inventory, events),
       users,
       auth,
       version,

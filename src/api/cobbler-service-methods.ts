@@ -38,6 +38,7 @@ import {
   toWire,
   truthy,
 } from './cobbler-wire.js';
+import { parsePowerAction, requirePower } from './power-routes.js';
 import { repoConfigFor } from './repo-config.js';
 import { startReposync } from './reposync-task.js';
 import { REDACTED, redactSecrets, secretFields } from './secrets.js';
@@ -180,6 +181,32 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
       return tasks.run(name, work);
     });
   }
+  // ---- power (src/power/), Cobbler's power_system: true when done (for status: when on); a failed action is a
+  // fault with the BMC's answer, as Cobbler's CX.
+  const systemOf = (handle: XmlRpcValue | undefined) => text(handle, 'System').replace(/^system::/, '');
+  withToken('power_system', async ([handle, power, token]) => {
+    const owner = await registry.owner(token, power === 'status' ? 'read' : 'write');
+    const action = parsePowerAction(power);
+    const result = await requirePower(services).act(systemOf(handle), action, owner.user);
+    if (!result.ok) throw new BootwrightError('E_UNAVAILABLE', result.message);
+    return action === 'status' ? result.state === 'on' : true;
+  });
+  // Cobbler's web UI powers several systems as one task: each system's outcome is a line of the task's log.
+  withToken('background_power_system', async ([options, token]) => {
+    const given = structOf(options) ?? {};
+    const owner = await registry.owner(token, given.power === 'status' ? 'read' : 'write');
+    const action = parsePowerAction(given.power);
+    const systems = Array.isArray(given.systems) ? given.systems.map((name) => systemOf(name)) : [];
+    const power = requirePower(services);
+    return tasks.start(`Power management (${action})`, async (log) => {
+      const results = await Promise.all(systems.map((system) => power.act(system, action, owner.user)));
+      for (const result of results)
+        log(`${result.system}: ${result.ok ? 'done' : 'FAILED'}: ${result.message}`);
+      const failed = results.filter((result) => !result.ok).length;
+      if (failed > 0)
+        throw new BootwrightError('E_UNAVAILABLE', `${failed} of ${results.length} systems failed.`);
+    }).id;
+  });
   open('get_task_status', async ([id]) => {
     const status = tasks.status(text(id, 'Event id'));
     if (!status) throw notFound(`No event with the id ${quote(id)}; get_events lists the known ones.`);

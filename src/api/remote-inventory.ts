@@ -11,6 +11,8 @@ import type { MirrorStatus } from '../mirror/contract.js';
 import type { BlendedView } from '../model/blend.js';
 import { type InventoryObject, type ObjectKind, pluralOf } from '../model/kinds.js';
 import type { Settings } from '../model/settings.js';
+import type { PowerAction } from '../power/contract.js';
+import type { PowerResult } from '../power/power-control.js';
 import type { EventQuery, ObjectRef, StoredEvent } from '../store/store.js';
 import type { AutoinstallTarget } from '../templates/install-urls.js';
 import type { ValidationResult } from '../templates/render.js';
@@ -93,6 +95,8 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
     path: string,
     body?: unknown,
     write = false,
+    /** An error status whose body is an answer, not an error (a power action the BMC failed: 502). */
+    answerStatus?: number,
   ): Promise<{ response: Response; text: string }> {
     if (write && !this.token) await this.login();
     let response: Response;
@@ -130,7 +134,7 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
         `The server at ${this.baseUrl} answered ${method} /api/v1${path} with a redirect (HTTP ${response.status}) to ${quote(response.headers.get('location') ?? '')}, which the CLI does not follow; give the URL of the bootwright server itself as --server.`,
       );
     }
-    if (!response.ok) {
+    if (!response.ok && response.status !== answerStatus) {
       let error: { code?: string; message?: string } | undefined;
       try {
         error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
@@ -292,6 +296,13 @@ export class RemoteInventory implements InventoryBackend, RenderBackend {
   }
 
   /** A repo's mirror on the server (GET /api/v1/repos/NAME/mirror). */
+  /** A power action (or a reinstall) on the server: its result, also when the BMC failed it. */
+  async power(system: string, action: PowerAction | 'reinstall'): Promise<PowerResult> {
+    const path = `/systems/${encodeURIComponent(system)}/${action === 'reinstall' ? 'reinstall' : 'power'}`;
+    const { text } = await this.send('POST', path, action === 'reinstall' ? {} : { action }, true, 502);
+    return JSON.parse(text) as PowerResult;
+  }
+
   async mirrorStatus(name: string): Promise<MirrorStatus> {
     return (await this.request('GET', `/repos/${encodeURIComponent(name)}/mirror`)) as MirrorStatus;
   }

@@ -23,6 +23,7 @@ import { answerNodeClassifier } from './node-classifier.js';
 import { changesFromJson, objectToJson } from './object-json.js';
 import { openApiDocument } from './openapi.js';
 import { parseLimit } from './paging.js';
+import { registerPowerRoutes } from './power-routes.js';
 import { startReposync } from './reposync-task.js';
 import { reportRequests } from './request-events.js';
 import type { RouteModule } from './route-module.js';
@@ -351,6 +352,7 @@ export function createRestApi(services: ApiServices): RouteModule {
     return context.json({ netboot_disabled: await inventory.finishNetboot(context.req.param('name')) });
   });
   registerInstallRoutes(api, services);
+  registerPowerRoutes(api, services, allow);
 
   api.get('/:kinds/:name/autoinstall', async (context) => {
     await requireAutoinstallSecretOf(services, context, renderTarget(context));

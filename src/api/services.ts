@@ -6,6 +6,7 @@ import type { BootFiles } from '../boot/boot-files.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { RepoMirrors } from '../mirror/contract.js';
+import type { PowerControl } from '../power/power-control.js';
 import type { AutoinstallRenderer } from '../templates/render.js';
 import type { TriggerRunner } from '../triggers/trigger-runner.js';
 import type { CobblerTasks } from './cobbler-tasks.js';
@@ -26,6 +27,8 @@ export interface ApiServices {
   mirrors?: RepoMirrors;
   /** Cobbler's background tasks, which REST and XML-RPC start and read alike; createApp makes them when absent. */
   tasks?: CobblerTasks;
+  /** Power control (src/power/); without it, the power routes and methods answer that it is unavailable. */
+  power?: PowerControl;
   /** Set by the api_require_tls setting: logins and token calls over plain HTTP are refused. */
   requireTls?: RequireTls;
 }

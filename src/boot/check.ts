@@ -10,6 +10,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { RepoMirrors } from '../mirror/contract.js';
 import { neverSyncedProblem, servedFromMirror } from '../mirror/reposync.js';
 import { settingFields } from '../model/settings.js';
+import { powerFindings } from '../power/check.js';
 import { dhcpConfigFromSettings } from './dhcp-wiring.js';
 import { findLoader, loaderBinaries } from './loaders/registry.js';
 
@@ -87,6 +88,7 @@ export async function checkBootServer(
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   if (mirrors) findings.push(...(await unsyncedMirrors(inventory, mirrors)));
+  findings.push(...(await powerFindings(inventory)));
   const settings = await inventory.settings();
   if (running && running.port !== running.httpPort) {
     findings.push({

@@ -1,12 +1,15 @@
 // Where the CLI's inventory lives: the local store in the data directory, or a running server (--server).
 // Everything after this point sees only the InventoryBackend interface.
 
+import { userInfo } from 'node:os';
 import type { RemoteInventory } from '../api/remote-inventory.js';
 import { dataPaths } from '../config/paths.js';
 import { BootwrightError } from '../errors.js';
 import type { InventoryBackend, RenderBackend } from '../inventory/backend.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { MirrorStatus, RepoMirrors } from '../mirror/contract.js';
+import type { PowerAction } from '../power/contract.js';
+import type { PowerResult } from '../power/power-control.js';
 import { openServices } from '../services.js';
 import type { EventLog } from '../store/store.js';
 
@@ -31,6 +34,8 @@ export interface OpenBackend {
   events: Pick<EventLog, 'query'>;
   /** The local package mirrors (check looks at them); absent with --server. */
   mirrors?: RepoMirrors;
+  /** A power action or reinstall of one system: through this host's drivers, or the server's. */
+  power(system: string, action: PowerAction | 'reinstall'): Promise<PowerResult>;
   /** A repo's mirror as `repo report` shows it: the local one, or the server's. */
   mirrorStatus(name: string): Promise<MirrorStatus>;
   close(): Promise<void>;
@@ -60,6 +65,7 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
       remote: backend,
       events: backend.events,
       mirrorStatus: (name) => backend.mirrorStatus(name),
+      power: (system, action) => backend.power(system, action),
       close: async () => {},
     };
   }
@@ -85,6 +91,12 @@ export async function openBackend(globals: GlobalOptions): Promise<OpenBackend> 
     events: store.events,
     mirrors: services.mirrors,
     mirrorStatus: (name) => services.mirrors.status(name),
+    power: (system, action) => {
+      const who = `${userInfo().username} (command line)`;
+      return action === 'reinstall'
+        ? services.power.reinstall(system, who)
+        : services.power.act(system, action, who);
+    },
     close,
   };
 }

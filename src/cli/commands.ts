@@ -344,6 +344,54 @@ export const labCommands: readonly CommandSpec[] = [
   },
 ];
 
+/** Cobbler's power verbs on systems (src/power/), and a reinstall. */
+const powerSystemOption = option('name', 'The system, or a glob (vm*) for every system it matches', 'NAME');
+export const powerCommands: readonly CommandSpec[] = [
+  {
+    words: ['system', 'poweron'],
+    summary: 'Power a system on through its power driver',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'poweroff'],
+    summary: 'Power a system off (hard, as a power button held down)',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'reboot'],
+    summary: 'Restart a system through its power driver',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'powerstatus'],
+    summary: 'Print whether a system is on or off, as its BMC says',
+    options: [powerSystemOption],
+  },
+  {
+    words: ['system', 'reinstall'],
+    summary: 'Netboot on, network boot next where the driver can, and restart: the system installs again',
+    options: [powerSystemOption],
+  },
+];
+
+/** `bootwright bmc` (src/bmc/): a virtual BMC speaking Redfish for the libvirt domains of this host. */
+export const bmcCommand: CommandSpec = {
+  words: ['bmc'],
+  summary: 'A virtual BMC (Redfish) for the libvirt domains of this host: power, network boot',
+  options: [
+    option('port', 'HTTPS port (default 8443)', 'N'),
+    option('listen', 'Address to listen on (default: all)', 'ADDRESS'),
+    option('connect', 'libvirt URI of the domains (default qemu:///system)', 'URI'),
+    option('domains', 'Serve only the domains whose names match this glob (default: all)', 'GLOB'),
+    option(
+      'tls_cert',
+      'PEM certificate (default: a self-signed one made on first start, DATA-DIR/bmc-tls.pem)',
+      'FILE',
+    ),
+    option('tls_key', 'PEM private key of that certificate (default: DATA-DIR/bmc-tls.key)', 'FILE'),
+  ],
+};
+
 /** Every command with its own flags, in help order; `serve` parses its own flags. */
 export const commands: readonly CommandSpec[] = [
   ...objectKinds.flatMap((kind) =>
@@ -541,6 +589,8 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   ...labCommands,
+  ...powerCommands,
+  bmcCommand,
 ];
 
 /** Top-level words and what they are, for `bootwright --help`. */

@@ -19,6 +19,7 @@ import { type CliIo, type Invocation, type OutputFormat, optionValue } from './i
 import { runLibraryCommand, runValidateAutoinstalls } from './library-commands.js';
 import { runImportCobbler, runReplicate } from './migrate-commands.js';
 import { runListAll, runObjectCommand } from './object-commands.js';
+import { isPowerVerb, runPowerCommand } from './power-commands.js';
 import { runReposyncCommand } from './reposync-command.js';
 import { runSettingCommand } from './setting-commands.js';
 import { runSignatureCommand, runSync } from './signature-commands.js';
@@ -150,6 +151,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const { runLabCommand } = await import('../lab/lab-commands.js');
     return runLabCommand(action, invocation, globals.dataDir, main);
   }
+  // The virtual BMC (src/bmc/) drives libvirt, not the inventory.
+  if (word === 'bmc') {
+    keepServingWhenReaderGoes();
+    const { runBmcCommand } = await import('../bmc/bmc-command.js');
+    return runBmcCommand(invocation, globals.dataDir);
+  }
   if (word === 'sync') {
     runSync(invocation);
     return 0;
@@ -185,6 +192,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (word === 'import-cobbler') return await runImportCobbler(invocation, backend, globals);
     if (word === 'replicate') return await runReplicate(invocation, backend, globals);
     if (word === 'validate-autoinstalls') return await runValidateAutoinstalls(invocation, renderer);
+    if (word === 'system' && isPowerVerb(action)) return await runPowerCommand(action, invocation, opened);
     if (word === 'setting') await runSettingCommand(action, invocation, backend);
     else if (word === 'list' || word === 'report') await runListAll(word, invocation, backend);
     else if (word !== undefined && isObjectKind(word))

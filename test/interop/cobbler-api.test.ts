@@ -480,6 +480,27 @@ function calls(dir: string): Call[] {
     { method: 'get_event_log', args: "v['task']", check: isText(/nothing to sync/) },
     { method: 'background_syncsystems', args: "{'systems': ['vm9']}, token", check: isText(/_Syncsystems_/) },
     { method: 'background_hardlink', args: '{}, token', check: isText(/_Hardlink_/) },
+    // Power, through a real fence agent (fence-agents' fence_dummy keeps the state in a file), as Cobbler runs them.
+    {
+      method: 'xapi_object_edit',
+      args: `'system', 'vm9', 'edit', {'power_type': 'dummy', 'power_options': 'type=file status_file=${join(dir, 'vm9-power')}'}, token`,
+      check: isTrue,
+    },
+    { method: 'power_system', args: "'system::vm9', 'on', token", check: isTrue },
+    { method: 'power_system', args: "'system::vm9', 'status', token", check: isTrue },
+    {
+      method: 'background_power_system',
+      args: "{'systems': ['vm9'], 'power': 'off'}, token",
+      save: 'power',
+      check: isText(/^\d{4}-\d\d-\d\d_\d{6}_Power management \(off\)_[0-9a-f]{32}$/),
+    },
+    {
+      method: 'get_event_log',
+      before: 'import time; time.sleep(1)',
+      args: "v['power']",
+      check: isText(/vm9: done: Success: Powered OFF[\s\S]*### TASK COMPLETE ###/),
+    },
+    { method: 'power_system', args: "'vm9', 'status', token", check: (v) => assert.equal(v, false) },
     // A reposync of a repo the installers fetch from its origin: the task runs, downloads nothing and says why.
     {
       method: 'xapi_object_edit',
