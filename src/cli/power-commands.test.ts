@@ -113,7 +113,11 @@ describe('bootwright system poweron|poweroff|reboot|powerstatus', () => {
       /Power control of system rack1 cannot work: power type nosuchagent needs fence_nosuchagent, which is not installed\./,
     );
     assert.match(report.stdout, /apt-get install fence-agents, or set --power-type/);
-    assert.doesNotMatch(report.stdout, /Power control of [^\n]*(vm1|rack2)/, 'working power settings are not flagged');
+    assert.doesNotMatch(
+      report.stdout,
+      /Power control of [^\n]*(vm1|rack2)/,
+      'working power settings are not flagged',
+    );
   });
 
   describe('against a running server (--server)', () => {
