@@ -223,27 +223,34 @@ function noteWhenMissed(testCase: Case, ours: number, ceiling: number, peer: num
   const made =
     "Made: each transfer's socket is connected to its client, with a second socket on its port that answers " +
     'strangers ERROR 5; on kernel 6.18 (which hashes connected UDP sockets by all four addresses) it measured ' +
-    'within the noise, about 350 ms of server CPU per 40 MB before and after (windowsize 16, 50 clients, three alternating rounds, load 10 to 20).';
+    'within the noise, about 350 ms of server CPU per 40 MB before and after (windowsize 16, 50 clients, three ' +
+    'alternating rounds, load 10 to 20).';
+  const next =
+    'Named next: the transfer thread reading the file itself (its descriptor passed to the thread) and sending ' +
+    'header and slice without the copy.';
   if (testCase.clients === 1 && !testCase.windowsize) {
     return (
       `${measured} Lock-step on loopback is bound by round-trip latency: the transfer thread's profile is about ` +
       '80% idle, and most of its busy time is in the sendmsg (doSend) that hands the block to the client and ' +
-      'wakes it; bootwright, the bare sender and the old code used the same CPU per 40 MB within the noise ' +
-      `(about 2 s each, three alternating rounds, machine load 9 to 20). ${made} Node's event loop adds a wake-up per packet that ` +
-      "tftpd-hpa's blocking recv does not; nothing in bootwright's JavaScript is left to cut here."
+      'wakes it. bootwright, the bare sender and the code before the change used the same CPU per 40 MB within ' +
+      `the noise (about 2 s each on a machine at load 9 to 20, three alternating rounds). ${made} What bootwright ` +
+      'does beyond the bare sender in a lock-step transfer is asking the main thread for each 256 KiB of the ' +
+      `file (a thread switch) and building packets from it. ${next} Node's event loop adds a wake-up per packet ` +
+      "that tftpd-hpa's blocking recv does not."
     );
   }
   return (
     `${measured} With many clients the server's one core is the limit (servers are held to one core, clients to ` +
-    "the other: the machine has two). The transfer thread's profile (50 clients, windowsize 16): 45% of its busy " +
-    'time in the sendmsg of each DATA packet (doSend), 10% in garbage collection, 10% in postMessage asking the ' +
-    'main thread for the next 256 KiB of the file (the file was opened there by its route; the wake-up switches ' +
-    'threads on the one core), 8% copying file bytes into ready-made packets. The bare sender, which reads ' +
-    'nothing and copies nothing (header and file slice sent as one scatter list), used about 270 ms of CPU per ' +
-    `40 MB against bootwright's 350. ${made} Named next: the transfer thread reading the file itself (the ` +
-    'descriptor passed to it) and sending header and slice without the copy; spreading transfers over several ' +
-    'threads gains nothing while the server has one core. Beyond that only recvmmsg/sendmmsg (GSO), which ' +
-    'node:dgram does not offer.'
+    "the other: the machine has two). The transfer thread's profile, 50 clients with windowsize 16 (and " +
+    'lock-step): 45% (37%) of its busy time in the sendmsg of each DATA packet (doSend), 10% (8%) in postMessage ' +
+    'asking the main thread for the next 256 KiB of the file (the file was opened there by its route, and the ' +
+    'wake-up switches threads on the one core), 8% (7%) copying file bytes into ready-made packets, 10% (5%) in ' +
+    'garbage collection. The bare sender, which reads nothing and copies nothing (header and file slice sent as ' +
+    "one scatter list), used about 270 (650) ms of CPU per 40 MB against bootwright's 350 (850), alternating " +
+    'rounds at load 10 to 20. ' +
+    `${made} ${next} Spreading transfers over several threads gains nothing while the server has one core (it ` +
+    'would on a machine that gives it more). Beyond that only recvmmsg/sendmmsg (GSO), which node:dgram does ' +
+    'not offer.'
   );
 }
 
