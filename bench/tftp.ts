@@ -221,10 +221,11 @@ function noteWhenMissed(testCase: Case, ours: number, ceiling: number, peer: num
     `(${((100 * ours) / ceiling).toFixed(0)}% of it) and the faster peer ${peer.toFixed(1)} ` +
     `(${(peer / ceiling).toFixed(2)}x it).`;
   const made =
-    "Made: each transfer's socket is connected to its client, with a second socket on its port that answers " +
-    'strangers ERROR 5; on kernel 6.18 (which hashes connected UDP sockets by all four addresses) it measured ' +
-    'within the noise, about 350 ms of server CPU per 40 MB before and after (windowsize 16, 50 clients, three ' +
-    'alternating rounds, load 10 to 20).';
+    "Tried and not kept: each transfer's socket connected to its client, with a second socket on its port " +
+    'answering strangers ERROR 5; on kernel 6.18 (which hashes connected UDP sockets by all four addresses) it ' +
+    'measured within the noise, about 350 ms of server CPU per 40 MB before and after (windowsize 16, 50 ' +
+    'clients, three alternating rounds, load 10 to 20), for a third descriptor per transfer and a port-reuse ' +
+    'hazard (branch tftp, d002803).';
   const next =
     'Named next: the transfer thread reading the file itself (its descriptor passed to the thread) and sending ' +
     'header and slice without the copy.';
