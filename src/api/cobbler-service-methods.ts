@@ -199,7 +199,14 @@ export function registerServiceMethods(registry: MethodRegistry, services: ApiSe
     const systems = Array.isArray(given.systems) ? given.systems.map((name) => systemOf(name)) : [];
     const power = requirePower(services);
     return tasks.start(`Power management (${action})`, async (log) => {
-      const results = await Promise.all(systems.map((system) => power.act(system, action, owner.user)));
+      // A name that is no system is that system's failure, not the others'.
+      const results = await Promise.all(
+        systems.map((system) =>
+          power
+            .act(system, action, owner.user)
+            .catch((error: Error) => ({ system, ok: false, message: error.message })),
+        ),
+      );
       for (const result of results)
         log(`${result.system}: ${result.ok ? 'done' : 'FAILED'}: ${result.message}`);
       const failed = results.filter((result) => !result.ok).length;

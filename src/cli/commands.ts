@@ -369,7 +369,7 @@ export const powerCommands: readonly CommandSpec[] = [
   },
   {
     words: ['system', 'reinstall'],
-    summary: 'Netboot on, network boot next where the driver can, and restart: the system installs again',
+    summary: 'Netboot on, network boot once where the driver can, restart: the system installs again',
     options: [powerSystemOption],
   },
 ];

@@ -52,7 +52,10 @@ export class PowerControl {
     };
   }
 
-  /** Runs one action; a failure is a result (ok: false) with its sentence, so that one system never stops others. */
+  /**
+   * Runs one action; a driver's or BMC's failure is a result (ok: false) with its sentence, so that one system never
+   * stops others. A system that does not exist throws.
+   */
   async act(system: string, action: PowerAction, who: string): Promise<PowerResult> {
     return this.timed(system, action, who, async (target, signal, driverName) => {
       const driver = powerDriverFor(system, target.type);
@@ -93,10 +96,10 @@ export class PowerControl {
     const started = performance.now();
     let driver = '';
     let result: PowerResult;
-    let password = '';
+    // A system that does not exist is the caller's mistake, thrown as such (404), not a BMC's failure.
+    const target = await this.target(system);
+    const { password } = target;
     try {
-      const target = await this.target(system);
-      password = target.password;
       const timeoutMs =
         Number(target.options.timeout) > 0 ? Number(target.options.timeout) * 1000 : defaultTimeoutMs;
       const outcome = await work(target, AbortSignal.timeout(timeoutMs), (name) => (driver = name));
