@@ -84,7 +84,10 @@ describe('bootwright system poweron|poweroff|reboot|powerstatus', () => {
       ],
     );
     const timeline = succeeded(await run('status', '--system=vm2'));
-    assert.match(timeline, /power/);
+    assert.match(
+      timeline,
+      /power off by \S+ \(command line\) through fence_dummy: done in \d+\.\d s \(Success: Powered OFF\)/,
+    );
     assert.doesNotMatch(`${on}${states}${timeline}`, new RegExp(PASSWORD));
   });
 
@@ -103,6 +106,22 @@ describe('bootwright system poweron|poweroff|reboot|powerstatus', () => {
     assert.equal(
       none.stderr,
       'bootwright: No system matches --name="db*"; "bootwright system list" lists them.\n',
+    );
+  });
+
+  it('reinstalls: netboot on again, and the machine started (fence_dummy cannot set a boot device)', async () => {
+    succeeded(await run('system', 'edit', '--name=vm2', '--netboot-enabled=false'));
+    succeeded(await run('system', 'poweroff', '--name=vm2'));
+    const done = succeeded(await run('system', 'reinstall', '--name=vm2'));
+    assert.match(done, /^vm2: reinstall done \(fence_dummy, \d+\.\d s\): netboot on; Success: Powered ON$/m);
+    assert.equal(readFileSync(join(dir, 'vm2.power'), 'utf8').trim(), 'on');
+    const report = JSON.parse(succeeded(await run('--format=json', 'system', 'report', '--name=vm2'))) as
+      | { netboot_enabled: boolean }
+      | { netboot_enabled: boolean }[];
+    assert.equal((Array.isArray(report) ? report[0] : report)?.netboot_enabled, true);
+    assert.match(
+      succeeded(await run('status', '--system=vm2')),
+      /reinstall by \S+ \(command line\) through fence_dummy: done in \d+\.\d s \(netboot on; Success: Powered ON\)/,
     );
   });
 

@@ -123,10 +123,21 @@ export function describeEvent(event: StoredEvent): string {
     case 'trigger.dropped':
       return `triggers ${String(detail.dir ?? '')} not run: ${String(detail.reason ?? '')}`;
     default:
+      if (event.type.startsWith('power.')) return describePower(event.type.slice(6), detail);
       return event.type.startsWith('koan.')
         ? `koan: ${String(detail.message ?? event.type.slice(5))}`
         : event.type;
   }
+}
+
+/** "power on by admin through redfish: done in 0.4 s (ResetType On: HTTP 204)", or "...: FAILED in 30.0 s (...)". */
+function describePower(action: string, detail: Record<string, unknown>): string {
+  const verb =
+    action === 'status' ? 'power status asked' : action === 'reinstall' ? 'reinstall' : `power ${action}`;
+  const seconds = typeof detail.ms === 'number' ? ` in ${(detail.ms / 1000).toFixed(1)} s` : '';
+  const state = action === 'status' && typeof detail.state === 'string' ? `: ${detail.state}` : '';
+  const outcome = detail.ok === false ? `FAILED${seconds}` : `done${seconds}${state}`;
+  return `${verb} by ${String(detail.who ?? '?')} through ${String(detail.driver || 'no driver')}: ${outcome} (${String(detail.said ?? '')})`;
 }
 
 function clock(time: number): string {
