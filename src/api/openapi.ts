@@ -269,6 +269,35 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'The task' }, 404: errorResponse },
         },
       },
+      '/api/v1/systems/{name}/power': {
+        post: {
+          summary:
+            'A power action through the system\'s power driver, from {"action": "on|off|reboot|status"}: {"system", "action", "driver", "ok", "state", "message", "ms"}; 502 with the same when the BMC failed',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          security: [{ bearer: [] }],
+          responses: {
+            200: { description: 'Done' },
+            400: errorResponse,
+            401: errorResponse,
+            404: errorResponse,
+            502: { description: 'The BMC failed the action; the body says how' },
+          },
+        },
+      },
+      '/api/v1/systems/{name}/reinstall': {
+        post: {
+          summary:
+            'Netboot on, the next boot from the network where the driver can, and a restart (a power-on when off); the result as for power',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          security: [{ bearer: [] }],
+          responses: {
+            200: { description: 'Done' },
+            401: errorResponse,
+            404: errorResponse,
+            502: { description: 'The BMC failed; the body says how' },
+          },
+        },
+      },
       '/api/v1/random-mac': {
         get: { summary: 'An unused MAC for ?virt_type=', responses: { 200: { description: 'MAC' } } },
       },
