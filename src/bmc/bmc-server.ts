@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ensurePrivateDir } from '../auth/_private-file.js';
 import { loadTlsCredentials } from '../auth/tls-credentials.js';
 import { BootwrightError, quote } from '../errors.js';
+import { readIncoming } from '../http/request-body.js';
 import { Libvirt } from '../koan/libvirt.js';
 import { runCommand } from '../koan/run-command.js';
 import { compileGlob } from '../model/glob.js';
@@ -66,33 +67,15 @@ function ensureCertificate(dataDir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-function readJson(request: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        reject(new BootwrightError('E_TOO_LARGE', `Request body is over ${maxBodyBytes} bytes; send less.`));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('error', reject);
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new BootwrightError('E_INVALID', 'The request body is not JSON; send a JSON object.'));
-      }
-    });
-  });
+/** The request's JSON body (undefined when empty), read with the same bounded reader as the API's. */
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const text = (await readIncoming(request, maxBodyBytes)).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BootwrightError('E_INVALID', 'The request body is not JSON; send a JSON object.');
+  }
 }
 
 function send(

@@ -30,7 +30,7 @@ export async function readBody(context: Context, limit = maxBodyBytes): Promise<
  * chunks ahead of its reader (Node 20), so a fast sender would fill memory behind a reader that stopped at the limit.
  * Here, a paused stream leaves the rest in the kernel's socket buffer, which TCP flow control bounds.
  */
-function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+export function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

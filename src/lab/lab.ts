@@ -17,10 +17,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { CliMain } from '../cli/invocation.js';
+import { onPath } from '../config/on-path.js';
 import { defaultServedRoots } from '../config/served-paths.js';
 import { BootwrightError } from '../errors.js';
 import { buildInstallerGuest } from './installer-guest.js';
@@ -135,10 +136,6 @@ const guestTools: [string, string][] = [
   ['cpio', 'cpio'],
   ['ldd', 'libc-bin'],
 ];
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
-}
 
 // ---- processes ----
 

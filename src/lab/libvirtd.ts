@@ -35,9 +35,10 @@ import {
 } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onPath } from '../config/on-path.js';
 
 export interface TestLibvirtd {
   /** `qemu:///system`: the daemon listens on libvirt's usual socket. */
@@ -570,8 +571,4 @@ function guestLogs(dir: string): string[] {
       const text = readFileSync(join(dir, file), 'utf8').slice(-logTailChars);
       return `--- QEMU log ${file} ---\n${text.trimEnd()}`;
     });
-}
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
 }

@@ -3,7 +3,7 @@
 // of these set is simply not power-managed. Read from the stored fields, not blended views, so that a store of a
 // million systems is one pass; systems with the same problem make one finding.
 
-import { existsSync } from 'node:fs';
+import { onPath } from '../config/on-path.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { driverNameOf, driverTools, powerProblem } from './registry.js';
 
@@ -14,10 +14,6 @@ export interface PowerFinding {
 
 const INHERIT = '<<inherit>>';
 const shownNames = 5;
-
-function installed(tool: string): boolean {
-  return ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((dir) => existsSync(`${dir}/${tool}`));
-}
 
 function namesOf(systems: string[]): string {
   const more = systems.length > shownNames ? ` and ${systems.length - shownNames} more` : '';
@@ -48,7 +44,7 @@ export async function powerFindings(inventory: Inventory): Promise<PowerFinding[
   }
   for (const [driver, systems] of byDriver) {
     const needs = driverTools[driver];
-    if (needs && !installed(needs.tool)) {
+    if (needs && !onPath(needs.tool)) {
       findings.push({
         problem: `Power control of ${namesOf(systems)} runs ${needs.tool}, which is not installed.`,
         fix: `apt-get install ${needs.debianPackage}`,
