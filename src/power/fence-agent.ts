@@ -43,7 +43,8 @@ export function fenceAgentDriver(type: string): PowerDriver {
         input: agentInput(action, target),
         system: target.system,
       });
-      const said = lastLine(run).replaceAll(target.password || '\0', '********');
+      // PowerControl takes any echoed password out of what reaches the caller and the timeline.
+      const said = lastLine(run);
       if (action === 'status' && (run.code === 0 || run.code === 2)) {
         const state = /^(?:Status:|.+power\s=)\s*(on|off)\s*$/im.exec(run.stdout)?.[1]?.toLowerCase();
         return { state: state === 'off' || (!state && run.code === 2) ? 'off' : 'on', said };
